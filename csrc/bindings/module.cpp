@@ -1,0 +1,21 @@
+// embedcore._native: the pybind11 module. Each kernel family registers its functions from its
+// own file; this one adds what the build itself knows.
+#include <pybind11/pybind11.h>
+
+#include "embedcore/common.hpp"
+#include "embedcore/parallel.hpp"
+
+namespace py = pybind11;
+
+PYBIND11_MODULE(_native, m) {
+    m.doc() = "embedcore C++ kernels";
+    m.def("openmp", &embedcore::have_openmp, "True when the kernels were compiled with OpenMP.");
+    m.def("simd_level", &embedcore::simd_level, "The widest SIMD instruction set this CPU runs.");
+    m.def("max_threads", [] {
+#ifdef EMBEDCORE_OPENMP
+        return omp_get_max_threads();
+#else
+        return 1;
+#endif
+    });
+}

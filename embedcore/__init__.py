@@ -1,0 +1,35 @@
+"""embedcore: fast kernels for learning and using word embeddings.
+
+Skip-gram and CBOW with negative sampling, co-occurrence counting and GloVe, PPMI and truncated
+SVD, and exact cosine top-k search, as C++ kernels under a gensim-familiar API.
+"""
+from embedcore._version import __version__
+from embedcore.corpus import EncodedCorpus
+from embedcore.keyedvectors import KeyedVectors
+from embedcore.vocab import Vocab
+
+
+def build_info():
+    """What this build of embedcore was compiled with and can use now.
+
+    Returns
+    -------
+    dict
+        ``version`` (str), ``openmp`` (bool: kernels compiled with OpenMP), ``simd`` (str: the
+        instruction set the hot loops dispatch to on this CPU), ``cuda`` (bool: CuPy and a GPU
+        are usable now), ``max_threads`` (int: threads a kernel uses with ``workers=None``).
+    """
+    from embedcore import _native
+    from embedcore._device import cuda_available
+    from embedcore._threads import usable_cores
+
+    return {
+        "version": __version__,
+        "openmp": bool(_native.openmp()),
+        "simd": _native.simd_level(),
+        "cuda": cuda_available(),
+        "max_threads": usable_cores() if _native.openmp() else 1,
+    }
+
+
+__all__ = ["EncodedCorpus", "KeyedVectors", "Vocab", "build_info", "__version__"]

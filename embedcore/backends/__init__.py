@@ -1,0 +1,1 @@
+"""Per-device implementations of the primitive operations; only cuda.py imports CuPy."""

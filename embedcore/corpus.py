@@ -1,0 +1,129 @@
+"""Corpus sources and the encoded corpus: flat int32 token ids plus sentence offsets."""
+import os
+
+import numpy as np
+
+from embedcore._validation import as_int_array, check_path, describe
+
+
+def classify_source(source, name="source"):
+    """('files', [paths]) or ('sentences', iterable of lists of str).
+
+    A source is a path, a list of paths, or an iterable of sentences (lists of str).
+    """
+    if isinstance(source, (str, os.PathLike)):
+        paths = [os.fspath(source)]
+    elif isinstance(source, (list, tuple)) and source and isinstance(source[0], (str, os.PathLike)):
+        paths = [check_path(p, f"{name}[{i}]") for i, p in enumerate(source)]
+    elif isinstance(source, (bytes, bytearray)):
+        raise TypeError(f"{name} must be a path, a list of paths or an iterable of sentences, got bytes")
+    else:
+        try:
+            iter(source)
+        except TypeError:
+            raise TypeError(f"{name} must be a path, a list of paths or an iterable of sentences "
+                            f"(lists of str), got {type(source).__name__}") from None
+        return "sentences", source
+    for p in paths:
+        if not os.path.isfile(p):
+            raise FileNotFoundError(f"{name}: no such file: {p!r}")
+    return "files", paths
+
+
+def check_restartable(source, name="source"):
+    """Raise if an iterable of sentences is a one-shot iterator but must be read twice."""
+    kind, _ = classify_source(source, name)
+    if kind == "sentences" and iter(source) is source:
+        raise TypeError(f"{name} is an iterator that can be read only once, but it must be read "
+                        f"twice (vocabulary, then training); pass a list or a restartable iterable")
+
+
+class EncodedCorpus:
+    """A corpus as token ids: `ids` (int32, all sentences back to back) and `offsets` (int64,
+    `offsets[i]:offsets[i+1]` is sentence i, so `len(offsets) == n_sentences + 1`).
+
+    Parameters
+    ----------
+    ids : array-like of int
+        Token ids, non-negative.
+    offsets : array-like of int, optional
+        Sentence boundaries starting at 0 and ending at ``len(ids)``; one sentence if omitted.
+
+    Examples
+    --------
+    >>> corpus = EncodedCorpus([0, 1, 2, 0], [0, 3, 4])
+    >>> corpus.n_sentences, len(corpus)
+    (2, 4)
+    """
+
+    def __init__(self, ids, offsets=None):
+        ids = as_int_array(ids, "ids", np.int32) if not (
+            isinstance(ids, np.ndarray) and ids.dtype == np.int32 and ids.ndim == 1) else ids
+        if offsets is None:
+            offsets = np.array([0, len(ids)], dtype=np.int64)
+        elif not (isinstance(offsets, np.ndarray) and offsets.dtype == np.int64 and offsets.ndim == 1):
+            offsets = as_int_array(offsets, "offsets", np.int64)
+        if len(offsets) < 1 or offsets[0] != 0 or offsets[-1] != len(ids):
+            raise ValueError(f"offsets must start at 0 and end at len(ids)={len(ids)}, got "
+                             f"{describe(offsets)} from {offsets[:1].tolist()} to {offsets[-1:].tolist()}")
+        if len(offsets) > 1 and np.any(np.diff(offsets) < 0):
+            raise ValueError("offsets must be non-decreasing")
+        if len(ids) and int(ids.min()) < 0:
+            raise ValueError(f"ids must be non-negative, got {int(ids.min())}")
+        self.ids = ids
+        self.offsets = offsets
+
+    def __len__(self):
+        return len(self.ids)
+
+    @property
+    def n_sentences(self):
+        return len(self.offsets) - 1
+
+    def sentence(self, i):
+        """Token ids of sentence i."""
+        return self.ids[self.offsets[i]:self.offsets[i + 1]]
+
+    def __iter__(self):
+        for i in range(self.n_sentences):
+            yield self.sentence(i)
+
+    def __repr__(self):
+        return f"EncodedCorpus({len(self)} tokens, {self.n_sentences} sentences)"
+
+    @staticmethod
+    def _paths(path):
+        path = os.fspath(path)
+        return path + ".ids.npy", path + ".offsets.npy"
+
+    def save(self, path):
+        """Write `path.ids.npy` and `path.offsets.npy` (each to a temporary file, then renamed)."""
+        path = check_path(path, "path")
+        for target, array in zip(self._paths(path), (self.ids, self.offsets)):
+            tmp = target + ".tmp"
+            try:
+                with open(tmp, "wb") as f:
+                    np.save(f, np.ascontiguousarray(array))
+                os.replace(tmp, target)
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+
+    @classmethod
+    def load(cls, path, mmap=True):
+        """Load what `save` wrote; `mmap=True` maps the ids read-only instead of reading them."""
+        path = check_path(path, "path")
+        ids_path, offsets_path = cls._paths(path)
+        for p in (ids_path, offsets_path):
+            if not os.path.isfile(p):
+                raise FileNotFoundError(f"path: no encoded corpus at {path!r} ({p} is missing)")
+        try:
+            ids = np.load(ids_path, mmap_mode="r" if mmap else None)
+            offsets = np.load(offsets_path)
+        except ValueError as exc:
+            raise ValueError(f"path: {path!r} is not a saved encoded corpus: {exc}") from exc
+        if ids.dtype != np.int32 or ids.ndim != 1:
+            raise ValueError(f"path: {ids_path} must hold a 1-D int32 array, got {describe(ids)}")
+        if offsets.dtype != np.int64 or offsets.ndim != 1:
+            raise ValueError(f"path: {offsets_path} must hold a 1-D int64 array, got {describe(offsets)}")
+        return cls(ids, offsets)
