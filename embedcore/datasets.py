@@ -18,8 +18,13 @@ every ``i``: the analogy ``a_i : b_i :: a_j : b_j`` is then answered by 3CosAdd.
 Filler sentences (5 to 30 tokens) draw words ``w0, w1, ...`` from a Zipf-Mandelbrot law
 ``p(k) ~ 1 / (k + 2.7) ** zipf_exponent``; snippets hold ``planted_fraction`` of the tokens, so
 the filler, and the corpus as a whole, still look Zipfian. Snippets are spread evenly over the
-planted words (each one gets the same number, within one), so with the defaults every planted word
-occurs about 250 times per million tokens.
+planted words (each one gets the same number, within one), so with the defaults (7-token
+snippets, 30% of the tokens) every planted word occurs about 215 times per million tokens.
+
+The defaults give each planted word 14 distinct context words: with fewer, count-based methods
+(PPMI + truncated SVD) lose the planted structure under the sampling noise of the rare filler
+words. Even so, keep ``n_tokens / vocab_size`` at a few hundred or more for them (with
+2M tokens, a 5,000-word vocabulary works and 20,000 does not), or restrict them to frequent words.
 
 Graded similarity is planted too: the expected similarity of two special words (planted, topic or
 role words) is the cosine between their rows of the snippet co-occurrence matrix; `pairs` samples
@@ -167,8 +172,8 @@ def _write_atomic(path, data):
 
 
 def synthetic_corpus(n_tokens, vocab_size, seed=0, n_families=5, pairs_per_family=20,
-                     topic_words=3, topic_draw=2, role_words=3, role_draw=2,
-                     planted_fraction=0.25, zipf_exponent=1.0):
+                     topic_words=6, topic_draw=3, role_words=8, role_draw=3,
+                     planted_fraction=0.3, zipf_exponent=1.0):
     """Generate a corpus of Zipfian filler with planted analogy relations.
 
     See the module docstring for the design. The output is the same for the same arguments.

@@ -59,7 +59,7 @@ def test_filler_is_zipf_like(data):
 def test_planted_tokens_are_a_minority(data):
     is_filler = np.array([w[0] == "w" and w[1:].isdigit() for w in data.vocab.words])
     filler_share = data.vocab.counts[is_filler].sum() / N_TOKENS
-    assert 0.7 <= filler_share <= 0.8  # planted_fraction defaults to 0.25
+    assert 0.65 <= filler_share <= 0.75  # planted_fraction defaults to 0.3
 
 
 def test_every_analogy_word_is_in_the_vocab_and_occurs_evenly(data):
@@ -67,7 +67,7 @@ def test_every_analogy_word_is_in_the_vocab_and_occurs_evenly(data):
     assert len(words) == 5 * 20 * 2
     counts = np.array([data.vocab.counts[data.vocab[w]] for w in words])
     assert counts.max() - counts.min() <= 1
-    assert counts.min() >= 0.25 * N_TOKENS / 5 / 200 - 1
+    assert counts.min() >= 0.3 * N_TOKENS / 7 / 200 - 1  # 7 tokens per snippet
 
 
 def test_analogies_pair_members_of_the_same_family(data):
@@ -145,17 +145,17 @@ def test_sample_cdf_matches_binary_search():
 
 
 def test_too_small_vocab_size_names_the_minimum():
-    # 200 planted + 300 topic + 30 role words + 10 filler = 540.
-    with pytest.raises(ValueError, match="vocab_size must be at least 540"):
-        synthetic_corpus(100_000, 539)
-    synthetic_corpus(100_000, 540)
+    # 200 planted + 100 pairs x 6 topic + 10 sides x 8 role words + 10 filler = 890.
+    with pytest.raises(ValueError, match="vocab_size must be at least 890"):
+        synthetic_corpus(100_000, 889)
+    synthetic_corpus(100_000, 890)
 
 
 def test_too_few_tokens_names_the_minimum():
-    # 200 planted words x 5 tokens per snippet / 0.25 = 4000.
-    with pytest.raises(ValueError, match="n_tokens must be at least 4000"):
-        synthetic_corpus(3_999, 1_000)
-    assert len(synthetic_corpus(4_000, 1_000).corpus) == 4_000
+    # 200 planted words x 7 tokens per snippet / 0.3 = 4667.
+    with pytest.raises(ValueError, match="n_tokens must be at least 4667"):
+        synthetic_corpus(4_666, 1_000)
+    assert len(synthetic_corpus(4_667, 1_000).corpus) == 4_667
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
@@ -164,7 +164,7 @@ def test_too_few_tokens_names_the_minimum():
     ({"vocab_size": "big"}, TypeError, "vocab_size must be an int"),
     ({"seed": -1}, ValueError, "seed must be >= 0"),
     ({"pairs_per_family": 1}, ValueError, "pairs_per_family must be >= 2"),
-    ({"topic_draw": 4}, ValueError, "topic_draw must be <= 3"),
+    ({"topic_draw": 7}, ValueError, "topic_draw must be <= 6"),
     ({"planted_fraction": 0.0}, ValueError, "planted_fraction must be > 0"),
     ({"planted_fraction": 0.95}, ValueError, "planted_fraction must be <= 0.9"),
     ({"zipf_exponent": -1.0}, ValueError, "zipf_exponent must be > 0"),
