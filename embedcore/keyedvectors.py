@@ -67,37 +67,69 @@ def _as_item_list(value, name):
                         f"pairs, got {type(value).__name__}") from None
 
 
-class _CompressedReader:
-    """Decompressed chunks of a plain, .gz or .bz2 file; decompression failures become ValueError."""
+class _ChunkReader:
+    """A window over the decompressed bytes of a plain, .gz or .bz2 file, read chunk by chunk.
+
+    ``data[start:end]`` holds bytes read but not yet parsed; ``offset`` is the file offset of
+    ``data[start]``. Chunks are read into one reused buffer (no copy per chunk); decompression
+    failures become ValueError naming the path.
+    """
 
     def __init__(self, path):
         self.path = path
         with open(path, "rb") as probe:
-            magic = probe.read(3)
-        if path.endswith(".gz") or magic[:2] == b"\x1f\x8b":
+            magic = probe.read(2)
+        if path.endswith(".gz") or magic == b"\x1f\x8b":
             self.stream, self.compressed = gzip.open(path, "rb"), True
         elif path.endswith(".bz2"):
             self.stream, self.compressed = bz2.open(path, "rb"), True
         else:
             self.stream, self.compressed = open(path, "rb"), False
-        self.bytes_read = 0
+        self.data = bytearray(max(1, _CHUNK_BYTES))
+        self.start = self.end = self.offset = 0
+        self.eof = False
 
-    def read(self):
+    def __len__(self):
+        return self.end - self.start
+
+    def fill(self):
+        """Move the unparsed bytes to the front and read one more chunk after them; returns the
+        number of bytes read (0 at the end of the file, which sets `eof`)."""
+        if self.eof:
+            return 0
+        rest = self.end - self.start
+        if self.start:
+            self.data[:rest] = self.data[self.start:self.end]
+            self.start, self.end = 0, rest
+        # read into all the free space; grow (rarely: only for a record longer than half a
+        # chunk) when less than half a chunk is free
+        want = max(1, _CHUNK_BYTES)
+        if len(self.data) - self.end < max(1, want // 2):
+            self.data.extend(bytes(want))
         try:
-            data = self.stream.read(_CHUNK_BYTES)
+            with memoryview(self.data) as view:
+                n = self.stream.readinto(view[self.end:])
         except (EOFError, zlib.error, OSError) as exc:
             if not self.compressed:
                 raise
             raise ValueError(f"{self.path}: corrupt or truncated compressed data after byte offset "
-                             f"{self.bytes_read} of the decompressed text ({exc})") from exc
-        self.bytes_read += len(data)
-        return data
+                             f"{self.offset + rest} of the decompressed text ({exc})") from exc
+        self.end += n
+        self.eof = n == 0
+        return n
+
+    def consume(self, n):
+        self.start += n
+        self.offset += n
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.stream.close()
+
+
+_NOT_SPACE = re.compile(rb"\S")
 
 
 def _write_block(stream, words, vectors, binary):
@@ -715,7 +747,7 @@ class KeyedVectors:
         if binary and no_header:
             raise ValueError("no_header=True is only possible for text (binary=False): the binary "
                              "format always has a header")
-        with _CompressedReader(path) as reader:
+        with _ChunkReader(path) as reader:
             words, vectors, positions = _read_vectors(reader, path, binary, no_header, errors, limit,
                                                       progress)
         where = "byte offset" if binary else "line"
@@ -734,81 +766,64 @@ class KeyedVectors:
         return kv
 
 
-def _read_line(reader, buf, eof, what):
-    """Grow `buf` until it holds a newline (or the file ends); return (buf, eof, end of the line)."""
-    while True:
-        nl = buf.find(b"\n")
-        if nl >= 0:
-            return buf, eof, nl
-        if eof:
-            return buf, eof, len(buf)
-        if len(buf) > (1 << 20) and what == "header":
-            return buf, eof, len(buf)
-        chunk = reader.read()
-        if chunk:
-            buf += chunk
-        else:
-            eof = True
-
-
 def _read_vectors(reader, path, binary, no_header, errors, limit, progress):
-    """(words, vectors, positions) from an open reader; see load_word2vec_format."""
+    """(words, vectors, positions) from an open _ChunkReader; see load_word2vec_format.
+
+    `positions` (int64) holds the line (text) or byte offset (binary) of each row.
+    """
     where = "byte offset" if binary else "line"
-    buf, eof = bytearray(), False
-    buf, eof, nl = _read_line(reader, buf, eof, "header")
-    if not buf.strip():
+    # the first line: the header, or for GloVe files the first row, which gives the dimension
+    while reader.data.find(b"\n", reader.start, reader.end) < 0 and not reader.eof and len(reader) < (1 << 20):
+        reader.fill()
+    nl = reader.data.find(b"\n", reader.start, reader.end)
+    first = bytes(reader.data[reader.start:nl if nl >= 0 else reader.end])
+    if _NOT_SPACE.search(reader.data, reader.start, reader.end) is None:
         raise ValueError(f"{path}: the file is empty (expected "
                          f"{'a word and its values' if no_header else 'a header line: count dimension'})")
     if no_header:
-        fields = bytes(buf[:nl]).split()
+        fields = first.split()
         dim = len(fields) - 1
         if dim < 1:
             raise ValueError(f"{path}: line 1: expected a word followed by its values, got "
                              f"{len(fields)} field")
         count = None
-        base = 1  # line number of buf[0]
+        base = 1  # line number (text) or byte offset (binary) of data[start]
     else:
-        header = bytes(buf[:nl])
-        fields = header.split()
+        fields = first.split()
         try:
             count, dim = (int(f) for f in fields)
             ok = count >= 0 and dim >= 1
         except ValueError:
             ok = False
         if not ok:
-            shown = header[:60].decode("utf-8", "replace") + ("..." if len(header) > 60 else "")
+            shown = first[:60].decode("utf-8", "replace") + ("..." if len(first) > 60 else "")
             hint = "" if binary else " (pass no_header=True for GloVe's header-less files)"
             raise ValueError(f"{path}: line 1: expected a header 'count dimension' with count >= 0 and "
                              f"dimension >= 1, got {shown!r}{hint}")
-        del buf[:nl + 1]
-        base = 2 if not binary else nl + 1
+        reader.consume(len(first) + 1)
+        base = reader.offset if binary else 2
     wanted = count if limit is None else (limit if count is None else min(count, limit))
     # with a header the rows are known and written in place; without one, block by block
     out = np.empty((wanted, dim), dtype=np.float32) if count is not None else None
     blocks, word_list, position_blocks = [], [], []
     rows = 0
-    total = None if reader.compressed else os.path.getsize(path)
-    bar = progress_bar(progress, total=total, desc="loading vectors", unit="B")
+    bar = progress_bar(progress, total=None if reader.compressed else os.path.getsize(path),
+                       desc="loading vectors", unit="B")
     try:
-        bar.update(reader.bytes_read)
+        bar.update(reader.end)
         while wanted is None or rows < wanted:
-            if not eof:
-                chunk = reader.read()
-                bar.update(len(chunk))
-                if chunk:
-                    buf += chunk
-                else:
-                    eof = True
+            bar.update(reader.fill())
             if out is not None:
                 target, row_begin, max_rows = out, rows, wanted - rows
             else:
-                capacity = buf.count(b"\n") + 1
+                capacity = reader.data.count(b"\n", reader.start, reader.end) + 1
                 if limit is not None:
                     capacity = min(capacity, limit - rows)
                 target, row_begin, max_rows = np.empty((capacity, dim), np.float32), 0, capacity
             try:
-                consumed, n, blob, positions = _native.parse_vectors(
-                    buf, eof, target, row_begin, max_rows, base, binary)
+                with memoryview(reader.data) as view:
+                    consumed, n, blob, positions = _native.parse_vectors(
+                        view[reader.start:reader.end], reader.eof, target, row_begin, max_rows, base, binary)
             except ValueError as exc:
                 raise ValueError(f"{path}: {exc}") from None
             if n:
@@ -823,34 +838,31 @@ def _read_vectors(reader, path, binary, no_header, errors, limit, progress):
                 if out is None:
                     blocks.append(target[:n])
                 rows += n
-            del buf[:consumed]
-            base = base + consumed if binary else (int(positions[-1]) + 1 if n else base)
-            if eof and n == 0:
+            reader.consume(consumed)
+            base = reader.offset if binary else (int(positions[-1]) + 1 if n else base)
+            if reader.eof and n == 0:
                 break
         if count is not None and rows < wanted:
-            at = reader.bytes_read if binary else base
+            at = reader.offset + len(reader) if binary else base
             raise ValueError(f"{path}: {where} {at}: the file ends after {rows} of the {count} vectors the "
                              f"header announces (truncated, or a wrong count in the header)")
         if count is not None and limit is None:
             # nothing but whitespace may follow the announced rows
             while True:
-                stripped = buf.lstrip()
-                if stripped:
-                    skipped = len(buf) - len(stripped)
-                    at = base + skipped if binary else base + buf.count(b"\n", 0, skipped)
+                match = _NOT_SPACE.search(reader.data, reader.start, reader.end)
+                if match:
+                    at = (reader.offset + match.start() - reader.start if binary
+                          else base + reader.data.count(b"\n", reader.start, match.start()))
                     raise ValueError(f"{path}: {where} {at}: more data after the {count} vectors the "
                                      f"header announces (a wrong count in the header?)")
-                if eof:
+                if reader.eof:
                     break
-                if binary:
-                    base += len(buf)
-                else:
-                    base += buf.count(b"\n")
-                buf = bytearray(reader.read())
-                eof = not buf
+                base += reader.data.count(b"\n", reader.start, reader.end)
+                reader.consume(len(reader))
+                reader.fill()
     finally:
         bar.close()
     vectors = out if out is not None else (
         np.concatenate(blocks) if blocks else np.empty((0, dim), np.float32))
-    positions = (np.concatenate(position_blocks) if position_blocks else np.empty(0, np.int64)).tolist()
+    positions = np.concatenate(position_blocks) if position_blocks else np.empty(0, np.int64)
     return word_list, vectors, positions

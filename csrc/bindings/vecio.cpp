@@ -53,7 +53,7 @@ py::bytes format(py::bytes words, py::array_t<float, py::array::c_style | py::ar
 }  // namespace
 
 void register_vecio(py::module_& m) {
-    m.def("parse_vectors", &parse, py::arg("data"), py::arg("final"), py::arg("out"), py::arg("row_begin"),
+    m.def("parse_vectors", &parse, py::arg("data"), py::arg("final"), py::arg("out").noconvert(), py::arg("row_begin"),
           py::arg("max_rows"), py::arg("base"), py::arg("binary"),
           "Parse word2vec text (base = line number of data[0]) or binary (base = byte offset of data[0]) "
           "records into out[row_begin:]; returns (bytes consumed, rows, words joined by newlines, positions).");

@@ -52,32 +52,31 @@ inline std::string quoted(const char* begin, const char* end, std::size_t max_le
     return "'" + s + "'";
 }
 
-// Parse one decimal number filling [begin, end); false when the text is not exactly a number.
-// Values beyond the float32 range are reported as infinite (the caller rejects them); values
-// below it become zero or subnormal, as a correctly rounded conversion gives.
-inline bool parse_float(const char* begin, const char* end, float& value) {
+// Parse the decimal number that starts at `begin` (it ends at the first byte that cannot continue
+// it, at most at `end`); returns the end of the number, or nullptr when no number starts there.
+// Values beyond the float32 range come back infinite (the caller rejects them); values below it
+// become zero or subnormal, as a correctly rounded conversion gives.
+inline const char* parse_float(const char* begin, const char* end, float& value) {
     if (begin < end && *begin == '+' && end - begin > 1 && begin[1] != '-') ++begin;
     auto r = std::from_chars(begin, end, value);
-    if (r.ec == std::errc::result_out_of_range) {
-        double wide;
-        auto rd = std::from_chars(begin, end, wide);
-        if (rd.ptr != end) return false;
-        if (rd.ec == std::errc::result_out_of_range) {
-            // beyond double too: the sign of the exponent says overflow or underflow
-            const char* e = begin;
-            while (e < end && *e != 'e' && *e != 'E') ++e;
-            bool tiny = e + 1 < end && e[1] == '-';
-            wide = tiny ? 0.0 : std::numeric_limits<double>::infinity();
-            if (*begin == '-') wide = -wide;
-        } else if (rd.ec != std::errc()) {
-            return false;
-        }
-        value = std::fabs(wide) > static_cast<double>(std::numeric_limits<float>::max())
-                    ? std::numeric_limits<float>::infinity()
-                    : static_cast<float>(wide);
-        return true;
+    if (r.ec == std::errc()) return r.ptr;
+    if (r.ec != std::errc::result_out_of_range) return nullptr;
+    double wide;
+    auto rd = std::from_chars(begin, end, wide);
+    if (rd.ec == std::errc::result_out_of_range) {
+        // beyond double too: the sign of the exponent says overflow or underflow
+        const char* e = begin;
+        while (e < rd.ptr && *e != 'e' && *e != 'E') ++e;
+        bool tiny = e + 1 < rd.ptr && e[1] == '-';
+        wide = tiny ? 0.0 : std::numeric_limits<double>::infinity();
+        if (*begin == '-') wide = -wide;
+    } else if (rd.ec != std::errc()) {
+        return nullptr;
     }
-    return r.ec == std::errc() && r.ptr == end;
+    value = std::fabs(wide) > static_cast<double>(std::numeric_limits<float>::max())
+                ? std::copysign(std::numeric_limits<float>::infinity(), static_cast<float>(wide))
+                : static_cast<float>(wide);
+    return rd.ptr;
 }
 
 // Text rows from data[0, size). Lines are whole when they end in '\n', or when `final` says the
@@ -122,20 +121,28 @@ inline ParseResult parse_text(const char* data, std::size_t size, bool final, st
             while (p < stop && is_blank(*p)) ++p;
             if (p == stop) break;
             const char* field = p;
-            while (p < stop && !is_blank(*p)) ++p;
             if (got < dim) {
+                // parse in place; the number must end where the field does
                 float v;
-                if (!parse_float(field, p, v)) {
+                const char* q = parse_float(field, stop, v);
+                bool ok = q != nullptr && (q == stop || is_blank(*q));
+                if (ok) {
+                    p = q;
+                } else {
+                    while (p < stop && !is_blank(*p)) ++p;
                     throw std::invalid_argument("line " + std::to_string(line) + ": value " +
                                                 std::to_string(got + 1) + " " + quoted(field, p) +
                                                 " is not a number");
                 }
                 if (!std::isfinite(v)) {
+                    while (p < stop && !is_blank(*p)) ++p;
                     throw std::invalid_argument("line " + std::to_string(line) + ": value " +
                                                 std::to_string(got + 1) + " " + quoted(field, p) +
                                                 " is NaN or infinite (or beyond the float32 range)");
                 }
                 row[got] = v;
+            } else {
+                while (p < stop && !is_blank(*p)) ++p;
             }
             ++got;
         }
