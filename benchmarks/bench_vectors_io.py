@@ -1,6 +1,6 @@
 """Loading and saving word2vec files: embedcore against gensim, side by side in one process.
 
-    python benchmarks/bench_vectors_io.py [--rows 200000] [--dim 100] [--repeat 2]
+    PYTHONPATH=. python benchmarks/bench_vectors_io.py [--rows 200000] [--dim 100] [--repeat 2] [--workers N]
 
 Writes a random rows x dim vector set (a few non-ASCII words included) as word2vec text and
 binary files in a temporary directory, then times, alternating A B A B and keeping the best run:
@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 import embedcore as ec
+from embedcore._threads import effective_workers
 
 
 def best_of(repeat, *fns):
@@ -38,6 +39,8 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="threads for embedcore's text parsing (default: all usable cores)")
     args = parser.parse_args(argv)
 
     import gensim
@@ -65,7 +68,7 @@ def main(argv=None):
             (t_gensim, t_ours), (g, e) = best_of(
                 args.repeat,
                 lambda: GensimKV.load_word2vec_format(path, binary=binary),
-                lambda: ec.KeyedVectors.load_word2vec_format(path, binary=binary))
+                lambda: ec.KeyedVectors.load_word2vec_format(path, binary=binary, workers=args.workers))
             same = list(g.index_to_key) == e.words and np.array_equal(g.vectors, e.vectors) \
                 and np.array_equal(e.vectors, vectors)
             rows.append((f"load {kind} {args.rows}x{args.dim} ({size / 1e6:.0f} MB)", t_gensim, t_ours,
@@ -75,7 +78,8 @@ def main(argv=None):
         shutil.rmtree(tmp, ignore_errors=True)
 
     print(f"embedcore {ec.__version__} vs gensim {gensim.__version__}, numpy {np.__version__}, "
-          f"Python {platform.python_version()}, best of {args.repeat} alternating runs")
+          f"Python {platform.python_version()}, best of {args.repeat} alternating runs, embedcore "
+          f"text parsing with {effective_workers(args.workers)} thread(s), gensim single-threaded")
     print(f"{'work':<36} {'gensim s':>9} {'embedcore s':>12} {'speed-up':>9}  {'vectors':<10}")
     for name, tg, te, quality in rows:
         print(f"{name:<36} {tg:>9.3f} {te:>12.3f} {tg / te:>8.1f}x  {quality:<10}")

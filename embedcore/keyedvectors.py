@@ -12,6 +12,7 @@ import numpy as np
 
 from embedcore import _native
 from embedcore._progress import progress_bar
+from embedcore._threads import effective_workers
 from embedcore._validation import as_float32_matrix, check_choice, check_int, check_path, describe
 
 logger = logging.getLogger("embedcore")
@@ -690,7 +691,7 @@ class KeyedVectors:
 
     @classmethod
     def load_word2vec_format(cls, path, binary=False, no_header=False, errors="strict", limit=None,
-                             progress=False):
+                             progress=False, workers=None):
         """Read vectors in word2vec.c's text or binary format, or GloVe's header-less text.
 
         Compressed files (``.gz``, ``.bz2``) are read transparently. Parsing is done in C++ in
@@ -712,6 +713,9 @@ class KeyedVectors:
             Read only the first `limit` vectors.
         progress : bool, default False
             Show a progress bar (or log lines) while reading.
+        workers : int, optional
+            Threads that parse text numbers (None: all usable cores; the result does not depend
+            on it). Binary files are copied, not parsed, and use one thread.
 
         Returns
         -------
@@ -747,9 +751,10 @@ class KeyedVectors:
         if binary and no_header:
             raise ValueError("no_header=True is only possible for text (binary=False): the binary "
                              "format always has a header")
+        threads = effective_workers(workers)
         with _ChunkReader(path) as reader:
             words, vectors, positions = _read_vectors(reader, path, binary, no_header, errors, limit,
-                                                      progress)
+                                                      progress, threads)
         where = "byte offset" if binary else "line"
         joined = "\n".join(words)
         bad = _first_bad_word(words, joined)
@@ -766,7 +771,7 @@ class KeyedVectors:
         return kv
 
 
-def _read_vectors(reader, path, binary, no_header, errors, limit, progress):
+def _read_vectors(reader, path, binary, no_header, errors, limit, progress, threads=1):
     """(words, vectors, positions) from an open _ChunkReader; see load_word2vec_format.
 
     `positions` (int64) holds the line (text) or byte offset (binary) of each row.
@@ -823,7 +828,8 @@ def _read_vectors(reader, path, binary, no_header, errors, limit, progress):
             try:
                 with memoryview(reader.data) as view:
                     consumed, n, blob, positions = _native.parse_vectors(
-                        view[reader.start:reader.end], reader.eof, target, row_begin, max_rows, base, binary)
+                        view[reader.start:reader.end], reader.eof, target, row_begin, max_rows, base, binary,
+                        threads)
             except ValueError as exc:
                 raise ValueError(f"{path}: {exc}") from None
             if n:

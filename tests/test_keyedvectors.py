@@ -393,6 +393,33 @@ def test_loading_in_tiny_chunks_gives_the_same_vectors(tmp_path, monkeypatch, bi
         np.testing.assert_array_equal(back.vectors, kv.vectors)
 
 
+def test_parsing_text_with_several_threads_gives_the_same_vectors(tmp_path):
+    kv = random_kv(n=6000, dim=3, seed=18)  # enough lines for the parallel path
+    path = str(tmp_path / "v.txt")
+    kv.save_word2vec_format(path)
+    for workers in (1, 2, 3):
+        back = ec.KeyedVectors.load_word2vec_format(path, workers=workers)
+        assert back.words == kv.words
+        np.testing.assert_array_equal(back.vectors, kv.vectors)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_the_first_bad_line_is_reported_whatever_the_thread_count(tmp_path, workers):
+    lines = [b"6000 2"] + [b"w%d 1 2" % i for i in range(6000)]
+    lines[5001] = b"w5000 1 bad"   # line 5002
+    lines[5500] = b""              # line 5501: blank inside the file
+    lines[101] = b"w100 1"         # line 102: the first error
+    path = write_bytes(tmp_path, b"\n".join(lines) + b"\n")
+    with pytest.raises(ValueError, match="line 102: expected the word and 2 values"):
+        ec.KeyedVectors.load_word2vec_format(path, workers=workers)
+
+
+def test_workers_zero_is_rejected(tmp_path):
+    path = write_bytes(tmp_path, b"1 1\na 1\n")
+    with pytest.raises(ValueError, match="workers must be"):
+        ec.KeyedVectors.load_word2vec_format(path, workers=0)
+
+
 @pytest.mark.parametrize("binary, header", [(False, True), (True, True), (False, False)])
 def test_limit_reads_only_the_first_vectors(tmp_path, binary, header):
     kv = random_kv(n=20, dim=4, seed=14)

@@ -11,7 +11,7 @@ using namespace embedcore;
 namespace {
 
 py::tuple parse(py::buffer data, bool final, py::array_t<float, py::array::c_style> out,
-                std::int64_t row_begin, std::int64_t max_rows, std::int64_t base, bool binary) {
+                std::int64_t row_begin, std::int64_t max_rows, std::int64_t base, bool binary, int threads) {
     py::buffer_info in = data.request();
     require(in.ndim == 1 && in.itemsize == 1, "data must be a 1-D byte buffer");
     require(out.ndim() == 2 && out.writeable(), "out must be a writable 2-D float32 array");
@@ -26,7 +26,8 @@ py::tuple parse(py::buffer data, bool final, py::array_t<float, py::array::c_sty
     {
         py::gil_scoped_release release;
         r = binary ? vecio::parse_binary(bytes, size, final, dim, dest, static_cast<std::size_t>(max_rows), base)
-                   : vecio::parse_text(bytes, size, final, dim, dest, static_cast<std::size_t>(max_rows), base);
+                   : vecio::parse_text(bytes, size, final, dim, dest, static_cast<std::size_t>(max_rows), base,
+                                        threads);
     }
     py::array_t<std::int64_t> positions(static_cast<py::ssize_t>(r.positions.size()));
     if (!r.positions.empty()) {
@@ -54,9 +55,9 @@ py::bytes format(py::bytes words, py::array_t<float, py::array::c_style | py::ar
 
 void register_vecio(py::module_& m) {
     m.def("parse_vectors", &parse, py::arg("data"), py::arg("final"), py::arg("out").noconvert(), py::arg("row_begin"),
-          py::arg("max_rows"), py::arg("base"), py::arg("binary"),
+          py::arg("max_rows"), py::arg("base"), py::arg("binary"), py::arg("threads") = 1,
           "Parse word2vec text (base = line number of data[0]) or binary (base = byte offset of data[0]) "
-          "records into out[row_begin:]; returns (bytes consumed, rows, words joined by newlines, positions).");
+          "records into out[row_begin:] (text with `threads` threads); returns (bytes consumed, rows, words joined by newlines, positions).");
     m.def("format_vectors", &format, py::arg("words"), py::arg("vectors"), py::arg("binary"),
           "Format rows as word2vec text or binary records; words are joined by newlines, one per row.");
 }

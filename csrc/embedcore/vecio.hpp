@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "parallel.hpp"
 
 namespace embedcore {
 namespace vecio {
@@ -79,17 +80,66 @@ inline const char* parse_float(const char* begin, const char* end, float& value)
     return rd.ptr;
 }
 
+// One text row: the word, then exactly `dim` numbers, in [begin, stop) (a non-blank line without
+// its line end and trailing blanks). Writes the numbers to `row`; returns the end of the word.
+inline const char* parse_text_line(const char* begin, const char* stop, std::size_t dim, float* row,
+                                   std::int64_t line) {
+    if (is_blank(*begin)) {
+        throw std::invalid_argument("line " + std::to_string(line) +
+                                    ": starts with whitespace (expected a word first)");
+    }
+    const char* p = begin;
+    while (p < stop && !is_blank(*p)) ++p;
+    const char* word_end = p;
+    std::size_t got = 0;
+    while (true) {
+        while (p < stop && is_blank(*p)) ++p;
+        if (p == stop) break;
+        const char* field = p;
+        if (got < dim) {
+            // parse in place; the number must end where the field does
+            float v;
+            const char* q = parse_float(field, stop, v);
+            if (q == nullptr || (q < stop && !is_blank(*q))) {
+                while (p < stop && !is_blank(*p)) ++p;
+                throw std::invalid_argument("line " + std::to_string(line) + ": value " +
+                                            std::to_string(got + 1) + " " + quoted(field, p) +
+                                            " is not a number");
+            }
+            p = q;
+            if (!std::isfinite(v)) {
+                throw std::invalid_argument("line " + std::to_string(line) + ": value " +
+                                            std::to_string(got + 1) + " " + quoted(field, p) +
+                                            " is NaN or infinite (or beyond the float32 range)");
+            }
+            row[got] = v;
+        } else {
+            while (p < stop && !is_blank(*p)) ++p;
+        }
+        ++got;
+    }
+    if (got != dim) {
+        throw std::invalid_argument("line " + std::to_string(line) + ": expected the word and " +
+                                    std::to_string(dim) + " values, got the word " +
+                                    quoted(begin, word_end) + " and " + std::to_string(got) + " values");
+    }
+    return word_end;
+}
+
 // Text rows from data[0, size). Lines are whole when they end in '\n', or when `final` says the
 // data ends the file. At most `max_rows` rows are written to `out` (row-major, `dim` per row).
 // `first_line` is the line number of data[0]. Blank lines are accepted only at the end of the file;
-// a blank line followed by more data is an error.
+// a blank line followed by more data is an error. A first serial pass finds the lines, then
+// `threads` threads parse them (each row's place is known), and the error of the earliest bad
+// line, if any, is thrown, so the result does not depend on the thread count.
 inline ParseResult parse_text(const char* data, std::size_t size, bool final, std::size_t dim,
-                              float* out, std::size_t max_rows, std::int64_t first_line) {
+                              float* out, std::size_t max_rows, std::int64_t first_line, int threads = 1) {
     require(dim > 0, "dimension must be positive");
     ParseResult result;
+    std::vector<const char*> spans;  // begin, stop of each line to parse
     std::size_t pos = 0;
-    std::int64_t line = first_line;
-    while (result.rows < max_rows && pos < size) {
+    std::int64_t blank_error_line = -1;
+    while (spans.size() / 2 < max_rows && pos < size) {
         const char* begin = data + pos;
         const char* nl = static_cast<const char*>(std::memchr(begin, '\n', size - pos));
         if (!nl && !final) break;
@@ -101,64 +151,50 @@ inline ParseResult parse_text(const char* data, std::size_t size, bool final, st
             const char* p = end;
             while (p < data + size && (is_blank(*p) || *p == '\n')) ++p;
             if (p < data + size) {
-                throw std::invalid_argument("line " + std::to_string(line) +
-                                            ": empty line before the end of the file");
+                blank_error_line = first_line + static_cast<std::int64_t>(spans.size() / 2);
+            } else if (final) {
+                pos = size;
             }
-            if (!final) break;  // more data may follow; decide when it comes
-            pos = size;
-            break;
+            break;  // without `final`, more data may follow; decide when it comes
         }
-        if (is_blank(*begin)) {
-            throw std::invalid_argument("line " + std::to_string(line) +
-                                        ": starts with whitespace (expected a word first)");
-        }
-        const char* p = begin;
-        while (p < stop && !is_blank(*p)) ++p;
-        const char* word_end = p;
-        float* row = out + result.rows * dim;
-        std::size_t got = 0;
-        while (true) {
-            while (p < stop && is_blank(*p)) ++p;
-            if (p == stop) break;
-            const char* field = p;
-            if (got < dim) {
-                // parse in place; the number must end where the field does
-                float v;
-                const char* q = parse_float(field, stop, v);
-                bool ok = q != nullptr && (q == stop || is_blank(*q));
-                if (ok) {
-                    p = q;
-                } else {
-                    while (p < stop && !is_blank(*p)) ++p;
-                    throw std::invalid_argument("line " + std::to_string(line) + ": value " +
-                                                std::to_string(got + 1) + " " + quoted(field, p) +
-                                                " is not a number");
-                }
-                if (!std::isfinite(v)) {
-                    while (p < stop && !is_blank(*p)) ++p;
-                    throw std::invalid_argument("line " + std::to_string(line) + ": value " +
-                                                std::to_string(got + 1) + " " + quoted(field, p) +
-                                                " is NaN or infinite (or beyond the float32 range)");
-                }
-                row[got] = v;
-            } else {
-                while (p < stop && !is_blank(*p)) ++p;
-            }
-            ++got;
-        }
-        if (got != dim) {
-            throw std::invalid_argument("line " + std::to_string(line) + ": expected the word and " +
-                                        std::to_string(dim) + " values, got the word " +
-                                        quoted(begin, word_end) + " and " + std::to_string(got) +
-                                        " values");
-        }
-        result.words.append(begin, word_end);
-        result.words.push_back('\n');
-        result.positions.push_back(line);
-        ++result.rows;
-        ++line;
+        spans.push_back(begin);
+        spans.push_back(stop);
         pos = nl ? static_cast<std::size_t>(nl - data) + 1 : size;
     }
+    const auto rows = static_cast<std::int64_t>(spans.size() / 2);
+    std::vector<const char*> word_ends(static_cast<std::size_t>(rows));
+    // the first error of each block; blocks are in line order, so the lowest block's error is the first
+    std::vector<std::int64_t> error_row(static_cast<std::size_t>(std::max(threads, 1)), -1);
+    std::vector<std::string> error_text(error_row.size());
+    const int used = rows >= 4096 ? threads : 1;
+    parallel_blocks(rows, used, [&](std::int64_t b, std::int64_t e, int t) {
+        for (std::int64_t i = b; i < e; ++i) {
+            try {
+                word_ends[i] = parse_text_line(spans[2 * i], spans[2 * i + 1], dim, out + i * dim, first_line + i);
+            } catch (const std::invalid_argument& err) {
+                error_row[t] = i;
+                error_text[t] = err.what();
+                return;
+            }
+        }
+    });
+    std::int64_t first_bad = -1;
+    for (std::size_t t = 0; t < error_row.size(); ++t) {
+        if (error_row[t] >= 0 && (first_bad < 0 || error_row[t] < error_row[first_bad])) {
+            first_bad = static_cast<std::int64_t>(t);
+        }
+    }
+    if (first_bad >= 0) throw std::invalid_argument(error_text[first_bad]);
+    if (blank_error_line >= 0) {
+        throw std::invalid_argument("line " + std::to_string(blank_error_line) +
+                                    ": empty line before the end of the file");
+    }
+    for (std::int64_t i = 0; i < rows; ++i) {
+        result.words.append(spans[2 * i], word_ends[i]);
+        result.words.push_back('\n');
+        result.positions.push_back(first_line + i);
+    }
+    result.rows = static_cast<std::size_t>(rows);
     result.consumed = pos;
     return result;
 }
