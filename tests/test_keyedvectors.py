@@ -313,6 +313,13 @@ def test_load_handwritten_text_with_tabs_trailing_spaces_and_crlf(tmp_path):
     np.testing.assert_array_equal(kv.vectors, np.array([[0.5, -1.0], [1e-3, 25.0], [0.0, 7.0]], np.float32))
 
 
+def test_values_below_the_float32_range_round_to_zero_or_subnormal(tmp_path):
+    data = b"1 4\nw 1e-50 -1e-400 1e-40 3.4028235e38\n"
+    kv = ec.KeyedVectors.load_word2vec_format(write_bytes(tmp_path, data))
+    expected = np.array([0.0, -0.0, 1e-40, 3.4028235e38], np.float32)
+    np.testing.assert_array_equal(kv["w"].view(np.uint32), expected.view(np.uint32))
+
+
 def test_load_handwritten_binary_with_and_without_record_newlines(tmp_path):
     data = (b"3 2\n"
             + b"a " + struct.pack("<2f", 0.5, -1.0) + b"\n"       # word2vec.c writes a newline

@@ -6,12 +6,16 @@
 // little-endian IEEE float32 values, and an optional newline (word2vec.c writes it, gensim does
 // not; both are read).
 //
+// The formats are those of word2vec.c (Mikolov et al., 2013: `-binary 0/1` output, read back by
+// its distance.c) and of GloVe's `vectors.txt` (Pennington et al., 2014).
+//
 // Input arrives in chunks: a parse call consumes whole records only and reports how many bytes it
 // used, so the caller keeps the tail and appends the next chunk. Memory is the chunk plus the
 // output whatever the file size. Numbers are parsed with std::from_chars (correctly rounded, no
 // locale) and written with std::to_chars (the shortest text that reads back as the same float32),
-// so a text round trip is exact. Both directions are O(bytes). Errors throw std::invalid_argument
-// naming the line (text) or byte offset (binary) of the bad record.
+// so a text round trip is exact. Text lines are found serially (a memchr per line), then parsed
+// in parallel since each line's row is known. Both directions are O(bytes). Errors throw
+// std::invalid_argument naming the line (text) or byte offset (binary) of the first bad record.
 #pragma once
 
 #include <algorithm>
