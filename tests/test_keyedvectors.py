@@ -6,6 +6,8 @@ import struct
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import embedcore as ec
 from embedcore import keyedvectors as kvmod
@@ -363,6 +365,26 @@ def test_round_trip_with_non_ascii_words_is_exact(tmp_path, binary, header, suff
     assert back.words == kv.words
     assert back.vectors.dtype == np.float32
     np.testing.assert_array_equal(back.vectors.view(np.uint32), kv.vectors.view(np.uint32))
+
+
+WORD = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), min_size=1, max_size=8) \
+    .filter(lambda w: not any(c.isspace() for c in w))
+
+
+@settings(max_examples=25, deadline=None)
+@given(words=st.lists(WORD, min_size=1, max_size=12, unique=True), dim=st.integers(1, 5),
+       seed=st.integers(0, 2**32 - 1), binary=st.booleans())
+def test_round_trip_of_any_unicode_words_and_float32_bits(tmp_path_factory, words, dim, seed, binary):
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 2**32, size=(len(words), dim), dtype=np.uint64).astype(np.uint32)
+    vectors = bits.view(np.float32).copy()
+    vectors[~np.isfinite(vectors)] = 1.5
+    kv = ec.KeyedVectors(words, vectors)
+    path = str(tmp_path_factory.mktemp("rt") / "v")
+    kv.save_word2vec_format(path, binary=binary)
+    back = ec.KeyedVectors.load_word2vec_format(path, binary=binary)
+    assert back.words == words
+    np.testing.assert_array_equal(back.vectors.view(np.uint32), vectors.view(np.uint32))
 
 
 def test_compressed_files_really_are_compressed(tmp_path):
