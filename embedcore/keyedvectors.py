@@ -771,6 +771,28 @@ class KeyedVectors:
         return kv
 
 
+def _allocate_rows(reader, path, count, dim, wanted, binary):
+    """The (wanted, dim) output array, after refusing a header whose counts cannot be right.
+
+    The shortest text row is "w 0 ... 0\\n" (2 * dim + 2 bytes), the shortest binary record a
+    one-byte word, a space and 4 * dim bytes. Only large arrays are checked: for small ones the
+    parse itself reports where the file ends, which says more.
+    """
+    problem = None
+    if wanted * dim * 4 >= (1 << 26) and not reader.compressed:
+        shortest = wanted * (2 + 4 * dim) if binary else wanted * (2 * dim + 2) - 1
+        available = os.path.getsize(path) - reader.offset
+        if shortest > available:
+            problem = f"take at least {shortest} bytes, but only {available} follow the header"
+    if problem is None:
+        try:
+            return np.empty((wanted, dim), dtype=np.float32)
+        except (MemoryError, ValueError):  # ValueError: beyond what numpy can even address
+            problem = f"need {wanted * dim * 4} bytes of memory, more than can be allocated"
+    raise ValueError(f"{path}: line 1: the header announces {count} vectors of dimension {dim}, which "
+                     f"{problem} (a wrong count in the header, or a truncated file)")
+
+
 def _read_vectors(reader, path, binary, no_header, errors, limit, progress, threads=1):
     """(words, vectors, positions) from an open _ChunkReader; see load_word2vec_format.
 
@@ -809,7 +831,7 @@ def _read_vectors(reader, path, binary, no_header, errors, limit, progress, thre
         base = reader.offset if binary else 2
     wanted = count if limit is None else (limit if count is None else min(count, limit))
     # with a header the rows are known and written in place; without one, block by block
-    out = np.empty((wanted, dim), dtype=np.float32) if count is not None else None
+    out = _allocate_rows(reader, path, count, dim, wanted, binary) if count is not None else None
     blocks, word_list, position_blocks = [], [], []
     rows = 0
     bar = progress_bar(progress, total=None if reader.compressed else os.path.getsize(path),

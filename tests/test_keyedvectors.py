@@ -554,6 +554,25 @@ def test_corrupt_binary_raises_valueerror_naming_path_and_byte_offset(tmp_path, 
         ec.KeyedVectors.load_word2vec_format(path, binary=True)
 
 
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_header_announcing_far_more_vectors_than_the_file_holds_is_refused_before_allocating(
+        tmp_path, binary):
+    body = rec("a", 1.0, 2.0, 3.0) if binary else b"a 1 2 3\n"
+    path = write_bytes(tmp_path, b"100000000000 3\n" + body)  # 1.2 TB of vectors
+    with pytest.raises(ValueError, match=r"line 1: the header announces 100000000000 vectors of "
+                                         r"dimension 3, which take at least \d+ bytes, but only "
+                                         f"{len(body)} follow"):
+        ec.KeyedVectors.load_word2vec_format(path, binary=binary)
+
+
+def test_a_huge_header_count_in_a_compressed_file_is_refused(tmp_path):
+    path = str(tmp_path / "v.txt.gz")
+    with gzip.open(path, "wb") as f:
+        f.write(b"100000000000000 300\na 1\n")
+    with pytest.raises(ValueError, match="line 1: the header announces 100000000000000 vectors"):
+        ec.KeyedVectors.load_word2vec_format(path)
+
+
 def test_truncated_gzip_raises_valueerror_naming_the_path(tmp_path):
     kv = random_kv(n=500, dim=8)
     path = str(tmp_path / "v.txt.gz")
