@@ -455,11 +455,11 @@ def cooccurrence(ids, offsets, vocab_size, window=10, symmetric=True, distance_w
         weights = cp.empty(n_slots, dtype=cp.float64)
         launch_cooccur_pairs(ids, offsets, begin, end, window, symmetric, distance_weighting, vocab_size,
                              keys, weights)
-        order = cp.argsort(keys)
-        keys, weights = keys[order], weights[order]
-        n_valid = int(cp.searchsorted(keys, EMPTY_KEY))
-        keys, weights = _reduce_sorted(keys[:n_valid], weights[:n_valid])
+        n_valid = n_slots - int(cp.count_nonzero(keys == EMPTY_KEY))
+        order = cp.argsort(keys)  # the empty slots sort last
+        keys, weights = keys[order[:n_valid]], weights[order[:n_valid]]
         del order
+        keys, weights = _reduce_sorted(keys, weights)
         parts_keys.append(keys)
         parts_sums.append(weights)
         pending += keys.shape[0]
@@ -480,9 +480,7 @@ def cooccurrence(ids, offsets, vocab_size, window=10, symmetric=True, distance_w
     rows = (keys // v).astype(cp.int64)
     cols = (keys % v).astype(cp.int32)
     indptr = cp.searchsorted(rows, cp.arange(vocab_size + 1, dtype=cp.int64)).astype(cp.int32)
-    matrix = csp.csr_matrix((sums.astype(cp.float32), cols, indptr), shape=(vocab_size, vocab_size))
-    matrix.has_sorted_indices = True
-    return matrix
+    return csp.csr_matrix((sums.astype(cp.float32), cols, indptr), shape=(vocab_size, vocab_size))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -696,6 +694,32 @@ def sgns_epoch(ids, offsets, input_vectors, output_vectors, noise_prob, noise_al
         launch_sgns(kept_ids, kept_offsets, begin, end, input_vectors, output_vectors, noise_prob, noise_alias,
                     window, negative, rate, sg, cbow_mean, seed, epoch, loss, sequential)
     return float(loss[0]), n_kept
+
+
+def word2vec_train(ids, offsets, input_vectors, output_vectors, noise_prob, noise_alias, keep_table, window,
+                   negative, alpha, min_alpha, epochs, sg=True, cbow_mean=True, seed=1, on_epoch_end=None):
+    """Train word2vec for `epochs` epochs on the GPU (see `sgns_epoch`); returns the per-epoch losses.
+
+    The arguments are those of `sgns_epoch` (numpy tables are copied to the GPU once; the two
+    vector tables must already be CuPy arrays, updated in place). `on_epoch_end(epoch, loss)` is
+    called after each epoch.
+    """
+    cp = _cupy()
+    ids = _as_input(ids, "ids", cp.int32, 1)
+    offsets = _as_input(offsets, "offsets", cp.int64, 1)
+    noise_prob = _as_input(noise_prob, "noise_prob", cp.uint32, 1)
+    noise_alias = _as_input(noise_alias, "noise_alias", cp.int32, 1)
+    keep_table = _as_input(keep_table, "keep_table", cp.uint64, 1)
+    n_tokens = ids.shape[0]
+    total = n_tokens * epochs
+    losses = []
+    for epoch in range(epochs):
+        loss, _ = sgns_epoch(ids, offsets, input_vectors, output_vectors, noise_prob, noise_alias, keep_table,
+                             window, negative, alpha, min_alpha, sg, cbow_mean, seed, epoch, epoch * n_tokens, total)
+        losses.append(loss)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, loss)
+    return losses
 
 
 # ----------------------------------------------------------------------------------------------
