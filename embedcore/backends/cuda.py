@@ -383,6 +383,12 @@ def launch_segment_sums(weights, starts, sums):
     kernel((_grid(n_segments, 256),), (256,), (weights, starts, np.int64(n_segments), sums))
 
 
+def _check_offsets(offsets, n_tokens):
+    """Sentence offsets must run from 0 to n_tokens: the kernels index tokens through them."""
+    if offsets.ndim != 1 or offsets.shape[0] < 1 or int(offsets[0]) != 0 or int(offsets[-1]) != n_tokens:
+        raise ValueError(f"offsets must be 1-D and run from 0 to the number of tokens ({n_tokens})")
+
+
 def _reduce_sorted(keys, weights):
     """(unique keys, summed weights) of records sorted by key."""
     cp = _cupy()
@@ -441,8 +447,7 @@ def cooccurrence(ids, offsets, vocab_size, window=10, symmetric=True, distance_w
     ids = _as_input(ids, "ids", cp.int32, 1)
     offsets = _as_input(offsets, "offsets", cp.int64, 1)
     n_tokens = ids.shape[0]
-    if offsets.shape[0] < 1 or int(offsets[0]) != 0 or int(offsets[-1]) != n_tokens:
-        raise ValueError(f"offsets must run from 0 to the number of tokens ({n_tokens})")
+    _check_offsets(offsets, n_tokens)
     if vocab_size * vocab_size >= 2 ** 64 - 1:
         raise ValueError(f"vocab_size={vocab_size} is too large for 64-bit pair keys")
     copies = 2 if symmetric else 1
@@ -684,6 +689,7 @@ def sgns_epoch(ids, offsets, input_vectors, output_vectors, noise_prob, noise_al
     """
     cp = _cupy()
     n_raw = ids.shape[0]
+    _check_offsets(offsets, n_raw)
     kept_ids, kept_offsets = subsample(ids, offsets, keep_table, seed, epoch)
     n_kept = kept_ids.shape[0]
     loss = cp.zeros(1, dtype=cp.float64)
