@@ -7,6 +7,15 @@ sys.path.insert(0, os.path.dirname(__file__))
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _auto_device_is_the_cpu(monkeypatch):
+    """In tests, device="auto" means the CPU even where a GPU is usable: CPU behaviours (bit-identical
+    single-thread runs, spill files) are specified by their own tests, and a test runs on the GPU
+    only when it asks (the `device` fixture, or device="cuda")."""
+    from embedcore.backends import cuda
+    monkeypatch.setattr(cuda, "HAS_CUDA", lambda: False)
+
+
 @pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
 def device(request):
     """Each test that takes it runs once per device; the CUDA run is skipped without a usable GPU."""

@@ -23,8 +23,9 @@ NVCC = shutil.which("nvcc")
 @pytest.fixture
 def cp():
     """CuPy, on a machine where a GPU is usable."""
-    if not cuda.HAS_CUDA():
-        pytest.skip(f"no usable CUDA GPU ({cuda._probe()[1]})")
+    usable, reason = cuda._probe()  # not HAS_CUDA, which conftest turns off for device="auto"
+    if not usable:
+        pytest.skip(f"no usable CUDA GPU ({reason})")
     import cupy
     return cupy
 
@@ -101,7 +102,7 @@ def test_missing_cupy_makes_cuda_unavailable_with_the_reason(monkeypatch):
     cuda._probe.cache_clear()
     monkeypatch.setitem(sys.modules, "cupy", None)  # import cupy raises ImportError
     try:
-        assert cuda.HAS_CUDA() is False
+        assert cuda._probe()[0] is False
         with pytest.raises(RuntimeError, match="CuPy is not installed"):
             cuda.require()
     finally:

@@ -821,3 +821,206 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0):
     signs = cp.sign(u[rows, cp.arange(u.shape[1])])
     signs[signs == 0] = 1
     return cp.ascontiguousarray(u * signs[None, :]), s, cp.ascontiguousarray(vt * signs[:, None])
+
+
+# ----------------------------------------------------------------------------------------------
+# entry points of the public API (device="cuda"): validate, convert, numpy in -> numpy out
+
+def _device_matrix(value, name):
+    """A validated C-contiguous float32 CuPy matrix of a CuPy or host array (host input is
+    checked on the host by the shared validators, then copied once)."""
+    cp = _cupy()
+    if not is_device_array(value):
+        from embedcore._validation import as_float32_matrix
+        return cp.asarray(as_float32_matrix(value, name))
+    if value.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array, got {_describe(value)}")
+    if value.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must hold real numbers, got {_describe(value)}")
+    if value.size == 0:
+        raise ValueError(f"{name} must not be empty, got {_describe(value)}")
+    value = cp.ascontiguousarray(value, dtype=cp.float32)
+    if not bool(cp.isfinite(value).all()):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return value
+
+
+def cosine_topk(queries, database, k=10, exclude=None, normalized=False):
+    """``ec.cosine_topk(..., device="cuda")``: CuPy in, CuPy out; numpy in, numpy out.
+
+    Validates as the CPU function does (plus k <= 256, the GPU selection's limit) and runs
+    `topk`. See ``embedcore.cosine_topk`` for the parameters.
+    """
+    cp = _cupy()
+    from embedcore._validation import check_int
+    on_host = not (is_device_array(queries) or is_device_array(database))
+    if not isinstance(normalized, (bool, np.bool_)):
+        raise TypeError(f"normalized must be a bool, got {type(normalized).__name__}")
+    q = _device_matrix(queries, "queries")
+    db = _device_matrix(database, "database")
+    nq, d = q.shape
+    nb = db.shape[0]
+    if db.shape[1] != d:
+        raise ValueError(f"queries and database must have the same number of columns, got queries with {d} "
+                         f"and database with {db.shape[1]}")
+    k = check_int(k, "k", minimum=1)
+    if k > nb:
+        raise ValueError(f"k must be <= the number of database rows ({nb}), got {k}")
+    if k > TOPK_MAX_K:
+        raise ValueError(f"k must be <= {TOPK_MAX_K} with device='cuda', got {k}")
+    if exclude is not None:
+        ex = cp.asarray(exclude)
+        if ex.ndim != 1 or ex.shape[0] != nq:
+            raise ValueError(f"exclude must be a 1-D integer array with one entry per query ({nq}), "
+                             f"got {_describe(ex)}")
+        if ex.size and ex.dtype.kind not in "iu":
+            raise TypeError(f"exclude must hold integers, got {_describe(ex)}")
+        if ex.size and (int(ex.min()) < -1 or int(ex.max()) >= nb):
+            raise ValueError(f"exclude must hold database rows in [0, {nb}) or -1 for none, "
+                             f"got values in [{int(ex.min())}, {int(ex.max())}]")
+        exclude = cp.ascontiguousarray(ex, dtype=cp.int64)
+        if k == nb and nq and int(exclude.max()) >= 0:
+            raise ValueError(f"k must be <= {nb - 1} (the database rows left after exclude), got {k}")
+    scores, indices = topk(q, db, k, exclude, bool(normalized))
+    return (scores.get(), indices.get()) if on_host else (scores, indices)
+
+
+def count_cooccurrence(ids, offsets, vocab_size, window, symmetric, distance_weighting):
+    """``ec.cooccurrence(..., device="cuda")`` on a validated host corpus: a scipy CSR matrix."""
+    matrix = cooccurrence(ids, offsets, vocab_size, window, symmetric, distance_weighting)
+    return matrix.get()
+
+
+def truncated_svd(X, k, n_oversamples, n_iter, seed):
+    """``ec.randomized_svd(..., device="cuda")``: CuPy in, CuPy out; numpy / scipy in, numpy out."""
+    import scipy.sparse as sp
+    cp = _cupy()
+    on_host = not is_device_array(X)
+    if on_host and not sp.issparse(X):
+        X = _device_matrix(X, "X")
+    elif on_host:
+        if X.ndim != 2 or min(X.shape) == 0:
+            raise ValueError(f"X must be a non-empty 2-D matrix, got shape {X.shape}")
+        X = to_device(X, dtype=np.float32)
+    if getattr(X, "ndim", 2) != 2 or min(X.shape) == 0:
+        raise ValueError(f"X must be a non-empty 2-D matrix, got shape {X.shape}")
+    values = X.data if not isinstance(X, cp.ndarray) else X
+    if not bool(cp.isfinite(values).all()):
+        raise ValueError("X contains NaN or infinity")
+    U, S, Vt = randomized_svd(X, k, n_oversamples, n_iter, seed)
+    return (U.get(), S.get(), Vt.get()) if on_host else (U, S, Vt)
+
+
+class GloveTrainer:
+    """The parameters of a GloVe model on the GPU while it trains.
+
+    Copies the model's eight arrays and the records to the device; `epoch` runs one epoch there
+    and returns ``(cost, "cuda")`` as the CPU epoch returns ``(cost, simd)``; `finish` copies the
+    arrays back into the model's (host) arrays.
+    """
+
+    NAMES = (("word", "_word"), ("context", "_context"), ("word_bias", "word_biases"),
+             ("context_bias", "context_biases"), ("word_gradsq", "_word_gradsq"),
+             ("context_gradsq", "_context_gradsq"), ("word_bias_gradsq", "_word_bias_gradsq"),
+             ("context_bias_gradsq", "_context_bias_gradsq"))
+
+    def __init__(self, model, records):
+        cp = _cupy()
+        self.model = model
+        self.records = cp.asarray(np.ascontiguousarray(records).view(np.int32).reshape(len(records), 4))
+        self.params = {name: cp.asarray(getattr(model, attr)) for name, attr in self.NAMES}
+
+    def epoch(self, learning_rate):
+        return glove_epoch(self.records, self.params, learning_rate), "cuda"
+
+    def finish(self):
+        for name, attr in self.NAMES:
+            getattr(self.model, attr)[...] = self.params[name].get()
+
+
+def train_word2vec_model(model, corpus):
+    """``Word2Vec._train`` on the GPU for a model with ``device="cuda"``.
+
+    The same initial vectors, noise and subsampling tables (``model._tables()``), learning-rate
+    schedule, callbacks, loss history and stats as the CPU path; the random draws are the
+    kernels' own (see sgns.cu), so results agree with the CPU statistically, not bit for bit.
+    Skip-gram always shares each centre word's negatives across its window. The vectors are
+    copied back to ``model.input_vectors`` / ``model.syn1neg`` (numpy) after every epoch.
+
+    Raises
+    ------
+    ValueError
+        ``negative_sharing=False`` (CPU only), ``negative > 255``, or a vector size and negative
+        count whose skip-gram block does not fit in a GPU block's shared memory.
+    """
+    import time
+    from embedcore._progress import progress_bar
+    cp = _cupy()
+    if not model.negative_sharing:
+        raise ValueError("negative_sharing=False (word2vec.c's per-pair update) runs on the CPU only; "
+                         "use device='cpu'")
+    if model.negative > MAX_NEGATIVE:
+        raise ValueError(f"negative must be <= {MAX_NEGATIVE} with device='cuda', got {model.negative}")
+    _warps_per_block(bool(model.sg), model.vector_size, model.negative, False)  # fits shared memory
+    n_words, dim = len(model.vocab), model.vector_size
+    rng = np.random.default_rng(model.seed)
+    inp = cp.asarray((rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
+    out = cp.zeros((n_words, dim), dtype=cp.float32)
+    keep, prob, alias = model._tables()
+    keep, prob, alias = cp.asarray(keep), cp.asarray(prob), cp.asarray(alias)
+    ids = cp.asarray(np.ascontiguousarray(corpus.ids, dtype=np.int32))
+    offsets = cp.asarray(np.ascontiguousarray(corpus.offsets, dtype=np.int64))
+    n_tokens = int(ids.shape[0])
+    total = n_tokens * model.epochs
+    words_done = 0
+    interrupted = False
+    model.loss_history = []
+    kind = "skip-gram" if model.sg else "CBOW"
+    bar = progress_bar(model.progress, total, f"training {kind} on the GPU", "word")
+    start = time.perf_counter()
+    try:
+        for epoch in range(model.epochs):
+            loss, _ = sgns_epoch(ids, offsets, inp, out, prob, alias, keep, model.window, model.negative,
+                                 model.alpha, model.min_alpha, bool(model.sg), bool(model.cbow_mean), model.seed,
+                                 epoch, epoch * n_tokens, total)
+            words_done += n_tokens
+            bar.update(n_tokens)
+            model.loss_history.append(loss)
+            logger.info("word2vec epoch %d/%d on the GPU: loss %.6g", epoch + 1, model.epochs, loss)
+            model.input_vectors, model.syn1neg = inp.get(), out.get()
+            model._finish_stats(words_done, time.perf_counter() - start, "cuda", 1, False)
+            for cb in model.callbacks:
+                if hasattr(cb, "on_epoch_end"):
+                    cb.on_epoch_end(model)
+                else:
+                    cb(model, epoch)
+    except KeyboardInterrupt:
+        interrupted = True
+        logger.warning("word2vec training interrupted after %d of %d words; the vectors are usable",
+                       words_done, total)
+    finally:
+        bar.close()
+    model.input_vectors, model.syn1neg = inp.get(), out.get()
+    model._finish_stats(words_done, time.perf_counter() - start, "cuda", 1, interrupted)
+
+
+# The product size (queries x database rows x dimension) from which device="auto" moves numpy
+# inputs of cosine_topk to the GPU: below it, the copy to the device costs more than the search
+# saves (a KeyedVectors.most_similar call, for instance, stays on the CPU).
+AUTO_TOPK_MIN_WORK = 10 ** 10
+
+
+def topk_on_gpu(device, queries, database):
+    """Whether ``cosine_topk(..., device=device)`` runs on the GPU: "cuda" always (raising when
+    no GPU is usable), "cpu" never, "auto" for CuPy inputs, and for numpy inputs of at least
+    AUTO_TOPK_MIN_WORK multiply-adds when a GPU is usable."""
+    from embedcore._device import resolve_device
+    resolved = resolve_device(device)
+    if device != "auto" or resolved == "cpu":
+        return resolved == "cuda"
+    if is_device_array(queries) or is_device_array(database):
+        return True
+    shape_q, shape_d = np.shape(queries), np.shape(database)
+    if len(shape_q) != 2 or len(shape_d) != 2:
+        return False  # the CPU path reports the error
+    return shape_q[0] * shape_d[0] * shape_d[1] >= AUTO_TOPK_MIN_WORK
