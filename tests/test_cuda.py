@@ -14,7 +14,7 @@ import pytest
 import scipy.sparse as sp
 
 from embedcore.backends import cuda
-from cuda_reference import (cooccurrence_reference, ec_random, glove_epoch_reference, keep_mask_reference,
+from cuda_reference import (analogy_accuracy, cooccurrence_reference, ec_random, glove_epoch_reference, keep_mask_reference,
                             noise_word, ppmi_reference, sentence_of, topk_reference, word2vec_reference)
 
 NVCC = shutil.which("nvcc")
@@ -410,3 +410,81 @@ def test_gpu_randomized_svd_rejects_k_above_the_rank_bound(cp):
     with pytest.raises(ValueError, match="k must be in"):
         cuda.randomized_svd(np.eye(3, dtype=np.float32), 4)
 
+
+
+# ----------------------------------------------------------------------------------------------
+# the public API, one test body per device (the cuda run is skipped without a GPU)
+
+def _public(name):
+    import embedcore as ec
+    if not hasattr(ec, name):
+        pytest.skip(f"embedcore.{name} is not in this build")
+    return getattr(ec, name)
+
+
+def test_cosine_topk_matches_the_reference_on_each_device(device):
+    cosine_topk = _public("cosine_topk")
+    rng = np.random.default_rng(7)
+    queries = rng.standard_normal((20, 12)).astype(np.float32)
+    database = rng.standard_normal((150, 12)).astype(np.float32)
+    exclude = rng.integers(-1, 150, 20)
+    scores, indices = cosine_topk(queries, database, k=5, exclude=exclude, device=device)
+    assert isinstance(scores, np.ndarray) and scores.dtype == np.float32 and indices.dtype == np.int64
+    ref_s, ref_i = topk_reference(queries, database, 5, exclude)
+    _topk_close(scores, indices, ref_s, ref_i)
+
+
+def test_cosine_topk_keeps_cupy_inputs_on_the_gpu(cp):
+    cosine_topk = _public("cosine_topk")
+    database = cp.asarray(np.random.default_rng(8).standard_normal((30, 4)).astype(np.float32))
+    scores, indices = cosine_topk(database[:3], database, k=2, device="cuda")
+    assert isinstance(scores, cp.ndarray) and isinstance(indices, cp.ndarray)
+    assert indices.get()[:, 0].tolist() == [0, 1, 2]
+
+
+def test_cooccurrence_matches_the_reference_on_each_device(device):
+    cooccurrence = _public("cooccurrence")
+    from embedcore.corpus import EncodedCorpus
+    ids, offsets = _small_corpus(seed=9, n_sentences=50)
+    got = cooccurrence(EncodedCorpus(ids, offsets), 12, window=4, device=device)
+    assert sp.issparse(got) and got.dtype == np.float32
+    np.testing.assert_array_equal(got.toarray(), cooccurrence_reference(ids, offsets, 12, 4).astype(np.float32))
+
+
+def test_ppmi_of_a_cupy_matrix_stays_on_the_gpu(cp):
+    ppmi = _public("ppmi")
+    from cupyx.scipy import sparse as csp
+    counts = np.random.default_rng(10).poisson(2.0, (15, 15)).astype(np.float32)
+    got = ppmi(csp.csr_matrix(sp.csr_matrix(counts)), cds=0.75)
+    assert csp.issparse(got)
+    np.testing.assert_allclose(got.get().toarray(), ppmi_reference(counts, 0.75), rtol=1e-5, atol=1e-6)
+
+
+def test_randomized_svd_singular_values_on_each_device(device):
+    randomized_svd = _public("randomized_svd")
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((120, 8)) @ np.diag(2.0 ** -np.arange(8)) @ rng.standard_normal((8, 90))).astype(np.float32)
+    U, S, Vt = randomized_svd(sp.csr_matrix(x), 5, seed=0, device=device)
+    assert isinstance(S, np.ndarray)
+    np.testing.assert_allclose(S, np.linalg.svd(x.astype(np.float64), compute_uv=False)[:5], rtol=1e-4)
+
+
+def test_glove_fit_lowers_the_cost_on_each_device(device):
+    GloVe = _public("GloVe")
+    rng = np.random.default_rng(12)
+    counts = sp.csr_matrix(rng.poisson(3.0, (40, 40)).astype(np.float32))
+    model = GloVe(vector_size=16, epochs=8, seed=1, device=device).fit(counts, vocab=[f"w{i}" for i in range(40)])
+    assert model.loss_history[-1] < 0.5 * model.loss_history[0]
+    assert isinstance(model.word_vectors, np.ndarray) and np.isfinite(model.word_vectors).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sg", [1, 0])
+def test_word2vec_recovers_the_planted_analogies_on_each_device(device, sg):
+    Word2Vec = _public("Word2Vec")
+    from embedcore.datasets import synthetic_corpus
+    synth = synthetic_corpus(1_000_000, 2_000, seed=0)
+    model = Word2Vec(vector_size=50, sg=sg, min_count=1, epochs=3, workers=1, seed=1, device=device)
+    model.fit(synth.corpus, vocab=synth.vocab)
+    assert model.stats["words_trained"] == 3 * len(synth.corpus)
+    assert analogy_accuracy(model.wv.words, model.wv.vectors, synth.analogies) >= 0.9
