@@ -25,3 +25,11 @@ def device(request):
         if not usable:
             pytest.skip(f"no usable CUDA GPU ({reason})")
     return request.param
+
+
+def pytest_collection_modifyitems(items):
+    """A test that takes the `cp` fixture (CuPy on a GPU) is a GPU test: mark it `cuda`, so that
+    `pytest -m cuda` (benchmarks/gpu_check.py) runs it."""
+    for item in items:
+        if "cp" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.cuda)
