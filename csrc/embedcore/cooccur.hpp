@@ -1,0 +1,372 @@
+// Word-word co-occurrence counting (GloVe's `cooccur`), row by row into CSR.
+//
+// X[a, b] sums a weight (1/d for a pair d tokens apart, or 1) over every pair of tokens of one
+// sentence at most `window` apart, word a at the earlier position and word b at the later one;
+// with `symmetric` the pair also adds to X[b, a]. This is GloVe's cooccur (Pennington et al.
+// 2014, cooccur.c): its `-symmetric 0` matrix puts the earlier word in the row.
+//
+// Instead of buffering (row, col, weight) records and sorting them, the tokens of a shard are
+// first bucketed by word (a stable counting sort of their positions, O(tokens)); then each row is
+// built on its own: for every occurrence of word a, its neighbours are added into a dense
+// float64 row accumulator of V entries (it stays in L2), and the touched columns are emitted in
+// order. Work is O(tokens * window) plus O(nnz log) for ordering each row's columns; rows are
+// independent, so threads take blocks of rows dynamically and the result does not depend on the
+// number of threads. A corpus too large for the memory budget is cut into shards of focal
+// positions whose partial matrices ("runs", float64 values) are merged row by row by `merge`.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common.hpp"
+#include "parallel.hpp"
+
+namespace embedcore {
+namespace cooccur {
+
+struct Options {
+    int window = 10;
+    bool symmetric = true;
+    bool distance_weighting = true;
+    int threads = 1;
+};
+
+// A block of consecutive rows of the result: the nonzeros of rows [row_begin, row_end).
+template <class Value>
+struct Block {
+    index_t row_begin = 0, row_end = 0;
+    std::vector<index_t> row_nnz;
+    std::vector<std::int32_t> cols;
+    std::vector<Value> vals;
+};
+
+// The result as row blocks; `copy_to` writes it as CSR arrays.
+template <class Value>
+struct Result {
+    index_t n_rows = 0;
+    index_t nnz = 0;
+    std::vector<Block<Value>> blocks;
+    std::int64_t working_bytes = 0;  // peak extra memory of the count, besides input and result
+
+    template <class Out>
+    void copy_to(std::int64_t* indptr, std::int32_t* indices, Out* data, int threads) {
+        std::vector<index_t> start(blocks.size() + 1, 0);
+        for (std::size_t b = 0; b < blocks.size(); ++b)
+            start[b + 1] = start[b] + static_cast<index_t>(blocks[b].cols.size());
+        indptr[0] = 0;
+        for (auto& blk : blocks) {
+            index_t acc = indptr[blk.row_begin];
+            for (index_t r = blk.row_begin; r < blk.row_end; ++r) {
+                acc += blk.row_nnz[static_cast<std::size_t>(r - blk.row_begin)];
+                indptr[r + 1] = acc;
+            }
+        }
+        parallel_blocks(static_cast<index_t>(blocks.size()), threads, [&](index_t b0, index_t b1, int) {
+            for (index_t b = b0; b < b1; ++b) {
+                auto& blk = blocks[static_cast<std::size_t>(b)];
+                const index_t at = start[static_cast<std::size_t>(b)];
+                if (!blk.cols.empty())
+                    std::memcpy(indices + at, blk.cols.data(), blk.cols.size() * sizeof(std::int32_t));
+                for (std::size_t k = 0; k < blk.vals.size(); ++k) data[at + static_cast<index_t>(k)] = static_cast<Out>(blk.vals[k]);
+                blk = Block<Value>();  // release as we go
+            }
+        });
+    }
+};
+
+// Dense accumulator for one row at a time: add(col, w), then emit the touched columns in order.
+// A bitmap of the touched columns gives them back sorted without a sort: scanning V/64 words
+// is cheaper than sorting once a row has more than a few dozen columns.
+class RowAccumulator {
+public:
+    explicit RowAccumulator(index_t n_cols)
+        : n_cols_(n_cols),
+          acc_(new double[static_cast<std::size_t>(n_cols)]()),
+          touched_(new std::int32_t[static_cast<std::size_t>(n_cols)]),
+          bits_(new std::uint64_t[static_cast<std::size_t>(n_cols + 63) / 64]()) {}
+
+    inline void add(std::int32_t col, double w) {
+        double& slot = acc_[col];
+        if (slot == 0.0) {
+            touched_[n_touched_++] = col;
+            bits_[static_cast<std::uint32_t>(col) >> 6] |= std::uint64_t{1} << (col & 63);
+        }
+        slot += w;
+    }
+
+    // Appends the row's nonzeros (ascending column) to cols/vals, clears the row, returns its nnz.
+    template <class Value>
+    index_t emit(std::vector<std::int32_t>& cols, std::vector<Value>& vals) {
+        const index_t n = n_touched_;
+        const std::size_t at = cols.size();
+        cols.resize(at + static_cast<std::size_t>(n));
+        vals.resize(at + static_cast<std::size_t>(n));
+        std::int32_t* out_c = cols.data() + at;
+        Value* out_v = vals.data() + at;
+        if (n < 48) {
+            std::sort(touched_.get(), touched_.get() + n);
+            for (index_t k = 0; k < n; ++k) {
+                const std::int32_t c = touched_[k];
+                out_c[k] = c;
+                out_v[k] = static_cast<Value>(acc_[c]);
+                acc_[c] = 0.0;
+                bits_[static_cast<std::uint32_t>(c) >> 6] = 0;
+            }
+        } else {
+            index_t k = 0;
+            const index_t words = (n_cols_ + 63) / 64;
+            for (index_t w = 0; w < words; ++w) {
+                std::uint64_t m = bits_[w];
+                if (!m) continue;
+                bits_[w] = 0;
+                do {
+                    const std::int32_t c = static_cast<std::int32_t>(w * 64 + __builtin_ctzll(m));
+                    out_c[k] = c;
+                    out_v[k++] = static_cast<Value>(acc_[c]);
+                    acc_[c] = 0.0;
+                    m &= m - 1;
+                } while (m);
+            }
+        }
+        n_touched_ = 0;
+        return n;
+    }
+
+private:
+    index_t n_cols_;
+    std::unique_ptr<double[]> acc_;
+    std::unique_ptr<std::int32_t[]> touched_;
+    std::unique_ptr<std::uint64_t[]> bits_;
+    index_t n_touched_ = 0;
+};
+
+// Cuts rows [0, n_rows) into blocks of about equal work (cost[r] per row), several per thread so
+// that dynamic scheduling evens out the rest.
+inline std::vector<index_t> balanced_row_blocks(const std::vector<index_t>& cost, int threads) {
+    const index_t n_rows = static_cast<index_t>(cost.size());
+    index_t total = 0;
+    for (index_t c : cost) total += c;
+    const index_t n_blocks = std::max<index_t>(1, std::min<index_t>(n_rows, 16 * threads));
+    const index_t target = std::max<index_t>(1, total / n_blocks);
+    std::vector<index_t> bounds{0};
+    index_t run = 0;
+    for (index_t r = 0; r < n_rows; ++r) {
+        run += cost[static_cast<std::size_t>(r)] + 1;
+        if (run >= target && r + 1 < n_rows) {
+            bounds.push_back(r + 1);
+            run = 0;
+        }
+    }
+    bounds.push_back(n_rows);
+    return bounds;
+}
+
+// Runs body(block_index, thread) over blocks with dynamic scheduling; exceptions come back.
+template <class Body>
+void dynamic_blocks(index_t n_blocks, int threads, Body&& body) {
+    if (threads <= 1 || n_blocks <= 1) {
+        for (index_t b = 0; b < n_blocks; ++b) body(b, 0);
+        return;
+    }
+    ExceptionSlot slot;
+#ifdef EMBEDCORE_OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (index_t b = 0; b < n_blocks; ++b) {
+        if (slot.failed()) continue;
+        slot.run([&] { body(b, omp_get_thread_num()); });
+    }
+#else
+    for (index_t b = 0; b < n_blocks; ++b) {
+        slot.run([&] { body(b, 0); });
+        if (slot.failed()) break;
+    }
+#endif
+    slot.rethrow();
+}
+
+// Counts the pairs whose row token sits at a position in [begin, end) ("focal" positions; the
+// other token may lie outside). ids: n_tokens ids < vocab_size; offsets: n_sentences + 1
+// sentence boundaries from 0 to n_tokens.
+template <class Value>
+Result<Value> count(const std::int32_t* ids, index_t n_tokens, const std::int64_t* offsets,
+                    index_t n_sentences, index_t begin, index_t end, index_t vocab_size,
+                    const Options& opt) {
+    require(opt.window >= 1 && opt.window <= 65535, "window must be in [1, 65535], got " + std::to_string(opt.window));
+    require(vocab_size >= 1 && vocab_size <= (index_t{1} << 31) - 1, "vocab_size must be in [1, 2**31 - 1]");
+    require(n_sentences >= 0 && offsets[0] == 0 && offsets[n_sentences] == n_tokens,
+            "offsets must run from 0 to the number of tokens");
+    require(0 <= begin && begin <= end && end <= n_tokens, "shard [begin, end) must lie within the corpus");
+    require(end - begin < (index_t{1} << 32), "a shard holds at most 2**32 - 1 tokens");
+    const int threads = std::max(1, opt.threads);
+    const int W = opt.window;
+    const index_t V = vocab_size;
+    const index_t n = end - begin;
+
+    Result<Value> result;
+    result.n_rows = V;
+
+    // Every id a focal token can reach must be a valid row/column.
+    {
+        const index_t lo = std::max<index_t>(0, begin - W), hi = std::min<index_t>(n_tokens, end + W);
+        parallel_blocks(hi - lo, threads, [&](index_t a, index_t b, int) {
+            for (index_t p = lo + a; p < lo + b; ++p) {
+                const std::int32_t id = ids[p];
+                if (id < 0 || id >= V)
+                    throw std::invalid_argument("corpus ids must lie in [0, vocab_size=" + std::to_string(V) +
+                                                "), got " + std::to_string(id) + " at position " + std::to_string(p));
+            }
+        });
+    }
+
+    // First sentence that holds position p (offsets[s] <= p < offsets[s + 1]).
+    auto sentence_of = [&](index_t p) {
+        return static_cast<index_t>(std::upper_bound(offsets, offsets + n_sentences + 1, p) - offsets) - 1;
+    };
+
+    // Stable counting sort of the focal positions by word, each packed with how far its sentence
+    // reaches: (position - begin) << 32 | left << 16 | right, left/right capped at the window.
+    const int chunks = static_cast<int>(std::min<index_t>(threads, std::max<index_t>(n, 1)));
+    std::vector<std::vector<index_t>> hist(static_cast<std::size_t>(chunks));
+    parallel_blocks(chunks, threads, [&](index_t c0, index_t c1, int) {
+        for (index_t c = c0; c < c1; ++c) {
+            auto& h = hist[static_cast<std::size_t>(c)];
+            h.assign(static_cast<std::size_t>(V), 0);
+            const index_t a = begin + n * c / chunks, b = begin + n * (c + 1) / chunks;
+            for (index_t p = a; p < b; ++p) ++h[static_cast<std::size_t>(ids[p])];
+        }
+    });
+    std::vector<index_t> row_start(static_cast<std::size_t>(V) + 1, 0);
+    std::vector<index_t> row_count(static_cast<std::size_t>(V), 0);
+    {
+        index_t run = 0;
+        for (index_t r = 0; r < V; ++r) {
+            row_start[static_cast<std::size_t>(r)] = run;
+            for (int c = 0; c < chunks; ++c) {
+                auto& h = hist[static_cast<std::size_t>(c)];
+                const index_t k = h[static_cast<std::size_t>(r)];
+                h[static_cast<std::size_t>(r)] = run;  // becomes this chunk's write cursor
+                run += k;
+            }
+            row_count[static_cast<std::size_t>(r)] = run - row_start[static_cast<std::size_t>(r)];
+        }
+        row_start[static_cast<std::size_t>(V)] = run;
+    }
+    std::unique_ptr<std::uint64_t[]> entries(new std::uint64_t[static_cast<std::size_t>(std::max<index_t>(n, 1))]);
+    parallel_blocks(chunks, threads, [&](index_t c0, index_t c1, int) {
+        for (index_t c = c0; c < c1; ++c) {
+            auto& cursor = hist[static_cast<std::size_t>(c)];
+            const index_t a = begin + n * c / chunks, b = begin + n * (c + 1) / chunks;
+            if (a >= b) continue;
+            index_t s = sentence_of(a);
+            while (offsets[s + 1] <= a) ++s;  // skip empty sentences
+            for (index_t p = a; p < b; ++p) {
+                while (offsets[s + 1] <= p) ++s;
+                const std::uint64_t left = static_cast<std::uint64_t>(std::min<index_t>(W, p - offsets[s]));
+                const std::uint64_t right = static_cast<std::uint64_t>(std::min<index_t>(W, offsets[s + 1] - 1 - p));
+                entries[static_cast<std::size_t>(cursor[static_cast<std::size_t>(ids[p])]++)] =
+                    (static_cast<std::uint64_t>(p - begin) << 32) | (left << 16) | right;
+            }
+        }
+    });
+    const std::int64_t index_bytes = 8 * n + 16 * V * static_cast<std::int64_t>(chunks) + 16 * V;
+    hist.clear();
+    hist.shrink_to_fit();
+
+    std::vector<double> weight(static_cast<std::size_t>(W) + 1, 1.0);
+    if (opt.distance_weighting)
+        for (int d = 1; d <= W; ++d) weight[static_cast<std::size_t>(d)] = 1.0 / d;
+
+    // Rows in blocks of equal work (occurrences x reach), built independently.
+    const std::vector<index_t> bounds = balanced_row_blocks(row_count, threads);
+    const index_t n_blocks = static_cast<index_t>(bounds.size()) - 1;
+    result.blocks.resize(static_cast<std::size_t>(n_blocks));
+    std::vector<std::unique_ptr<RowAccumulator>> accs(static_cast<std::size_t>(threads));
+    const std::int32_t* base = ids + begin;
+    const bool symmetric = opt.symmetric;
+    constexpr index_t kPrefetch = 8;
+    dynamic_blocks(n_blocks, threads, [&](index_t b, int t) {
+        auto& acc = accs[static_cast<std::size_t>(t)];
+        if (!acc) acc.reset(new RowAccumulator(V));
+        auto& blk = result.blocks[static_cast<std::size_t>(b)];
+        blk.row_begin = bounds[static_cast<std::size_t>(b)];
+        blk.row_end = bounds[static_cast<std::size_t>(b) + 1];
+        blk.row_nnz.resize(static_cast<std::size_t>(blk.row_end - blk.row_begin));
+        for (index_t r = blk.row_begin; r < blk.row_end; ++r) {
+            const index_t k0 = row_start[static_cast<std::size_t>(r)], k1 = row_start[static_cast<std::size_t>(r) + 1];
+            for (index_t k = k0; k < k1; ++k) {
+                if (k + kPrefetch < k1) {
+                    const index_t q = static_cast<index_t>(entries[static_cast<std::size_t>(k + kPrefetch)] >> 32);
+                    __builtin_prefetch(base + q - (symmetric ? W : 0));
+                    __builtin_prefetch(base + q + W);
+                }
+                const std::uint64_t e = entries[static_cast<std::size_t>(k)];
+                const std::int32_t* at = base + static_cast<index_t>(e >> 32);
+                const int right = static_cast<int>(e & 0xFFFF);
+                if (symmetric) {
+                    const int left = static_cast<int>((e >> 16) & 0xFFFF);
+                    for (int d = 1; d <= left; ++d) acc->add(at[-d], weight[static_cast<std::size_t>(d)]);
+                }
+                for (int d = 1; d <= right; ++d) acc->add(at[d], weight[static_cast<std::size_t>(d)]);
+            }
+            blk.row_nnz[static_cast<std::size_t>(r - blk.row_begin)] = acc->emit(blk.cols, blk.vals);
+        }
+    });
+    std::int64_t out_bytes = 0;
+    for (auto& blk : result.blocks) {
+        result.nnz += static_cast<index_t>(blk.cols.size());
+        out_bytes += static_cast<std::int64_t>(blk.cols.capacity() * 4 + blk.vals.capacity() * sizeof(Value) +
+                                               blk.row_nnz.size() * 8);
+    }
+    result.working_bytes = index_bytes + out_bytes + 8 * V * static_cast<std::int64_t>(threads);
+    return result;
+}
+
+// A partial matrix in CSR form (values float64), as `count` writes for one shard.
+struct Run {
+    const std::int64_t* indptr;
+    const std::int32_t* indices;
+    const double* data;
+};
+
+// Sums runs (each vocab_size rows, columns sorted within a row) row by row.
+template <class Value>
+Result<Value> merge(const std::vector<Run>& runs, index_t n_rows, index_t n_cols, int threads) {
+    require(n_rows >= 0 && n_cols >= 1, "merge needs a positive number of columns");
+    threads = std::max(1, threads);
+    Result<Value> result;
+    result.n_rows = n_rows;
+    std::vector<index_t> cost(static_cast<std::size_t>(n_rows), 0);
+    for (const Run& run : runs)
+        for (index_t r = 0; r < n_rows; ++r) cost[static_cast<std::size_t>(r)] += run.indptr[r + 1] - run.indptr[r];
+    const std::vector<index_t> bounds = balanced_row_blocks(cost, threads);
+    const index_t n_blocks = static_cast<index_t>(bounds.size()) - 1;
+    result.blocks.resize(static_cast<std::size_t>(n_blocks));
+    std::vector<std::unique_ptr<RowAccumulator>> accs(static_cast<std::size_t>(threads));
+    dynamic_blocks(n_blocks, threads, [&](index_t b, int t) {
+        auto& acc = accs[static_cast<std::size_t>(t)];
+        if (!acc) acc.reset(new RowAccumulator(n_cols));
+        auto& blk = result.blocks[static_cast<std::size_t>(b)];
+        blk.row_begin = bounds[static_cast<std::size_t>(b)];
+        blk.row_end = bounds[static_cast<std::size_t>(b) + 1];
+        blk.row_nnz.resize(static_cast<std::size_t>(blk.row_end - blk.row_begin));
+        for (index_t r = blk.row_begin; r < blk.row_end; ++r) {
+            for (const Run& run : runs) {
+                for (index_t k = run.indptr[r]; k < run.indptr[r + 1]; ++k) {
+                    const std::int32_t c = run.indices[k];
+                    if (c < 0 || c >= n_cols) throw std::invalid_argument("merge: column index out of range");
+                    acc->add(c, run.data[k]);
+                }
+            }
+            blk.row_nnz[static_cast<std::size_t>(r - blk.row_begin)] = acc->emit(blk.cols, blk.vals);
+        }
+    });
+    for (auto& blk : result.blocks) result.nnz += static_cast<index_t>(blk.cols.size());
+    return result;
+}
+
+}  // namespace cooccur
+}  // namespace embedcore
