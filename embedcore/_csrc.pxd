@@ -61,3 +61,34 @@ cdef extern from *:
         VocabCounter& sink, const char* buf, size_t n, bool last) except + nogil
     int64_t feed_encoder "embedcore_feed<embedcore::text::Encoder>" (
         Encoder& sink, const char* buf, size_t n, bool last) except + nogil
+
+
+cdef extern from *:
+    """
+    #include "embedcore/glove.hpp"
+    // One GloVe epoch; *level receives the instruction set used (0 scalar, 1 avx2, 2 avx512).
+    static double embedcore_glove_epoch(const embedcore::glove::Params& p, const void* records,
+                                        std::int64_t n, float eta, int threads, const char* simd,
+                                        int* level) {
+        std::string chosen;
+        const double cost = embedcore::glove::epoch(
+            p, static_cast<const embedcore::glove::Record*>(records), n, eta, threads, simd, &chosen);
+        *level = chosen == "avx512" ? 2 : chosen == "avx2" ? 1 : 0;
+        return cost;
+    }
+    """
+    cdef cppclass GloveParams "embedcore::glove::Params":
+        float* word
+        float* context
+        float* word_bias
+        float* context_bias
+        float* word_gradsq
+        float* context_gradsq
+        float* word_bias_gradsq
+        float* context_bias_gradsq
+        int64_t n_words
+        int64_t stride
+
+    double glove_epoch "embedcore_glove_epoch" (const GloveParams& p, const void* records, int64_t n,
+                                                  float eta, int threads, const char* simd,
+                                                  int* level) except + nogil
