@@ -76,6 +76,13 @@ cdef extern from *:
         *level = chosen == "avx512" ? 2 : chosen == "avx2" ? 1 : 0;
         return cost;
     }
+    static void embedcore_glove_records(const std::int64_t* indptr, const std::int32_t* indices,
+                                        const float* data, std::int64_t n_rows, std::int64_t n_cols,
+                                        float x_max, float alpha, std::uint64_t seed, void* out,
+                                        std::int64_t nnz, int threads) {
+        embedcore::glove::prepare_records<float>(indptr, indices, data, n_rows, n_cols, x_max, alpha, seed,
+                                                 static_cast<embedcore::glove::Record*>(out), nnz, threads);
+    }
     """
     cdef cppclass GloveParams "embedcore::glove::Params":
         float* word
@@ -88,6 +95,10 @@ cdef extern from *:
         float* context_bias_gradsq
         int64_t n_words
         int64_t stride
+
+    void glove_prepare_records "embedcore_glove_records" (
+        const int64_t* indptr, const int32_t* indices, const float* data, int64_t n_rows, int64_t n_cols,
+        float x_max, float alpha, uint64_t seed, void* out, int64_t nnz, int threads) except + nogil
 
     double glove_epoch "embedcore_glove_epoch" (const GloveParams& p, const void* records, int64_t n,
                                                   float eta, int threads, const char* simd,

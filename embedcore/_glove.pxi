@@ -1,5 +1,6 @@
 # GloVe: one in-place AdaGrad epoch over shuffled co-occurrence records (csrc/embedcore/glove.hpp).
-from embedcore._csrc cimport GloveParams, glove_epoch
+from libc.stdint cimport uint64_t
+from embedcore._csrc cimport GloveParams, glove_epoch, glove_prepare_records
 
 _GLOVE_SIMD = ("scalar", "avx2", "avx512")
 
@@ -48,3 +49,18 @@ def glove_train_epoch(float[:, ::1] word, float[:, ::1] context, float[::1] word
     with nogil:
         cost = glove_epoch(p, rec, n, learning_rate, threads, simd_c, &level)
     return cost, _GLOVE_SIMD[level]
+
+
+def glove_records(const int64_t[::1] indptr, const int32_t[::1] indices, const float[::1] data, int64_t n_cols,
+                  float x_max, float alpha, uint64_t seed, int32_t[:, ::1] out, int threads):
+    """Fill `out` ((nnz, 4) int32 view of records) with the CSR matrix's nonzeros (all > 0) as
+    (row, col, log x, f(x)) in a seeded uniformly random order."""
+    cdef int64_t n_rows = indptr.shape[0] - 1
+    cdef int64_t nnz = indices.shape[0]
+    if n_rows < 0 or data.shape[0] != nnz or out.shape[0] != nnz or out.shape[1] != 4:
+        raise ValueError("glove_records: indptr, indices, data and out do not describe one matrix")
+    if nnz == 0:
+        return
+    with nogil:
+        glove_prepare_records(&indptr[0], &indices[0], &data[0], n_rows, n_cols, x_max, alpha, seed,
+                              <void*>&out[0, 0], nnz, threads)

@@ -177,23 +177,26 @@ class GloVe:
             raise ValueError(f"cooc has {cooc.shape[0]} rows but vocab has {n_words} words")
         if n_words == 0:
             raise ValueError("vocab must not be empty")
-        coo = cooc.tocoo()
-        values = np.asarray(coo.data, dtype=np.float64)
+        csr = cooc.tocsr()
+        values = csr.data
+        if not np.issubdtype(values.dtype, np.floating) and not np.issubdtype(values.dtype, np.integer):
+            raise TypeError(f"cooc must hold real counts, got {describe(values)}")
         if values.size and not np.isfinite(values).all():
             raise ValueError("cooc contains NaN or infinite counts")
         if values.size and values.min() < 0:
             raise ValueError(f"cooc counts must be non-negative, got {values.min()}")
-        keep = values > 0
-        if not keep.any():
+        if values.size and not (values > 0).all():  # explicit zeros: log 0 has no target
+            csr = csr.copy()
+            csr.eliminate_zeros()
+        if csr.nnz == 0:
             raise ValueError("cooc has no positive counts to train on")
-        records = np.empty(int(keep.sum()), dtype=RECORD_DTYPE)
-        records["row"] = coo.row[keep]
-        records["col"] = coo.col[keep]
-        values = values[keep]
-        records["log_x"] = np.log(values)
-        records["weight"] = np.minimum(1.0, (values / self.x_max) ** self.alpha)
-        rng = np.random.default_rng([self.seed, 1])
-        return records[rng.permutation(len(records))]
+        # one shuffled order for all epochs, as glove.c trains on the output of its `shuffle`
+        records = np.empty(csr.nnz, dtype=RECORD_DTYPE)
+        _sgd.glove_records(np.ascontiguousarray(csr.indptr, dtype=np.int64),
+                           np.ascontiguousarray(csr.indices, dtype=np.int32),
+                           np.ascontiguousarray(csr.data, dtype=np.float32), n_words, self.x_max, self.alpha,
+                           self.seed, records.view(np.int32).reshape(-1, 4), effective_workers(self.workers))
+        return records
 
     def _init_params(self, n_words):
         dim, stride = self.vector_size, _padded(self.vector_size)

@@ -76,6 +76,22 @@ def test_records_hold_log_x_and_the_glove_weight():
     assert by_pair[1, 0]["weight"] == 1.0  # f(x) = 1 past x_max
 
 
+def test_records_are_every_nonzero_once_in_a_seeded_shuffled_order():
+    cooc = sp.random(300, 300, density=0.5, format="csr", random_state=1, dtype=np.float32) * 50
+    records = ec.GloVe(seed=3, workers=2)._records(cooc, 300)
+    coo = cooc.tocoo()
+    expected = sorted(zip(coo.row.tolist(), coo.col.tolist()))
+    got = list(zip(records["row"].tolist(), records["col"].tolist()))
+    assert sorted(got) == expected  # 45,000 nonzeros: several shuffle buckets
+    assert got != expected
+    np.testing.assert_allclose(np.exp(records["log_x"]), np.asarray(cooc[records["row"], records["col"]]).ravel(),
+                               rtol=1e-5)
+    again = ec.GloVe(seed=3, workers=1)._records(cooc, 300)
+    other = ec.GloVe(seed=4)._records(cooc, 300)
+    np.testing.assert_array_equal(records, again)
+    assert not np.array_equal(records["row"], other["row"])
+
+
 def test_padding_columns_stay_zero():
     model = ec.GloVe(vector_size=5, epochs=3, workers=1).fit(small_cooc(), vocab=list("abcdef"))
     assert model._word.shape[1] == 16

@@ -86,15 +86,17 @@ public:
     explicit RowAccumulator(index_t n_cols)
         : n_cols_(n_cols),
           acc_(new double[static_cast<std::size_t>(n_cols)]()),
-          touched_(new std::int32_t[static_cast<std::size_t>(n_cols)]),
+          touched_(new std::int32_t[static_cast<std::size_t>(n_cols) + 1]),  // +1: add() writes one past
           bits_(new std::uint64_t[static_cast<std::size_t>(n_cols + 63) / 64]()) {}
 
+    // Branch-free: the column is always written to the touched list, which only advances when
+    // the slot was empty, so independent adds are not serialised by mispredicted branches.
     inline void add(std::int32_t col, double w) {
         double& slot = acc_[col];
-        if (slot == 0.0) {
-            touched_[n_touched_++] = col;
-            bits_[static_cast<std::uint32_t>(col) >> 6] |= std::uint64_t{1} << (col & 63);
-        }
+        const bool fresh = slot == 0.0;
+        touched_[n_touched_] = col;
+        n_touched_ += fresh;
+        bits_[static_cast<std::uint32_t>(col) >> 6] |= std::uint64_t{fresh} << (col & 63);
         slot += w;
     }
 

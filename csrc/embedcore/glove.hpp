@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <algorithm>
 #include <vector>
 
 #include "common.hpp"
@@ -143,6 +145,68 @@ __attribute__((target("avx512f"))) inline double step_avx512(const Params& p, co
     return cost;
 }
 #endif
+
+// splitmix64: a small, fast generator; enough to shuffle records.
+inline std::uint64_t next_random(std::uint64_t& state) {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+// A uniform integer in [0, n) (Lemire's multiply-shift; the bias n / 2**32 is negligible here).
+inline std::uint32_t random_below(std::uint64_t& state, std::uint32_t n) {
+    return static_cast<std::uint32_t>(((next_random(state) >> 32) * n) >> 32);
+}
+
+// Fills out[0, nnz) with the nonzeros of a CSR matrix (all values > 0) in a uniformly random
+// order, each as (row, col, log x, f(x)). The shuffle is a bucket shuffle: every record goes to
+// one of B random buckets (sequential writes to B cursors), then each bucket, small enough for
+// the cache, is Fisher-Yates shuffled on its own; independent uniform bucket labels plus uniform
+// shuffles within buckets give a uniform permutation. O(nnz), parallel over buckets, and the
+// same output for a seed whatever the thread count.
+template <class Value>
+void prepare_records(const std::int64_t* indptr, const std::int32_t* indices, const Value* data, index_t n_rows,
+                     index_t n_cols, float x_max, float alpha, std::uint64_t seed, Record* out, index_t nnz,
+                     int threads) {
+    require(x_max > 0.0f && alpha > 0.0f, "x_max and alpha must be positive");
+    require(indptr[0] == 0 && indptr[n_rows] == nnz, "indptr must run from 0 to nnz");
+    const std::uint32_t buckets = static_cast<std::uint32_t>(std::max<index_t>(1, std::min<index_t>(nnz / 16384, 1 << 16)));
+    std::vector<index_t> start(static_cast<std::size_t>(buckets) + 1, 0);
+    std::uint64_t state = seed * 0xD1B54A32D192ED03ULL + 1;
+    for (index_t k = 0; k < nnz; ++k) ++start[random_below(state, buckets) + 1];
+    for (std::uint32_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
+    std::vector<index_t> cursor(start.begin(), start.end() - 1);
+    state = seed * 0xD1B54A32D192ED03ULL + 1;  // the same labels again
+    for (index_t r = 0; r < n_rows; ++r) {
+        for (index_t k = indptr[r]; k < indptr[r + 1]; ++k) {
+            const std::int32_t c = indices[k];
+            const double x = static_cast<double>(data[k]);
+            if (c < 0 || c >= n_cols) throw std::invalid_argument("cooc: a column index is out of range");
+            if (!(x > 0.0) || !std::isfinite(x)) throw std::invalid_argument("cooc: counts must be positive and finite");
+            Record& rec = out[cursor[random_below(state, buckets)]++];
+            rec.row = static_cast<std::int32_t>(r);
+            rec.col = c;
+            rec.log_x = static_cast<float>(x);  // the count for now; replaced below
+            rec.weight = 0.0f;
+        }
+    }
+    const float log_x_max = std::log(x_max);
+    parallel_blocks(buckets, threads, [&](index_t b0, index_t b1, int) {
+        for (index_t b = b0; b < b1; ++b) {
+            Record* first = out + start[static_cast<std::size_t>(b)];
+            const index_t n = start[static_cast<std::size_t>(b) + 1] - start[static_cast<std::size_t>(b)];
+            std::uint64_t local = seed ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(b + 1));
+            for (index_t i = n - 1; i > 0; --i) std::swap(first[i], first[random_below(local, static_cast<std::uint32_t>(i + 1))]);
+            for (index_t i = 0; i < n; ++i) {
+                const float lx = std::log(first[i].log_x);
+                first[i].log_x = lx;
+                // f(x) = min(1, (x / x_max)^alpha) = exp(alpha (log x - log x_max)) below x_max
+                first[i].weight = lx >= log_x_max ? 1.0f : std::exp(alpha * (lx - log_x_max));
+            }
+        }
+    });
+}
 
 using StepFn = double (*)(const Params&, const Record&, float);
 
