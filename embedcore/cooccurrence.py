@@ -17,12 +17,10 @@ from embedcore.corpus import EncodedCorpus
 
 logger = logging.getLogger("embedcore")
 
-# A shard's focal positions are packed in 32 bits by the kernel.
-MAX_SHARD_TOKENS = (1 << 31) - 1
-# Bytes the kernel needs per shard token (its position index) and per nonzero of a shard's run
-# (int32 column + float64 value while it is built, then again while it is copied out).
+# Bytes a row range needs per occurrence of its words (the position index) and per nonzero of
+# its rows (int32 column + float32 value while built, again while copied out; vector slack).
 INDEX_BYTES_PER_TOKEN = 8
-RUN_BYTES_PER_NONZERO = 24
+ROW_BYTES_PER_NONZERO = 24
 
 
 def _as_corpus(corpus):
@@ -64,10 +62,14 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         Counting runs on the CPU; ``'cuda'`` raises RuntimeError.
     max_memory : int, optional
         Bytes of working memory the count may use besides the corpus and the result. When the
-        whole corpus needs more, it is counted in shards whose partial matrices go to temporary
-        files (under ``tempfile.gettempdir()``) and are summed row by row at the end; the files
-        are removed on success, on error and on KeyboardInterrupt. The matrix is the same up to
-        float32 rounding of the sums.
+        whole count needs more, the rows are counted in ranges, one scan of the corpus each,
+        sized from the word counts so that each range's position index and rows fit (a row's
+        nonzeros are bounded by min(vocab_size, 2 * window * its word's count)); each range's
+        finished rows go to a temporary file (under ``tempfile.gettempdir()``) and are read
+        back in order into the result, so the peak is about the result plus `max_memory`. The
+        files are removed on success, on error and on KeyboardInterrupt. GloVe's cooccur instead
+        spills sorted runs of records and merges them; rows counted by range are final, so
+        nothing needs merging, and the matrix is bit-identical to the unbounded count.
     progress : bool
         Show a progress bar over the shards.
 
@@ -83,7 +85,7 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         corpus is not an EncodedCorpus or an (ids, offsets) pair; an argument has the wrong type.
     ValueError
         window < 1, vocab_size < 1, an id >= vocab_size, max_memory too small to hold one row
-        accumulator per thread.
+        accumulator per thread and the largest row.
     RuntimeError
         device='cuda' (the CUDA path is not built yet) or CUDA is not usable.
 
@@ -113,73 +115,80 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         raise ValueError(f"corpus ids must be < vocab_size={vocab_size}, got the id {int(ids.max())}")
 
     start = time.perf_counter()
-    n = len(ids)
-    fixed = 16 * vocab_size * threads + 8 * (vocab_size + 1)  # accumulators, bitmaps, histograms
-    per_token = INDEX_BYTES_PER_TOKEN + RUN_BYTES_PER_NONZERO * (2 * window if symmetric else window)
-    if max_memory is not None and fixed >= max_memory:
-        raise ValueError(f"max_memory must exceed {fixed} bytes (one row accumulator of {vocab_size} "
-                         f"words per thread, {threads} threads), got {max_memory}")
-    one_pass = n <= MAX_SHARD_TOKENS and (max_memory is None or fixed + per_token * n <= max_memory)
-    if one_pass:
-        (indptr, indices, data), working = _native.cooccur_count(
-            ids, offsets, 0, n, vocab_size, window, bool(symmetric), bool(distance_weighting), threads, False)
+    args = (window, bool(symmetric), bool(distance_weighting), threads)
+    plan = None if max_memory is None else _plan_row_ranges(ids, vocab_size, window, symmetric, threads, max_memory)
+    if plan is None or len(plan) == 1:
+        (indptr, indices, data), working = _native.cooccur_count(ids, offsets, 0, vocab_size, vocab_size, *args)
         shards = 1
     else:
-        indptr, indices, data, working, shards = _count_in_shards(
-            ids, offsets, vocab_size, window, bool(symmetric), bool(distance_weighting), threads,
-            max_memory, fixed, per_token, progress)
+        indptr, indices, data, working = _count_by_row_ranges(ids, offsets, vocab_size, plan, args, progress)
+        shards = len(plan)
     matrix = sp.csr_matrix((data, indices, indptr), shape=(vocab_size, vocab_size), copy=False)
     matrix.has_sorted_indices = True
-    logger.info("co-occurrence: %d tokens, window %d, %d nonzeros in %.2f s (%d shard%s, %.0f MB working memory)",
-                n, window, matrix.nnz, time.perf_counter() - start, shards, "" if shards == 1 else "s",
-                working / 1e6)
-    cooccurrence.last_stats = {"shards": shards, "working_bytes": int(working),
-                               "seconds": time.perf_counter() - start}
+    seconds = time.perf_counter() - start
+    logger.info("co-occurrence: %d tokens, window %d, %d nonzeros in %.2f s (%d row range%s, %.0f MB working memory)",
+                len(ids), window, matrix.nnz, seconds, shards, "" if shards == 1 else "s", working / 1e6)
+    cooccurrence.last_stats = {"shards": shards, "working_bytes": int(working), "seconds": seconds}
     return matrix
 
 
 cooccurrence.last_stats = {}
 
 
-def _count_in_shards(ids, offsets, vocab_size, window, symmetric, distance_weighting, threads, max_memory,
-                     fixed, per_token, progress):
-    """Counts shards of focal positions, spills each partial matrix to a temporary file, then sums them.
+def _plan_row_ranges(ids, vocab_size, window, symmetric, threads, max_memory):
+    """Row ranges [lo, hi) whose count fits max_memory, from an upper bound of each row's need."""
+    counts = np.bincount(ids, minlength=vocab_size).astype(np.int64)
+    reach = 2 * window if symmetric else window
+    need = INDEX_BYTES_PER_TOKEN * counts + ROW_BYTES_PER_NONZERO * np.minimum(vocab_size, reach * counts) + 40
+    fixed = 13 * vocab_size * threads + 8 * vocab_size  # row accumulators, bitmaps; word counts
+    budget = max_memory - fixed
+    if budget < need.max():
+        raise ValueError(f"max_memory must be at least {fixed + int(need.max())} bytes here (a row accumulator "
+                         f"of {vocab_size} words for each of {threads} threads, and the largest row), "
+                         f"got {max_memory}")
+    if need.sum() <= budget:
+        return [(0, vocab_size)]
+    ranges, lo, used = [], 0, 0
+    for r, b in enumerate(need.tolist()):
+        if used + b > budget:
+            ranges.append((lo, r))
+            lo, used = r, 0
+        used += b
+    ranges.append((lo, vocab_size))
+    return ranges
 
-    Shard sizes adapt to the nonzeros per token seen so far, so each shard's index and run fit the
-    budget; the first shard assumes the worst case (every neighbour a new column).
-    """
-    n = len(ids)
-    budget = (max_memory if max_memory is not None else 1 << 62) - fixed
+
+def _count_by_row_ranges(ids, offsets, vocab_size, plan, args, progress):
+    """Counts each row range, spills its rows to a temporary file, then reads them back in order."""
     tmpdir = tempfile.mkdtemp(prefix="embedcore-cooccur-")
-    runs, peak, shards = [], 0, 0
-    bar = progress_bar(progress, total=n, desc="co-occurrence", unit="tok")
+    pieces, peak = [], 0
+    bar = progress_bar(progress, total=len(plan), desc="co-occurrence", unit="range")
     try:
-        begin = 0
-        while begin < n:
-            size = max(1, min(MAX_SHARD_TOKENS, n - begin, budget // per_token))
-            end = begin + size
-            (indptr, indices, data), working = _native.cooccur_count(
-                ids, offsets, begin, end, vocab_size, window, symmetric, distance_weighting, threads, True)
+        for i, (lo, hi) in enumerate(plan):
+            (indptr, indices, data), working = _native.cooccur_count(ids, offsets, lo, hi, vocab_size, *args)
             peak = max(peak, working)
-            paths = []
-            for name, array in (("indptr", indptr), ("indices", indices), ("data", data)):
-                path = os.path.join(tmpdir, f"run{shards:05d}.{name}")
-                array.tofile(path)
-                paths.append((path, array.dtype, array.shape))
-            runs.append(paths)
-            # nonzeros per token of this shard, with a margin, sizes the next one
-            per_token = INDEX_BYTES_PER_TOKEN + max(1.0, 1.25 * len(data) / size) * RUN_BYTES_PER_NONZERO
-            per_token = int(np.ceil(per_token))
-            del indptr, indices, data
-            shards += 1
-            bar.update(size)
-            begin = end
-        maps = [tuple(np.memmap(path, dtype=dtype, mode="r", shape=shape) if shape[0] else np.empty(shape, dtype)
-                      for path, dtype, shape in paths)
-                for paths in runs]
-        indptr, indices, data = _native.cooccur_merge(maps, vocab_size, vocab_size, threads)
-        del maps
-        return indptr, indices, data, peak, shards
+            path = os.path.join(tmpdir, f"rows{i:05d}")
+            with open(path, "wb") as f:
+                indices.tofile(f)
+                data.tofile(f)
+            pieces.append((path, indptr))
+            del indices, data
+            bar.update(1)
+        nnz = sum(int(p[-1]) for _, p in pieces)
+        indptr = np.empty(vocab_size + 1, dtype=np.int64)
+        indices = np.empty(nnz, dtype=np.int32)
+        data = np.empty(nnz, dtype=np.float32)
+        indptr[0] = at = 0
+        for (path, piece), (lo, hi) in zip(pieces, plan):
+            k = int(piece[-1])
+            indptr[lo + 1:hi + 1] = piece[1:] + at
+            with open(path, "rb") as f:
+                for array in (indices[at:at + k], data[at:at + k]):
+                    if f.readinto(memoryview(array).cast("B")) != array.nbytes:
+                        raise OSError(f"co-occurrence: temporary file {path} was truncated")
+            os.remove(path)
+            at += k
+        return indptr, indices, data, peak
     finally:
         bar.close()
         shutil.rmtree(tmpdir, ignore_errors=True)

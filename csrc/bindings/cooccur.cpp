@@ -1,5 +1,5 @@
-// Bindings of the co-occurrence kernels: count a shard, merge shard runs. Arrays in, new CSR
-// arrays out; the GIL is released for the counting and for the copy into the numpy arrays.
+// Bindings of the co-occurrence kernel: count a range of rows. Arrays in, new CSR arrays out;
+// the GIL is released for the counting and for the copy into the numpy arrays.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -31,9 +31,8 @@ py::tuple to_numpy(co::Result<Value>& result, int threads) {
     return py::make_tuple(indptr, indices, data);
 }
 
-py::tuple count_py(carray<std::int32_t> ids, carray<std::int64_t> offsets, index_t begin, index_t end,
-                   index_t vocab_size, int window, bool symmetric, bool distance_weighting, int threads,
-                   bool float64) {
+py::tuple count_py(carray<std::int32_t> ids, carray<std::int64_t> offsets, index_t row_lo, index_t row_hi,
+                   index_t vocab_size, int window, bool symmetric, bool distance_weighting, int threads) {
     if (ids.ndim() != 1 || offsets.ndim() != 1 || offsets.shape(0) < 1)
         throw std::invalid_argument("ids and offsets must be 1-D arrays, offsets non-empty");
     co::Options opt;
@@ -44,56 +43,20 @@ py::tuple count_py(carray<std::int32_t> ids, carray<std::int64_t> offsets, index
     const std::int32_t* id = ids.data();
     const std::int64_t* off = offsets.data();
     const index_t n_tokens = ids.shape(0), n_sentences = offsets.shape(0) - 1;
-    if (float64) {
-        co::Result<double> result;
-        {
-            py::gil_scoped_release release;
-            result = co::count<double>(id, n_tokens, off, n_sentences, begin, end, vocab_size, opt);
-        }
-        const std::int64_t bytes = result.working_bytes;
-        return py::make_tuple(to_numpy<double, double>(result, threads), bytes);
-    }
     co::Result<float> result;
     {
         py::gil_scoped_release release;
-        result = co::count<float>(id, n_tokens, off, n_sentences, begin, end, vocab_size, opt);
+        result = co::count<float>(id, n_tokens, off, n_sentences, row_lo, row_hi, vocab_size, opt);
     }
     const std::int64_t bytes = result.working_bytes;
     return py::make_tuple(to_numpy<float, float>(result, threads), bytes);
 }
 
-py::tuple merge_py(py::list runs, index_t n_rows, index_t n_cols, int threads) {
-    std::vector<co::Run> views;
-    std::vector<py::array> keep;  // the arrays stay referenced while the kernel reads them
-    for (py::handle item : runs) {
-        auto t = item.cast<py::tuple>();
-        auto indptr = carray<std::int64_t>::ensure(t[0]);
-        auto indices = carray<std::int32_t>::ensure(t[1]);
-        auto data = carray<double>::ensure(t[2]);
-        if (!indptr || !indices || !data || indptr.ndim() != 1 || indptr.shape(0) != n_rows + 1 ||
-            indices.ndim() != 1 || data.ndim() != 1 || indices.shape(0) != data.shape(0) ||
-            indptr.at(n_rows) != indices.shape(0))
-            throw std::invalid_argument("merge: each run must be (indptr[n_rows + 1], indices, data) of one CSR matrix");
-        views.push_back({indptr.data(), indices.data(), data.data()});
-        keep.push_back(indptr);
-        keep.push_back(indices);
-        keep.push_back(data);
-    }
-    co::Result<float> result;
-    {
-        py::gil_scoped_release release;
-        result = co::merge<float>(views, n_rows, n_cols, threads);
-    }
-    return to_numpy<float, float>(result, threads);
-}
-
 }  // namespace
 
 void register_cooccur(py::module_& m) {
-    m.def("cooccur_count", &count_py, py::arg("ids"), py::arg("offsets"), py::arg("begin"), py::arg("end"),
+    m.def("cooccur_count", &count_py, py::arg("ids"), py::arg("offsets"), py::arg("row_lo"), py::arg("row_hi"),
           py::arg("vocab_size"), py::arg("window"), py::arg("symmetric"), py::arg("distance_weighting"),
-          py::arg("threads"), py::arg("float64"),
-          "Co-occurrence counts of the focal positions [begin, end): ((indptr, indices, data), working_bytes).");
-    m.def("cooccur_merge", &merge_py, py::arg("runs"), py::arg("n_rows"), py::arg("n_cols"), py::arg("threads"),
-          "Sum of CSR runs (indptr, indices, float64 data) as (indptr, indices, float32 data).");
+          py::arg("threads"),
+          "Rows [row_lo, row_hi) of the co-occurrence matrix: ((indptr, indices, data), working_bytes).");
 }

@@ -5,14 +5,14 @@
 // with `symmetric` the pair also adds to X[b, a]. This is GloVe's cooccur (Pennington et al.
 // 2014, cooccur.c): its `-symmetric 0` matrix puts the earlier word in the row.
 //
-// Instead of buffering (row, col, weight) records and sorting them, the tokens of a shard are
-// first bucketed by word (a stable counting sort of their positions, O(tokens)); then each row is
-// built on its own: for every occurrence of word a, its neighbours are added into a dense
-// float64 row accumulator of V entries (it stays in L2), and the touched columns are emitted in
-// order. Work is O(tokens * window) plus O(nnz log) for ordering each row's columns; rows are
-// independent, so threads take blocks of rows dynamically and the result does not depend on the
-// number of threads. A corpus too large for the memory budget is cut into shards of focal
-// positions whose partial matrices ("runs", float64 values) are merged row by row by `merge`.
+// Instead of buffering (row, col, weight) records and sorting them, the occurrences of the words
+// of a row range are first bucketed by word (a stable counting sort of their positions, one scan
+// of the corpus); then each row is built on its own: for every occurrence of word a, its
+// neighbours are added into a dense float64 row accumulator of V entries (it stays in L2), and
+// the touched columns come back in order from a bitmap. Work is O(tokens * window + nnz) plus
+// O(V / 64) per row; rows are independent, so threads take blocks of rows dynamically and the
+// result does not depend on the number of threads. Under a memory budget the rows are counted
+// in ranges (one corpus scan each), whose finished rows need no merging.
 #pragma once
 
 #include <algorithm>
@@ -190,62 +190,50 @@ void dynamic_blocks(index_t n_blocks, int threads, Body&& body) {
     slot.rethrow();
 }
 
-// Counts the pairs whose row token sits at a position in [begin, end) ("focal" positions; the
-// other token may lie outside). ids: n_tokens ids < vocab_size; offsets: n_sentences + 1
-// sentence boundaries from 0 to n_tokens.
+// Counts rows [row_lo, row_hi) of the matrix: every occurrence of those words in the corpus with
+// the neighbours its sentence allows. ids: n_tokens ids < vocab_size; offsets: n_sentences + 1
+// sentence boundaries from 0 to n_tokens. The result's rows are numbered from row_lo. Counting
+// all rows in one call or in several row ranges gives the same numbers, summed in the same order.
 template <class Value>
 Result<Value> count(const std::int32_t* ids, index_t n_tokens, const std::int64_t* offsets,
-                    index_t n_sentences, index_t begin, index_t end, index_t vocab_size,
+                    index_t n_sentences, index_t row_lo, index_t row_hi, index_t vocab_size,
                     const Options& opt) {
     require(opt.window >= 1 && opt.window <= 65535, "window must be in [1, 65535], got " + std::to_string(opt.window));
     require(vocab_size >= 1 && vocab_size <= (index_t{1} << 31) - 1, "vocab_size must be in [1, 2**31 - 1]");
     require(n_sentences >= 0 && offsets[0] == 0 && offsets[n_sentences] == n_tokens,
             "offsets must run from 0 to the number of tokens");
-    require(0 <= begin && begin <= end && end <= n_tokens, "shard [begin, end) must lie within the corpus");
-    require(end - begin < (index_t{1} << 32), "a shard holds at most 2**32 - 1 tokens");
+    require(0 <= row_lo && row_lo <= row_hi && row_hi <= vocab_size, "rows [row_lo, row_hi) must lie within the vocabulary");
     const int threads = std::max(1, opt.threads);
     const int W = opt.window;
     const index_t V = vocab_size;
-    const index_t n = end - begin;
+    const index_t R = row_hi - row_lo;
 
     Result<Value> result;
-    result.n_rows = V;
+    result.n_rows = R;
 
-    // Every id a focal token can reach must be a valid row/column.
-    {
-        const index_t lo = std::max<index_t>(0, begin - W), hi = std::min<index_t>(n_tokens, end + W);
-        parallel_blocks(hi - lo, threads, [&](index_t a, index_t b, int) {
-            for (index_t p = lo + a; p < lo + b; ++p) {
-                const std::int32_t id = ids[p];
-                if (id < 0 || id >= V)
-                    throw std::invalid_argument("corpus ids must lie in [0, vocab_size=" + std::to_string(V) +
-                                                "), got " + std::to_string(id) + " at position " + std::to_string(p));
-            }
-        });
-    }
-
-    // First sentence that holds position p (offsets[s] <= p < offsets[s + 1]).
-    auto sentence_of = [&](index_t p) {
-        return static_cast<index_t>(std::upper_bound(offsets, offsets + n_sentences + 1, p) - offsets) - 1;
-    };
-
-    // Stable counting sort of the focal positions by word, each packed with how far its sentence
-    // reaches: (position - begin) << 32 | left << 16 | right, left/right capped at the window.
-    const int chunks = static_cast<int>(std::min<index_t>(threads, std::max<index_t>(n, 1)));
+    // Pass 1, in position chunks: check every id, count the occurrences of each row's word.
+    const int chunks = static_cast<int>(std::min<index_t>(threads, std::max<index_t>(n_tokens, 1)));
     std::vector<std::vector<index_t>> hist(static_cast<std::size_t>(chunks));
     parallel_blocks(chunks, threads, [&](index_t c0, index_t c1, int) {
         for (index_t c = c0; c < c1; ++c) {
             auto& h = hist[static_cast<std::size_t>(c)];
-            h.assign(static_cast<std::size_t>(V), 0);
-            const index_t a = begin + n * c / chunks, b = begin + n * (c + 1) / chunks;
-            for (index_t p = a; p < b; ++p) ++h[static_cast<std::size_t>(ids[p])];
+            h.assign(static_cast<std::size_t>(R), 0);
+            const index_t a = n_tokens * c / chunks, b = n_tokens * (c + 1) / chunks;
+            for (index_t p = a; p < b; ++p) {
+                const std::int32_t id = ids[p];
+                if (id < 0 || id >= V)
+                    throw std::invalid_argument("corpus ids must lie in [0, vocab_size=" + std::to_string(V) +
+                                                "), got " + std::to_string(id) + " at position " + std::to_string(p));
+                const index_t r = id - row_lo;
+                if (static_cast<std::uint64_t>(r) < static_cast<std::uint64_t>(R)) ++h[static_cast<std::size_t>(r)];
+            }
         }
     });
-    std::vector<index_t> row_start(static_cast<std::size_t>(V) + 1, 0);
-    std::vector<index_t> row_count(static_cast<std::size_t>(V), 0);
+    std::vector<index_t> row_start(static_cast<std::size_t>(R) + 1, 0);
+    std::vector<index_t> row_count(static_cast<std::size_t>(R), 0);
     {
         index_t run = 0;
-        for (index_t r = 0; r < V; ++r) {
+        for (index_t r = 0; r < R; ++r) {
             row_start[static_cast<std::size_t>(r)] = run;
             for (int c = 0; c < chunks; ++c) {
                 auto& h = hist[static_cast<std::size_t>(c)];
@@ -255,26 +243,43 @@ Result<Value> count(const std::int32_t* ids, index_t n_tokens, const std::int64_
             }
             row_count[static_cast<std::size_t>(r)] = run - row_start[static_cast<std::size_t>(r)];
         }
-        row_start[static_cast<std::size_t>(V)] = run;
+        row_start[static_cast<std::size_t>(R)] = run;
     }
-    std::unique_ptr<std::uint64_t[]> entries(new std::uint64_t[static_cast<std::size_t>(std::max<index_t>(n, 1))]);
+    const index_t n_focal = row_start[static_cast<std::size_t>(R)];
+
+    // Pass 2: a stable counting sort of those occurrences by word, each packed with how far its
+    // sentence reaches: position << 24 | left << 12 | right, left/right capped at the window
+    // (positions below 2**40; windows up to 4095 pack this way, larger ones use two words).
+    const bool wide = W > 4095 || n_tokens >= (index_t{1} << 40);
+    const std::size_t words_per = wide ? 2 : 1;
+    std::unique_ptr<std::uint64_t[]> entries(new std::uint64_t[static_cast<std::size_t>(std::max<index_t>(n_focal, 1)) * words_per]);
+    auto sentence_of = [&](index_t p) {
+        return static_cast<index_t>(std::upper_bound(offsets, offsets + n_sentences + 1, p) - offsets) - 1;
+    };
     parallel_blocks(chunks, threads, [&](index_t c0, index_t c1, int) {
         for (index_t c = c0; c < c1; ++c) {
             auto& cursor = hist[static_cast<std::size_t>(c)];
-            const index_t a = begin + n * c / chunks, b = begin + n * (c + 1) / chunks;
+            const index_t a = n_tokens * c / chunks, b = n_tokens * (c + 1) / chunks;
             if (a >= b) continue;
             index_t s = sentence_of(a);
-            while (offsets[s + 1] <= a) ++s;  // skip empty sentences
             for (index_t p = a; p < b; ++p) {
+                const index_t r = ids[p] - row_lo;
+                if (static_cast<std::uint64_t>(r) >= static_cast<std::uint64_t>(R)) continue;
                 while (offsets[s + 1] <= p) ++s;
                 const std::uint64_t left = static_cast<std::uint64_t>(std::min<index_t>(W, p - offsets[s]));
                 const std::uint64_t right = static_cast<std::uint64_t>(std::min<index_t>(W, offsets[s + 1] - 1 - p));
-                entries[static_cast<std::size_t>(cursor[static_cast<std::size_t>(ids[p])]++)] =
-                    (static_cast<std::uint64_t>(p - begin) << 32) | (left << 16) | right;
+                const std::size_t at = static_cast<std::size_t>(cursor[static_cast<std::size_t>(r)]++);
+                if (wide) {
+                    entries[2 * at] = static_cast<std::uint64_t>(p);
+                    entries[2 * at + 1] = (left << 32) | right;
+                } else {
+                    entries[at] = (static_cast<std::uint64_t>(p) << 24) | (left << 12) | right;
+                }
             }
         }
     });
-    const std::int64_t index_bytes = 8 * n + 16 * V * static_cast<std::int64_t>(chunks) + 16 * V;
+    const std::int64_t index_bytes = static_cast<std::int64_t>(8 * words_per) * n_focal +
+                                     16 * R * static_cast<std::int64_t>(chunks) + 16 * R;
     hist.clear();
     hist.shrink_to_fit();
 
@@ -282,14 +287,17 @@ Result<Value> count(const std::int32_t* ids, index_t n_tokens, const std::int64_
     if (opt.distance_weighting)
         for (int d = 1; d <= W; ++d) weight[static_cast<std::size_t>(d)] = 1.0 / d;
 
-    // Rows in blocks of equal work (occurrences x reach), built independently.
+    // Pass 3: rows in blocks of equal work (occurrences), each row built on its own.
     const std::vector<index_t> bounds = balanced_row_blocks(row_count, threads);
     const index_t n_blocks = static_cast<index_t>(bounds.size()) - 1;
     result.blocks.resize(static_cast<std::size_t>(n_blocks));
     std::vector<std::unique_ptr<RowAccumulator>> accs(static_cast<std::size_t>(threads));
-    const std::int32_t* base = ids + begin;
     const bool symmetric = opt.symmetric;
     constexpr index_t kPrefetch = 8;
+    auto position = [&](index_t k) -> index_t {
+        return wide ? static_cast<index_t>(entries[2 * static_cast<std::size_t>(k)])
+                    : static_cast<index_t>(entries[static_cast<std::size_t>(k)] >> 24);
+    };
     dynamic_blocks(n_blocks, threads, [&](index_t b, int t) {
         auto& acc = accs[static_cast<std::size_t>(t)];
         if (!acc) acc.reset(new RowAccumulator(V));
@@ -301,17 +309,26 @@ Result<Value> count(const std::int32_t* ids, index_t n_tokens, const std::int64_
             const index_t k0 = row_start[static_cast<std::size_t>(r)], k1 = row_start[static_cast<std::size_t>(r) + 1];
             for (index_t k = k0; k < k1; ++k) {
                 if (k + kPrefetch < k1) {
-                    const index_t q = static_cast<index_t>(entries[static_cast<std::size_t>(k + kPrefetch)] >> 32);
-                    __builtin_prefetch(base + q - (symmetric ? W : 0));
-                    __builtin_prefetch(base + q + W);
+                    const index_t q = position(k + kPrefetch);
+                    __builtin_prefetch(ids + std::max<index_t>(0, q - (symmetric ? W : 0)));
+                    __builtin_prefetch(ids + std::min<index_t>(n_tokens - 1, q + W));
                 }
-                const std::uint64_t e = entries[static_cast<std::size_t>(k)];
-                const std::int32_t* at = base + static_cast<index_t>(e >> 32);
-                const int right = static_cast<int>(e & 0xFFFF);
-                if (symmetric) {
-                    const int left = static_cast<int>((e >> 16) & 0xFFFF);
+                index_t p;
+                int left, right;
+                if (wide) {
+                    p = static_cast<index_t>(entries[2 * static_cast<std::size_t>(k)]);
+                    const std::uint64_t e = entries[2 * static_cast<std::size_t>(k) + 1];
+                    left = static_cast<int>(e >> 32);
+                    right = static_cast<int>(e & 0xFFFFFFFFu);
+                } else {
+                    const std::uint64_t e = entries[static_cast<std::size_t>(k)];
+                    p = static_cast<index_t>(e >> 24);
+                    left = static_cast<int>((e >> 12) & 0xFFF);
+                    right = static_cast<int>(e & 0xFFF);
+                }
+                const std::int32_t* at = ids + p;
+                if (symmetric)
                     for (int d = 1; d <= left; ++d) acc->add(at[-d], weight[static_cast<std::size_t>(d)]);
-                }
                 for (int d = 1; d <= right; ++d) acc->add(at[d], weight[static_cast<std::size_t>(d)]);
             }
             blk.row_nnz[static_cast<std::size_t>(r - blk.row_begin)] = acc->emit(blk.cols, blk.vals);
@@ -323,50 +340,7 @@ Result<Value> count(const std::int32_t* ids, index_t n_tokens, const std::int64_
         out_bytes += static_cast<std::int64_t>(blk.cols.capacity() * 4 + blk.vals.capacity() * sizeof(Value) +
                                                blk.row_nnz.size() * 8);
     }
-    result.working_bytes = index_bytes + out_bytes + 8 * V * static_cast<std::int64_t>(threads);
-    return result;
-}
-
-// A partial matrix in CSR form (values float64), as `count` writes for one shard.
-struct Run {
-    const std::int64_t* indptr;
-    const std::int32_t* indices;
-    const double* data;
-};
-
-// Sums runs (each vocab_size rows, columns sorted within a row) row by row.
-template <class Value>
-Result<Value> merge(const std::vector<Run>& runs, index_t n_rows, index_t n_cols, int threads) {
-    require(n_rows >= 0 && n_cols >= 1, "merge needs a positive number of columns");
-    threads = std::max(1, threads);
-    Result<Value> result;
-    result.n_rows = n_rows;
-    std::vector<index_t> cost(static_cast<std::size_t>(n_rows), 0);
-    for (const Run& run : runs)
-        for (index_t r = 0; r < n_rows; ++r) cost[static_cast<std::size_t>(r)] += run.indptr[r + 1] - run.indptr[r];
-    const std::vector<index_t> bounds = balanced_row_blocks(cost, threads);
-    const index_t n_blocks = static_cast<index_t>(bounds.size()) - 1;
-    result.blocks.resize(static_cast<std::size_t>(n_blocks));
-    std::vector<std::unique_ptr<RowAccumulator>> accs(static_cast<std::size_t>(threads));
-    dynamic_blocks(n_blocks, threads, [&](index_t b, int t) {
-        auto& acc = accs[static_cast<std::size_t>(t)];
-        if (!acc) acc.reset(new RowAccumulator(n_cols));
-        auto& blk = result.blocks[static_cast<std::size_t>(b)];
-        blk.row_begin = bounds[static_cast<std::size_t>(b)];
-        blk.row_end = bounds[static_cast<std::size_t>(b) + 1];
-        blk.row_nnz.resize(static_cast<std::size_t>(blk.row_end - blk.row_begin));
-        for (index_t r = blk.row_begin; r < blk.row_end; ++r) {
-            for (const Run& run : runs) {
-                for (index_t k = run.indptr[r]; k < run.indptr[r + 1]; ++k) {
-                    const std::int32_t c = run.indices[k];
-                    if (c < 0 || c >= n_cols) throw std::invalid_argument("merge: column index out of range");
-                    acc->add(c, run.data[k]);
-                }
-            }
-            blk.row_nnz[static_cast<std::size_t>(r - blk.row_begin)] = acc->emit(blk.cols, blk.vals);
-        }
-    });
-    for (auto& blk : result.blocks) result.nnz += static_cast<index_t>(blk.cols.size());
+    result.working_bytes = index_bytes + out_bytes + 13 * V * static_cast<std::int64_t>(threads);
     return result;
 }
 
