@@ -9,6 +9,7 @@ from embedcore.corpus import EncodedCorpus
 from embedcore.glove import GloVe
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.vocab import Vocab
+from embedcore import datasets
 
 
 def build_info():
@@ -34,4 +35,5 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "GloVe", "cooccurrence", "KeyedVectors", "Vocab", "build_info", "__version__"]
+__all__ = ["EncodedCorpus", "GloVe", "cooccurrence", "datasets", "KeyedVectors", "Vocab", "build_info",
+           "__version__"]
