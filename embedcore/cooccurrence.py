@@ -17,9 +17,10 @@ from embedcore.corpus import EncodedCorpus
 
 logger = logging.getLogger("embedcore")
 
-# Bytes a row range needs per occurrence of its words (the position index) and per nonzero of
+# Bytes a row range needs per occurrence of its words (read from its file, then sorted by word)
+# and per nonzero of
 # its rows (int32 column + float32 value while built, again while copied out; vector slack).
-INDEX_BYTES_PER_TOKEN = 8
+INDEX_BYTES_PER_TOKEN = 16
 ROW_BYTES_PER_NONZERO = 24
 
 
@@ -62,16 +63,17 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         Counting runs on the CPU; ``'cuda'`` raises RuntimeError.
     max_memory : int, optional
         Bytes of working memory the count may use besides the corpus and the result. When the
-        whole count needs more, the rows are counted in ranges, one scan of the corpus each,
-        sized from the word counts so that each range's position index and rows fit (a row's
-        nonzeros are bounded by min(vocab_size, 2 * window * its word's count)); each range's
-        finished rows go to a temporary file (under ``tempfile.gettempdir()``) and are read
-        back in order into the result, so the peak is about the result plus `max_memory`. The
-        files are removed on success, on error and on KeyboardInterrupt. GloVe's cooccur instead
-        spills sorted runs of records and merges them; rows counted by range are final, so
-        nothing needs merging, and the matrix is bit-identical to the unbounded count.
+        whole count needs more, the rows are counted in ranges sized from the word counts so
+        that each range's occurrences and rows fit (a row's nonzeros are at most
+        min(vocab_size, 2 * window * its word's count)). One scan of the corpus writes each word
+        occurrence to its range's temporary file (under ``tempfile.gettempdir()``); each range
+        is then counted from its file and its finished rows go to another file, read back in
+        order into the result, so the peak is about the result plus `max_memory`. The files are
+        removed on success, on error and on KeyboardInterrupt. GloVe's cooccur spills sorted
+        runs of records and merges them; rows counted by range are final, so nothing needs
+        merging, and the matrix is bit-identical to the unbounded count.
     progress : bool
-        Show a progress bar over the shards.
+        Show a progress bar of a bounded count.
 
     Returns
     -------
@@ -121,7 +123,8 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         (indptr, indices, data), working = _native.cooccur_count(ids, offsets, 0, vocab_size, vocab_size, *args)
         shards = 1
     else:
-        indptr, indices, data, working = _count_by_row_ranges(ids, offsets, vocab_size, plan, args, progress)
+        budget = max_memory - _fixed_bytes(vocab_size, threads)
+        indptr, indices, data, working = _count_by_row_ranges(ids, offsets, vocab_size, plan, args, progress, budget)
         shards = len(plan)
     matrix = sp.csr_matrix((data, indices, indptr), shape=(vocab_size, vocab_size), copy=False)
     matrix.has_sorted_indices = True
@@ -135,12 +138,17 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
 cooccurrence.last_stats = {}
 
 
+def _fixed_bytes(vocab_size, threads):
+    """Row accumulators and bitmaps (per thread), word counts and the word -> range table."""
+    return 13 * vocab_size * threads + 12 * vocab_size
+
+
 def _plan_row_ranges(ids, vocab_size, window, symmetric, threads, max_memory):
     """Row ranges [lo, hi) whose count fits max_memory, from an upper bound of each row's need."""
     counts = np.bincount(ids, minlength=vocab_size).astype(np.int64)
     reach = 2 * window if symmetric else window
     need = INDEX_BYTES_PER_TOKEN * counts + ROW_BYTES_PER_NONZERO * np.minimum(vocab_size, reach * counts) + 40
-    fixed = 13 * vocab_size * threads + 8 * vocab_size  # row accumulators, bitmaps; word counts
+    fixed = _fixed_bytes(vocab_size, threads)
     budget = max_memory - fixed
     if budget < need.max():
         raise ValueError(f"max_memory must be at least {fixed + int(need.max())} bytes here (a row accumulator "
@@ -158,15 +166,43 @@ def _plan_row_ranges(ids, vocab_size, window, symmetric, threads, max_memory):
     return ranges
 
 
-def _count_by_row_ranges(ids, offsets, vocab_size, plan, args, progress):
-    """Counts each row range, spills its rows to a temporary file, then reads them back in order."""
+def _count_by_row_ranges(ids, offsets, vocab_size, plan, args, progress, budget):
+    """Bounded count: one scan of the corpus sorts each word occurrence into its row range's
+    temporary file; then each range is counted from its file and its finished rows go to another
+    file; the rows are read back in order into the result."""
+    window = args[0]
     tmpdir = tempfile.mkdtemp(prefix="embedcore-cooccur-")
+    range_start = np.array([lo for lo, _ in plan] + [vocab_size], dtype=np.int64)
+    n = len(ids)
+    chunk = max(1, budget // (2 * INDEX_BYTES_PER_TOKEN))
     pieces, peak = [], 0
-    bar = progress_bar(progress, total=len(plan), desc="co-occurrence", unit="range")
+    bar = progress_bar(progress, total=n + len(plan), desc="co-occurrence", unit="step")
     try:
+        occurrence_paths = [os.path.join(tmpdir, f"occ{i:05d}") for i in range(len(plan))]
+        files = [open(path, "wb") for path in occurrence_paths]
+        try:
+            for a in range(0, n, chunk):
+                b = min(n, a + chunk)
+                entries, counts = _native.cooccur_partition(ids, offsets, a, b, range_start, vocab_size, window)
+                words = len(entries) // max(1, b - a)
+                at = 0
+                for f, k in zip(files, counts.tolist()):
+                    if k:
+                        entries[at:at + k * words].tofile(f)
+                        at += k * words
+                peak = max(peak, entries.nbytes + 4 * vocab_size)
+                del entries
+                bar.update(b - a)
+        finally:
+            for f in files:
+                f.close()
         for i, (lo, hi) in enumerate(plan):
-            (indptr, indices, data), working = _native.cooccur_count(ids, offsets, lo, hi, vocab_size, *args)
-            peak = max(peak, working)
+            occurrences = np.fromfile(occurrence_paths[i], dtype=np.uint64)
+            os.remove(occurrence_paths[i])
+            (indptr, indices, data), working = _native.cooccur_count_occurrences(
+                ids, occurrences, lo, hi, vocab_size, *args)
+            peak = max(peak, working)  # the kernel counts its copy of the occurrences and ours
+            del occurrences
             path = os.path.join(tmpdir, f"rows{i:05d}")
             with open(path, "wb") as f:
                 indices.tofile(f)

@@ -137,18 +137,22 @@ def test_temporary_files_are_removed_when_counting_fails_midway(private_tmp, mon
     calls = []
 
     class Failing:
-        @staticmethod
-        def cooccur_count(*args):
-            calls.append(args)
-            if len(calls) == 3:
-                assert len(os.listdir(private_tmp)) == 1  # earlier ranges were spilled
-                raise error("stop")
-            return _native.cooccur_count(*args)
+        def __getattr__(self, name):
+            return getattr(_native, name)
 
-    monkeypatch.setattr(cooc_module, "_native", Failing)
+        @staticmethod
+        def cooccur_count_occurrences(*args):
+            calls.append(args)
+            if len(calls) == 2:
+                (spill_dir,) = os.listdir(private_tmp)
+                assert os.listdir(private_tmp / spill_dir)  # occurrences and finished rows were spilled
+                raise error("stop")
+            return _native.cooccur_count_occurrences(*args)
+
+    monkeypatch.setattr(cooc_module, "_native", Failing())
     with pytest.raises(error):
         ec.cooccurrence(random_corpus(3, n_tokens=3000, vocab_size=30), 30, window=5, max_memory=20_000)
-    assert len(calls) == 3
+    assert len(calls) == 2
     assert os.listdir(private_tmp) == []
 
 
