@@ -26,7 +26,7 @@ py::tuple to_numpy(co::Result<Value>& result, int threads) {
     auto* d = data.mutable_data();
     {
         py::gil_scoped_release release;
-        result.copy_to(p, i, d, threads);
+        result.copy_to(p, i, d, result.nnz >= (index_t{1} << 20) ? threads : 1);  // small: not worth a thread
     }
     return py::make_tuple(indptr, indices, data);
 }
