@@ -20,7 +20,6 @@ DEMO_MODELS = []
 
 from embedcore import glove as _glove  # noqa: E402
 TRAINERS["glove"] = _glove.cli_train
-DEMO_MODELS.append(("glove", _glove.demo_model))
 
 
 def _add_train_options(parser):
