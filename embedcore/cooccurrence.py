@@ -19,9 +19,10 @@ logger = logging.getLogger("embedcore")
 
 # Bytes a row range needs per occurrence of its words (read from its file, then sorted by word)
 # and per nonzero of
-# its rows (int32 column + float32 value while built, again while copied out; vector slack).
+# its rows (int32 column + float32 value while built, then copied out block by block; the growth
+# slack of the largest block comes on top).
 INDEX_BYTES_PER_TOKEN = 16
-ROW_BYTES_PER_NONZERO = 24
+ROW_BYTES_PER_NONZERO = 12
 
 
 def _as_corpus(corpus):

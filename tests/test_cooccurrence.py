@@ -104,6 +104,7 @@ def test_max_memory_does_not_change_the_result(max_memory):
     full = ec.cooccurrence(corpus, 40, window=6, workers=2)
     bounded = ec.cooccurrence(corpus, 40, window=6, workers=2, max_memory=max_memory)
     assert ec.cooccurrence.last_stats["shards"] > 1
+    assert ec.cooccurrence.last_stats["working_bytes"] <= max_memory
     np.testing.assert_array_equal(full.indptr, bounded.indptr)
     np.testing.assert_array_equal(full.indices, bounded.indices)
     np.testing.assert_array_equal(full.data, bounded.data)  # same rows, summed in the same order

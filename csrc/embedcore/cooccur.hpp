@@ -299,6 +299,9 @@ Result<Value> build_rows(const std::int32_t* ids, index_t n_tokens, const std::u
             }
             blk.row_nnz[static_cast<std::size_t>(r - blk.row_begin)] = acc->emit(blk.cols, blk.vals);
         }
+        // drop the growth slack: blocks are held until the whole result is copied out
+        blk.cols.shrink_to_fit();
+        blk.vals.shrink_to_fit();
     });
     std::int64_t out_bytes = 0;
     for (auto& blk : result.blocks) {
