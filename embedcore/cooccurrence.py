@@ -92,6 +92,11 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
     RuntimeError
         device='cuda' (the CUDA path is not built yet) or CUDA is not usable.
 
+    Notes
+    -----
+    After each call ``cooccurrence.last_stats`` holds ``shards`` (row ranges counted),
+    ``working_bytes`` (peak working memory as the kernels account it) and ``seconds``.
+
     Examples
     --------
     >>> corpus = EncodedCorpus([0, 1, 2, 0], [0, 3, 4])
@@ -180,26 +185,25 @@ def _count_by_row_ranges(ids, offsets, vocab_size, plan, args, progress, budget)
     bar = progress_bar(progress, total=n + len(plan), desc="co-occurrence", unit="step")
     try:
         occurrence_paths = [os.path.join(tmpdir, f"occ{i:05d}") for i in range(len(plan))]
-        files = [open(path, "wb") for path in occurrence_paths]
-        try:
-            for a in range(0, n, chunk):
-                b = min(n, a + chunk)
-                entries, counts = _native.cooccur_partition(ids, offsets, a, b, range_start, vocab_size, window)
-                words = len(entries) // max(1, b - a)
-                at = 0
-                for f, k in zip(files, counts.tolist()):
-                    if k:
+        for a in range(0, n, chunk):
+            b = min(n, a + chunk)
+            entries, counts = _native.cooccur_partition(ids, offsets, a, b, range_start, vocab_size, window)
+            words = len(entries) // max(1, b - a)
+            at = 0
+            for path, k in zip(occurrence_paths, counts.tolist()):
+                if k:  # opened per chunk, so that many ranges never hold many files open
+                    with open(path, "ab") as f:
                         entries[at:at + k * words].tofile(f)
-                        at += k * words
-                peak = max(peak, entries.nbytes + 4 * vocab_size)
-                del entries
-                bar.update(b - a)
-        finally:
-            for f in files:
-                f.close()
+                    at += k * words
+            peak = max(peak, entries.nbytes + 4 * vocab_size)
+            del entries
+            bar.update(b - a)
         for i, (lo, hi) in enumerate(plan):
-            occurrences = np.fromfile(occurrence_paths[i], dtype=np.uint64)
-            os.remove(occurrence_paths[i])
+            if os.path.exists(occurrence_paths[i]):
+                occurrences = np.fromfile(occurrence_paths[i], dtype=np.uint64)
+                os.remove(occurrence_paths[i])
+            else:  # no word of the range occurs
+                occurrences = np.zeros(0, dtype=np.uint64)
             (indptr, indices, data), working = _native.cooccur_count_occurrences(
                 ids, occurrences, lo, hi, vocab_size, *args)
             peak = max(peak, working)  # the kernel counts its copy of the occurrences and ours
