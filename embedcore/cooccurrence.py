@@ -17,7 +17,8 @@ from embedcore.corpus import EncodedCorpus
 
 logger = logging.getLogger("embedcore")
 
-# Bytes a row range needs per occurrence of its words (read from its file, then sorted by word)
+# Bytes a row range needs per occurrence of its words and per 64-bit word of its packed form
+# (read from its file, then sorted by word)
 # and per nonzero of
 # its rows (int32 column + float32 value while built, then copied out block by block; the growth
 # slack of the largest block comes on top).
@@ -149,11 +150,18 @@ def _fixed_bytes(vocab_size, threads):
     return 13 * vocab_size * threads + 12 * vocab_size
 
 
+def _entry_words(window, n_tokens):
+    """64-bit words per packed occurrence, as the kernel packs them."""
+    return 2 if window > 4095 or n_tokens >= (1 << 40) else 1
+
+
 def _plan_row_ranges(ids, vocab_size, window, symmetric, threads, max_memory):
     """Row ranges [lo, hi) whose count fits max_memory, from an upper bound of each row's need."""
     counts = np.bincount(ids, minlength=vocab_size).astype(np.int64)
     reach = 2 * window if symmetric else window
-    need = INDEX_BYTES_PER_TOKEN * counts + ROW_BYTES_PER_NONZERO * np.minimum(vocab_size, reach * counts) + 40
+    words = _entry_words(window, len(ids))
+    need = (INDEX_BYTES_PER_TOKEN * words * counts + ROW_BYTES_PER_NONZERO * np.minimum(vocab_size, reach * counts)
+            + 40)
     fixed = _fixed_bytes(vocab_size, threads)
     budget = max_memory - fixed
     if budget < need.max():
@@ -180,7 +188,7 @@ def _count_by_row_ranges(ids, offsets, vocab_size, plan, args, progress, budget)
     tmpdir = tempfile.mkdtemp(prefix="embedcore-cooccur-")
     range_start = np.array([lo for lo, _ in plan] + [vocab_size], dtype=np.int64)
     n = len(ids)
-    chunk = max(1, budget // (2 * INDEX_BYTES_PER_TOKEN))
+    chunk = max(1, budget // (INDEX_BYTES_PER_TOKEN * _entry_words(window, len(ids))))
     pieces, peak = [], 0
     bar = progress_bar(progress, total=n + len(plan), desc="co-occurrence", unit="step")
     try:

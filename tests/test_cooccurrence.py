@@ -186,3 +186,13 @@ def test_max_memory_below_the_accumulators_is_an_error():
 def test_cuda_device_is_a_runtime_error():
     with pytest.raises(RuntimeError):
         ec.cooccurrence(random_corpus(1), 13, device="cuda")
+
+
+@pytest.mark.parametrize("max_memory", [None, 5_000])
+def test_windows_beyond_4095_use_the_wide_packing_and_stay_exact(max_memory):
+    corpus = random_corpus(4, n_tokens=600)
+    X = ec.cooccurrence(corpus, 13, window=5000, max_memory=max_memory, workers=2)
+    assert (ec.cooccurrence.last_stats["shards"] > 1) == (max_memory is not None)
+    assert ec.cooccurrence.last_stats["working_bytes"] <= (max_memory or np.inf)
+    expected = reference_counts(corpus.ids, corpus.offsets, 13, 5000)
+    np.testing.assert_allclose(X.toarray(), expected, rtol=1e-6)
