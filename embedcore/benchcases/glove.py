@@ -32,6 +32,15 @@ def numpy_cooccurrence(ids, offsets, vocab_size, window=10, symmetric=True, dist
     return total.astype(np.float32).tocsr()
 
 
+def _cpu_seconds(function):
+    """User + system CPU time of this process (all threads) spent in one call."""
+    import resource
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    function()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def _same_matrix(a, b):
     a, b = a.tocsr(), b.tocsr()
     a.sort_indices()
@@ -67,6 +76,9 @@ def count_rows(name, label, vocab, corpus, ctx, window=10, bounded=True):
         lambda: cooccurrence(corpus, V, window=window, workers=ctx.workers), repeats=2)
     working = cooccurrence.last_stats["working_bytes"]
     stanford_s = STANFORD["cooccur_seconds"] * len(corpus) / STANFORD["tokens"]
+    # CPU seconds (all threads) of one more run each: less sensitive to a loaded machine than wall time
+    peer_cpu = _cpu_seconds(lambda: numpy_cooccurrence(corpus.ids, corpus.offsets, V, window))
+    ours_cpu = _cpu_seconds(lambda: cooccurrence(corpus, V, window=window, workers=ctx.workers))
     same, err = _same_matrix(ours, theirs)
     rows = [Row(name, f"co-occurrence, window {window}, symmetric, 1/d; {label}",
                 f"numpy/scipy counter (numpy {np.__version__})", peer_s, ours_s,
@@ -74,7 +86,8 @@ def count_rows(name, label, vocab, corpus, ctx, window=10, bounded=True):
                 notes=("identical matrix" if same else "MATRICES DIFFER") + f" (max rel. diff {err:.1e}); "
                       f"{len(corpus) / 1e6:.1f}M tokens, {V:,} words; our working set {working / 1e6:.0f} MB; "
                       f"Stanford cooccur (7.7 s for 6.9M tokens, 1 thread) scaled to these tokens: "
-                      f"{stanford_s:.2f} s, {stanford_s / ours_s:.1f}x our time")]
+                      f"{stanford_s:.2f} s, {stanford_s / ours_s:.1f}x our time; CPU seconds: numpy {peer_cpu:.2f}, "
+                      f"ours {ours_cpu:.2f} over {ctx.workers} threads")]
     if bounded:
         budget = max(working // 10, 1)
         t0 = time.perf_counter()
@@ -97,7 +110,7 @@ def glove_rows(name, label, vocab, cooc, ctx, epochs=15, evaluate=True):
     from embedcore import GloVe
     model = GloVe(vector_size=100, x_max=100.0, alpha=0.75, epochs=epochs, workers=ctx.workers, seed=1)
     t0 = time.perf_counter()
-    model.fit(cooc, vocab=vocab)
+    fit_cpu = _cpu_seconds(lambda: model.fit(cooc, vocab=vocab))
     fit_s = time.perf_counter() - t0
     epoch_s = float(np.median(model.stats["epoch_seconds"]))
     loss = model.loss_history
@@ -114,7 +127,7 @@ def glove_rows(name, label, vocab, cooc, ctx, epochs=15, evaluate=True):
                 ours_quality=quality,
                 notes=f"median of {len(loss)} epochs over {cooc.nnz:,} nonzeros (Stanford: 16.8 s per epoch over "
                       f"16.4M nonzeros, 2 threads, measured once; the C tool is not on PyPI or Debian, so it "
-                      f"cannot run side by side); fit {fit_s:.1f} s in all "
+                      f"cannot run side by side); fit {fit_s:.1f} s in all ({fit_cpu:.1f} CPU s) "
                       f"({model.stats['simd']}); loss curve " + " ".join(f"{x:.4f}" for x in loss))], model
 
 
