@@ -12,7 +12,7 @@ from embedcore import _native
 from embedcore._device import resolve_device
 from embedcore._progress import progress_bar
 from embedcore._threads import effective_workers
-from embedcore._validation import check_int, describe
+from embedcore._validation import check_int
 from embedcore.corpus import EncodedCorpus
 
 logger = logging.getLogger("embedcore")

@@ -9,7 +9,7 @@ from embedcore import _sgd
 from embedcore._device import resolve_device
 from embedcore._progress import progress_bar
 from embedcore._threads import effective_workers
-from embedcore._validation import check_float, check_int, describe
+from embedcore._validation import check_choice, check_float, check_int, describe
 from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus, check_restartable
 from embedcore.keyedvectors import KeyedVectors
@@ -89,7 +89,7 @@ class GloVe:
         self.workers = workers
         effective_workers(workers)
         self.seed = check_int(seed, "seed", minimum=0)
-        self.device = device
+        self.device = check_choice(device, "device", ("auto", "cpu", "cuda"))
         callbacks = () if callbacks is None else callbacks
         for i, cb in enumerate(callbacks):
             if not (callable(cb) or hasattr(cb, "on_epoch_end")):

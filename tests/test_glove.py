@@ -181,6 +181,7 @@ def test_interrupt_between_epochs_leaves_a_usable_model():
     ({"learning_rate": 0.0}, "learning_rate must be > 0.0"),
     ({"vector_size": 0}, "vector_size must be >= 1"),
     ({"workers": 0}, "workers must be a positive thread count"),
+    ({"device": "gpu"}, "device must be one of 'auto', 'cpu', 'cuda', got 'gpu'"),
 ])
 def test_bad_parameters_are_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
