@@ -4,7 +4,9 @@ Skip-gram and CBOW with negative sampling, co-occurrence counting and GloVe, PPM
 SVD, and exact cosine top-k search, as C++ kernels under a gensim-familiar API.
 """
 from embedcore._version import __version__
+from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
+from embedcore.glove import GloVe
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.vocab import Vocab
 from embedcore import datasets
@@ -33,4 +35,5 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "datasets", "KeyedVectors", "Vocab", "build_info", "__version__"]
+__all__ = ["EncodedCorpus", "GloVe", "cooccurrence", "datasets", "KeyedVectors", "Vocab", "build_info",
+           "__version__"]
