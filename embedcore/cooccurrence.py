@@ -62,7 +62,10 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
     workers : int, optional
         Threads; None uses all usable cores. The result does not depend on it.
     device : {'auto', 'cpu', 'cuda'}
-        Counting runs on the CPU; ``'cuda'`` raises RuntimeError.
+        ``'cuda'`` counts on the GPU (pair records, sort, segmented sums in float64; the same
+        matrix up to the order of float64 additions; `workers`, `max_memory` and `progress`
+        unused there, at most 2**31 - 1 nonzeros); ``'auto'`` uses it when a GPU is usable and
+        `max_memory` is not given.
     max_memory : int, optional
         Bytes of working memory the count may use besides the corpus and the result. When the
         whole count needs more, the rows are counted in ranges sized from the word counts so
@@ -91,7 +94,7 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         window < 1, vocab_size < 1, an id >= vocab_size, max_memory too small to hold one row
         accumulator per thread and the largest row.
     RuntimeError
-        device='cuda' (the CUDA path is not built yet) or CUDA is not usable.
+        device='cuda' and CUDA is not usable.
 
     Notes
     -----
@@ -117,11 +120,14 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
     threads = effective_workers(workers)
     if max_memory is not None:
         max_memory = check_int(max_memory, "max_memory", minimum=1)
-    if resolve_device(device) == "cuda":
-        raise RuntimeError("cooccurrence: the CUDA path is not built yet; use device='cpu'")
+    # "auto" keeps a count bounded by max_memory on the CPU, which honours the bound
+    on_gpu = resolve_device(device) == "cuda" and (device == "cuda" or max_memory is None)
     ids, offsets = corpus.ids, corpus.offsets
     if len(ids) and int(ids.max()) >= vocab_size:
         raise ValueError(f"corpus ids must be < vocab_size={vocab_size}, got the id {int(ids.max())}")
+    if on_gpu:
+        from embedcore.backends import cuda
+        return cuda.count_cooccurrence(ids, offsets, vocab_size, window, symmetric, distance_weighting)
 
     start = time.perf_counter()
     args = (window, bool(symmetric), bool(distance_weighting), threads)

@@ -53,7 +53,8 @@ class GloVe:
         seed and input give bit-identical vectors on one machine; with more threads the lock-free
         updates make runs reproducible only statistically.
     device : {'auto', 'cpu', 'cuda'}
-        Training runs on the CPU; ``'cuda'`` raises RuntimeError (the CUDA path is not built yet).
+        ``'cuda'`` trains on the GPU (one warp per nonzero, Hogwild; the parameters return to
+        the host after training); ``'auto'`` uses it when a GPU is usable.
     callbacks : sequence, optional
         Called at the end of every epoch: objects with ``on_epoch_end(model)`` or callables
         ``f(model, epoch)``.
@@ -131,10 +132,9 @@ class GloVe:
         TypeError
             `source` of an unsupported type; `vocab` missing for a matrix or encoded corpus.
         RuntimeError
-            ``device='cuda'``.
+            ``device='cuda'`` without a usable GPU.
         """
-        if resolve_device(self.device) == "cuda":
-            raise RuntimeError("GloVe: the CUDA path is not built yet; use device='cpu'")
+        on_gpu = resolve_device(self.device) == "cuda"
         threads = effective_workers(self.workers)
         if sp.issparse(source):
             words = self._words(vocab, "a co-occurrence matrix")
@@ -155,7 +155,16 @@ class GloVe:
         records = self._records(cooc, len(words))
         self.words = list(words)
         self._init_params(len(words))
-        self._train(records, threads)
+        if on_gpu:
+            from embedcore.backends import cuda
+            self._gpu = cuda.GloveTrainer(self, records)
+            try:
+                self._train(records, threads)
+            finally:
+                self._gpu.finish()
+                self._gpu = None
+        else:
+            self._train(records, threads)
         return self
 
     @staticmethod
@@ -218,6 +227,8 @@ class GloVe:
         self.loss_history = []
 
     def _epoch(self, rec_view, threads):
+        if getattr(self, "_gpu", None) is not None:
+            return self._gpu.epoch(self.learning_rate)
         return _sgd.glove_train_epoch(
             self._word, self._context, self.word_biases, self.context_biases, self._word_gradsq,
             self._context_gradsq, self._word_bias_gradsq, self._context_bias_gradsq, rec_view,

@@ -183,8 +183,10 @@ def test_max_memory_below_the_accumulators_is_an_error():
         ec.cooccurrence(random_corpus(1), 13, max_memory=100)
 
 
-def test_cuda_device_is_a_runtime_error():
-    with pytest.raises(RuntimeError):
+def test_cuda_device_without_a_gpu_is_a_runtime_error(monkeypatch):
+    from embedcore.backends import cuda
+    monkeypatch.setattr(cuda, "_probe", lambda: (False, "no CUDA device is visible"))
+    with pytest.raises(RuntimeError, match="no CUDA device is visible"):
         ec.cooccurrence(random_corpus(1), 13, device="cuda")
 
 

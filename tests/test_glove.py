@@ -212,8 +212,10 @@ def test_a_matrix_without_vocab_is_an_error():
         ec.GloVe(epochs=1).fit(small_cooc())
 
 
-def test_cuda_device_is_a_runtime_error():
-    with pytest.raises(RuntimeError):
+def test_cuda_device_without_a_gpu_is_a_runtime_error(monkeypatch):
+    from embedcore.backends import cuda
+    monkeypatch.setattr(cuda, "_probe", lambda: (False, "no CUDA device is visible"))
+    with pytest.raises(RuntimeError, match="no CUDA device is visible"):
         ec.GloVe(device="cuda").fit(small_cooc(), vocab=list("abcdef"))
 
 
