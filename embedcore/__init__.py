@@ -6,6 +6,7 @@ SVD, and exact cosine top-k search, as C++ kernels under a gensim-familiar API.
 from embedcore._version import __version__
 from embedcore.corpus import EncodedCorpus
 from embedcore.keyedvectors import KeyedVectors
+from embedcore.similarity import cosine_topk
 from embedcore.vocab import Vocab
 
 
@@ -32,4 +33,4 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "KeyedVectors", "Vocab", "build_info", "__version__"]
+__all__ = ["EncodedCorpus", "KeyedVectors", "Vocab", "build_info", "cosine_topk", "__version__"]

@@ -7,9 +7,12 @@
 
 namespace py = pybind11;
 
+void register_topk(py::module_& m);
+
 PYBIND11_MODULE(_native, m) {
     m.doc() = "embedcore C++ kernels";
     m.def("openmp", &embedcore::have_openmp, "True when the kernels were compiled with OpenMP.");
+    register_topk(m);
     m.def("simd_level", &embedcore::simd_level, "The widest SIMD instruction set this CPU runs.");
     m.def("max_threads", [] {
 #ifdef EMBEDCORE_OPENMP

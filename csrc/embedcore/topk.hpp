@@ -1,0 +1,395 @@
+// Exact top-k by cosine similarity: for each query row, the k database rows with the largest
+// inner product of unit-normalised rows, sorted by descending score, ties by lower row index.
+//
+// Algorithm: the score matrix is produced tile by tile (a query block of `tile_queries` rows
+// against a database tile of `tile_database` rows, one SGEMM each) and every tile is consumed at
+// once by a selection pass, so the nq x nb matrix never exists and memory stays bounded. The
+// selection keeps per query a small candidate buffer and a threshold (the k-th best score at the
+// last compaction): a SIMD compare of each score row against the threshold rejects almost every
+// score, the few survivors are appended, and a full buffer is compacted with nth_element, which
+// raises the threshold (the lazy "buffer and select" scheme of Johnson, Douze and Jegou,
+// "Billion-scale similarity search with GPUs", 2017, run on the CPU). Database rows are scanned
+// in increasing order inside a range, so a strict `>` against the threshold breaks ties by lower
+// index; ranges searched by different threads are merged with the same order.
+//
+// Exactness: an SGEMM score depends (in its last bits) on where a row sits in a tile, so the
+// compare runs against `threshold - slack`, slack being the worst-case float32 dot-product error
+// for unit rows, and each survivor is rescored once with a fixed-order double dot product. The
+// results therefore carry scores that do not depend on tiling or threads, and equal rows tie
+// exactly.
+//
+// Parallelism: over query slices when there are many queries, over database slices (then a
+// merge) when there are few. SGEMM is called from inside each thread, so the BLAS behind the
+// function pointer must run single-threaded for the duration of the call (the caller arranges it).
+//
+// Complexity: 2 * nq * nb * d flops for the products, O(nq * nb) compares, and
+// O(nq * k log(nb / k)) expected buffer work for random order. Memory: one tile per thread plus
+// 16 * (2k + 16) bytes of candidates per query in flight.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define EMBEDCORE_TOPK_X86 1
+#endif
+
+#include "embedcore/common.hpp"
+#include "embedcore/parallel.hpp"
+
+namespace embedcore {
+namespace topk {
+
+// Fortran SGEMM as exported by BLAS (column-major; every argument by pointer).
+using sgemm_fn = void (*)(char* transa, char* transb, int* m, int* n, int* k, float* alpha,
+                          float* a, int* lda, float* b, int* ldb, float* beta, float* c, int* ldc);
+
+struct Cand {
+    float score;
+    index_t index;
+};
+
+// The total order of results: higher score first, then lower index.
+inline bool better(const Cand& a, const Cand& b) {
+    return a.score > b.score || (a.score == b.score && a.index < b.index);
+}
+
+// Candidate buffer of one query: `count` entries of `cap`, threshold `thr` (an exact score).
+struct Buffer {
+    Cand* cand;
+    index_t count;
+    float thr;
+};
+
+// Keep the k best of a full buffer; the k-th best becomes the threshold.
+inline void compact(Buffer& b, index_t k) {
+    if (b.count <= k) return;
+    std::nth_element(b.cand, b.cand + (k - 1), b.cand + b.count, better);
+    b.count = k;
+    b.thr = b.cand[k - 1].score;
+}
+
+// What a scan of one score row needs besides the row.
+struct ScanContext {
+    Buffer* buf;
+    index_t exclude;      // database row to skip, -1 for none
+    index_t cap, k;
+    float slack;          // bound on |SGEMM score - exact score|
+    const float* query;   // the normalised query row
+    const float* tile;    // the normalised database rows, row 0 = database row `base`
+    index_t d;
+};
+
+// The score every result carries: the inner product of the normalised float32 rows accumulated
+// in double and rounded once. It does not depend on where a row falls in a tile or a thread's
+// range, so equal rows tie exactly and ties go to the lower index.
+inline float exact_score(const float* a, const float* b, index_t d) {
+    double s0 = 0, s1 = 0;
+    index_t j = 0;
+    for (; j + 2 <= d; j += 2) {
+        s0 += double(a[j]) * double(b[j]);
+        s1 += double(a[j + 1]) * double(b[j + 1]);
+    }
+    if (j < d) s0 += double(a[j]) * double(b[j]);
+    return float(s0 + s1);
+}
+
+// A score that passed the SGEMM-level compare (gemm > thr - slack): rescored exactly, then kept
+// when it beats the threshold. Rows arrive in increasing index order, so a strict `>` keeps the
+// lower index of a tie.
+inline void push(ScanContext& c, index_t base, index_t j) {
+    const index_t idx = base + j;
+    if (idx == c.exclude) return;
+    Buffer& b = *c.buf;
+    const float s = exact_score(c.query, c.tile + j * c.d, c.d);
+    if (s > b.thr) {
+        b.cand[b.count++] = Cand{s, idx};
+        if (b.count == c.cap) compact(b, c.k);
+    }
+}
+
+// Appends the scores of one row that beat the threshold; row[j] belongs to database row base + j.
+inline void scan_scalar(const float* row, index_t n, index_t base, ScanContext& c) {
+    for (index_t j = 0; j < n; ++j) {
+        if (row[j] > c.buf->thr - c.slack) push(c, base, j);
+    }
+}
+
+#ifdef EMBEDCORE_TOPK_X86
+__attribute__((target("avx2")))
+inline void scan_avx2(const float* row, index_t n, index_t base, ScanContext& c) {
+    index_t j = 0;
+    __m256 t = _mm256_set1_ps(c.buf->thr - c.slack);
+    for (; j + 32 <= n; j += 32) {
+        const int m0 = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + j), t, _CMP_GT_OQ));
+        const int m1 = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + j + 8), t, _CMP_GT_OQ));
+        const int m2 = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + j + 16), t, _CMP_GT_OQ));
+        const int m3 = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + j + 24), t, _CMP_GT_OQ));
+        unsigned mask = unsigned(m0) | (unsigned(m1) << 8) | (unsigned(m2) << 16) | (unsigned(m3) << 24);
+        if (mask == 0) continue;
+        while (mask) {
+            const int bit = __builtin_ctz(mask);
+            mask &= mask - 1;
+            // the threshold may have risen since the compare: re-check before the exact score
+            if (row[j + bit] > c.buf->thr - c.slack) push(c, base, j + bit);
+        }
+        t = _mm256_set1_ps(c.buf->thr - c.slack);
+    }
+    for (; j < n; ++j) {
+        if (row[j] > c.buf->thr - c.slack) push(c, base, j);
+    }
+}
+
+__attribute__((target("avx512f")))
+inline void scan_avx512(const float* row, index_t n, index_t base, ScanContext& c) {
+    index_t j = 0;
+    __m512 t = _mm512_set1_ps(c.buf->thr - c.slack);
+    for (; j + 64 <= n; j += 64) {
+        const __mmask16 m0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(row + j), t, _CMP_GT_OQ);
+        const __mmask16 m1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(row + j + 16), t, _CMP_GT_OQ);
+        const __mmask16 m2 = _mm512_cmp_ps_mask(_mm512_loadu_ps(row + j + 32), t, _CMP_GT_OQ);
+        const __mmask16 m3 = _mm512_cmp_ps_mask(_mm512_loadu_ps(row + j + 48), t, _CMP_GT_OQ);
+        std::uint64_t mask = std::uint64_t(m0) | (std::uint64_t(m1) << 16) |
+                             (std::uint64_t(m2) << 32) | (std::uint64_t(m3) << 48);
+        if (mask == 0) continue;
+        while (mask) {
+            const int bit = __builtin_ctzll(mask);
+            mask &= mask - 1;
+            if (row[j + bit] > c.buf->thr - c.slack) push(c, base, j + bit);
+        }
+        t = _mm512_set1_ps(c.buf->thr - c.slack);
+    }
+    for (; j < n; j += 16) {
+        const index_t left = std::min<index_t>(16, n - j);
+        const __mmask16 valid = static_cast<__mmask16>((1u << left) - 1u);
+        unsigned mask = _mm512_mask_cmp_ps_mask(valid, _mm512_maskz_loadu_ps(valid, row + j), t, _CMP_GT_OQ);
+        while (mask) {
+            const int bit = __builtin_ctz(mask);
+            mask &= mask - 1;
+            if (row[j + bit] > c.buf->thr - c.slack) push(c, base, j + bit);
+        }
+        t = _mm512_set1_ps(c.buf->thr - c.slack);
+    }
+}
+#endif
+
+using scan_fn = void (*)(const float*, index_t, index_t, ScanContext&);
+
+// The widest scan this CPU runs, chosen once.
+inline scan_fn select_scan() {
+#ifdef EMBEDCORE_TOPK_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return scan_avx512;
+    if (__builtin_cpu_supports("avx2")) return scan_avx2;
+#endif
+    return scan_scalar;
+}
+
+// dst[i] = src[i] / ||src[i]|| for n rows of length d; zero rows stay zero. Throws on NaN/inf.
+inline void normalize_rows(const float* src, index_t n, index_t d, float* dst, const char* name,
+                           index_t first_row) {
+    for (index_t i = 0; i < n; ++i) {
+        const float* x = src + i * d;
+        // eight float partial sums vectorise; a non-finite result is redone in double so that
+        // large but finite values (whose squares overflow float) are told apart from NaN/inf
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        index_t j = 0;
+        for (; j + 8 <= d; j += 8)
+            for (int l = 0; l < 8; ++l) acc[l] += x[j + l] * x[j + l];
+        float tail = 0;
+        for (; j < d; ++j) tail += x[j] * x[j];
+        double sq = double(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail);
+        if (!std::isfinite(sq)) {
+            sq = 0.0;
+            for (j = 0; j < d; ++j) sq += double(x[j]) * double(x[j]);
+            require(std::isfinite(sq), std::string(name) + " contains NaN or infinity (row " +
+                                           std::to_string(first_row + i) + ")");
+        }
+        const float inv = sq > 0.0 ? float(1.0 / std::sqrt(sq)) : 0.0f;
+        float* y = dst + i * d;
+        for (j = 0; j < d; ++j) y[j] = x[j] * inv;
+    }
+}
+
+// Column-major C(m x n) = A^T B for A (d x m) and B (d x n) stored with leading dimension d: the
+// product used when no BLAS pointer was given (tests of the header alone).
+inline void gemm_tn_fallback(int m, int n, int d, const float* a, const float* b, float* c, int ldc) {
+    for (int j = 0; j < n; ++j)
+        for (int i = 0; i < m; ++i) {
+            float s = 0;
+            for (int l = 0; l < d; ++l) s += a[index_t(i) * d + l] * b[index_t(j) * d + l];
+            c[index_t(j) * ldc + i] = s;
+        }
+}
+
+struct Problem {
+    const float* queries;   // nq x d, C order
+    index_t nq;
+    const float* database;  // nb x d, C order
+    index_t nb;
+    index_t d;
+    index_t k;
+    const index_t* exclude;  // nq entries (-1: none) or nullptr
+    bool normalized;         // rows are unit length already
+    int threads;
+    index_t tile_queries;    // query rows per SGEMM
+    index_t tile_database;   // database rows per SGEMM
+    sgemm_fn sgemm;          // nullptr: the portable fallback product
+    float* out_scores;       // nq x k
+    index_t* out_indices;    // nq x k
+};
+
+// Candidate buffer capacity for `k` results out of `n` rows.
+inline index_t buffer_capacity(index_t k, index_t n) {
+    return std::max<index_t>(1, std::min<index_t>(2 * k + 16, n));
+}
+
+// Top-k of queries [q0, q1) (already normalised, `qn` points at query 0) over database rows
+// [d0, d1), written as `width` sorted entries per query at out_s/out_i (row of q0 first); entries
+// past the candidates found are score -inf, index -1.
+inline void search_range(const Problem& p, const float* qn, index_t q0, index_t q1, index_t d0,
+                         index_t d1, index_t width, float* out_s, index_t* out_i, scan_fn scan) {
+    const index_t d = p.d, k = p.k;
+    const index_t range = d1 - d0;
+    const index_t cap = buffer_capacity(k, range);
+    const index_t tq = std::max<index_t>(1, p.tile_queries);
+    const index_t tb = std::max<index_t>(1, std::min(p.tile_database, range));
+    // queries whose buffers are alive at once: bounded to ~64 MiB of candidates per thread
+    const index_t budget = std::max<index_t>(tq, (index_t(64) << 20) / (cap * index_t(sizeof(Cand))));
+    const index_t super = std::max<index_t>(1, std::min(budget, q1 - q0));
+
+    std::vector<float> tile(p.normalized ? 0 : size_t(tb * d));
+    std::vector<float> scores(size_t(std::min(tq, super) * tb));
+    std::vector<Cand> cand(size_t(super * cap));
+    std::vector<Buffer> buf(static_cast<size_t>(super));
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    // |fl(q.x) - q.x| <= d u ||q|| ||x|| for any summation order (u = 2^-24), with room for the
+    // final rounding of both scores; rows are unit length (or zero)
+    const float slack = float(double(d + 4) * std::ldexp(1.0, -24) * 1.01);
+
+    for (index_t s0 = q0; s0 < q1; s0 += super) {
+        const index_t s1 = std::min(q1, s0 + super);
+        for (index_t q = s0; q < s1; ++q) buf[size_t(q - s0)] = Buffer{cand.data() + (q - s0) * cap, 0, neg_inf};
+        for (index_t t0 = d0; t0 < d1; t0 += tb) {
+            const index_t nt = std::min(d1, t0 + tb) - t0;
+            const float* dt = p.database + t0 * d;
+            if (!p.normalized) {
+                normalize_rows(dt, nt, d, tile.data(), "database", t0);
+                dt = tile.data();
+            }
+            for (index_t b0 = s0; b0 < s1; b0 += tq) {
+                const index_t mb = std::min(s1, b0 + tq) - b0;
+                // scores (mb x nt, C order) = Q_block * D_tile^T, i.e. column-major D_tile^T... as
+                // (nt x mb) = op(A) B with A = D_tile^T stored d x nt and B = Q_block^T stored d x mb
+                int m_ = int(nt), n_ = int(mb), k_ = int(d), lda = int(d), ldb = int(d), ldc = int(nt);
+                if (p.sgemm) {
+                    char ta = 'T', tn = 'N';
+                    float one = 1.0f, zero = 0.0f;
+                    p.sgemm(&ta, &tn, &m_, &n_, &k_, &one, const_cast<float*>(dt), &lda,
+                            const_cast<float*>(qn + b0 * d), &ldb, &zero, scores.data(), &ldc);
+                } else {
+                    gemm_tn_fallback(m_, n_, k_, dt, qn + b0 * d, scores.data(), ldc);
+                }
+                for (index_t i = 0; i < mb; ++i) {
+                    const index_t q = b0 + i;
+                    ScanContext c{&buf[size_t(q - s0)], p.exclude ? p.exclude[q] : -1, cap, k, slack,
+                                  qn + q * d, dt, d};
+                    scan(scores.data() + i * nt, nt, t0, c);
+                }
+            }
+        }
+        for (index_t q = s0; q < s1; ++q) {
+            Buffer& b = buf[size_t(q - s0)];
+            const index_t keep = std::min(b.count, width);
+            std::partial_sort(b.cand, b.cand + keep, b.cand + b.count, better);
+            float* os = out_s + (q - q0) * width;
+            index_t* oi = out_i + (q - q0) * width;
+            for (index_t j = 0; j < keep; ++j) {
+                os[j] = b.cand[j].score;
+                oi[j] = b.cand[j].index;
+            }
+            for (index_t j = keep; j < width; ++j) {
+                os[j] = neg_inf;
+                oi[j] = -1;
+            }
+        }
+    }
+}
+
+// The whole search: validates, normalises the queries once, and runs search_range in parallel.
+inline void cosine_topk(const Problem& p) {
+    require(p.nq >= 0 && p.nb >= 1 && p.d >= 1, "cosine_topk: empty database or zero dimension");
+    require(p.k >= 1 && p.k <= p.nb, "cosine_topk: k must be in [1, nb]");
+    require(p.nb <= std::numeric_limits<int>::max() && p.d <= std::numeric_limits<int>::max(),
+            "cosine_topk: database too large for a 32-bit BLAS");
+    if (p.exclude) {
+        for (index_t q = 0; q < p.nq; ++q) {
+            require(p.exclude[q] >= -1 && p.exclude[q] < p.nb, "cosine_topk: exclude holds a row out of range");
+            require(p.exclude[q] < 0 || p.k < p.nb, "cosine_topk: k must be < nb when a row is excluded");
+        }
+    }
+    if (p.nq == 0) return;
+    static const scan_fn scan = select_scan();
+    const int threads = std::max(1, p.threads);
+    const index_t d = p.d;
+
+    std::vector<float> qbuf;
+    const float* qn = p.queries;
+    if (!p.normalized) {
+        qbuf.resize(size_t(p.nq * d));
+        parallel_blocks(p.nq, threads, [&](index_t b, index_t e, int) {
+            normalize_rows(p.queries + b * d, e - b, d, qbuf.data() + b * d, "queries", b);
+        });
+        qn = qbuf.data();
+    }
+
+    // few queries: split the database (each thread reads a slice) and merge afterwards
+    const bool split_database = threads > 1 && p.nq < index_t(threads) * p.tile_queries &&
+                                p.nb >= index_t(threads) * 1024;
+    if (!split_database) {
+        const index_t blocks = std::min<index_t>(p.nq, threads);
+        parallel_blocks(blocks, threads, [&](index_t b, index_t e, int) {
+            for (index_t t = b; t < e; ++t) {
+                const index_t q0 = p.nq * t / blocks, q1 = p.nq * (t + 1) / blocks;
+                search_range(p, qn, q0, q1, 0, p.nb, p.k, p.out_scores + q0 * p.k,
+                             p.out_indices + q0 * p.k, scan);
+            }
+        });
+        return;
+    }
+    const index_t parts = threads;
+    std::vector<float> part_s(size_t(parts * p.nq * p.k));
+    std::vector<index_t> part_i(size_t(parts * p.nq * p.k));
+    parallel_blocks(parts, threads, [&](index_t b, index_t e, int) {
+        for (index_t t = b; t < e; ++t) {
+            const index_t d0 = p.nb * t / parts, d1 = p.nb * (t + 1) / parts;
+            search_range(p, qn, 0, p.nq, d0, d1, p.k, part_s.data() + t * p.nq * p.k,
+                         part_i.data() + t * p.nq * p.k, scan);
+        }
+    });
+    parallel_blocks(p.nq, threads, [&](index_t b, index_t e, int) {
+        std::vector<Cand> all(size_t(parts * p.k));
+        for (index_t q = b; q < e; ++q) {
+            index_t n = 0;
+            for (index_t t = 0; t < parts; ++t)
+                for (index_t j = 0; j < p.k; ++j) {
+                    const index_t at = (t * p.nq + q) * p.k + j;
+                    if (part_i[size_t(at)] >= 0) all[size_t(n++)] = Cand{part_s[size_t(at)], part_i[size_t(at)]};
+                }
+            require(n >= p.k, "cosine_topk: fewer than k candidates (non-finite scores?)");
+            std::partial_sort(all.begin(), all.begin() + p.k, all.begin() + n, better);
+            for (index_t j = 0; j < p.k; ++j) {
+                p.out_scores[q * p.k + j] = all[size_t(j)].score;
+                p.out_indices[q * p.k + j] = all[size_t(j)].index;
+            }
+        }
+    });
+}
+
+}  // namespace topk
+}  // namespace embedcore
