@@ -171,11 +171,24 @@ def test_topk_normalized_true_gives_the_same_answer_on_unit_rows(rng):
     np.testing.assert_allclose(plain[0], promised[0], atol=SCORE_TOL, rtol=0)
 
 
-def test_topk_with_large_finite_values_is_not_mistaken_for_infinity():
+@pytest.mark.parametrize("nq", [1, 6])
+def test_topk_with_large_finite_values_is_not_mistaken_for_infinity(nq):
     database = np.array([[3e20, 0], [0, 3e20]], dtype=np.float32)
-    scores, indices = ec.cosine_topk(np.array([[1e25, 1.0]], dtype=np.float32), database, k=2)
-    np.testing.assert_array_equal(indices, [[0, 1]])
-    np.testing.assert_allclose(scores, [[1.0, 0.0]], atol=SCORE_TOL)
+    queries = np.tile(np.array([[1e25, 1.0]], dtype=np.float32), (nq, 1))
+    scores, indices = ec.cosine_topk(queries, database, k=2)
+    np.testing.assert_array_equal(indices, np.tile([0, 1], (nq, 1)))
+    np.testing.assert_allclose(scores, np.tile([1.0, 0.0], (nq, 1)), atol=SCORE_TOL)
+
+
+@pytest.mark.parametrize("nq", [1, 4, 5, 64])
+def test_topk_few_and_many_query_paths_agree_bit_for_bit(rng, nq):
+    queries = rng.standard_normal((64, 50)).astype(np.float32)
+    database = rng.standard_normal((5000, 50)).astype(np.float32)
+    database[::7] = database[3]  # ties across paths
+    together = ec.cosine_topk(queries, database, k=25)
+    alone = ec.cosine_topk(queries[:nq], database, k=25)
+    np.testing.assert_array_equal(alone[1], together[1][:nq])
+    np.testing.assert_array_equal(alone[0], together[0][:nq])
 
 
 @pytest.mark.parametrize("kwargs,error,match", [
@@ -206,8 +219,9 @@ def test_topk_rejects_a_dimension_mismatch():
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("which", ["queries", "database"])
 @pytest.mark.parametrize("normalized", [False, True])
-def test_topk_rejects_nan_and_infinity(bad, which, normalized):
-    arrays = {"queries": np.full((2, 4), 0.5, np.float32), "database": np.full((3000, 4), 0.5, np.float32)}
+@pytest.mark.parametrize("nq", [2, 10])  # the few-query path and the SGEMM path
+def test_topk_rejects_nan_and_infinity(bad, which, normalized, nq):
+    arrays = {"queries": np.full((nq, 4), 0.5, np.float32), "database": np.full((3000, 4), 0.5, np.float32)}
     arrays[which][1, 2] = bad
     with pytest.raises(ValueError, match=f"{which} contains NaN or infinity"):
         ec.cosine_topk(arrays["queries"], arrays["database"], k=2, normalized=normalized)

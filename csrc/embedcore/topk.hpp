@@ -4,13 +4,12 @@
 // Algorithm: the score matrix is produced tile by tile (a query block of `tile_queries` rows
 // against a database tile of `tile_database` rows, one SGEMM each) and every tile is consumed at
 // once by a selection pass, so the nq x nb matrix never exists and memory stays bounded. The
-// selection keeps per query a small candidate buffer and a threshold (the k-th best score at the
-// last compaction): a SIMD compare of each score row against the threshold rejects almost every
-// score, the few survivors are appended, and a full buffer is compacted with nth_element, which
-// raises the threshold (the lazy "buffer and select" scheme of Johnson, Douze and Jegou,
-// "Billion-scale similarity search with GPUs", 2017, run on the CPU). Database rows are scanned
-// in increasing order inside a range, so a strict `>` against the threshold breaks ties by lower
-// index; ranges searched by different threads are merged with the same order.
+// selection keeps per query a binary heap of its k best candidates whose root (the worst of them)
+// is the threshold: a SIMD compare of each score row against the threshold rejects almost every
+// score, and only the few survivors touch the heap (threshold-first selection as in faiss's and
+// BLAS-based k-NN searches). Database rows are scanned in increasing order inside a range, so a
+// strict `>` against the threshold breaks ties by lower index; ranges searched by different
+// threads are merged with the same order.
 //
 // Exactness: an SGEMM score depends (in its last bits) on where a row sits in a tile, so the
 // compare runs against `threshold - slack`, slack being the worst-case float32 dot-product error
@@ -22,9 +21,9 @@
 // merge) when there are few. SGEMM is called from inside each thread, so the BLAS behind the
 // function pointer must run single-threaded for the duration of the call (the caller arranges it).
 //
-// Complexity: 2 * nq * nb * d flops for the products, O(nq * nb) compares, and
-// O(nq * k log(nb / k)) expected buffer work for random order. Memory: one tile per thread plus
-// 16 * (2k + 16) bytes of candidates per query in flight.
+// Complexity: 2 * nq * nb * d flops for the products, O(nq * nb) compares, and for rows in
+// random order O(nq * k log(nb / k)) survivors, each rescored in O(d) and inserted in O(log k).
+// Memory: one tile per thread plus 16 k bytes of candidates per query in flight.
 #pragma once
 
 #include <algorithm>
@@ -59,58 +58,98 @@ inline bool better(const Cand& a, const Cand& b) {
     return a.score > b.score || (a.score == b.score && a.index < b.index);
 }
 
-// Candidate buffer of one query: `count` entries of `cap`, threshold `thr` (an exact score).
+// The k best candidates of one query so far, as a binary heap whose root is the worst of them;
+// `thr` is the root's score once the heap holds k entries (-inf before).
 struct Buffer {
     Cand* cand;
     index_t count;
     float thr;
 };
 
-// Keep the k best of a full buffer; the k-th best becomes the threshold.
-inline void compact(Buffer& b, index_t k) {
-    if (b.count <= k) return;
-    std::nth_element(b.cand, b.cand + (k - 1), b.cand + b.count, better);
-    b.count = k;
-    b.thr = b.cand[k - 1].score;
+inline void heap_insert(Cand* h, index_t i, Cand x) {
+    // the worse element rises towards the root
+    while (i > 0) {
+        const index_t parent = (i - 1) / 2;
+        if (!better(h[parent], x)) break;
+        h[i] = h[parent];
+        i = parent;
+    }
+    h[i] = x;
+}
+
+inline void heap_replace_root(Cand* h, index_t n, Cand x) {
+    index_t i = 0;
+    for (;;) {
+        index_t child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && better(h[child], h[child + 1])) ++child;  // the worse child
+        if (!better(x, h[child])) break;
+        h[i] = h[child];
+        i = child;
+    }
+    h[i] = x;
 }
 
 // What a scan of one score row needs besides the row.
 struct ScanContext {
     Buffer* buf;
     index_t exclude;      // database row to skip, -1 for none
-    index_t cap, k;
+    index_t k;
     float slack;          // bound on |SGEMM score - exact score|
     const float* query;   // the normalised query row
-    const float* tile;    // the normalised database rows, row 0 = database row `base`
+    const float* tile;    // the database rows, row 0 = database row `base`
     index_t d;
+    float* row_buf;       // nullptr: `tile` is normalised; else d floats to normalise a row into
 };
 
-// The score every result carries: the inner product of the normalised float32 rows accumulated
-// in double and rounded once. It does not depend on where a row falls in a tile or a thread's
-// range, so equal rows tie exactly and ties go to the lower index.
+// The score every result carries: the inner product of the normalised float32 rows, accumulated
+// in double in eight lanes (lane l takes the terms j = l mod 8) and summed by a fixed tree. Each
+// product of two floats is exact in double, so fused and unfused multiply-adds agree and every
+// SIMD variant below returns the same bits. The score does not depend on where a row falls in a
+// tile or a thread's range, so equal rows tie exactly and ties go to the lower index.
+inline float reduce_lanes(const double* l) {
+    return float(((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7])));
+}
+
 inline float exact_score(const float* a, const float* b, index_t d) {
-    double s0 = 0, s1 = 0;
+    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     index_t j = 0;
-    for (; j + 2 <= d; j += 2) {
-        s0 += double(a[j]) * double(b[j]);
-        s1 += double(a[j + 1]) * double(b[j + 1]);
+    for (; j + 8 <= d; j += 8)
+        for (int l = 0; l < 8; ++l) lane[l] += double(a[j + l]) * double(b[j + l]);
+    for (int l = 0; j + l < d; ++l) lane[l] += double(a[j + l]) * double(b[j + l]);
+    return reduce_lanes(lane);
+}
+
+inline void normalize_rows(const float* src, index_t n, index_t d, float* dst, const char* name,
+                           index_t first_row);
+
+// The normalised row j of the scan's tile (normalised here when the tile holds raw rows).
+inline const float* candidate_row(const ScanContext& c, index_t base, index_t j) {
+    const float* x = c.tile + j * c.d;
+    if (c.row_buf == nullptr) return x;
+    normalize_rows(x, 1, c.d, c.row_buf, "database", base + j);
+    return c.row_buf;
+}
+
+// Keeps an exactly scored candidate that beats the threshold. Rows arrive in increasing index
+// order, so a strict `>` keeps the lower index of a tie.
+inline void accept(ScanContext& c, float s, index_t idx) {
+    Buffer& b = *c.buf;
+    if (!(s > b.thr)) return;
+    if (b.count < c.k) {
+        heap_insert(b.cand, b.count, Cand{s, idx});
+        if (++b.count == c.k) b.thr = b.cand[0].score;
+    } else {
+        heap_replace_root(b.cand, b.count, Cand{s, idx});
+        b.thr = b.cand[0].score;
     }
-    if (j < d) s0 += double(a[j]) * double(b[j]);
-    return float(s0 + s1);
 }
 
 // A score that passed the SGEMM-level compare (gemm > thr - slack): rescored exactly, then kept
-// when it beats the threshold. Rows arrive in increasing index order, so a strict `>` keeps the
-// lower index of a tie.
+// when it beats the threshold.
 inline void push(ScanContext& c, index_t base, index_t j) {
-    const index_t idx = base + j;
-    if (idx == c.exclude) return;
-    Buffer& b = *c.buf;
-    const float s = exact_score(c.query, c.tile + j * c.d, c.d);
-    if (s > b.thr) {
-        b.cand[b.count++] = Cand{s, idx};
-        if (b.count == c.cap) compact(b, c.k);
-    }
+    if (base + j == c.exclude) return;
+    accept(c, exact_score(c.query, candidate_row(c, base, j), c.d), base + j);
 }
 
 // Appends the scores of one row that beat the threshold; row[j] belongs to database row base + j.
@@ -121,7 +160,46 @@ inline void scan_scalar(const float* row, index_t n, index_t base, ScanContext& 
 }
 
 #ifdef EMBEDCORE_TOPK_X86
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
+inline float exact_score_avx2(const float* a, const float* b, index_t d) {
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    index_t j = 0;
+    for (; j + 8 <= d; j += 8) {
+        lo = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + j)), _mm256_cvtps_pd(_mm_loadu_ps(b + j)), lo);
+        hi = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + j + 4)), _mm256_cvtps_pd(_mm_loadu_ps(b + j + 4)), hi);
+    }
+    alignas(32) double lane[8];
+    _mm256_store_pd(lane, lo);
+    _mm256_store_pd(lane + 4, hi);
+    for (int l = 0; j + l < d; ++l) lane[l] += double(a[j + l]) * double(b[j + l]);
+    return reduce_lanes(lane);
+}
+
+__attribute__((target("avx2,fma")))
+inline void push_avx2(ScanContext& c, index_t base, index_t j) {
+    if (base + j == c.exclude) return;
+    accept(c, exact_score_avx2(c.query, candidate_row(c, base, j), c.d), base + j);
+}
+
+__attribute__((target("avx512f")))
+inline float exact_score_avx512(const float* a, const float* b, index_t d) {
+    __m512d acc = _mm512_setzero_pd();
+    index_t j = 0;
+    for (; j + 8 <= d; j += 8)
+        acc = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + j)), _mm512_cvtps_pd(_mm256_loadu_ps(b + j)), acc);
+    alignas(64) double lane[8];
+    _mm512_store_pd(lane, acc);
+    for (int l = 0; j + l < d; ++l) lane[l] += double(a[j + l]) * double(b[j + l]);
+    return reduce_lanes(lane);
+}
+
+__attribute__((target("avx512f")))
+inline void push_avx512(ScanContext& c, index_t base, index_t j) {
+    if (base + j == c.exclude) return;
+    accept(c, exact_score_avx512(c.query, candidate_row(c, base, j), c.d), base + j);
+}
+
+__attribute__((target("avx2,fma")))
 inline void scan_avx2(const float* row, index_t n, index_t base, ScanContext& c) {
     index_t j = 0;
     __m256 t = _mm256_set1_ps(c.buf->thr - c.slack);
@@ -136,12 +214,12 @@ inline void scan_avx2(const float* row, index_t n, index_t base, ScanContext& c)
             const int bit = __builtin_ctz(mask);
             mask &= mask - 1;
             // the threshold may have risen since the compare: re-check before the exact score
-            if (row[j + bit] > c.buf->thr - c.slack) push(c, base, j + bit);
+            if (row[j + bit] > c.buf->thr - c.slack) push_avx2(c, base, j + bit);
         }
         t = _mm256_set1_ps(c.buf->thr - c.slack);
     }
     for (; j < n; ++j) {
-        if (row[j] > c.buf->thr - c.slack) push(c, base, j);
+        if (row[j] > c.buf->thr - c.slack) push_avx2(c, base, j);
     }
 }
 
@@ -160,7 +238,7 @@ inline void scan_avx512(const float* row, index_t n, index_t base, ScanContext& 
         while (mask) {
             const int bit = __builtin_ctzll(mask);
             mask &= mask - 1;
-            if (row[j + bit] > c.buf->thr - c.slack) push(c, base, j + bit);
+            if (row[j + bit] > c.buf->thr - c.slack) push_avx512(c, base, j + bit);
         }
         t = _mm512_set1_ps(c.buf->thr - c.slack);
     }
@@ -171,7 +249,7 @@ inline void scan_avx512(const float* row, index_t n, index_t base, ScanContext& 
         while (mask) {
             const int bit = __builtin_ctz(mask);
             mask &= mask - 1;
-            if (row[j + bit] > c.buf->thr - c.slack) push(c, base, j + bit);
+            if (row[j + bit] > c.buf->thr - c.slack) push_avx512(c, base, j + bit);
         }
         t = _mm512_set1_ps(c.buf->thr - c.slack);
     }
@@ -185,35 +263,85 @@ inline scan_fn select_scan() {
 #ifdef EMBEDCORE_TOPK_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return scan_avx512;
-    if (__builtin_cpu_supports("avx2")) return scan_avx2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return scan_avx2;
 #endif
     return scan_scalar;
 }
 
-// dst[i] = src[i] / ||src[i]|| for n rows of length d; zero rows stay zero. Throws on NaN/inf.
+// Inverse L2 norm of one row, 0 for a zero row. Squares of floats are exact in double, so the
+// eight-lane sum (lane l takes j = l mod 8, fixed reduction tree) gives the same bits whatever
+// the instruction set or the fusing of multiply-adds: a row normalised here is always the same
+// row. Throws for NaN/inf (squares of large finite floats cannot overflow a double).
+inline double squared_norm(const float* x, index_t d) {
+    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    index_t j = 0;
+    for (; j + 8 <= d; j += 8)
+        for (int l = 0; l < 8; ++l) lane[l] += double(x[j + l]) * double(x[j + l]);
+    for (int l = 0; j + l < d; ++l) lane[l] += double(x[j + l]) * double(x[j + l]);
+    return ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+}
+
+inline float inverse_norm(const float* x, index_t d, const char* name, index_t row) {
+    const double sq = squared_norm(x, d);
+    require(std::isfinite(sq), std::string(name) + " contains NaN or infinity (row " + std::to_string(row) + ")");
+    return sq > 0.0 ? float(1.0 / std::sqrt(sq)) : 0.0f;
+}
+
+// dst[i] = src[i] * inverse_norm(src[i]) for n rows of length d.
 inline void normalize_rows(const float* src, index_t n, index_t d, float* dst, const char* name,
                            index_t first_row) {
     for (index_t i = 0; i < n; ++i) {
         const float* x = src + i * d;
-        // eight float partial sums vectorise; a non-finite result is redone in double so that
-        // large but finite values (whose squares overflow float) are told apart from NaN/inf
-        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        index_t j = 0;
-        for (; j + 8 <= d; j += 8)
-            for (int l = 0; l < 8; ++l) acc[l] += x[j + l] * x[j + l];
-        float tail = 0;
-        for (; j < d; ++j) tail += x[j] * x[j];
-        double sq = double(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail);
-        if (!std::isfinite(sq)) {
-            sq = 0.0;
-            for (j = 0; j < d; ++j) sq += double(x[j]) * double(x[j]);
-            require(std::isfinite(sq), std::string(name) + " contains NaN or infinity (row " +
-                                           std::to_string(first_row + i) + ")");
-        }
-        const float inv = sq > 0.0 ? float(1.0 / std::sqrt(sq)) : 0.0f;
+        const float inv = inverse_norm(x, d, name, first_row + i);
         float* y = dst + i * d;
-        for (j = 0; j < d; ++j) y[j] = x[j] * inv;
+        for (index_t j = 0; j < d; ++j) y[j] = x[j] * inv;
     }
+}
+
+// Scores of up to kFewQueries normalised queries against nt raw database rows, reading each row
+// once (a GEMM would first copy the tile to normalise it, then pack it): for few queries the
+// search is bound by memory, not arithmetic. scores is mb x nt. Rows are normalised on the fly;
+// these scores only feed the threshold compare, the survivors are rescored exactly. Returns the
+// first row holding NaN/inf, or -1 (no exception leaves a multiversioned function).
+constexpr index_t kFewQueries = 4;
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+inline index_t few_query_scores(const float* rows, index_t nt, index_t d, const float* qn, index_t mb,
+                                bool normalized, float* scores) {
+    for (index_t r = 0; r < nt; ++r) {
+        const float* x = rows + r * d;
+        float acc[kFewQueries][16] = {};
+        float sq[16] = {};
+        index_t j = 0;
+        for (; j + 16 <= d; j += 16) {
+            for (int l = 0; l < 16; ++l) sq[l] += x[j + l] * x[j + l];
+            for (index_t q = 0; q < mb; ++q)
+                for (int l = 0; l < 16; ++l) acc[q][l] += qn[q * d + j + l] * x[j + l];
+        }
+        for (int l = 0; j + l < d; ++l) {
+            sq[l] += x[j + l] * x[j + l];
+            for (index_t q = 0; q < mb; ++q) acc[q][l] += qn[q * d + j + l] * x[j + l];
+        }
+        float inv = 1.0f;
+        if (!normalized) {
+            float total = 0;
+            for (int l = 0; l < 16; ++l) total += sq[l];
+            if (!(std::isfinite(total) && total > 0)) {
+                // float squares overflow for large finite values: the double sum decides
+                const double exact = squared_norm(x, d);
+                if (!std::isfinite(exact)) return r;
+                inv = exact > 0.0 ? float(1.0 / std::sqrt(exact)) : 0.0f;
+            } else {
+                inv = 1.0f / std::sqrt(total);
+            }
+        }
+        for (index_t q = 0; q < mb; ++q) {
+            float dot = 0;
+            for (int l = 0; l < 16; ++l) dot += acc[q][l];
+            scores[q * nt + r] = dot * inv;
+        }
+    }
+    return -1;
 }
 
 // Column-major C(m x n) = A^T B for A (d x m) and B (d x n) stored with leading dimension d: the
@@ -244,11 +372,6 @@ struct Problem {
     index_t* out_indices;    // nq x k
 };
 
-// Candidate buffer capacity for `k` results out of `n` rows.
-inline index_t buffer_capacity(index_t k, index_t n) {
-    return std::max<index_t>(1, std::min<index_t>(2 * k + 16, n));
-}
-
 // Top-k of queries [q0, q1) (already normalised, `qn` points at query 0) over database rows
 // [d0, d1), written as `width` sorted entries per query at out_s/out_i (row of q0 first); entries
 // past the candidates found are score -inf, index -1.
@@ -256,7 +379,7 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
                          index_t d1, index_t width, float* out_s, index_t* out_i, scan_fn scan) {
     const index_t d = p.d, k = p.k;
     const index_t range = d1 - d0;
-    const index_t cap = buffer_capacity(k, range);
+    const index_t cap = std::max<index_t>(1, std::min(k, range));
     const index_t tq = std::max<index_t>(1, p.tile_queries);
     const index_t tb = std::max<index_t>(1, std::min(p.tile_database, range));
     // queries whose buffers are alive at once: bounded to ~64 MiB of candidates per thread
@@ -264,7 +387,7 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
     const index_t super = std::max<index_t>(1, std::min(budget, q1 - q0));
 
     std::vector<float> tile(p.normalized ? 0 : size_t(tb * d));
-    std::vector<float> scores(size_t(std::min(tq, super) * tb));
+    std::vector<float> scores(size_t(std::max(std::min(tq, super), std::min(kFewQueries, super)) * tb));
     std::vector<Cand> cand(size_t(super * cap));
     std::vector<Buffer> buf(static_cast<size_t>(super));
     const float neg_inf = -std::numeric_limits<float>::infinity();
@@ -272,20 +395,33 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
     // final rounding of both scores; rows are unit length (or zero)
     const float slack = float(double(d + 4) * std::ldexp(1.0, -24) * 1.01);
 
+    std::vector<float> row(static_cast<size_t>(d));
     for (index_t s0 = q0; s0 < q1; s0 += super) {
         const index_t s1 = std::min(q1, s0 + super);
+        const bool few = s1 - s0 <= kFewQueries;
         for (index_t q = s0; q < s1; ++q) buf[size_t(q - s0)] = Buffer{cand.data() + (q - s0) * cap, 0, neg_inf};
         for (index_t t0 = d0; t0 < d1; t0 += tb) {
             const index_t nt = std::min(d1, t0 + tb) - t0;
             const float* dt = p.database + t0 * d;
+            if (few) {
+                // read the raw rows once; survivors are normalised one by one when rescored
+                const index_t bad = few_query_scores(dt, nt, d, qn + s0 * d, s1 - s0, p.normalized, scores.data());
+                require(bad < 0, "database contains NaN or infinity (row " + std::to_string(t0 + bad) + ")");
+                for (index_t q = s0; q < s1; ++q) {
+                    ScanContext c{&buf[size_t(q - s0)], p.exclude ? p.exclude[q] : -1, cap, slack,
+                                  qn + q * d, dt, d, p.normalized ? nullptr : row.data()};
+                    scan(scores.data() + (q - s0) * nt, nt, t0, c);
+                }
+                continue;
+            }
             if (!p.normalized) {
                 normalize_rows(dt, nt, d, tile.data(), "database", t0);
                 dt = tile.data();
             }
             for (index_t b0 = s0; b0 < s1; b0 += tq) {
                 const index_t mb = std::min(s1, b0 + tq) - b0;
-                // scores (mb x nt, C order) = Q_block * D_tile^T, i.e. column-major D_tile^T... as
-                // (nt x mb) = op(A) B with A = D_tile^T stored d x nt and B = Q_block^T stored d x mb
+                // scores (mb x nt, C order) are, column-major, the nt x mb product op(A) B with
+                // A = D_tile^T stored d x nt (transposed) and B = Q_block^T stored d x mb
                 int m_ = int(nt), n_ = int(mb), k_ = int(d), lda = int(d), ldb = int(d), ldc = int(nt);
                 if (p.sgemm) {
                     char ta = 'T', tn = 'N';
@@ -297,8 +433,8 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
                 }
                 for (index_t i = 0; i < mb; ++i) {
                     const index_t q = b0 + i;
-                    ScanContext c{&buf[size_t(q - s0)], p.exclude ? p.exclude[q] : -1, cap, k, slack,
-                                  qn + q * d, dt, d};
+                    ScanContext c{&buf[size_t(q - s0)], p.exclude ? p.exclude[q] : -1, cap, slack,
+                                  qn + q * d, dt, d, nullptr};
                     scan(scores.data() + i * nt, nt, t0, c);
                 }
             }
@@ -306,7 +442,7 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
         for (index_t q = s0; q < s1; ++q) {
             Buffer& b = buf[size_t(q - s0)];
             const index_t keep = std::min(b.count, width);
-            std::partial_sort(b.cand, b.cand + keep, b.cand + b.count, better);
+            std::sort(b.cand, b.cand + b.count, [](const Cand& x, const Cand& y) { return better(x, y); });
             float* os = out_s + (q - q0) * width;
             index_t* oi = out_i + (q - q0) * width;
             for (index_t j = 0; j < keep; ++j) {
@@ -382,7 +518,8 @@ inline void cosine_topk(const Problem& p) {
                     if (part_i[size_t(at)] >= 0) all[size_t(n++)] = Cand{part_s[size_t(at)], part_i[size_t(at)]};
                 }
             require(n >= p.k, "cosine_topk: fewer than k candidates (non-finite scores?)");
-            std::partial_sort(all.begin(), all.begin() + p.k, all.begin() + n, better);
+            std::partial_sort(all.begin(), all.begin() + p.k, all.begin() + n,
+                              [](const Cand& x, const Cand& y) { return better(x, y); });
             for (index_t j = 0; j < p.k; ++j) {
                 p.out_scores[q * p.k + j] = all[size_t(j)].score;
                 p.out_indices[q * p.k + j] = all[size_t(j)].index;
