@@ -50,6 +50,13 @@ def _single_threaded_blas():
     return controller.limit(limits=1, user_api="blas")
 
 
+def _require_finite(array, name):
+    """ValueError when `array` holds NaN or infinity. A float32 sum (fast, no temporary) is finite
+    for finite unit-scale rows; only when it is not are the elements inspected one by one."""
+    if not np.isfinite(array.sum()) and not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+
+
 def _check_exclude(exclude, nq, nb):
     array = np.asarray(exclude)
     if array.ndim != 1 or array.shape[0] != nq:
@@ -121,8 +128,11 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
     threads = effective_workers(workers)
     # NaN/inf are caught by the kernel's normalisation pass; with normalized=True it is skipped,
     # so the check happens here instead
-    queries = as_float32_matrix(queries, "queries", check_finite=bool(normalized))
-    database = as_float32_matrix(database, "database", check_finite=bool(normalized))
+    queries = as_float32_matrix(queries, "queries", check_finite=False)
+    database = as_float32_matrix(database, "database", check_finite=False)
+    if normalized:
+        _require_finite(queries, "queries")
+        _require_finite(database, "database")
     nq, d = queries.shape
     nb, db_dim = database.shape
     if d != db_dim:
