@@ -181,6 +181,11 @@ inline void push_avx2(ScanContext& c, index_t base, index_t j) {
     accept(c, exact_score_avx2(c.query, candidate_row(c, base, j), c.d), base + j);
 }
 
+// GCC 12 reports the unset upper half that _mm512_cvtps_pd starts from as "maybe uninitialized"
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 __attribute__((target("avx512f")))
 inline float exact_score_avx512(const float* a, const float* b, index_t d) {
     __m512d acc = _mm512_setzero_pd();
@@ -254,6 +259,9 @@ inline void scan_avx512(const float* row, index_t n, index_t base, ScanContext& 
         t = _mm512_set1_ps(c.buf->thr - c.slack);
     }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif
 
 using scan_fn = void (*)(const float*, index_t, index_t, ScanContext&);
