@@ -8,6 +8,7 @@ from embedcore.corpus import EncodedCorpus
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.similarity import cosine_topk
 from embedcore.vocab import Vocab
+from embedcore import datasets
 
 
 def build_info():
@@ -33,4 +34,4 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "KeyedVectors", "Vocab", "build_info", "cosine_topk", "__version__"]
+__all__ = ["EncodedCorpus", "datasets", "KeyedVectors", "Vocab", "build_info", "cosine_topk", "__version__"]
