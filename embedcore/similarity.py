@@ -50,13 +50,6 @@ def _single_threaded_blas():
     return controller.limit(limits=1, user_api="blas")
 
 
-def _require_finite(array, name):
-    """ValueError when `array` holds NaN or infinity. A float32 sum (fast, no temporary) is finite
-    for finite unit-scale rows; only when it is not are the elements inspected one by one."""
-    if not np.isfinite(array.sum()) and not np.isfinite(array).all():
-        raise ValueError(f"{name} contains NaN or infinity")
-
-
 def _check_exclude(exclude, nq, nb):
     array = np.asarray(exclude)
     if array.ndim != 1 or array.shape[0] != nq:
@@ -89,7 +82,7 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
         word itself); ``-1`` leaves nothing out for that query.
     normalized : bool, default False
         Promise that every row of both arrays has unit length (or is zero), which skips the
-        normalisation pass and the NaN check done with it. The promise is not verified.
+        normalisation. The promise is not verified (NaN and infinity still are).
     workers : int or None
         Threads: None or -1 all usable cores, ``n > 0`` that many, ``-n`` all but ``n - 1``.
     device : {"auto", "cpu", "cuda"}
@@ -126,13 +119,9 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
     if not isinstance(normalized, (bool, np.bool_)):
         raise TypeError(f"normalized must be a bool, got {type(normalized).__name__}")
     threads = effective_workers(workers)
-    # NaN/inf are caught by the kernel's normalisation pass; with normalized=True it is skipped,
-    # so the check happens here instead
+    # NaN/inf are caught by the kernel as it reads the rows (no extra pass over the database)
     queries = as_float32_matrix(queries, "queries", check_finite=False)
     database = as_float32_matrix(database, "database", check_finite=False)
-    if normalized:
-        _require_finite(queries, "queries")
-        _require_finite(database, "database")
     nq, d = queries.shape
     nb, db_dim = database.shape
     if d != db_dim:
@@ -146,11 +135,19 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
         if k == nb and nq and exclude.max() >= 0:
             raise ValueError(f"k must be <= {nb - 1} (the database rows left after exclude), got {k}")
 
+    return _topk_checked(queries, database, k, exclude, bool(normalized), threads)
+
+
+def _topk_checked(queries, database, k, exclude, normalized, threads):
+    """The kernel call behind cosine_topk, for callers whose arguments are already valid:
+    C-contiguous float32 finite 2-D arrays of equal width, 1 <= k <= nb (nb - 1 with an exclude),
+    exclude None or int64 of length nq in [-1, nb)."""
+    nq = len(queries)
     scores = np.empty((nq, k), dtype=np.float32)
     indices = np.empty((nq, k), dtype=np.int64)
     native = _native_with_blas()
     with _single_threaded_blas():
-        native.cosine_topk(queries, database, k, exclude, bool(normalized), threads, scores, indices,
+        native.cosine_topk(queries, database, k, exclude, normalized, threads, scores, indices,
                            _TILE_QUERIES, _TILE_DATABASE)
     if nq and indices[:, -1].min() < 0:  # only possible when normalized=True was untrue
         raise ValueError("cosine_topk found fewer than k finite scores: with normalized=True the rows "

@@ -186,3 +186,17 @@ def test_evaluation_rejects_mismatched_words_and_vectors(tmp_path):
         evaluate_word_analogies(["a", "b"], np.ones((3, 2)), path)
     with pytest.raises(ValueError, match="method must be one of"):
         evaluate_word_analogies(["a"], np.ones((1, 2)), path, method="3cosavg")
+
+
+def test_keyedvectors_evaluations_equal_gensim(tmp_path, trained_model):
+    import embedcore as ec
+
+    words, vectors = trained_model
+    kv = ec.KeyedVectors(words, vectors)
+    theirs = gensim_kv(words, vectors)
+    questions = os.path.join(GENSIM_DATA, "questions-words.txt")
+    assert kv.evaluate_word_analogies(questions) == theirs.evaluate_word_analogies(questions, restrict_vocab=30000)
+    pairs = os.path.join(GENSIM_DATA, "wordsim353.tsv")
+    ours, ref = kv.evaluate_word_pairs(pairs), theirs.evaluate_word_pairs(pairs)
+    assert ours[1][0] == pytest.approx(ref[1][0], abs=1e-6)
+    assert ours[2] == pytest.approx(ref[2], abs=1e-12)

@@ -238,3 +238,61 @@ def test_topk_rejects_malformed_queries(queries, match):
 def test_topk_on_cuda_is_not_built_yet():
     with pytest.raises(RuntimeError):
         ec.cosine_topk(np.ones((1, 2)), np.ones((3, 2)), k=1, device="cuda")
+
+
+# ------------------------------------------------------------------ KeyedVectors on the kernel
+def planted_kv(rng, n=800, dim=20):
+    words = [f"w{i}" for i in range(n)]
+    vectors = rng.standard_normal((n, dim)).astype(np.float32)
+    return ec.KeyedVectors(words, vectors)
+
+
+def test_most_similar_batch_of_words_equals_one_query_at_a_time(rng):
+    kv = planted_kv(rng)
+    words = ["w0", "w17", "w799", "w3"]
+    batch = kv.most_similar_batch(words, topn=7)
+    assert batch == [kv.most_similar(w, topn=7) for w in words]
+    assert all(w not in dict(answer) for w, answer in zip(words, batch))
+
+
+def test_most_similar_batch_of_vectors_equals_similar_by_vector(rng):
+    kv = planted_kv(rng)
+    vectors = rng.standard_normal((5, 20))
+    batch = kv.most_similar_batch(vectors, topn=4, restrict_vocab=300)
+    for vector, answer in zip(vectors, batch):
+        expected = kv.similar_by_vector(vector, topn=4, restrict_vocab=300)
+        assert [w for w, _ in answer] == [w for w, _ in expected]
+        np.testing.assert_allclose([s for _, s in answer], [s for _, s in expected], atol=SCORE_TOL)
+        assert all(int(w[1:]) < 300 for w, _ in answer)
+
+
+def test_most_similar_batch_rejects_bad_queries(rng):
+    kv = planted_kv(rng)
+    with pytest.raises(KeyError, match="'nope'"):
+        kv.most_similar_batch(["w1", "nope"])
+    with pytest.raises(ValueError, match="queries must have 20 columns"):
+        kv.most_similar_batch(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="queries must be a list of words"):
+        kv.most_similar_batch("w1")
+
+
+def test_most_similar_follows_new_vectors_after_assignment(rng):
+    kv = planted_kv(rng, n=50)
+    assert kv.most_similar("w0", topn=1)[0][0] != "w7"
+    vectors = kv.vectors.copy()
+    vectors[7] = vectors[0] * 3
+    kv.vectors = vectors
+    assert kv.most_similar("w0", topn=1)[0] == ("w7", pytest.approx(1.0, abs=SCORE_TOL))
+
+
+@pytest.mark.parametrize("restrict_vocab", [None, 250])
+def test_most_similar_equals_gensim_with_restrict_vocab(rng, restrict_vocab):
+    gensim_models = pytest.importorskip("gensim.models")
+    kv = planted_kv(rng)
+    theirs = gensim_models.KeyedVectors(20)
+    theirs.add_vectors(kv.words, kv.vectors)
+    for kwargs in ({"positive": ["w1"]}, {"positive": ["w2", "w3"], "negative": ["w4"]}):
+        ours = kv.most_similar(topn=12, restrict_vocab=restrict_vocab, **kwargs)
+        ref = theirs.most_similar(topn=12, restrict_vocab=restrict_vocab, **kwargs)
+        assert [w for w, _ in ours] == [w for w, _ in ref]
+        np.testing.assert_allclose([s for _, s in ours], [s for _, s in ref], atol=1e-5)

@@ -295,6 +295,28 @@ inline float inverse_norm(const float* x, index_t d, const char* name, index_t r
     return sq > 0.0 ? float(1.0 / std::sqrt(sq)) : 0.0f;
 }
 
+// The first of n rows of length d holding NaN or infinity, or -1. x * 0 is NaN exactly for
+// non-finite x, so a sum of such products detects them without branches.
+inline index_t first_non_finite_row(const float* x, index_t n, index_t d) {
+    for (index_t i = 0; i < n; ++i) {
+        const float* r = x + i * d;
+        float acc[16] = {};
+        index_t j = 0;
+        for (; j + 16 <= d; j += 16)
+            for (int l = 0; l < 16; ++l) acc[l] += r[j + l] * 0.0f;
+        for (int l = 0; j + l < d; ++l) acc[l] += r[j + l] * 0.0f;
+        float total = 0;
+        for (int l = 0; l < 16; ++l) total += acc[l];
+        if (total != 0.0f) return i;  // NaN compares unequal
+    }
+    return -1;
+}
+
+inline void require_finite_rows(const float* x, index_t n, index_t d, const char* name, index_t first_row) {
+    const index_t bad = first_non_finite_row(x, n, d);
+    require(bad < 0, std::string(name) + " contains NaN or infinity (row " + std::to_string(first_row + bad) + ")");
+}
+
 // dst[i] = src[i] * inverse_norm(src[i]) for n rows of length d.
 inline void normalize_rows(const float* src, index_t n, index_t d, float* dst, const char* name,
                            index_t first_row) {
@@ -331,9 +353,12 @@ inline index_t few_query_scores(const float* rows, index_t nt, index_t d, const 
             for (index_t q = 0; q < mb; ++q) acc[q][l] += qn[q * d + j + l] * x[j + l];
         }
         float inv = 1.0f;
-        if (!normalized) {
-            float total = 0;
-            for (int l = 0; l < 16; ++l) total += sq[l];
+        float total = 0;
+        for (int l = 0; l < 16; ++l) total += sq[l];
+        if (normalized) {
+            // no normalising, but the squares still reveal NaN/inf
+            if (!std::isfinite(total) && !std::isfinite(squared_norm(x, d))) return r;
+        } else {
             if (!(std::isfinite(total) && total > 0)) {
                 // float squares overflow for large finite values: the double sum decides
                 const double exact = squared_norm(x, d);
@@ -425,6 +450,8 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
             if (!p.normalized) {
                 normalize_rows(dt, nt, d, tile.data(), "database", t0);
                 dt = tile.data();
+            } else if (s0 == q0) {
+                require_finite_rows(dt, nt, d, "database", t0);  // once per tile and thread
             }
             for (index_t b0 = s0; b0 < s1; b0 += tq) {
                 const index_t mb = std::min(s1, b0 + tq) - b0;
@@ -490,6 +517,10 @@ inline void cosine_topk(const Problem& p) {
             normalize_rows(p.queries + b * d, e - b, d, qbuf.data() + b * d, "queries", b);
         });
         qn = qbuf.data();
+    } else {
+        parallel_blocks(p.nq, threads, [&](index_t b, index_t e, int) {
+            require_finite_rows(p.queries + b * d, e - b, d, "queries", b);
+        });
     }
 
     // few queries: split the database (each thread reads a slice) and merge afterwards
