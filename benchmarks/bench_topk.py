@@ -2,10 +2,12 @@
 
     python benchmarks/bench_topk.py            # full sizes: 10k x 1M x 128; all-vs-all 52,817 x 100
     python benchmarks/bench_topk.py --quick    # 1k x 100k x 128; all-vs-all 10k x 100
+    python benchmarks/bench_topk.py one-query analogies   # some of the cases
 
 Prints the machine, the measured float32 GEMM rate of numpy's BLAS (the bound for this work), and
-a table with each peer's time, ours, the ratio and recall@10 against a float64 reference. The same
-cases run under `embedcore bench topk-search topk-all-vs-all topk-one-query`.
+a table with each peer's time, ours, the ratio and recall@10 against a float64 reference (for the
+analogy case: gensim's evaluate_word_analogies and ours on the same vectors). The same cases run
+under `embedcore bench topk-search topk-all-vs-all topk-one-query topk-analogies`.
 """
 import argparse
 import os
@@ -16,7 +18,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from embedcore import bench  # noqa: E402
 from embedcore.benchcases import topk  # noqa: E402
 
-CASES = {"search": topk.topk_search, "all-vs-all": topk.topk_all_vs_all, "one-query": topk.topk_one_query}
+CASES = {"search": topk.topk_search, "all-vs-all": topk.topk_all_vs_all, "one-query": topk.topk_one_query,
+         "analogies": topk.topk_analogies}
 
 
 def main(argv=None):
@@ -28,7 +31,8 @@ def main(argv=None):
     unknown = sorted(set(args.cases) - set(CASES))
     if unknown:
         parser.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
-    ctx = bench.Context(quick=args.quick, workers=args.workers)
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+    ctx = bench.Context(quick=args.quick, workers=args.workers, data_dir=data)
     print(f"machine: {bench.machine_description()}")
     print(f"numpy float32 GEMM, {args.workers} threads: {topk.sgemm_rate(128, args.workers):.0f} GFLOP/s "
           f"(2048 x 128 times 128 x 65536)")

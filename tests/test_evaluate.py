@@ -200,3 +200,27 @@ def test_keyedvectors_evaluations_equal_gensim(tmp_path, trained_model):
     ours, ref = kv.evaluate_word_pairs(pairs), theirs.evaluate_word_pairs(pairs)
     assert ours[1][0] == pytest.approx(ref[1][0], abs=1e-6)
     assert ours[2] == pytest.approx(ref[2], abs=1e-12)
+
+
+def test_cli_evaluate_prints_sections_and_correlations(tmp_path, capsys):
+    from embedcore.cli import main
+    import embedcore as ec
+
+    words = ["king", "man", "woman", "queen", "apple"]
+    vectors = np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1], [0.1, 0.9, 1.1], [-1, -1, -1]], np.float32)
+    path = tmp_path / "v.txt"
+    ec.KeyedVectors(words, vectors).save_word2vec_format(str(path))
+    questions = write(tmp_path, "q.txt", ": royal\nman king woman queen\nman king woman apple\n")
+    pairs = write(tmp_path, "p.tsv", "king\tqueen\t9\nman\tapple\t1\nwoman\tqueen\t8\n")
+    assert main(["-q", "evaluate", str(path), "--analogies", questions, "--pairs", pairs]) == 0
+    out = capsys.readouterr().out
+    assert "royal" in out and "50.0%  (1/2)" in out
+    assert "Total accuracy" in out
+    assert "p.tsv: Pearson" in out and "pairs with unknown words 0.0%" in out
+
+
+def test_cli_evaluate_without_files_is_a_message(tmp_path):
+    from embedcore.cli import main
+
+    with pytest.raises(SystemExit, match="give --analogies"):
+        main(["-q", "evaluate", str(tmp_path / "v.txt")])

@@ -186,3 +186,57 @@ def topk_one_query(ctx):
                     notes="ours normalises (and NaN-checks) the database on every call; faiss searched "
                           "its prebuilt normalised index"))
     return rows
+
+
+def _analogy_vocabulary(path, size, dim, seed):
+    """Every word of the analogy file (as written) followed by filler words up to `size`, with
+    random vectors: the same questions and vectors go to gensim and to embedcore."""
+    words, seen = [], set()
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith(":"):
+                continue
+            for word in line.split():
+                if word not in seen:
+                    seen.add(word)
+                    words.append(word)
+    words += [f"filler{i}" for i in range(max(0, size - len(words)))]
+    rng = np.random.default_rng(seed)
+    vectors = rng.standard_normal((len(words), dim), dtype=np.float32)
+    # plant the answers of the first questions of each section (so accuracy is not zero)
+    index = {w: i for i, w in enumerate(words)}
+    with open(path, encoding="utf-8") as handle:
+        for n, line in enumerate(handle):
+            parts = line.split()
+            if len(parts) == 4 and n % 3 == 0:
+                a, b, c, d = (index[w] for w in parts)
+                vectors[d] = vectors[b] - vectors[a] + vectors[c] + 0.1 * rng.standard_normal(dim)
+    return words, vectors
+
+
+@case("topk-analogies", "topk", "Google analogy evaluation, restrict_vocab=30000, vs gensim (quick: 10000)")
+def topk_analogies(ctx):
+    import os
+    try:
+        import gensim
+        from gensim.models import KeyedVectors as GensimKeyedVectors
+    except ImportError:
+        return []
+    import embedcore as ec
+    path = ctx.data_file("questions-words.txt") or os.path.join(
+        os.path.dirname(gensim.__file__), "test", "test_data", "questions-words.txt")
+    size = 10_000 if ctx.quick else 30_000
+    words, vectors = _analogy_vocabulary(path, size, 100, seed=4)
+    theirs = GensimKeyedVectors(100)
+    theirs.add_vectors(words, vectors)
+    ours = ec.KeyedVectors(words, vectors)
+    theirs.fill_norms()
+    ours.fill_norms()
+    peer_s, (peer_acc, peer_sections) = _timed(lambda: theirs.evaluate_word_analogies(path, restrict_vocab=size))
+    ours_s, (our_acc, our_sections) = _timed(lambda: ours.evaluate_word_analogies(path, restrict_vocab=size))
+    answered = len(our_sections[-1]["correct"]) + len(our_sections[-1]["incorrect"])
+    same = "identical sections" if our_sections == peer_sections else "SECTIONS DIFFER"
+    return [Row("topk-analogies", f"{answered:,} questions, {size:,} words x 100, 3CosAdd",
+                f"gensim {gensim.__version__} evaluate_word_analogies", peer_s, ours_s,
+                peer_quality=f"accuracy {peer_acc:.4f}", ours_quality=f"accuracy {our_acc:.4f}",
+                notes=f"{same}; random vectors with a third of the answers planted; one run each")]
