@@ -86,7 +86,8 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
     workers : int or None
         Threads: None or -1 all usable cores, ``n > 0`` that many, ``-n`` all but ``n - 1``.
     device : {"auto", "cpu", "cuda"}
-        Only the CPU kernel exists so far: a device that resolves to "cuda" raises RuntimeError.
+        Only the CPU kernel exists so far: "auto" runs on the CPU, and "cuda" raises
+        RuntimeError (saying why: no usable GPU, or the CUDA path not being built yet).
 
     Returns
     -------
@@ -103,7 +104,7 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
     TypeError
         Non-numeric inputs, a non-integer ``k`` or ``exclude``.
     RuntimeError
-        ``device`` resolves to "cuda" (not built yet) or names an unusable GPU.
+        ``device="cuda"`` (not built yet, or no usable GPU).
 
     Example
     -------
@@ -113,8 +114,8 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
     >>> idx.tolist()
     [[0, 2]]
     """
-    resolved = resolve_device(device)
-    if resolved == "cuda":
+    # "auto" means the CPU until a CUDA path exists; an explicit "cuda" is checked, then refused
+    if device != "auto" and resolve_device(device) == "cuda":
         raise RuntimeError("the CUDA path of cosine_topk is not built yet; use device='cpu'")
     if not isinstance(normalized, (bool, np.bool_)):
         raise TypeError(f"normalized must be a bool, got {type(normalized).__name__}")
