@@ -296,3 +296,46 @@ def test_most_similar_equals_gensim_with_restrict_vocab(rng, restrict_vocab):
         ref = theirs.most_similar(topn=12, restrict_vocab=restrict_vocab, **kwargs)
         assert [w for w, _ in ours] == [w for w, _ in ref]
         np.testing.assert_allclose([s for _, s in ours], [s for _, s in ref], atol=1e-5)
+
+
+# ------------------------------------------------------------------------- property-based check
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(nq=st.integers(1, 12), nb=st.integers(1, 90), d=st.integers(1, 9), data=st.data(),
+       levels=st.sampled_from([3, 1000]), workers=st.sampled_from([1, 2]))
+def test_topk_equals_the_reference_on_arbitrary_small_inputs(nq, nb, d, data, levels, workers):
+    # few levels -> many equal rows and exact ties; zero rows appear too
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    queries = rng.integers(-levels, levels + 1, size=(nq, d)).astype(np.float32)
+    database = rng.integers(-levels, levels + 1, size=(nb, d)).astype(np.float32)
+    use_exclude = data.draw(st.booleans()) and nb > 1
+    exclude = rng.integers(-1, nb, size=nq) if use_exclude else None
+    k = data.draw(st.integers(1, nb - 1 if use_exclude else nb))
+    scores, indices = ec.cosine_topk(queries, database, k=k, exclude=exclude, workers=workers)
+    ref_scores, ref_idx, full = reference_topk(queries, database, k, exclude)
+    np.testing.assert_allclose(scores, ref_scores, atol=SCORE_TOL, rtol=0)
+    # equal rows get equal scores, so the lower index comes first exactly as in the reference;
+    # distinct rows whose float64 scores differ by less than float32 error may swap
+    # where the float64 order hinges on differences below float32 resolution (inside the answer
+    # or at its edge), only the scores can be compared
+    ordered = -np.sort(-np.where(np.isfinite(full), full, -2.0), axis=1)[:, :k + 1]
+    if not (np.abs(np.diff(ordered, axis=1)) < 1e-6).any():
+        np.testing.assert_array_equal(indices, ref_idx)
+    np.testing.assert_allclose(np.take_along_axis(full, indices, axis=1), ref_scores, atol=SCORE_TOL)
+    _, first_of = np.unique(database, axis=0, return_inverse=True)
+    first_of = first_of.ravel()
+    for q in range(nq):
+        returned = indices[q].tolist()
+        assert len(set(returned)) == k
+        assert exclude is None or exclude[q] not in returned
+        # identical rows tie exactly: the lower index wins, both inside and outside the answer
+        for r in returned:
+            twins = np.flatnonzero(first_of == first_of[r])
+            lower = [t for t in twins if t < r and (exclude is None or t != exclude[q])]
+            assert all(t in returned for t in lower)
+            later = [t for t in twins if t > r and t in returned]
+            assert all(returned.index(t) > returned.index(r) for t in later)

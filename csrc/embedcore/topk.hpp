@@ -11,11 +11,11 @@
 // strict `>` against the threshold breaks ties by lower index; ranges searched by different
 // threads are merged with the same order.
 //
-// Exactness: an SGEMM score depends (in its last bits) on where a row sits in a tile, so the
-// compare runs against `threshold - slack`, slack being the worst-case float32 dot-product error
-// for unit rows, and each survivor is rescored once with a fixed-order double dot product. The
-// results therefore carry scores that do not depend on tiling or threads, and equal rows tie
-// exactly.
+// Exactness: a tile score depends (in its last bits) on where a row sits in a tile and on the
+// rounding of the normalised copies, so the compare runs against `threshold - slack`, slack
+// bounding that float32 error for unit rows, and each survivor is rescored once: the cosine of
+// the rows as given, in double with a fixed summation order, rounded to float. Results carry
+// these scores, which do not depend on tiling or threads; equal rows tie exactly.
 //
 // Parallelism: over query slices when there are many queries, over database slices (then a
 // merge) when there are few. SGEMM is called from inside each thread, so the BLAS behind the
@@ -95,40 +95,41 @@ struct ScanContext {
     Buffer* buf;
     index_t exclude;      // database row to skip, -1 for none
     index_t k;
-    float slack;          // bound on |SGEMM score - exact score|
-    const float* query;   // the normalised query row
-    const float* tile;    // the database rows, row 0 = database row `base`
+    float slack;          // bound on |tile score - exact score|
+    const float* query;   // the query row as given
+    double query_sq;      // its squared norm (squared_norm)
+    const float* rows;    // the database rows as given, row 0 = database row `base`
     index_t d;
-    float* row_buf;       // nullptr: `tile` is normalised; else d floats to normalise a row into
 };
 
-// The score every result carries: the inner product of the normalised float32 rows, accumulated
-// in double in eight lanes (lane l takes the terms j = l mod 8) and summed by a fixed tree. Each
-// product of two floats is exact in double, so fused and unfused multiply-adds agree and every
-// SIMD variant below returns the same bits. The score does not depend on where a row falls in a
-// tile or a thread's range, so equal rows tie exactly and ties go to the lower index.
-inline float reduce_lanes(const double* l) {
-    return float(((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7])));
+// The score every result carries: the cosine of the rows as given, computed in double and
+// rounded once: dot / sqrt(|a|^2 |b|^2), each sum over eight lanes (lane l takes the terms
+// j = l mod 8) added by a fixed tree. Products of two floats are exact in double, so fused and
+// unfused multiply-adds agree and every SIMD variant below returns the same bits. The score does
+// not depend on where a row falls in a tile or a thread's range, nor on rounding in a normalised
+// copy: equal rows (and rows equal up to a power-of-two scale) tie exactly, and ties go to the
+// lower index.
+inline double reduce_lanes(const double* l) {
+    return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
 }
 
-inline float exact_score(const float* a, const float* b, index_t d) {
-    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+inline float cosine_from(double dot, double a_sq, double b_sq) {
+    return (a_sq > 0.0 && b_sq > 0.0) ? float(dot / std::sqrt(a_sq * b_sq)) : 0.0f;
+}
+
+inline float exact_score(const float* a, const float* b, index_t d, double a_sq) {
+    double dot[8] = {0, 0, 0, 0, 0, 0, 0, 0}, sq[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     index_t j = 0;
     for (; j + 8 <= d; j += 8)
-        for (int l = 0; l < 8; ++l) lane[l] += double(a[j + l]) * double(b[j + l]);
-    for (int l = 0; j + l < d; ++l) lane[l] += double(a[j + l]) * double(b[j + l]);
-    return reduce_lanes(lane);
-}
-
-inline void normalize_rows(const float* src, index_t n, index_t d, float* dst, const char* name,
-                           index_t first_row);
-
-// The normalised row j of the scan's tile (normalised here when the tile holds raw rows).
-inline const float* candidate_row(const ScanContext& c, index_t base, index_t j) {
-    const float* x = c.tile + j * c.d;
-    if (c.row_buf == nullptr) return x;
-    normalize_rows(x, 1, c.d, c.row_buf, "database", base + j);
-    return c.row_buf;
+        for (int l = 0; l < 8; ++l) {
+            dot[l] += double(a[j + l]) * double(b[j + l]);
+            sq[l] += double(b[j + l]) * double(b[j + l]);
+        }
+    for (int l = 0; j + l < d; ++l) {
+        dot[l] += double(a[j + l]) * double(b[j + l]);
+        sq[l] += double(b[j + l]) * double(b[j + l]);
+    }
+    return cosine_from(reduce_lanes(dot), a_sq, reduce_lanes(sq));
 }
 
 // Keeps an exactly scored candidate that beats the threshold. Rows arrive in increasing index
@@ -149,7 +150,7 @@ inline void accept(ScanContext& c, float s, index_t idx) {
 // when it beats the threshold.
 inline void push(ScanContext& c, index_t base, index_t j) {
     if (base + j == c.exclude) return;
-    accept(c, exact_score(c.query, candidate_row(c, base, j), c.d), base + j);
+    accept(c, exact_score(c.query, c.rows + j * c.d, c.d, c.query_sq), base + j);
 }
 
 // Appends the scores of one row that beat the threshold; row[j] belongs to database row base + j.
@@ -161,24 +162,33 @@ inline void scan_scalar(const float* row, index_t n, index_t base, ScanContext& 
 
 #ifdef EMBEDCORE_TOPK_X86
 __attribute__((target("avx2,fma")))
-inline float exact_score_avx2(const float* a, const float* b, index_t d) {
+inline float exact_score_avx2(const float* a, const float* b, index_t d, double a_sq) {
     __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    __m256d sq_lo = _mm256_setzero_pd(), sq_hi = _mm256_setzero_pd();
     index_t j = 0;
     for (; j + 8 <= d; j += 8) {
-        lo = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + j)), _mm256_cvtps_pd(_mm_loadu_ps(b + j)), lo);
-        hi = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + j + 4)), _mm256_cvtps_pd(_mm_loadu_ps(b + j + 4)), hi);
+        const __m256d b0 = _mm256_cvtps_pd(_mm_loadu_ps(b + j)), b1 = _mm256_cvtps_pd(_mm_loadu_ps(b + j + 4));
+        lo = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + j)), b0, lo);
+        hi = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + j + 4)), b1, hi);
+        sq_lo = _mm256_fmadd_pd(b0, b0, sq_lo);
+        sq_hi = _mm256_fmadd_pd(b1, b1, sq_hi);
     }
-    alignas(32) double lane[8];
-    _mm256_store_pd(lane, lo);
-    _mm256_store_pd(lane + 4, hi);
-    for (int l = 0; j + l < d; ++l) lane[l] += double(a[j + l]) * double(b[j + l]);
-    return reduce_lanes(lane);
+    alignas(32) double dot[8], sq[8];
+    _mm256_store_pd(dot, lo);
+    _mm256_store_pd(dot + 4, hi);
+    _mm256_store_pd(sq, sq_lo);
+    _mm256_store_pd(sq + 4, sq_hi);
+    for (int l = 0; j + l < d; ++l) {
+        dot[l] += double(a[j + l]) * double(b[j + l]);
+        sq[l] += double(b[j + l]) * double(b[j + l]);
+    }
+    return cosine_from(reduce_lanes(dot), a_sq, reduce_lanes(sq));
 }
 
 __attribute__((target("avx2,fma")))
 inline void push_avx2(ScanContext& c, index_t base, index_t j) {
     if (base + j == c.exclude) return;
-    accept(c, exact_score_avx2(c.query, candidate_row(c, base, j), c.d), base + j);
+    accept(c, exact_score_avx2(c.query, c.rows + j * c.d, c.d, c.query_sq), base + j);
 }
 
 // GCC 12 reports the unset upper half that _mm512_cvtps_pd starts from as "maybe uninitialized"
@@ -187,21 +197,28 @@ inline void push_avx2(ScanContext& c, index_t base, index_t j) {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 __attribute__((target("avx512f")))
-inline float exact_score_avx512(const float* a, const float* b, index_t d) {
-    __m512d acc = _mm512_setzero_pd();
+inline float exact_score_avx512(const float* a, const float* b, index_t d, double a_sq) {
+    __m512d acc = _mm512_setzero_pd(), sq_acc = _mm512_setzero_pd();
     index_t j = 0;
-    for (; j + 8 <= d; j += 8)
-        acc = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + j)), _mm512_cvtps_pd(_mm256_loadu_ps(b + j)), acc);
-    alignas(64) double lane[8];
-    _mm512_store_pd(lane, acc);
-    for (int l = 0; j + l < d; ++l) lane[l] += double(a[j + l]) * double(b[j + l]);
-    return reduce_lanes(lane);
+    for (; j + 8 <= d; j += 8) {
+        const __m512d bv = _mm512_cvtps_pd(_mm256_loadu_ps(b + j));
+        acc = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + j)), bv, acc);
+        sq_acc = _mm512_fmadd_pd(bv, bv, sq_acc);
+    }
+    alignas(64) double dot[8], sq[8];
+    _mm512_store_pd(dot, acc);
+    _mm512_store_pd(sq, sq_acc);
+    for (int l = 0; j + l < d; ++l) {
+        dot[l] += double(a[j + l]) * double(b[j + l]);
+        sq[l] += double(b[j + l]) * double(b[j + l]);
+    }
+    return cosine_from(reduce_lanes(dot), a_sq, reduce_lanes(sq));
 }
 
 __attribute__((target("avx512f")))
 inline void push_avx512(ScanContext& c, index_t base, index_t j) {
     if (base + j == c.exclude) return;
-    accept(c, exact_score_avx512(c.query, candidate_row(c, base, j), c.d), base + j);
+    accept(c, exact_score_avx512(c.query, c.rows + j * c.d, c.d, c.query_sq), base + j);
 }
 
 __attribute__((target("avx2,fma")))
@@ -426,23 +443,27 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
     const float neg_inf = -std::numeric_limits<float>::infinity();
     // |fl(q.x) - q.x| <= d u ||q|| ||x|| for any summation order (u = 2^-24), with room for the
     // final rounding of both scores; rows are unit length (or zero)
-    const float slack = float(double(d + 4) * std::ldexp(1.0, -24) * 1.01);
+    // plus a few units for the rounding of the normalised copies and of the exact cosine
+    const float slack = float(double(d + 10) * std::ldexp(1.0, -24) * 1.01);
 
-    std::vector<float> row(static_cast<size_t>(d));
+    std::vector<double> query_sq(static_cast<size_t>(super));
     for (index_t s0 = q0; s0 < q1; s0 += super) {
         const index_t s1 = std::min(q1, s0 + super);
         const bool few = s1 - s0 <= kFewQueries;
-        for (index_t q = s0; q < s1; ++q) buf[size_t(q - s0)] = Buffer{cand.data() + (q - s0) * cap, 0, neg_inf};
+        for (index_t q = s0; q < s1; ++q) {
+            buf[size_t(q - s0)] = Buffer{cand.data() + (q - s0) * cap, 0, neg_inf};
+            query_sq[size_t(q - s0)] = squared_norm(p.queries + q * d, d);
+        }
         for (index_t t0 = d0; t0 < d1; t0 += tb) {
             const index_t nt = std::min(d1, t0 + tb) - t0;
             const float* dt = p.database + t0 * d;
             if (few) {
-                // read the raw rows once; survivors are normalised one by one when rescored
+                // read the raw rows once, normalising on the fly
                 const index_t bad = few_query_scores(dt, nt, d, qn + s0 * d, s1 - s0, p.normalized, scores.data());
                 require(bad < 0, "database contains NaN or infinity (row " + std::to_string(t0 + bad) + ")");
                 for (index_t q = s0; q < s1; ++q) {
                     ScanContext c{&buf[size_t(q - s0)], p.exclude ? p.exclude[q] : -1, cap, slack,
-                                  qn + q * d, dt, d, p.normalized ? nullptr : row.data()};
+                                  p.queries + q * d, query_sq[size_t(q - s0)], p.database + t0 * d, d};
                     scan(scores.data() + (q - s0) * nt, nt, t0, c);
                 }
                 continue;
@@ -469,7 +490,7 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
                 for (index_t i = 0; i < mb; ++i) {
                     const index_t q = b0 + i;
                     ScanContext c{&buf[size_t(q - s0)], p.exclude ? p.exclude[q] : -1, cap, slack,
-                                  qn + q * d, dt, d, nullptr};
+                                  p.queries + q * d, query_sq[size_t(q - s0)], p.database + t0 * d, d};
                     scan(scores.data() + i * nt, nt, t0, c);
                 }
             }
