@@ -41,12 +41,11 @@ def _blas_controller():
 
 
 def _single_threaded_blas():
-    """Context in which the BLAS runs one thread: the kernel calls it from its own threads."""
+    """Context in which the BLAS runs one thread (the kernel calls it from its own threads), or
+    None when threadpoolctl is missing and the BLAS thread count cannot be set."""
     controller = _blas_controller()
     if controller is None:  # pragma: no cover
-        import contextlib
-
-        return contextlib.nullcontext()
+        return None
     return controller.limit(limits=1, user_api="blas")
 
 
@@ -147,7 +146,12 @@ def _topk_checked(queries, database, k, exclude, normalized, threads):
     scores = np.empty((nq, k), dtype=np.float32)
     indices = np.empty((nq, k), dtype=np.int64)
     native = _native_with_blas()
-    with _single_threaded_blas():
+    limit = _single_threaded_blas()
+    if limit is None:  # pragma: no cover - the BLAS keeps its own threads: run ours serially
+        import contextlib
+
+        limit, threads = contextlib.nullcontext(), 1
+    with limit:
         native.cosine_topk(queries, database, k, exclude, normalized, threads, scores, indices,
                            _TILE_QUERIES, _TILE_DATABASE)
     if nq and indices[:, -1].min() < 0:  # only possible when normalized=True was untrue

@@ -29,8 +29,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
+#include <string>
 #include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
