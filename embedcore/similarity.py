@@ -65,8 +65,10 @@ def _check_exclude(exclude, nq, nb):
 def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers=None, device="auto"):
     """Exact top-k database rows by cosine similarity for every query row.
 
-    Scores are inner products of unit-normalised rows, computed in float32 tile by tile (SGEMM)
-    and selected as each tile is produced, so the full score matrix is never stored.
+    Candidates are found from float32 inner products of unit-normalised rows, computed tile by
+    tile (SGEMM) and selected as each tile is produced, so the full score matrix is never stored;
+    every result is then rescored as the cosine of the rows as given, in double precision, so
+    scores do not depend on tiling or thread count and identical rows tie exactly.
 
     Parameters
     ----------
