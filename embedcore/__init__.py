@@ -8,6 +8,7 @@ from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
 from embedcore.glove import GloVe
 from embedcore.keyedvectors import KeyedVectors
+from embedcore.similarity import cosine_topk
 from embedcore.vocab import Vocab
 from embedcore import datasets
 
@@ -35,5 +36,5 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "GloVe", "cooccurrence", "datasets", "KeyedVectors", "Vocab", "build_info",
-           "__version__"]
+__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "Vocab", "build_info", "cooccurrence", "cosine_topk",
+           "datasets", "__version__"]
