@@ -4,7 +4,6 @@ import logging
 
 import numpy as np
 
-from embedcore._device import resolve_device
 from embedcore._threads import effective_workers
 from embedcore._validation import as_float32_matrix, check_int, describe
 
@@ -87,8 +86,11 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
     workers : int or None
         Threads: None or -1 all usable cores, ``n > 0`` that many, ``-n`` all but ``n - 1``.
     device : {"auto", "cpu", "cuda"}
-        Only the CPU kernel exists so far: "auto" runs on the CPU, and "cuda" raises
-        RuntimeError (saying why: no usable GPU, or the CUDA path not being built yet).
+        "cuda" runs on the GPU (cuBLAS tiles and a selection kernel; ``k <= 256``; `workers`
+        unused; CuPy inputs give CuPy results, numpy inputs numpy results). "auto" takes the GPU,
+        when one is usable, for CuPy inputs and for numpy inputs of at least 1e10 multiply-adds
+        (nq x nb x d); smaller searches stay on the CPU, where copying the database would cost
+        more than the search.
 
     Returns
     -------
@@ -105,7 +107,7 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
     TypeError
         Non-numeric inputs, a non-integer ``k`` or ``exclude``.
     RuntimeError
-        ``device="cuda"`` (not built yet, or no usable GPU).
+        ``device="cuda"`` without a usable GPU.
 
     Example
     -------
@@ -115,9 +117,9 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
     >>> idx.tolist()
     [[0, 2]]
     """
-    # "auto" means the CPU until a CUDA path exists; an explicit "cuda" is checked, then refused
-    if device != "auto" and resolve_device(device) == "cuda":
-        raise RuntimeError("the CUDA path of cosine_topk is not built yet; use device='cpu'")
+    from embedcore.backends import cuda
+    if cuda.topk_on_gpu(device, queries, database):
+        return cuda.cosine_topk(queries, database, k, exclude, normalized)
     if not isinstance(normalized, (bool, np.bool_)):
         raise TypeError(f"normalized must be a bool, got {type(normalized).__name__}")
     threads = effective_workers(workers)

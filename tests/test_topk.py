@@ -235,8 +235,10 @@ def test_topk_rejects_malformed_queries(queries, match):
         ec.cosine_topk(queries, np.ones((5, 2)), k=1)
 
 
-def test_topk_on_cuda_is_not_built_yet():
-    with pytest.raises(RuntimeError):
+def test_topk_on_cuda_without_a_gpu_is_a_runtime_error(monkeypatch):
+    from embedcore.backends import cuda
+    monkeypatch.setattr(cuda, "_probe", lambda: (False, "no CUDA device is visible"))
+    with pytest.raises(RuntimeError, match="no CUDA device is visible"):
         ec.cosine_topk(np.ones((1, 2)), np.ones((3, 2)), k=1, device="cuda")
 
 
