@@ -117,6 +117,18 @@ def test_device_cuda_without_a_gpu_raises_and_auto_falls_back(monkeypatch):
     assert resolve_device("auto") == "cpu"
 
 
+def test_auto_moves_only_large_numpy_searches_to_a_usable_gpu(monkeypatch):
+    monkeypatch.setattr(cuda, "_probe", lambda: (True, ""))
+    monkeypatch.setattr(cuda, "HAS_CUDA", lambda: True)
+    small = np.zeros((10, 8), dtype=np.float32)
+    big_queries = np.broadcast_to(np.float32(0), (100_000, 100))  # no memory behind it
+    big_database = np.broadcast_to(np.float32(0), (1_000, 100))
+    assert cuda.topk_on_gpu("auto", small, small) is False
+    assert cuda.topk_on_gpu("auto", big_queries, big_database) is True
+    assert cuda.topk_on_gpu("cuda", small, small) is True
+    assert cuda.topk_on_gpu("cpu", big_queries, big_database) is False
+
+
 def test_is_device_array_is_false_for_numpy_and_scipy():
     assert not cuda.is_device_array(np.zeros(3))
     assert not cuda.is_device_array(sp.csr_matrix(np.eye(2)))
