@@ -20,6 +20,7 @@ DEMO_MODELS = []
 
 from embedcore import glove as _glove  # noqa: E402
 TRAINERS["glove"] = _glove.cli_train
+DEMO_MODELS.append(("glove", _glove.demo_model))
 
 
 def _add_train_options(parser):
@@ -161,7 +162,7 @@ def build_parser():
 
     p = sub.add_parser("demo", help="train every model on a synthetic corpus and show the results")
     p.add_argument("--tokens", type=int, default=2_000_000, help="corpus size (default 2,000,000)")
-    p.add_argument("--vocab", type=int, default=20_000, help="vocabulary size (default 20,000)")
+    p.add_argument("--vocab", type=int, default=5_000, help="vocabulary size (default 5,000)")
     p.add_argument("--workers", type=int, default=None, help="threads (default: all cores)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_demo)

@@ -31,21 +31,14 @@ def _native_with_blas():
 
 @functools.lru_cache(maxsize=None)
 def _blas_controller():
-    """A threadpoolctl controller for the loaded BLAS libraries, or None without threadpoolctl."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl is installed with scipy's stack
-        return None
+    """A threadpoolctl controller for the loaded BLAS libraries (found once)."""
+    from threadpoolctl import ThreadpoolController
     return ThreadpoolController()
 
 
 def _single_threaded_blas():
-    """Context in which the BLAS runs one thread (the kernel calls it from its own threads), or
-    None when threadpoolctl is missing and the BLAS thread count cannot be set."""
-    controller = _blas_controller()
-    if controller is None:  # pragma: no cover
-        return None
-    return controller.limit(limits=1, user_api="blas")
+    """Context in which the BLAS runs one thread: the kernel calls it from its own threads."""
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def _check_exclude(exclude, nq, nb):
@@ -150,12 +143,7 @@ def _topk_checked(queries, database, k, exclude, normalized, threads):
     scores = np.empty((nq, k), dtype=np.float32)
     indices = np.empty((nq, k), dtype=np.int64)
     native = _native_with_blas()
-    limit = _single_threaded_blas()
-    if limit is None:  # pragma: no cover - the BLAS keeps its own threads: run ours serially
-        import contextlib
-
-        limit, threads = contextlib.nullcontext(), 1
-    with limit:
+    with _single_threaded_blas():
         native.cosine_topk(queries, database, k, exclude, normalized, threads, scores, indices,
                            _TILE_QUERIES, _TILE_DATABASE)
     if nq and indices[:, -1].min() < 0:  # only possible when normalized=True was untrue
