@@ -7,6 +7,8 @@
 
 namespace py = pybind11;
 
+void register_spmm(py::module_& m);  // spmm.cpp
+
 PYBIND11_MODULE(_native, m) {
     m.doc() = "embedcore C++ kernels";
     m.def("openmp", &embedcore::have_openmp, "True when the kernels were compiled with OpenMP.");
@@ -18,4 +20,5 @@ PYBIND11_MODULE(_native, m) {
         return 1;
 #endif
     });
+    register_spmm(m);
 }
