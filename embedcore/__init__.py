@@ -6,6 +6,7 @@ SVD, and exact cosine top-k search, as C++ kernels under a gensim-familiar API.
 from embedcore._version import __version__
 from embedcore.corpus import EncodedCorpus
 from embedcore.keyedvectors import KeyedVectors
+from embedcore.svd import SVDEmbedding, ppmi, randomized_svd
 from embedcore.vocab import Vocab
 
 
@@ -32,4 +33,5 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "KeyedVectors", "Vocab", "build_info", "__version__"]
+__all__ = ["EncodedCorpus", "KeyedVectors", "SVDEmbedding", "Vocab", "build_info", "ppmi",
+           "randomized_svd", "__version__"]

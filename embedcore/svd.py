@@ -100,16 +100,21 @@ def _cpu_only(device, name):
     return "cpu"
 
 
-@contextlib.contextmanager
+_BLAS_CONTROLLER = []
+
+
 def _blas_threads(threads):
-    """Hold BLAS to `threads` threads while the dense steps run (when threadpoolctl is present)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=threads, user_api="blas"):
-        yield
+    """A context holding BLAS to `threads` threads (a no-op without threadpoolctl)."""
+    if not _BLAS_CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _BLAS_CONTROLLER.append(ThreadpoolController())
+        except ImportError:
+            _BLAS_CONTROLLER.append(None)
+    controller = _BLAS_CONTROLLER[0]
+    if controller is None:
+        return contextlib.nullcontext()
+    return controller.limit(limits=threads, user_api="blas")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,39 +196,76 @@ class _SparseOperator:
 
 
 class _DenseOperator:
-    """A dense float32 matrix; products by BLAS."""
+    """A dense float32 matrix; products by BLAS with `threads` threads."""
 
-    def __init__(self, array):
-        self.array = array
+    def __init__(self, array, threads):
+        self.array, self.threads = array, threads
         self.shape = array.shape
 
     def dot(self, dense):
-        return self.array @ dense
+        with _blas_threads(self.threads):
+            return self.array @ dense
 
     def tdot(self, dense):
-        return self.array.T @ dense
+        with _blas_threads(self.threads):
+            return self.array.T @ dense
 
     @property
     def T(self):
-        return _DenseOperator(self.array.T)
+        return _DenseOperator(self.array.T, self.threads)
 
 
-def _lu_basis(y):
-    """P L of y = P L U: the same column span as y, well conditioned (sklearn's LU normaliser)."""
-    pl, _ = linalg.lu(y, permute_l=True, check_finite=False, overwrite_a=True)
-    return np.ascontiguousarray(pl, dtype=np.float32)
+def _gram(y):
+    """y^T y in float64 (BLAS sgemm on the float32 operand, then a symmetric float64 result)."""
+    g = (y.T @ y).astype(np.float64)
+    return (g + g.T) * 0.5
 
 
-def _qr_basis(y):
-    """An orthonormal basis of the column span of y."""
-    q, _ = linalg.qr(y, mode="economic", check_finite=False, overwrite_a=True)
+def _whiten(y):
+    """y @ W with W = V diag(1/sqrt(max(l, floor))) from the eigenpairs (l, V) of y^T y: the same
+    column span as y, far better conditioned. This is the power-iteration normaliser; it costs
+    two small GEMMs where a QR or LU of the tall y costs far more, and directions whose
+    eigenvalue is below ``floor = 1e-10 * max(l)`` (noise at float32 precision, or a
+    rank-deficient y) are damped rather than divided by zero."""
+    lam, vec = linalg.eigh(_gram(y), check_finite=False)
+    floor = max(float(lam[-1]), np.finfo(np.float64).tiny) * 1e-10
+    w = vec / np.sqrt(np.maximum(lam, floor))
+    return y @ w.astype(np.float32)
+
+
+def _orthonormal_basis(y):
+    """An orthonormal basis of the column span of y (m x p, m >= p): Cholesky-QR2 by whitening
+    twice, checked; Householder QR (LAPACK) when y is too ill-conditioned for it."""
+    q = _whiten(_whiten(y))
+    gram = _gram(q)
+    if np.abs(gram - np.eye(gram.shape[0])).max() < 1e-4:
+        return np.ascontiguousarray(q)
+    logger.debug("randomized_svd: ill-conditioned range basis, using Householder QR")
+    q, _ = linalg.qr(y, mode="economic", check_finite=False)
     return np.ascontiguousarray(q, dtype=np.float32)
 
 
+def _thin_svd(bt):
+    """SVD of the tall n x p matrix bt: (W, s, Zt) with bt = W diag(s) Zt, s descending.
+
+    Through the eigenpairs of bt^T bt computed in float64 (a GEMM and a p x p eigensolver), then
+    W = bt Z / s; when the spread of the singular values makes that inaccurate (rank-deficient
+    input), LAPACK's gesdd on float64 instead."""
+    b64 = bt.astype(np.float64)
+    lam, z = linalg.eigh(b64.T @ b64, check_finite=False)
+    lam, z = lam[::-1], z[:, ::-1]
+    if lam[0] > 0 and lam[-1] > lam[0] * 1e-12:
+        s = np.sqrt(lam)
+        w = (b64 @ z) / s
+        return w, s, np.ascontiguousarray(z.T)
+    return linalg.svd(b64, full_matrices=False, check_finite=False, lapack_driver="gesdd")
+
+
 def _range_finder_svd(op, k, n_oversamples, n_iter, seed):
-    """Halko, Martinsson and Tropp (2011), algorithm 4.3 with LU re-normalisation between the
-    power iterations (4.4 with LU in place of QR, as scikit-learn does), then the SVD of Q^T A.
-    Works on the orientation with fewer columns. Returns float32 (U, S, Vt) with k components."""
+    """Halko, Martinsson and Tropp (2011), algorithm 4.4 (subspace iteration) with the
+    re-normalisation between products done by Gram whitening (see _whiten), then an orthonormal
+    basis Q and the SVD of Q^T A. Works on the orientation with fewer columns.
+    Returns float32 (U, S, Vt) with k components."""
     m, n = op.shape
     transpose = m < n
     if transpose:
@@ -233,13 +275,12 @@ def _range_finder_svd(op, k, n_oversamples, n_iter, seed):
     rng = np.random.default_rng(seed)
     q = rng.standard_normal((n, p), dtype=np.float32)
     for _ in range(n_iter):
-        q = _lu_basis(op.dot(q))
-        q = _lu_basis(op.tdot(q))
-    q = _qr_basis(op.dot(q))                      # m x p, orthonormal
+        q = _whiten(op.dot(q))
+        q = _whiten(op.tdot(q))
+    q = _orthonormal_basis(op.dot(q))             # m x p
     bt = op.tdot(q)                               # n x p, (Q^T A)^T
-    # SVD of the small factor in float64: bt = W diag(s) Zt, so Q^T A = Zt^T diag(s) W^T
-    w, s, zt = linalg.svd(bt.astype(np.float64), full_matrices=False, check_finite=False,
-                          lapack_driver="gesdd")
+    # bt = W diag(s) Zt, so Q^T A = Zt^T diag(s) W^T and A ~ (Q Zt^T) diag(s) W^T
+    w, s, zt = _thin_svd(bt)
     u = q @ np.ascontiguousarray(zt[:k].T, dtype=np.float32)   # m x k
     vt = np.ascontiguousarray(w[:, :k].T, dtype=np.float32)     # k x n
     s = s[:k].astype(np.float32)
@@ -262,15 +303,16 @@ def _operator(X, name, threads):
     if sp.issparse(X):
         csr = _as_csr(X, name, threads)
         return _SparseOperator(csr, csr.transpose(threads), threads)
-    return _DenseOperator(as_float32_matrix(X, name))
+    return _DenseOperator(as_float32_matrix(X, name), threads)
 
 
 def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, device="auto"):
     """Truncated SVD by random projection and power iterations, for sparse or dense matrices.
 
-    Halko, Martinsson and Tropp's randomized range finder with ``n_iter`` power iterations,
-    re-normalised by LU between them as scikit-learn's ``randomized_svd`` does, then an exact
-    SVD of the small projected matrix. Sparse products run in embedcore's multithreaded float32
+    Halko, Martinsson and Tropp's randomized range finder with ``n_iter`` power (subspace)
+    iterations, re-normalised between products (scikit-learn uses LU there; here a whitening by
+    the eigenvectors of the small Gram matrix, which spans the same subspace at a fraction of the
+    cost), then an orthonormal basis Q and an exact SVD of the small matrix ``Q.T @ X``. Sparse products run in embedcore's multithreaded float32
     CSR kernels (both ``A @ Q`` and ``A.T @ Q``, the latter on a transposed copy made once),
     dense products in BLAS, the small factorisations in LAPACK. Signs follow scikit-learn's
     ``svd_flip``: the largest-magnitude entry of each column of U is positive.
@@ -288,9 +330,9 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
         Power iterations (>= 0); more make the result more accurate when the spectrum decays
         slowly.
     seed : int
-        Seed of the random projection. Same seed and input give the same output for any
-        `workers` (the sparse kernels are deterministic; BLAS is held to `workers` threads when
-        threadpoolctl is installed, and ``workers=1`` is bit-reproducible).
+        Seed of the random projection. For sparse `X`, same seed and input give bit-identical
+        output for any `workers` (the sparse kernels are deterministic, the small dense steps
+        run on one BLAS thread when threadpoolctl is installed); for dense `X`, with ``workers=1``.
     workers : int, optional
         Threads; None for all usable cores.
     device : {'auto', 'cpu', 'cuda'}
@@ -335,8 +377,228 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
     op = _operator(X, "X", threads)
     if k > min(op.shape):
         raise ValueError(f"k must be <= min(X.shape) = {min(op.shape)}, got {k}")
-    with _blas_threads(threads):
+    # The dense steps between products are small (p x p results); one BLAS thread does them
+    # without competing with the threads of the sparse kernels.
+    with _blas_threads(1):
         result = _range_finder_svd(op, k, n_oversamples, n_iter, seed)
     logger.info("randomized_svd: %d x %d, k=%d, %d power iterations, %.2f s", op.shape[0],
                 op.shape[1], k, n_iter, time.perf_counter() - start)
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# SVDEmbedding
+
+
+def _is_source(value):
+    """A text source (path, list of paths, iterable of sentences) rather than a matrix."""
+    import os
+    if isinstance(value, (str, os.PathLike)):
+        return True
+    if _is_matrix(value) or hasattr(value, "__array__"):
+        return False
+    if isinstance(value, (list, tuple)) and value:
+        first = value[0]
+        return isinstance(first, (str, os.PathLike)) or (
+            isinstance(first, (list, tuple)) and (not first or isinstance(first[0], str)))
+    return False
+
+
+class SVDEmbedding:
+    """Truncated SVD embeddings: PPMI-SVD word vectors, latent semantic analysis, and
+    matrix-factorisation embeddings for recommendation.
+
+    ``fit(cooc, vocab=vocab)`` weights a word-context co-occurrence matrix by PPMI (see
+    :func:`ppmi`), takes its rank-`vector_size` randomized SVD ``U S Vt`` (see
+    :func:`randomized_svd`) and gives word vectors ``U * S**eig`` in :attr:`wv` (Levy, Goldberg
+    and Dagan found ``eig=0.5`` clearly better than the classical ``eig=1``).
+    ``fit(matrix)`` without a vocabulary takes the SVD of any sparse or dense matrix as it is
+    (term-document counts or tf-idf for LSA, user-item interactions for recommendation):
+    :attr:`components_` and :attr:`singular_values_` as scikit-learn's ``TruncatedSVD`` has
+    them, and :meth:`transform` projects new rows.
+
+    Parameters
+    ----------
+    vector_size : int
+        Number of dimensions (singular triplets).
+    window, min_count : int
+        Co-occurrence window and minimum word count when fitting a text source.
+    cds : float
+        Context-distribution smoothing of the PPMI (> 0).
+    eig : float
+        Exponent of the singular values in the word vectors ``U * S**eig``.
+    shift : float
+        PPMI shift ``k`` (> 0): values are ``PMI - log(k)``, positive ones kept.
+    n_iter : int
+        Power iterations of the randomized SVD.
+    n_oversamples : int
+        Extra random directions of the randomized SVD.
+    seed : int
+        Seed of the random projection.
+    workers : int, optional
+        Threads; None for all usable cores.
+    device : {'auto', 'cpu', 'cuda'}
+        Only the CPU path is built; 'cuda' raises RuntimeError.
+
+    Attributes
+    ----------
+    wv : KeyedVectors
+        Word vectors (after ``fit`` with a vocabulary).
+    components_ : ndarray, float32, shape (vector_size, n_features)
+        Right singular vectors ``Vt``.
+    singular_values_ : ndarray, float32, shape (vector_size,)
+    stats : dict
+        ``ppmi_seconds``, ``svd_seconds``, ``nnz`` of the factorised matrix.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, embedcore as ec
+    >>> cooc = sp.random(50, 50, density=0.3, random_state=0) * 100
+    >>> model = ec.SVDEmbedding(vector_size=8).fit(cooc, vocab=[f"w{i}" for i in range(50)])
+    >>> model.wv.vectors.shape
+    (50, 8)
+    >>> lsa = ec.SVDEmbedding(vector_size=5).fit(np.random.default_rng(0).random((20, 30)))
+    >>> lsa.transform(np.ones((2, 30))).shape
+    (2, 5)
+    """
+
+    def __init__(self, vector_size=100, window=5, min_count=5, cds=0.75, eig=0.5, shift=1.0,
+                 n_iter=5, n_oversamples=10, seed=0, workers=None, device="auto"):
+        self.vector_size = check_int(vector_size, "vector_size", minimum=1)
+        self.window = check_int(window, "window", minimum=1)
+        self.min_count = check_int(min_count, "min_count", minimum=1)
+        self.cds = check_float(cds, "cds", minimum=0.0, inclusive=False)
+        self.eig = check_float(eig, "eig")
+        self.shift = check_float(shift, "shift", minimum=0.0, inclusive=False)
+        self.n_iter = check_int(n_iter, "n_iter", minimum=0)
+        self.n_oversamples = check_int(n_oversamples, "n_oversamples", minimum=0)
+        self.seed = check_int(seed, "seed", minimum=0)
+        effective_workers(workers)
+        self.workers = workers
+        check_choice(device, "device", ("auto", "cpu", "cuda"))
+        self.device = device
+        self.words = None
+        self.components_ = None
+        self.singular_values_ = None
+        self._left = None
+        self.stats = {}
+
+    def fit(self, X, vocab=None):
+        """Fit on a co-occurrence matrix with its vocabulary, or on any matrix.
+
+        Parameters
+        ----------
+        X : scipy.sparse matrix or 2-D array-like
+            With `vocab`: co-occurrence counts, one row per word (PPMI, then SVD). Without:
+            the matrix to factorise as it is (LSA, recommendation).
+        vocab : Vocab or list of str, optional
+            The words of the rows of `X`.
+
+        Returns
+        -------
+        SVDEmbedding
+            self.
+
+        Raises
+        ------
+        ValueError
+            Bad matrix (see :func:`ppmi`, :func:`randomized_svd`), `vector_size` larger than
+            the matrix allows, or a vocabulary whose length is not the number of rows.
+        TypeError
+            `X` is neither a matrix nor a text source.
+        NotImplementedError
+            `X` is a text source: counting co-occurrences from text is not in this version;
+            count them first and pass the matrix with its vocabulary.
+        """
+        if _is_source(X):
+            raise NotImplementedError(
+                "SVDEmbedding.fit(source) needs the co-occurrence counter, which this version "
+                "lacks; pass a co-occurrence matrix with vocab=...")
+        if not (_is_matrix(X) or hasattr(X, "__array__") or isinstance(X, (list, tuple))):
+            raise TypeError(f"X must be a scipy.sparse matrix, a 2-D array or a text source, "
+                            f"got {type(X).__name__}")
+        _cpu_only(self.device, "SVDEmbedding")
+        words = None
+        if vocab is not None:
+            words = list(vocab.words) if hasattr(vocab, "words") else list(vocab)
+            n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
+            if len(words) != n_rows:
+                raise ValueError(f"vocab must have one word per row of X ({n_rows}), "
+                                 f"got {len(words)} words")
+        start = time.perf_counter()
+        matrix = X
+        if words is not None:
+            matrix = ppmi(X, cds=self.cds, shift=self.shift, workers=self.workers)
+        ppmi_seconds = time.perf_counter() - start
+        shape = matrix.shape
+        if len(shape) == 2 and min(shape) and self.vector_size > min(shape):
+            raise ValueError(f"vector_size must be <= min(X.shape) = {min(shape)}, "
+                             f"got {self.vector_size}")
+        start = time.perf_counter()
+        u, s, vt = randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
+                                  n_iter=self.n_iter, seed=self.seed, workers=self.workers,
+                                  device="cpu")
+        self.stats = {"ppmi_seconds": ppmi_seconds, "svd_seconds": time.perf_counter() - start,
+                      "nnz": int(matrix.nnz) if sp.issparse(matrix) else int(np.prod(shape))}
+        self.words, self._left, self.singular_values_, self.components_ = words, u, s, vt
+        logger.info("SVDEmbedding: %d x %d matrix, %d dimensions, %.2f s", shape[0], shape[1],
+                    self.vector_size, self.stats["ppmi_seconds"] + self.stats["svd_seconds"])
+        return self
+
+    def _check_fitted(self):
+        if self.components_ is None:
+            raise AttributeError("this SVDEmbedding is not fitted yet; call fit() first")
+
+    @property
+    def wv(self):
+        """KeyedVectors of the rows: ``U * S**eig`` (needs a fit with a vocabulary)."""
+        self._check_fitted()
+        if self.words is None:
+            raise AttributeError("wv needs words: fit(cooc, vocab=...) gives word vectors; after "
+                                 "fit(matrix) use fit_transform() or transform()")
+        from embedcore.keyedvectors import KeyedVectors
+        weights = self.singular_values_.astype(np.float64) ** self.eig
+        return KeyedVectors(self.words, (self._left * weights.astype(np.float32)))
+
+    def fit_transform(self, X, vocab=None):
+        """Fit, then return the rows of the factorised matrix projected: ``U * S`` (float32).
+
+        Parameters and errors as :meth:`fit`.
+        """
+        self.fit(X, vocab=vocab)
+        return self._left * self.singular_values_
+
+    def transform(self, rows):
+        """Project rows onto the components: ``rows @ components_.T`` (scikit-learn's
+        ``TruncatedSVD.transform``), e.g. new documents for LSA or new users for recommendation.
+
+        Parameters
+        ----------
+        rows : scipy.sparse matrix or 2-D array-like, shape (n, n_features)
+            Rows in the space of the matrix that was factorised (PPMI-weighted when the model
+            was fitted with a vocabulary).
+
+        Returns
+        -------
+        ndarray, float32, shape (n, vector_size)
+
+        Raises
+        ------
+        ValueError
+            Wrong number of columns, NaN or infinity.
+        AttributeError
+            Not fitted.
+        """
+        self._check_fitted()
+        n_features = self.components_.shape[1]
+        threads = effective_workers(self.workers)
+        basis = np.ascontiguousarray(self.components_.T)
+        if sp.issparse(rows):
+            if rows.ndim != 2 or rows.shape[1] != n_features:
+                raise ValueError(f"rows must have {n_features} columns, got shape {rows.shape}")
+            return _as_csr(rows, "rows", threads).matmul(basis, threads)
+        array = as_float32_matrix(rows, "rows", allow_empty=True)
+        if array.shape[1] != n_features:
+            raise ValueError(f"rows must have {n_features} columns, got {describe(array)}")
+        with _blas_threads(threads):
+            return array @ basis

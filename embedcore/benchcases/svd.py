@@ -1,0 +1,155 @@
+"""PPMI and truncated SVD: embedcore against scipy (PPMI expression, svds) and scikit-learn's
+randomized_svd, on a synthetic co-occurrence matrix with power-law row and column sums and
+topic structure (so the spectrum decays as a real PPMI spectrum does)."""
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from embedcore.bench import Row, alternate, case
+
+
+def synthetic_cooccurrence(n_words, n_samples, n_topics=300, noise=0.3, seed=0):
+    """A float32 CSR co-occurrence matrix (n_words x n_words) of `n_samples` sampled pairs.
+
+    Word frequencies follow Zipf's law. A pair is drawn either from the background (both words
+    independently by frequency, probability `noise`) or from a topic: topics have power-law
+    weights, every word belongs to two topics, and both words of the pair are drawn from the
+    topic's members by frequency. The PPMI of such counts has a slowly decaying spectrum.
+    """
+    rng = np.random.default_rng(seed)
+    freq = 1.0 / (np.arange(n_words) + 10.0)
+    freq /= freq.sum()
+    topic_weight = 1.0 / (np.arange(n_topics) + 5.0) ** 0.8
+    topic_weight /= topic_weight.sum()
+    # members of each topic: every word in topic (w mod T) and in one random topic
+    membership = np.concatenate([np.arange(n_words) % n_topics, rng.integers(0, n_topics, n_words)])
+    words = np.concatenate([np.arange(n_words), np.arange(n_words)])
+    order = np.argsort(membership, kind="stable")
+    membership, words = membership[order], words[order]
+    starts = np.searchsorted(membership, np.arange(n_topics + 1))
+    cum = np.cumsum(freq[words])  # cumulative frequency within the concatenated topic lists
+    rows, cols = [], []
+    chunk = 4_000_000
+    for begin in range(0, n_samples, chunk):
+        size = min(chunk, n_samples - begin)
+        background = rng.random(size) < noise
+        nb = int(background.sum())
+        r = np.empty(size, np.int32)
+        c = np.empty(size, np.int32)
+        global_cum = np.cumsum(freq)
+        r[background] = np.searchsorted(global_cum, rng.random(nb) * global_cum[-1])
+        c[background] = np.searchsorted(global_cum, rng.random(nb) * global_cum[-1])
+        topics = rng.choice(n_topics, size - nb, p=topic_weight)
+        lo = np.where(starts[topics] > 0, cum[starts[topics] - 1], 0.0)
+        hi = cum[starts[topics + 1] - 1]
+        for target in (r, c):
+            u = lo + rng.random(size - nb) * (hi - lo)
+            pick = np.minimum(np.searchsorted(cum, u, side="right"), starts[topics + 1] - 1)
+            target[~background] = words[pick]
+        rows.append(r)
+        cols.append(c)
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    ones = np.ones(len(r), dtype=np.float32)
+    cooc = sp.coo_matrix((ones, (r, c)), shape=(n_words, n_words)).tocsr()
+    cooc = cooc + cooc.T  # symmetric counts, as a symmetric window gives
+    cooc.sum_duplicates()
+    return cooc.astype(np.float32)
+
+
+def scipy_ppmi(cooc, cds=0.75, shift=1.0):
+    """PPMI the way it is written with scipy (as in Levy et al.'s hyperwords), float64 inside."""
+    cooc = sp.csr_matrix(cooc, dtype=np.float64)
+    row_sums = np.asarray(cooc.sum(axis=1)).ravel()
+    col_sums = np.asarray(cooc.sum(axis=0)).ravel() ** cds
+    total = col_sums.sum()
+    with np.errstate(divide="ignore"):
+        pmi = sp.diags(1.0 / row_sums) @ cooc @ sp.diags(1.0 / col_sums)
+    pmi.data = np.log(pmi.data * total) - np.log(shift)
+    pmi.data[pmi.data < 0] = 0
+    pmi.eliminate_zeros()
+    return pmi.astype(np.float32)
+
+
+def relative_reconstruction_error(X, U, S, Vt):
+    """||X - U diag(S) Vt||_F / ||X||_F, exactly, in float64 without forming the dense product."""
+    X = sp.csr_matrix(X, dtype=np.float64)
+    U, S, Vt = (np.asarray(a, dtype=np.float64) for a in (U, S, Vt))
+    norm2 = float(X.multiply(X).sum())
+    cross = float(np.sum(U * (X @ Vt.T) * S))
+    low_rank2 = float(np.sum(np.outer(S, S) * (U.T @ U) * (Vt @ Vt.T)))
+    return np.sqrt(max(norm2 - 2 * cross + low_rank2, 0.0) / norm2)
+
+
+def relative_singular_value_error(S, reference):
+    """Largest |S - reference| / reference over the leading values."""
+    reference = np.sort(np.asarray(reference, dtype=np.float64))[::-1]
+    return float(np.max(np.abs(np.asarray(S, np.float64) - reference) / reference))
+
+
+def _limit_blas(workers):
+    try:
+        from threadpoolctl import threadpool_limits
+        return threadpool_limits(limits=workers, user_api="blas")
+    except ImportError:
+        import contextlib
+        return contextlib.nullcontext()
+
+
+def compare(cooc, ctx, label, k=100, n_iter=5, n_oversamples=10, run_svds=True, repeats=2):
+    """Rows for PPMI and randomized SVD on one co-occurrence matrix."""
+    import embedcore as ec
+    rows = []
+    with _limit_blas(ctx.workers):
+        peer_s, ours_s, peer_m, our_m = alternate(
+            lambda: scipy_ppmi(cooc), lambda: ec.ppmi(cooc, workers=ctx.workers), repeats=repeats)
+        diff = abs(peer_m - our_m)
+        rows.append(Row("svd-ppmi", f"PPMI cds=0.75, {label}, {cooc.nnz / 1e6:.1f}M counts",
+                        f"scipy {sp.__name__ and __import__('scipy').__version__} expression",
+                        peer_s, ours_s, peer_quality=f"{peer_m.nnz / 1e6:.2f}M nonzeros",
+                        ours_quality=f"{our_m.nnz / 1e6:.2f}M nonzeros",
+                        notes=f"max |difference| {diff.max() if diff.nnz else 0.0:.1e}"))
+        M = our_m
+        from sklearn import __version__ as sk_version
+        from sklearn.utils.extmath import randomized_svd as sk_randomized_svd
+
+        def peer():
+            return sk_randomized_svd(M, k, n_oversamples=n_oversamples, n_iter=n_iter, random_state=0)
+
+        def ours():
+            return ec.randomized_svd(M, k, n_oversamples=n_oversamples, n_iter=n_iter, seed=0,
+                                     workers=ctx.workers)
+        peer_s, ours_s, peer_r, our_r = alternate(peer, ours, repeats=repeats)
+        reference = None
+        svds_s = None
+        if run_svds:
+            from scipy.sparse.linalg import svds
+            start = time.perf_counter()
+            reference = svds(M, k=k, random_state=0, return_singular_vectors=False)
+            svds_s = time.perf_counter() - start
+        peer_err = relative_reconstruction_error(M, *peer_r)
+        our_err = relative_reconstruction_error(M, *our_r)
+
+        def quality(r, err):
+            text = f"recon {err:.5f}"
+            if reference is not None:
+                text += f", sv err {relative_singular_value_error(r[1], reference):.1e}"
+            return text
+        work = f"randomized SVD k={k} n_iter={n_iter}, PPMI {M.shape[0]}x{M.shape[1]}, {M.nnz / 1e6:.1f}M nnz"
+        rows.append(Row("svd-randomized", work, f"sklearn {sk_version} randomized_svd", peer_s, ours_s,
+                        peer_quality=quality(peer_r, peer_err), ours_quality=quality(our_r, our_err),
+                        notes=f"recon error ratio ours/sklearn {our_err / peer_err:.4f}"))
+        if svds_s is not None:
+            rows.append(Row("svd-randomized", work, "scipy svds (ARPACK)", svds_s, ours_s,
+                            peer_quality="reference", ours_quality=quality(our_r, our_err),
+                            notes="svds run once, no warm-up"))
+    return rows
+
+
+@case("svd-synthetic", "svd", "PPMI and randomized SVD on a synthetic co-occurrence matrix vs "
+      "scipy and scikit-learn")
+def svd_synthetic(ctx):
+    n_words, n_samples = (8_000, 4_000_000) if ctx.quick else (30_000, 40_000_000)
+    cooc = synthetic_cooccurrence(n_words, n_samples, seed=0)
+    return compare(cooc, ctx, f"synthetic {n_words}x{n_words}", k=100 if not ctx.quick else 50)
