@@ -221,7 +221,15 @@ def _gram(y):
     return (g + g.T) * 0.5
 
 
-def _whiten(y):
+def _tall_times_small(y, w, threads):
+    """y @ w for a tall float32 y and a small w, by the multithreaded row kernel."""
+    out = np.empty((y.shape[0], w.shape[1]), dtype=np.float32)
+    _native.dense_matmul(np.ascontiguousarray(y, dtype=np.float32), np.ascontiguousarray(w, dtype=np.float32),
+                         out, threads)
+    return out
+
+
+def _whiten(y, threads):
     """y @ W with W = V diag(1/sqrt(max(l, floor))) from the eigenpairs (l, V) of y^T y: the same
     column span as y, far better conditioned. This is the power-iteration normaliser; it costs
     two small GEMMs where a QR or LU of the tall y costs far more, and directions whose
@@ -230,13 +238,13 @@ def _whiten(y):
     lam, vec = linalg.eigh(_gram(y), check_finite=False)
     floor = max(float(lam[-1]), np.finfo(np.float64).tiny) * 1e-10
     w = vec / np.sqrt(np.maximum(lam, floor))
-    return y @ w.astype(np.float32)
+    return _tall_times_small(y, w, threads)
 
 
-def _orthonormal_basis(y):
+def _orthonormal_basis(y, threads):
     """An orthonormal basis of the column span of y (m x p, m >= p): Cholesky-QR2 by whitening
     twice, checked; Householder QR (LAPACK) when y is too ill-conditioned for it."""
-    q = _whiten(_whiten(y))
+    q = _whiten(_whiten(y, threads), threads)
     gram = _gram(q)
     if np.abs(gram - np.eye(gram.shape[0])).max() < 1e-4:
         return np.ascontiguousarray(q)
@@ -261,7 +269,7 @@ def _thin_svd(bt):
     return linalg.svd(b64, full_matrices=False, check_finite=False, lapack_driver="gesdd")
 
 
-def _range_finder_svd(op, k, n_oversamples, n_iter, seed):
+def _range_finder_svd(op, k, n_oversamples, n_iter, seed, threads):
     """Halko, Martinsson and Tropp (2011), algorithm 4.4 (subspace iteration) with the
     re-normalisation between products done by Gram whitening (see _whiten), then an orthonormal
     basis Q and the SVD of Q^T A. Works on the orientation with fewer columns.
@@ -275,13 +283,13 @@ def _range_finder_svd(op, k, n_oversamples, n_iter, seed):
     rng = np.random.default_rng(seed)
     q = rng.standard_normal((n, p), dtype=np.float32)
     for _ in range(n_iter):
-        q = _whiten(op.dot(q))
-        q = _whiten(op.tdot(q))
-    q = _orthonormal_basis(op.dot(q))             # m x p
+        q = _whiten(op.dot(q), threads)
+        q = _whiten(op.tdot(q), threads)
+    q = _orthonormal_basis(op.dot(q), threads)    # m x p
     bt = op.tdot(q)                               # n x p, (Q^T A)^T
     # bt = W diag(s) Zt, so Q^T A = Zt^T diag(s) W^T and A ~ (Q Zt^T) diag(s) W^T
     w, s, zt = _thin_svd(bt)
-    u = q @ np.ascontiguousarray(zt[:k].T, dtype=np.float32)   # m x k
+    u = _tall_times_small(q, zt[:k].T, threads)                 # m x k
     vt = np.ascontiguousarray(w[:, :k].T, dtype=np.float32)     # k x n
     s = s[:k].astype(np.float32)
     if transpose:
@@ -380,7 +388,7 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
     # The dense steps between products are small (p x p results); one BLAS thread does them
     # without competing with the threads of the sparse kernels.
     with _blas_threads(1):
-        result = _range_finder_svd(op, k, n_oversamples, n_iter, seed)
+        result = _range_finder_svd(op, k, n_oversamples, n_iter, seed, threads)
     logger.info("randomized_svd: %d x %d, k=%d, %d power iterations, %.2f s", op.shape[0],
                 op.shape[1], k, n_iter, time.perf_counter() - start)
     return result

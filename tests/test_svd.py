@@ -278,3 +278,16 @@ def test_svd_embedding_rejects_bad_parameters():
 def test_svd_embedding_is_not_fitted_until_fit():
     with pytest.raises(AttributeError, match="not fitted"):
         ec.SVDEmbedding().wv
+
+
+@pytest.mark.parametrize("isa", ["scalar", "avx2", "avx512"])
+@pytest.mark.parametrize("q,p", [(1, 1), (110, 110), (37, 130)])
+def test_dense_matmul_matches_numpy(isa, q, p):
+    if isa != "scalar" and _native.spmm_isa() not in (isa, "avx512"):
+        pytest.skip(f"CPU lacks {isa}")
+    rng = np.random.default_rng(13)
+    A = rng.standard_normal((500, q)).astype(np.float32)
+    X = rng.standard_normal((q, p)).astype(np.float32)
+    out = np.empty((500, p), np.float32)
+    _native.dense_matmul(A, X, out, 2, isa)
+    np.testing.assert_allclose(out, A.astype(np.float64) @ X, rtol=1e-5, atol=1e-5)

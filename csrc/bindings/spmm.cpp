@@ -78,6 +78,24 @@ void csr_matmul(const Indptr& indptr, const Indices& indices, const Floats& data
     embedcore::spmm::csr_matmul(n_rows, n_cols, ip, ix, dv, xv, p, p, yv, p, threads, isa);
 }
 
+void dense_matmul(const Floats& A, const Floats& X, Floats& out, int threads, const std::string& isa_name) {
+    const auto isa = parse_isa(isa_name);
+    if (A.ndim() != 2 || X.ndim() != 2 || out.ndim() != 2)
+        throw std::invalid_argument("A, X and out must be 2-D float32 arrays");
+    const index_t n_rows = A.shape(0), q = A.shape(1), p = X.shape(1);
+    if (X.shape(0) != q || out.shape(0) != n_rows || out.shape(1) != p)
+        throw std::invalid_argument("dense_matmul: shapes do not match: A (" + std::to_string(n_rows) + ", " +
+                                    std::to_string(q) + "), X (" + std::to_string(X.shape(0)) + ", " +
+                                    std::to_string(p) + "), out (" + std::to_string(out.shape(0)) + ", " +
+                                    std::to_string(out.shape(1)) + ")");
+    if (!out.writeable()) throw std::invalid_argument("out must be writeable");
+    const float* av = A.data();
+    const float* xv = X.data();
+    float* yv = out.mutable_data();
+    py::gil_scoped_release release;
+    embedcore::spmm::dense_matmul(n_rows, q, av, q, xv, p, p, yv, p, threads, isa);
+}
+
 void check_csr(const Indptr& indptr, const Indices& indices, index_t n_rows, index_t n_cols, int threads) {
     check_1d(indptr, "indptr", n_rows + 1);
     check_1d(indices, "indices", indices.ndim() == 1 ? indices.shape(0) : -1);
@@ -128,6 +146,9 @@ void register_spmm(py::module_& m) {
     m.def("csr_matmul", &csr_matmul, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("n_cols"),
           py::arg("X"), py::arg("out").noconvert(), py::arg("threads"), py::arg("isa") = "auto",
           "out[:] = A @ X for the CSR matrix A (out.shape[0] x n_cols) and X (n_cols x out.shape[1]).");
+    m.def("dense_matmul", &dense_matmul, py::arg("A"), py::arg("X"), py::arg("out").noconvert(),
+          py::arg("threads"), py::arg("isa") = "auto",
+          "out[:] = A @ X for a tall dense A and a small X (float32, C-contiguous).");
     m.def("check_csr", &check_csr, py::arg("indptr"), py::arg("indices"), py::arg("n_rows"), py::arg("n_cols"),
           py::arg("threads"), "Raise ValueError unless (indptr, indices) is a valid n_rows x n_cols CSR structure.");
     m.def("csr_transpose", &csr_transpose, py::arg("indptr"), py::arg("indices"), py::arg("data"),

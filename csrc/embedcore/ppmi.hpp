@@ -140,7 +140,7 @@ inline Csr ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const std
     require(n_rows >= 0 && n_cols >= 0, "ppmi: negative dimension");
     if (threads < 1) threads = 1;
     const index_t nnz = indptr[n_rows];
-    if ((nnz >> 15) == 0) threads = 1;
+    if (nnz < (index_t{1} << 18)) threads = 1;
     threads = static_cast<int>(std::max<index_t>(1, std::min<index_t>(threads, n_rows)));
 
     // (1) sums. Row groups are fixed by the shape; threads take whole groups.

@@ -1,5 +1,6 @@
 // Sparse x dense products for truncated SVD and projections: Y = A X with A a float32 CSR matrix
-// (m x n, nnz nonzeros) and X a row-major float32 matrix (n x p); the transpose of a CSR matrix
+// (m x n, nnz nonzeros) and X a row-major float32 matrix (n x p), and the same kernel for a tall
+// dense A times a small X; the transpose of a CSR matrix
 // (its CSC form, which is the CSR of A^T), so that A^T X is the same product; and a CSR check.
 //
 // Product: output row i is sum_k data[k] * X[indices[k], :] over the row's nonzeros, accumulated
@@ -71,32 +72,43 @@ inline std::vector<index_t> balanced_row_splits(index_t n_rows, const index_t* i
 
 // Prefetch distance in nonzeros: far enough to hide a memory access behind the FMAs of the rows
 // in between, near enough that the lines are still in L1 when used.
-constexpr index_t kPrefetch = 6;
+#ifndef EMBEDCORE_SPMM_PREFETCH
+#define EMBEDCORE_SPMM_PREFETCH 12
+#endif
+constexpr index_t kPrefetch = EMBEDCORE_SPMM_PREFETCH;
 
 namespace detail {
 
-// Rows [r0, r1) of Y[:, c0:c0+w] = A X[:, c0:c0+w]; 1 <= w <= 16 * NV, NV vectors of 16 floats.
+// The left operand: CSR (indptr, indices, data), or with kDense a row-major dense matrix `data`
+// with row stride `lda` and `q` columns, read as if every row held all q columns.
+struct Left {
+    const index_t* indptr;
+    const std::int32_t* indices;
+    const float* data;
+    index_t lda, q;
+};
+
 #ifdef EMBEDCORE_SPMM_X86
-template <int NV>
-__attribute__((target("avx512f"))) void rows_avx512(const index_t* indptr, const std::int32_t* indices,
-                                                     const float* data, const float* X, index_t ldx,
-                                                     float* Y, index_t ldy, index_t r0, index_t r1,
-                                                     index_t c0, int w) {
+// Rows [r0, r1) of Y[:, c0:c0+w] = A X[:, c0:c0+w]; 1 <= w <= 16 * NV, NV vectors of 16 floats.
+template <int NV, bool kDense>
+__attribute__((target("avx512f"))) void rows_avx512(Left A, const float* X, index_t ldx, float* Y, index_t ldy,
+                                                     index_t r0, index_t r1, index_t c0, int w) {
     const int tail = w - 16 * (NV - 1);  // 1..16 columns in the last vector
     const __mmask16 tail_mask = static_cast<__mmask16>(tail >= 16 ? 0xFFFFu : ((1u << tail) - 1u));
     const float* Xc = X + c0;
     for (index_t i = r0; i < r1; ++i) {
         __m512 acc[NV];
         for (int v = 0; v < NV; ++v) acc[v] = _mm512_setzero_ps();
-        const index_t end = indptr[i + 1];
-        for (index_t k = indptr[i]; k < end; ++k) {
-            if (k + kPrefetch < end) {
-                const char* p = reinterpret_cast<const char*>(Xc + static_cast<index_t>(indices[k + kPrefetch]) * ldx);
+        const index_t begin = kDense ? i * A.lda : A.indptr[i];
+        const index_t end = kDense ? begin + A.q : A.indptr[i + 1];
+        for (index_t k = begin; k < end; ++k) {
+            if (!kDense && k + kPrefetch < end) {
+                const char* p = reinterpret_cast<const char*>(Xc + static_cast<index_t>(A.indices[k + kPrefetch]) * ldx);
                 for (int v = 0; v < NV; ++v) _mm_prefetch(p + 64 * v, _MM_HINT_T0);
                 _mm_prefetch(p + 4 * (w - 1), _MM_HINT_T0);
             }
-            const __m512 a = _mm512_set1_ps(data[k]);
-            const float* x = Xc + static_cast<index_t>(indices[k]) * ldx;
+            const __m512 a = _mm512_set1_ps(A.data[k]);
+            const float* x = Xc + (kDense ? k - begin : static_cast<index_t>(A.indices[k])) * ldx;
             for (int v = 0; v < NV - 1; ++v) acc[v] = _mm512_fmadd_ps(a, _mm512_loadu_ps(x + 16 * v), acc[v]);
             acc[NV - 1] = _mm512_fmadd_ps(a, _mm512_maskz_loadu_ps(tail_mask, x + 16 * (NV - 1)), acc[NV - 1]);
         }
@@ -108,11 +120,9 @@ __attribute__((target("avx512f"))) void rows_avx512(const index_t* indptr, const
 
 // The same with 8-float AVX2 vectors; the tail goes through vmaskmov, which never touches the
 // masked-off floats (so reading past the last row of X is impossible).
-template <int NV>
-__attribute__((target("avx2,fma"))) void rows_avx2(const index_t* indptr, const std::int32_t* indices,
-                                                   const float* data, const float* X, index_t ldx,
-                                                   float* Y, index_t ldy, index_t r0, index_t r1,
-                                                   index_t c0, int w) {
+template <int NV, bool kDense>
+__attribute__((target("avx2,fma"))) void rows_avx2(Left A, const float* X, index_t ldx, float* Y, index_t ldy,
+                                                   index_t r0, index_t r1, index_t c0, int w) {
     const int tail = w - 8 * (NV - 1);  // 1..8 columns in the last vector
     alignas(32) std::int32_t lanes[8];
     for (int l = 0; l < 8; ++l) lanes[l] = l < tail ? -1 : 0;
@@ -121,15 +131,16 @@ __attribute__((target("avx2,fma"))) void rows_avx2(const index_t* indptr, const 
     for (index_t i = r0; i < r1; ++i) {
         __m256 acc[NV];
         for (int v = 0; v < NV; ++v) acc[v] = _mm256_setzero_ps();
-        const index_t end = indptr[i + 1];
-        for (index_t k = indptr[i]; k < end; ++k) {
-            if (k + kPrefetch < end) {
-                const char* p = reinterpret_cast<const char*>(Xc + static_cast<index_t>(indices[k + kPrefetch]) * ldx);
+        const index_t begin = kDense ? i * A.lda : A.indptr[i];
+        const index_t end = kDense ? begin + A.q : A.indptr[i + 1];
+        for (index_t k = begin; k < end; ++k) {
+            if (!kDense && k + kPrefetch < end) {
+                const char* p = reinterpret_cast<const char*>(Xc + static_cast<index_t>(A.indices[k + kPrefetch]) * ldx);
                 for (int v = 0; v < NV; v += 2) _mm_prefetch(p + 32 * v, _MM_HINT_T0);
                 _mm_prefetch(p + 4 * (w - 1), _MM_HINT_T0);
             }
-            const __m256 a = _mm256_set1_ps(data[k]);
-            const float* x = Xc + static_cast<index_t>(indices[k]) * ldx;
+            const __m256 a = _mm256_set1_ps(A.data[k]);
+            const float* x = Xc + (kDense ? k - begin : static_cast<index_t>(A.indices[k])) * ldx;
             for (int v = 0; v < NV - 1; ++v) acc[v] = _mm256_fmadd_ps(a, _mm256_loadu_ps(x + 8 * v), acc[v]);
             acc[NV - 1] = _mm256_fmadd_ps(a, _mm256_maskload_ps(x + 8 * (NV - 1), tail_mask), acc[NV - 1]);
         }
@@ -139,34 +150,38 @@ __attribute__((target("avx2,fma"))) void rows_avx2(const index_t* indptr, const 
     }
 }
 
-template <int NV>
-void dispatch_avx512(const index_t* indptr, const std::int32_t* indices, const float* data, const float* X,
-                     index_t ldx, float* Y, index_t ldy, index_t r0, index_t r1, index_t c0, int w, int nv) {
+// Picks the instantiation with nv = ceil(w / vector width) vectors.
+template <int NV, bool kDense>
+void dispatch_avx512(Left A, const float* X, index_t ldx, float* Y, index_t ldy, index_t r0, index_t r1,
+                     index_t c0, int w, int nv) {
     if constexpr (NV > 1) {
-        if (nv < NV) return dispatch_avx512<NV - 1>(indptr, indices, data, X, ldx, Y, ldy, r0, r1, c0, w, nv);
+        if (nv < NV) return dispatch_avx512<NV - 1, kDense>(A, X, ldx, Y, ldy, r0, r1, c0, w, nv);
     }
-    rows_avx512<NV>(indptr, indices, data, X, ldx, Y, ldy, r0, r1, c0, w);
+    rows_avx512<NV, kDense>(A, X, ldx, Y, ldy, r0, r1, c0, w);
 }
 
-template <int NV>
-void dispatch_avx2(const index_t* indptr, const std::int32_t* indices, const float* data, const float* X,
-                   index_t ldx, float* Y, index_t ldy, index_t r0, index_t r1, index_t c0, int w, int nv) {
+template <int NV, bool kDense>
+void dispatch_avx2(Left A, const float* X, index_t ldx, float* Y, index_t ldy, index_t r0, index_t r1,
+                   index_t c0, int w, int nv) {
     if constexpr (NV > 1) {
-        if (nv < NV) return dispatch_avx2<NV - 1>(indptr, indices, data, X, ldx, Y, ldy, r0, r1, c0, w, nv);
+        if (nv < NV) return dispatch_avx2<NV - 1, kDense>(A, X, ldx, Y, ldy, r0, r1, c0, w, nv);
     }
-    rows_avx2<NV>(indptr, indices, data, X, ldx, Y, ldy, r0, r1, c0, w);
+    rows_avx2<NV, kDense>(A, X, ldx, Y, ldy, r0, r1, c0, w);
 }
 #endif
 
 // Portable fallback: a column block of at most 64 floats accumulated in a local array.
-inline void rows_scalar(const index_t* indptr, const std::int32_t* indices, const float* data, const float* X,
-                        index_t ldx, float* Y, index_t ldy, index_t r0, index_t r1, index_t c0, int w) {
+template <bool kDense>
+void rows_scalar(Left A, const float* X, index_t ldx, float* Y, index_t ldy, index_t r0, index_t r1, index_t c0,
+                 int w) {
     float acc[64];
     for (index_t i = r0; i < r1; ++i) {
         std::fill(acc, acc + w, 0.0f);
-        for (index_t k = indptr[i]; k < indptr[i + 1]; ++k) {
-            const float a = data[k];
-            const float* x = X + static_cast<index_t>(indices[k]) * ldx + c0;
+        const index_t begin = kDense ? i * A.lda : A.indptr[i];
+        const index_t end = kDense ? begin + A.q : A.indptr[i + 1];
+        for (index_t k = begin; k < end; ++k) {
+            const float a = A.data[k];
+            const float* x = X + (kDense ? k - begin : static_cast<index_t>(A.indices[k])) * ldx + c0;
             for (int c = 0; c < w; ++c) acc[c] += a * x[c];
         }
         std::memcpy(Y + i * ldy + c0, acc, sizeof(float) * static_cast<std::size_t>(w));
@@ -174,23 +189,23 @@ inline void rows_scalar(const index_t* indptr, const std::int32_t* indices, cons
 }
 
 // Rows [r0, r1) of Y = A X over all p columns, in column blocks as wide as the registers allow.
-inline void rows_all_columns(Isa isa, const index_t* indptr, const std::int32_t* indices, const float* data,
-                             const float* X, index_t ldx, float* Y, index_t ldy, index_t r0, index_t r1,
-                             index_t p) {
+template <bool kDense>
+void rows_all_columns(Isa isa, Left A, const float* X, index_t ldx, float* Y, index_t ldy, index_t r0, index_t r1,
+                      index_t p) {
     const index_t block = isa == Isa::Avx512 ? 128 : 64;
     for (index_t c0 = 0; c0 < p; c0 += block) {
         const int w = static_cast<int>(std::min(block, p - c0));
 #ifdef EMBEDCORE_SPMM_X86
         if (isa == Isa::Avx512) {
-            dispatch_avx512<8>(indptr, indices, data, X, ldx, Y, ldy, r0, r1, c0, w, (w + 15) / 16);
+            dispatch_avx512<8, kDense>(A, X, ldx, Y, ldy, r0, r1, c0, w, (w + 15) / 16);
             continue;
         }
         if (isa == Isa::Avx2) {
-            dispatch_avx2<8>(indptr, indices, data, X, ldx, Y, ldy, r0, r1, c0, w, (w + 7) / 8);
+            dispatch_avx2<8, kDense>(A, X, ldx, Y, ldy, r0, r1, c0, w, (w + 7) / 8);
             continue;
         }
 #endif
-        rows_scalar(indptr, indices, data, X, ldx, Y, ldy, r0, r1, c0, w);
+        rows_scalar<kDense>(A, X, ldx, Y, ldy, r0, r1, c0, w);
     }
 }
 
@@ -213,9 +228,34 @@ inline void csr_matmul(index_t n_rows, index_t n_cols, const index_t* indptr, co
     if ((nnz + n_rows) * p < (index_t{1} << 16)) threads = 1;
     threads = static_cast<int>(std::min<index_t>(threads, n_rows));
     const std::vector<index_t> splits = balanced_row_splits(n_rows, indptr, threads);
+    const detail::Left A{indptr, indices, data, 0, 0};
     parallel_blocks(threads, threads, [&](index_t begin, index_t end, int) {
         for (index_t part = begin; part < end; ++part)
-            detail::rows_all_columns(isa, indptr, indices, data, X, ldx, Y, ldy, splits[part], splits[part + 1], p);
+            detail::rows_all_columns<false>(isa, A, X, ldx, Y, ldy, splits[part], splits[part + 1], p);
+    });
+}
+
+// Y (n_rows x p, row stride ldy) = A X for a dense row-major A (n_rows x q, row stride lda) and
+// X (q x p, row stride ldx): the same register-blocked kernel, for a tall A and a small X (which
+// then stays in cache), as in multiplying a tall basis by a small square matrix.
+inline void dense_matmul(index_t n_rows, index_t q, const float* A, index_t lda, const float* X, index_t ldx,
+                         index_t p, float* Y, index_t ldy, int threads, Isa isa) {
+    require(n_rows >= 0 && q >= 0 && p >= 0, "dense_matmul: negative dimension");
+    require(lda >= q && ldx >= p && ldy >= p, "dense_matmul: row stride smaller than the number of columns");
+#ifndef EMBEDCORE_SPMM_X86
+    isa = Isa::Scalar;
+#endif
+    if (n_rows == 0 || p == 0) return;
+    if (q == 0) {
+        for (index_t i = 0; i < n_rows; ++i) std::fill(Y + i * ldy, Y + i * ldy + p, 0.0f);
+        return;
+    }
+    if (threads < 1) threads = 1;
+    if (n_rows * q * p < (index_t{1} << 18)) threads = 1;
+    threads = static_cast<int>(std::min<index_t>(threads, n_rows));
+    const detail::Left left{nullptr, nullptr, A, lda, q};
+    parallel_blocks(n_rows, threads, [&](index_t begin, index_t end, int) {
+        detail::rows_all_columns<true>(isa, left, X, ldx, Y, ldy, begin, end, p);
     });
 }
 
@@ -229,7 +269,7 @@ inline void check_csr(index_t n_rows, index_t n_cols, const index_t* indptr, con
                                        std::to_string(indptr[n_rows]));
     for (index_t i = 0; i < n_rows; ++i)
         require(indptr[i] <= indptr[i + 1], "CSR indptr decreases at row " + std::to_string(i));
-    if ((nnz >> 16) == 0) threads = 1;
+    if (nnz < (index_t{1} << 22)) threads = 1;  // a few ms of work: not worth waking threads
     parallel_blocks(nnz, threads, [&](index_t begin, index_t end, int) {
         for (index_t k = begin; k < end; ++k) {
             const std::int32_t j = indices[k];
@@ -248,7 +288,7 @@ inline void csr_transpose(index_t n_rows, index_t n_cols, const index_t* indptr,
     require(n_rows <= INT32_MAX, "csr_transpose: more rows than int32 indices can hold");
     if (threads < 1) threads = 1;
     const index_t nnz = indptr[n_rows];
-    if ((nnz >> 16) == 0) threads = 1;
+    if (nnz < (index_t{1} << 18)) threads = 1;
     threads = static_cast<int>(std::max<index_t>(1, std::min<index_t>(threads, n_rows)));
     const std::vector<index_t> splits = balanced_row_splits(n_rows, indptr, threads);
     // next[t * n_cols + c]: where thread t writes its next entry of column c
