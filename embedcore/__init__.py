@@ -8,6 +8,7 @@ from embedcore.corpus import EncodedCorpus
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.svd import SVDEmbedding, ppmi, randomized_svd
 from embedcore.vocab import Vocab
+from embedcore import datasets
 
 
 def build_info():
@@ -33,5 +34,5 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "KeyedVectors", "SVDEmbedding", "Vocab", "build_info", "ppmi",
+__all__ = ["EncodedCorpus", "datasets", "KeyedVectors", "SVDEmbedding", "Vocab", "build_info", "ppmi",
            "randomized_svd", "__version__"]
