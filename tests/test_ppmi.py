@@ -91,7 +91,7 @@ def test_ppmi_returns_float32_csr_of_the_input_shape():
 
 
 def test_ppmi_is_the_same_for_any_thread_count():
-    counts = sp.csr_matrix(random_counts(400, 300, 0.3, seed=5))
+    counts = sp.csr_matrix(random_counts(1000, 1000, 0.3, seed=5))  # enough work to use threads
     one = ec.ppmi(counts, workers=1)
     two = ec.ppmi(counts, workers=2)
     three = ec.ppmi(counts, workers=3)

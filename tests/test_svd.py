@@ -72,8 +72,8 @@ def test_csr_matmul_rejects_mismatched_shapes():
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_csr_transpose_matches_scipy(threads):
-    A = sp.random(500, 300, density=0.05, format="csr", random_state=5, dtype=np.float32)
-    indptr, indices, data = _native.csr_transpose(A.indptr.astype(np.int64), A.indices, A.data, 500, 300,
+    A = sp.random(2000, 1000, density=0.15, format="csr", random_state=5, dtype=np.float32)  # threads used
+    indptr, indices, data = _native.csr_transpose(A.indptr.astype(np.int64), A.indices, A.data, 2000, 1000,
                                                   threads)
     expected = A.T.tocsr()
     expected.sort_indices()
