@@ -7,11 +7,11 @@
 // Three passes over the CSR, each parallel over row blocks of about equal nonzero count:
 // (1) row sums and column sums in float64, the column sums as partial sums over a fixed number of
 // row groups added in group order, so the sums (and everything after) do not depend on the thread
-// count; (2) PMI of every nonzero into a scratch array, counting the positive ones per row (the log in
+// count; (2) PMI of every nonzero, counting the positive ones per row (the log in
 // float32 by a vectorisable polynomial, relative error ~1e-7, so results match a float64
 // formula to ~1e-6);
-// (3) after a prefix sum over the rows, the positive entries copied to the output in input order.
-// Cost: O(nnz) time with one log per nonzero, nnz floats of scratch.
+// (3) after a prefix sum over the rows, the positive entries packed in input order.
+// Cost: O(nnz) time with one log per nonzero; the output arrays are sized nnz while they are built.
 #pragma once
 
 #include <algorithm>
@@ -75,56 +75,100 @@ __attribute__((always_inline)) inline float log_positive(float x) {
 }
 
 // Rows [r0, r1): pmi[k] for each nonzero (0 where not positive), kept[i] = positive entries of
-// row i. The row offset is taken in float64 before the float32 inner loop.
-__attribute__((always_inline)) inline void pmi_rows_body(index_t r0, index_t r1, const index_t* indptr,
-                                                         const std::int32_t* __restrict indices,
-                                                         const float* __restrict data, const double* row_sum,
-                                                         double offset, const float* __restrict col_term,
-                                                         float* __restrict pmi, index_t* kept) {
-    for (index_t i = r0; i < r1; ++i) {
-        const float row_offset = static_cast<float>(offset - std::log(row_sum[i]));
-        const index_t begin = indptr[i], end = indptr[i + 1];
-        std::int32_t count = 0;  // a row has fewer than 2^31 nonzeros (its column indices are int32)
-#pragma omp simd reduction(+ : count)
-        for (index_t k = begin; k < end; ++k) {
-            const float c = data[k];
-            const float value = log_positive(c > 0.0f ? c : 1.0f) + row_offset - col_term[indices[k]];
-            const float v = (c > 0.0f && value > 0.0f) ? value : 0.0f;  // log 0 = -inf: zeros dropped
-            pmi[k] = v;
-            count += v > 0.0f;
-        }
-        kept[i] = count;
+// row i. The row offset is taken in float64 before the float32 inner loop. The portable version;
+// AVX-512 CPUs run the intrinsics version below (16 logs at a time, gathered column terms).
+#define EMBEDCORE_PMI_ROWS_BODY                                                                          \
+    for (index_t i = r0; i < r1; ++i) {                                                                 \
+        const float row_offset = static_cast<float>(offset - std::log(row_sum[i]));                    \
+        const index_t begin = indptr[i], end = indptr[i + 1];                                           \
+        std::int32_t count = 0; /* a row has fewer than 2^31 nonzeros */                                \
+        _Pragma("omp simd reduction(+ : count)")                                                        \
+        for (index_t k = begin; k < end; ++k) {                                                         \
+            const float c = data[k];                                                                    \
+            const float value = log_positive(c > 0.0f ? c : 1.0f) + row_offset - col_term[indices[k]];  \
+            const float v = (c > 0.0f && value > 0.0f) ? value : 0.0f; /* log 0 = -inf: dropped */      \
+            pmi[k] = v;                                                                                 \
+            count += v > 0.0f;                                                                          \
+        }                                                                                               \
+        kept[i] = count;                                                                                \
     }
-}
+
+#define EMBEDCORE_PMI_ROWS_ARGS                                                                          \
+    index_t r0, index_t r1, const index_t* indptr, const std::int32_t* __restrict indices,              \
+        const float* __restrict data, const double* row_sum, double offset,                             \
+        const float* __restrict col_term, float* __restrict pmi, index_t* kept
 
 using PmiRows = void (*)(index_t, index_t, const index_t*, const std::int32_t*, const float*, const double*,
                          double, const float*, float*, index_t*);
 
-inline void pmi_rows_default(index_t r0, index_t r1, const index_t* indptr, const std::int32_t* indices,
-                             const float* data, const double* row_sum, double offset, const float* col_term,
-                             float* pmi, index_t* kept) {
-    pmi_rows_body(r0, r1, indptr, indices, data, row_sum, offset, col_term, pmi, kept);
-}
+inline void pmi_rows_default(EMBEDCORE_PMI_ROWS_ARGS) { EMBEDCORE_PMI_ROWS_BODY }
 
 #ifdef EMBEDCORE_SPMM_X86
-__attribute__((target("avx2,fma"))) inline void pmi_rows_avx2(
-    index_t r0, index_t r1, const index_t* indptr, const std::int32_t* indices, const float* data,
-    const double* row_sum, double offset, const float* col_term, float* pmi, index_t* kept) {
-    pmi_rows_body(r0, r1, indptr, indices, data, row_sum, offset, col_term, pmi, kept);
+// GCC 12 flags its own _mm512_undefined_* inside the shift and convert intrinsics.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+// log_positive on 16 lanes (the same Cephes polynomial).
+__attribute__((target("avx512f,avx512dq"))) inline __m512 log_positive16(__m512 x) {
+    const __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(1.17549435e-38f), _CMP_LT_OQ);
+    x = _mm512_mask_mul_ps(x, tiny, x, _mm512_set1_ps(16777216.0f));
+    const __m512i bits = _mm512_castps_si512(x);
+    __m512 e = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(bits, 23), _mm512_set1_epi32(126)));
+    e = _mm512_mask_sub_ps(e, tiny, e, _mm512_set1_ps(24.0f));
+    const __m512 m = _mm512_castsi512_ps(_mm512_or_si512(_mm512_and_si512(bits, _mm512_set1_epi32(0x007FFFFF)),
+                                                         _mm512_set1_epi32(0x3F000000)));
+    const __mmask16 low = _mm512_cmp_ps_mask(m, _mm512_set1_ps(0.70710678f), _CMP_LT_OQ);
+    e = _mm512_mask_sub_ps(e, low, e, _mm512_set1_ps(1.0f));
+    __m512 f = _mm512_sub_ps(m, _mm512_set1_ps(1.0f));
+    f = _mm512_mask_add_ps(f, low, f, m);
+    const __m512 z = _mm512_mul_ps(f, f);
+    __m512 y = _mm512_set1_ps(7.0376836292e-2f);
+    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(-1.1514610310e-1f));
+    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(1.1676998740e-1f));
+    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(-1.2420140846e-1f));
+    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(1.4249322787e-1f));
+    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(-1.6668057665e-1f));
+    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(2.0000714765e-1f));
+    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(-2.4999993993e-1f));
+    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(3.3333331174e-1f));
+    y = _mm512_mul_ps(_mm512_mul_ps(y, f), z);
+    y = _mm512_fmadd_ps(e, _mm512_set1_ps(-2.12194440e-4f), y);
+    y = _mm512_fmadd_ps(z, _mm512_set1_ps(-0.5f), y);
+    return _mm512_fmadd_ps(e, _mm512_set1_ps(0.693359375f), _mm512_add_ps(f, y));
 }
 
-__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) inline void pmi_rows_avx512(
-    index_t r0, index_t r1, const index_t* indptr, const std::int32_t* indices, const float* data,
-    const double* row_sum, double offset, const float* col_term, float* pmi, index_t* kept) {
-    pmi_rows_body(r0, r1, indptr, indices, data, row_sum, offset, col_term, pmi, kept);
+__attribute__((target("avx512f,avx512dq"))) inline void pmi_rows_avx512(EMBEDCORE_PMI_ROWS_ARGS) {
+    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+    for (index_t i = r0; i < r1; ++i) {
+        const __m512 row_offset = _mm512_set1_ps(static_cast<float>(offset - std::log(row_sum[i])));
+        const index_t end = indptr[i + 1];
+        std::int32_t count = 0;
+        for (index_t k = indptr[i]; k < end; k += 16) {
+            const __mmask16 lanes = end - k >= 16 ? static_cast<__mmask16>(0xFFFF)
+                                                  : static_cast<__mmask16>((1u << (end - k)) - 1u);
+            const __m512 c = _mm512_maskz_loadu_ps(lanes, data + k);
+            const __m512i idx = _mm512_maskz_loadu_epi32(lanes, indices + k);
+            const __mmask16 positive = _mm512_mask_cmp_ps_mask(lanes, c, zero, _CMP_GT_OQ);
+            const __m512 ct = _mm512_mask_i32gather_ps(zero, positive, idx, col_term, 4);
+            const __m512 value = _mm512_sub_ps(_mm512_add_ps(log_positive16(_mm512_mask_blend_ps(positive, one, c)),
+                                                             row_offset), ct);
+            const __mmask16 keep = _mm512_mask_cmp_ps_mask(positive, value, zero, _CMP_GT_OQ);
+            _mm512_mask_storeu_ps(pmi + k, lanes, _mm512_maskz_mov_ps(keep, value));
+            count += __builtin_popcount(static_cast<unsigned>(keep));
+        }
+        kept[i] = count;
+    }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif
 
 inline PmiRows pick_pmi_rows() {
 #ifdef EMBEDCORE_SPMM_X86
     switch (spmm::best_isa()) {
         case spmm::Isa::Avx512: return &pmi_rows_avx512;
-        case spmm::Isa::Avx2: return &pmi_rows_avx2;
         default: break;
     }
 #endif
@@ -184,35 +228,48 @@ inline Csr ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const std
     if (nnz == 0 || !(smoothed_total > 0)) return out;
     const double offset = std::log(smoothed_total) - std::log(shift);
 
-    // (2) PMI of every nonzero; kept[i] = positive entries of row i.
+    // (2) PMI of every nonzero, written at its input position into out.data (the output has at
+    // most nnz entries, so that array doubles as the scratch); kept[i] = positive entries of row i.
     std::vector<float> col_term_f(col_term.begin(), col_term.end());
-    std::vector<float> pmi(static_cast<std::size_t>(nnz));
+    out.data.resize(static_cast<std::size_t>(nnz));
+    out.indices.resize(static_cast<std::size_t>(nnz));
+    float* values = out.data.data();
+    std::int32_t* columns = out.indices.data();
     const std::vector<index_t> splits = spmm::balanced_row_splits(n_rows, indptr, threads);
     const auto rows = detail::pick_pmi_rows();
     parallel_blocks(threads, threads, [&](index_t begin, index_t end, int) {
         for (index_t t = begin; t < end; ++t)
             rows(splits[t], splits[t + 1], indptr, indices, data, row_sum.data(), offset, col_term_f.data(),
-                 pmi.data(), out.indptr.data() + 1);
+                 values, out.indptr.data() + 1);
     });
     for (index_t i = 0; i < n_rows; ++i) out.indptr[i + 1] += out.indptr[i];
 
-    // (3) compact.
-    const index_t out_nnz = out.indptr[static_cast<std::size_t>(n_rows)];
-    out.indices.resize(static_cast<std::size_t>(out_nnz));
-    out.data.resize(static_cast<std::size_t>(out_nnz));
+    // (3) compact: each thread packs the positive entries of its own row block to the front of
+    // that block (in place: the write position never passes the read position), then the packed
+    // blocks slide down to their final offsets in thread order.
     parallel_blocks(threads, threads, [&](index_t begin, index_t end, int) {
         for (index_t t = begin; t < end; ++t) {
-            index_t dst = out.indptr[static_cast<std::size_t>(splits[t])];
-            for (index_t k = indptr[splits[t]]; k < indptr[splits[t + 1]]; ++k) {
-                const float value = pmi[static_cast<std::size_t>(k)];
-                if (value > 0.0f) {
-                    out.indices[static_cast<std::size_t>(dst)] = indices[k];
-                    out.data[static_cast<std::size_t>(dst)] = value;
-                    ++dst;
-                }
+            const index_t first = indptr[splits[t]], last = indptr[splits[t + 1]];
+            index_t dst = first;
+            for (index_t k = first; k < last; ++k) {
+                const float value = values[k];
+                values[dst] = value;
+                columns[dst] = indices[k];
+                dst += value > 0.0f;
             }
         }
     });
+    for (int t = 0; t < threads; ++t) {
+        const index_t src = indptr[splits[t]], dst = out.indptr[static_cast<std::size_t>(splits[t])];
+        const index_t count = out.indptr[static_cast<std::size_t>(splits[t + 1])] - dst;
+        if (src != dst && count > 0) {
+            std::memmove(values + dst, values + src, sizeof(float) * static_cast<std::size_t>(count));
+            std::memmove(columns + dst, columns + src, sizeof(std::int32_t) * static_cast<std::size_t>(count));
+        }
+    }
+    const index_t out_nnz = out.indptr[static_cast<std::size_t>(n_rows)];
+    out.data.resize(static_cast<std::size_t>(out_nnz));
+    out.indices.resize(static_cast<std::size_t>(out_nnz));
     return out;
 }
 

@@ -166,6 +166,20 @@ def compare(cooc, ctx, label, k=100, n_iter=5, n_oversamples=10, run_svds=True, 
             rows.append(Row("svd-randomized", work, "scipy svds (ARPACK)", svds_s, ours_s,
                             peer_quality="reference", ours_quality=quality(our_r, our_err),
                             notes="svds run once, no warm-up"))
+            # the fewest power iterations (of a few tried) that bring ours within 1e-3 of svds
+            for more in (10, 20, 30, 50):
+                start = time.perf_counter()
+                r = ec.randomized_svd(M, k, n_oversamples=n_oversamples, n_iter=more, seed=0,
+                                      workers=ctx.workers)
+                seconds = time.perf_counter() - start
+                sv_err = relative_singular_value_error(r[1], reference)
+                if sv_err <= 1e-3 or more == 50:
+                    rows.append(Row("svd-matched", f"singular values within 1e-3 of svds, k={k}",
+                                    "scipy svds (ARPACK)", svds_s, seconds, peer_quality="reference",
+                                    ours_quality=f"n_iter={more}: sv err {sv_err:.1e}, recon "
+                                                 f"{relative_reconstruction_error(M, *r):.5f}",
+                                    notes="ours run once at the n_iter shown"))
+                    break
     return rows
 
 
