@@ -3,6 +3,8 @@
     python benchmarks/bench_svd.py                 # synthetic 30,000 x 30,000 co-occurrence matrix
     python benchmarks/bench_svd.py --quick         # 8,000 words, a few seconds
     python benchmarks/bench_svd.py --cooc FILE.npz # a co-occurrence matrix saved by scipy.sparse.save_npz
+    python benchmarks/bench_svd.py --corpus benchmarks/data/corpus.txt  # top 30,000 words, window 10,
+                                                   # and the word vectors scored (benchmarks/make_corpus.py)
     python benchmarks/bench_svd.py --large         # 1M x 100k, 100M nonzeros: embedcore alone, peak memory
 
 Prints one table: what ran, the peer and its time, embedcore's time, the ratio, and the quality
@@ -20,7 +22,7 @@ import scipy.sparse as sp
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from embedcore.bench import Context, Row, format_table, machine_description  # noqa: E402
-from embedcore.benchcases.svd import compare, synthetic_cooccurrence  # noqa: E402
+from embedcore.benchcases.svd import compare, real_corpus, synthetic_cooccurrence  # noqa: E402
 
 
 def power_law_matrix(n_rows, n_cols, nnz, seed=0, chunk=10_000_000):
@@ -93,6 +95,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small matrix, seconds")
     parser.add_argument("--workers", type=int, default=2, help="threads on both sides (default 2)")
     parser.add_argument("--cooc", help="co-occurrence matrix (.npz from scipy.sparse.save_npz)")
+    parser.add_argument("--corpus", help="text corpus: PPMI-SVD of its top 30,000 words (window 10, 1/d)")
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--n-iter", type=int, default=5)
     parser.add_argument("--no-svds", action="store_true", help="skip scipy's svds (slow)")
@@ -105,6 +108,9 @@ def main(argv=None):
     print(f"machine: {machine_description()}", flush=True)
     if args.large:
         rows = large(ctx, k=args.k, n_iter=args.n_iter, run_peer=args.large_peer)
+    elif args.corpus:
+        ctx.data_dir = os.path.dirname(os.path.abspath(args.corpus))
+        rows = real_corpus(args.corpus, ctx, k=args.k, n_iter=args.n_iter)
     else:
         if args.cooc:
             cooc = sp.load_npz(args.cooc).tocsr().astype(np.float32)

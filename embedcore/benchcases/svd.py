@@ -1,6 +1,7 @@
 """PPMI and truncated SVD: embedcore against scipy (PPMI expression, svds) and scikit-learn's
 randomized_svd, on a synthetic co-occurrence matrix with power-law row and column sums and
 topic structure (so the spectrum decays as a real PPMI spectrum does)."""
+import os
 import time
 
 import numpy as np
@@ -56,6 +57,47 @@ def synthetic_cooccurrence(n_words, n_samples, n_topics=300, noise=0.3, seed=0):
     cooc = cooc + cooc.T  # symmetric counts, as a symmetric window gives
     cooc.sum_duplicates()
     return cooc.astype(np.float32)
+
+
+def window_cooccurrence(corpus, vocab_size, window=10):
+    """Symmetric co-occurrence counts within `window` tokens, 1/d for a pair d apart (GloVe's
+    rule, embedcore.cooccurrence's default), never across sentences; counted with numpy
+    (benchmark data preparation, not a timed peer)."""
+    ids = np.asarray(corpus.ids, dtype=np.int32)
+    sentence = np.repeat(np.arange(len(corpus.offsets) - 1), np.diff(corpus.offsets))
+    total = sp.csr_matrix((vocab_size, vocab_size), dtype=np.float32)
+    for distance in range(1, window + 1):
+        same = sentence[:-distance] == sentence[distance:]
+        left, right = ids[:-distance][same], ids[distance:][same]
+        total = total + sp.coo_matrix((np.full(len(left), 1.0 / distance, np.float32), (left, right)),
+                                      shape=(vocab_size, vocab_size)).tocsr()
+    total = (total + total.T).tocsr()
+    total.sum_duplicates()
+    return total.astype(np.float32)
+
+
+def evaluate_vectors(words, vectors, ctx):
+    """(analogy accuracy, WS353 Spearman, SimLex Spearman) by gensim's evaluation, or None."""
+    paths = [ctx.data_file(n) for n in ("questions-words.txt", "wordsim353.tsv", "simlex999.txt")]
+    if None in paths:
+        return None
+    try:
+        import logging
+        from gensim.models import KeyedVectors as GensimKeyedVectors
+    except ImportError:
+        return None
+    kv = GensimKeyedVectors(vectors.shape[1])
+    kv.add_vectors(list(words), np.asarray(vectors, dtype=np.float32))
+    gensim_logger = logging.getLogger("gensim")
+    level = gensim_logger.level
+    gensim_logger.setLevel(logging.ERROR)
+    try:
+        analogy = kv.evaluate_word_analogies(paths[0], restrict_vocab=30000)[0]
+        ws = kv.evaluate_word_pairs(paths[1])[1][0]
+        simlex = kv.evaluate_word_pairs(paths[2])[1][0]
+    finally:
+        gensim_logger.setLevel(level)
+    return analogy, ws, simlex
 
 
 def scipy_ppmi(cooc, cds=0.75, shift=1.0):
@@ -181,6 +223,48 @@ def compare(cooc, ctx, label, k=100, n_iter=5, n_oversamples=10, run_svds=True, 
                                     notes="ours run once at the n_iter shown"))
                     break
     return rows
+
+
+def real_corpus(path, ctx, max_words=30_000, window=10, k=100, n_iter=5):
+    """Rows for the top `max_words` words of a text corpus: PPMI, SVD, and the word vectors
+    ``U * S**0.5`` of both pipelines scored on analogies and word pairs."""
+    import embedcore as ec
+    start = time.perf_counter()
+    vocab = ec.Vocab.from_corpus(path, min_count=5, max_size=max_words)
+    corpus = vocab.encode(path)
+    cooc = window_cooccurrence(corpus, len(vocab), window=window)
+    prep = time.perf_counter() - start
+    label = f"{os.path.basename(path)} top {len(vocab)} words, window {window}"
+    rows = compare(cooc, ctx, label, k=k, n_iter=n_iter, run_svds=not ctx.quick)
+    for row in rows:
+        row.notes = (row.notes + "; " if row.notes else "") + (
+            f"{len(corpus) / 1e6:.1f}M tokens, counts built in {prep:.0f} s")
+    with _limit_blas(ctx.workers):
+        from sklearn.utils.extmath import randomized_svd as sk_randomized_svd
+        start = time.perf_counter()
+        U, S, _ = sk_randomized_svd(numpy_ppmi(cooc), k, n_iter=n_iter, random_state=0)
+        peer_s = time.perf_counter() - start
+        peer_vectors = U * np.sqrt(S)
+        start = time.perf_counter()
+        model = ec.SVDEmbedding(vector_size=k, n_iter=n_iter, workers=ctx.workers).fit(cooc, vocab=vocab)
+        ours_s = time.perf_counter() - start
+    peer_q = evaluate_vectors(vocab.words, peer_vectors, ctx)
+    ours_q = evaluate_vectors(vocab.words, model.wv.vectors, ctx)
+
+    def text(q):
+        return "-" if q is None else f"analogy {q[0]:.3f}, WS353 {q[1]:.3f}, SimLex {q[2]:.3f}"
+    rows.append(Row("svd-embedding", f"PPMI-SVD word vectors dim {k}, eig 0.5, {label}",
+                    "numpy PPMI + sklearn randomized_svd", peer_s, ours_s, peer_quality=text(peer_q),
+                    ours_quality=text(ours_q), notes="gensim's evaluation, restrict_vocab=30000"))
+    return rows
+
+
+@case("svd-real", "svd", "PPMI-SVD on the top 30,000 words of the real corpus vs scipy and scikit-learn")
+def svd_real(ctx):
+    path = ctx.data_file("corpus.txt")
+    if path is None:
+        return []
+    return real_corpus(path, ctx)
 
 
 @case("svd-synthetic", "svd", "PPMI and randomized SVD on a synthetic co-occurrence matrix vs "
