@@ -4,7 +4,9 @@ Skip-gram and CBOW with negative sampling, co-occurrence counting and GloVe, PPM
 SVD, and exact cosine top-k search, as C++ kernels under a gensim-familiar API.
 """
 from embedcore._version import __version__
+from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
+from embedcore.glove import GloVe
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.svd import SVDEmbedding, ppmi, randomized_svd
 from embedcore.vocab import Vocab
@@ -34,5 +36,5 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "datasets", "KeyedVectors", "SVDEmbedding", "Vocab", "build_info", "ppmi",
-           "randomized_svd", "__version__"]
+__all__ = ["EncodedCorpus", "GloVe", "SVDEmbedding", "cooccurrence", "datasets", "KeyedVectors", "Vocab",
+           "build_info", "ppmi", "randomized_svd", "__version__"]

@@ -61,3 +61,45 @@ cdef extern from *:
         VocabCounter& sink, const char* buf, size_t n, bool last) except + nogil
     int64_t feed_encoder "embedcore_feed<embedcore::text::Encoder>" (
         Encoder& sink, const char* buf, size_t n, bool last) except + nogil
+
+
+cdef extern from *:
+    """
+    #include "embedcore/glove.hpp"
+    // One GloVe epoch; *level receives the instruction set used (0 scalar, 1 avx2, 2 avx512).
+    static double embedcore_glove_epoch(const embedcore::glove::Params& p, const void* records,
+                                        std::int64_t n, float eta, int threads, const char* simd,
+                                        int* level) {
+        std::string chosen;
+        const double cost = embedcore::glove::epoch(
+            p, static_cast<const embedcore::glove::Record*>(records), n, eta, threads, simd, &chosen);
+        *level = chosen == "avx512" ? 2 : chosen == "avx2" ? 1 : 0;
+        return cost;
+    }
+    static void embedcore_glove_records(const std::int64_t* indptr, const std::int32_t* indices,
+                                        const float* data, std::int64_t n_rows, std::int64_t n_cols,
+                                        float x_max, float alpha, std::uint64_t seed, void* out,
+                                        std::int64_t nnz, int threads) {
+        embedcore::glove::prepare_records<float>(indptr, indices, data, n_rows, n_cols, x_max, alpha, seed,
+                                                 static_cast<embedcore::glove::Record*>(out), nnz, threads);
+    }
+    """
+    cdef cppclass GloveParams "embedcore::glove::Params":
+        float* word
+        float* context
+        float* word_bias
+        float* context_bias
+        float* word_gradsq
+        float* context_gradsq
+        float* word_bias_gradsq
+        float* context_bias_gradsq
+        int64_t n_words
+        int64_t stride
+
+    void glove_prepare_records "embedcore_glove_records" (
+        const int64_t* indptr, const int32_t* indices, const float* data, int64_t n_rows, int64_t n_cols,
+        float x_max, float alpha, uint64_t seed, void* out, int64_t nnz, int threads) except + nogil
+
+    double glove_epoch "embedcore_glove_epoch" (const GloveParams& p, const void* records, int64_t n,
+                                                  float eta, int threads, const char* simd,
+                                                  int* level) except + nogil

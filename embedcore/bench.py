@@ -23,6 +23,7 @@ logger = logging.getLogger("embedcore")
 CASE_MODULES = (
     "embedcore.benchcases.text",
     "embedcore.benchcases.svd",
+    "embedcore.benchcases.glove",
 )
 
 _CASES = {}

@@ -18,6 +18,9 @@ logger = logging.getLogger("embedcore")
 TRAINERS = {}
 DEMO_MODELS = []
 
+from embedcore import glove as _glove  # noqa: E402
+TRAINERS["glove"] = _glove.cli_train
+
 
 def _add_train_options(parser):
     parser.add_argument("source", nargs="+", help="text file(s), one sentence per line (.gz/.bz2 ok)")

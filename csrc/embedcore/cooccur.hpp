@@ -1,0 +1,454 @@
+// Word-word co-occurrence counting (GloVe's `cooccur`), row by row into CSR.
+//
+// X[a, b] sums a weight (1/d for a pair d tokens apart, or 1) over every pair of tokens of one
+// sentence at most `window` apart, word a at the earlier position and word b at the later one;
+// with `symmetric` the pair also adds to X[b, a]. This is GloVe's cooccur (Pennington et al.
+// 2014, cooccur.c): its `-symmetric 0` matrix puts the earlier word in the row.
+//
+// Instead of buffering (row, col, weight) records and sorting them, the occurrences of the words
+// of a row range are first bucketed by word (a stable counting sort of their positions, one scan
+// of the corpus); then each row is built on its own: for every occurrence of word a, its
+// neighbours are added into a dense float64 row accumulator of V entries (it stays in L2), and
+// the touched columns come back in order from a bitmap. Work is O(tokens * window + nnz) plus
+// O(V / 64) per row; rows are independent, so threads take blocks of rows dynamically and the
+// result does not depend on the number of threads. Under a memory budget the rows are counted
+// in ranges (one corpus scan each), whose finished rows need no merging.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common.hpp"
+#include "parallel.hpp"
+
+namespace embedcore {
+namespace cooccur {
+
+struct Options {
+    int window = 10;
+    bool symmetric = true;
+    bool distance_weighting = true;
+    int threads = 1;
+};
+
+// A block of consecutive rows of the result: the nonzeros of rows [row_begin, row_end).
+template <class Value>
+struct Block {
+    index_t row_begin = 0, row_end = 0;
+    std::vector<index_t> row_nnz;
+    std::vector<std::int32_t> cols;
+    std::vector<Value> vals;
+};
+
+// The result as row blocks; `copy_to` writes it as CSR arrays.
+template <class Value>
+struct Result {
+    index_t n_rows = 0;
+    index_t nnz = 0;
+    std::vector<Block<Value>> blocks;
+    std::int64_t working_bytes = 0;  // peak extra memory of the count, besides input and result
+
+    template <class Out>
+    void copy_to(std::int64_t* indptr, std::int32_t* indices, Out* data, int threads) {
+        std::vector<index_t> start(blocks.size() + 1, 0);
+        for (std::size_t b = 0; b < blocks.size(); ++b)
+            start[b + 1] = start[b] + static_cast<index_t>(blocks[b].cols.size());
+        indptr[0] = 0;
+        for (auto& blk : blocks) {
+            index_t acc = indptr[blk.row_begin];
+            for (index_t r = blk.row_begin; r < blk.row_end; ++r) {
+                acc += blk.row_nnz[static_cast<std::size_t>(r - blk.row_begin)];
+                indptr[r + 1] = acc;
+            }
+        }
+        parallel_blocks(static_cast<index_t>(blocks.size()), threads, [&](index_t b0, index_t b1, int) {
+            for (index_t b = b0; b < b1; ++b) {
+                auto& blk = blocks[static_cast<std::size_t>(b)];
+                const index_t at = start[static_cast<std::size_t>(b)];
+                if (!blk.cols.empty())
+                    std::memcpy(indices + at, blk.cols.data(), blk.cols.size() * sizeof(std::int32_t));
+                for (std::size_t k = 0; k < blk.vals.size(); ++k) data[at + static_cast<index_t>(k)] = static_cast<Out>(blk.vals[k]);
+                blk = Block<Value>();  // release as we go
+            }
+        });
+    }
+};
+
+// Dense accumulator for one row at a time: add(col, w), then emit the touched columns in order.
+// A bitmap of the touched columns gives them back sorted without a sort: scanning V/64 words
+// is cheaper than sorting once a row has more than a few dozen columns.
+class RowAccumulator {
+public:
+    explicit RowAccumulator(index_t n_cols)
+        : n_cols_(n_cols),
+          acc_(new double[static_cast<std::size_t>(n_cols)]()),
+          touched_(new std::int32_t[static_cast<std::size_t>(n_cols) + 1]),  // +1: add() writes one past
+          bits_(new std::uint64_t[static_cast<std::size_t>(n_cols + 63) / 64]()) {}
+
+    // Branch-free: the column is always written to the touched list, which only advances when
+    // the slot was empty, so independent adds are not serialised by mispredicted branches.
+    inline void add(std::int32_t col, double w) {
+        double& slot = acc_[col];
+        const bool fresh = slot == 0.0;
+        touched_[n_touched_] = col;
+        n_touched_ += fresh;
+        bits_[static_cast<std::uint32_t>(col) >> 6] |= std::uint64_t{fresh} << (col & 63);
+        slot += w;
+    }
+
+    // Appends the row's nonzeros (ascending column) to cols/vals, clears the row, returns its nnz.
+    template <class Value>
+    index_t emit(std::vector<std::int32_t>& cols, std::vector<Value>& vals) {
+        const index_t n = n_touched_;
+        const std::size_t at = cols.size();
+        cols.resize(at + static_cast<std::size_t>(n));
+        vals.resize(at + static_cast<std::size_t>(n));
+        std::int32_t* out_c = cols.data() + at;
+        Value* out_v = vals.data() + at;
+        if (n < 48) {
+            std::sort(touched_.get(), touched_.get() + n);
+            for (index_t k = 0; k < n; ++k) {
+                const std::int32_t c = touched_[k];
+                out_c[k] = c;
+                out_v[k] = static_cast<Value>(acc_[c]);
+                acc_[c] = 0.0;
+                bits_[static_cast<std::uint32_t>(c) >> 6] = 0;
+            }
+        } else {
+            index_t k = 0;
+            const index_t words = (n_cols_ + 63) / 64;
+            for (index_t w = 0; w < words; ++w) {
+                std::uint64_t m = bits_[w];
+                if (!m) continue;
+                bits_[w] = 0;
+                do {
+                    const std::int32_t c = static_cast<std::int32_t>(w * 64 + __builtin_ctzll(m));
+                    out_c[k] = c;
+                    out_v[k++] = static_cast<Value>(acc_[c]);
+                    acc_[c] = 0.0;
+                    m &= m - 1;
+                } while (m);
+            }
+        }
+        n_touched_ = 0;
+        return n;
+    }
+
+private:
+    index_t n_cols_;
+    std::unique_ptr<double[]> acc_;
+    std::unique_ptr<std::int32_t[]> touched_;
+    std::unique_ptr<std::uint64_t[]> bits_;
+    index_t n_touched_ = 0;
+};
+
+// Cuts rows [0, n_rows) into blocks of about equal work (cost[r] per row), several per thread so
+// that dynamic scheduling evens out the rest.
+inline std::vector<index_t> balanced_row_blocks(const std::vector<index_t>& cost, int threads) {
+    const index_t n_rows = static_cast<index_t>(cost.size());
+    index_t total = 0;
+    for (index_t c : cost) total += c;
+    const index_t n_blocks = std::max<index_t>(1, std::min<index_t>(n_rows, 16 * threads));
+    const index_t target = std::max<index_t>(1, total / n_blocks);
+    std::vector<index_t> bounds{0};
+    index_t run = 0;
+    for (index_t r = 0; r < n_rows; ++r) {
+        run += cost[static_cast<std::size_t>(r)] + 1;
+        if (run >= target && r + 1 < n_rows) {
+            bounds.push_back(r + 1);
+            run = 0;
+        }
+    }
+    bounds.push_back(n_rows);
+    return bounds;
+}
+
+// Runs body(block_index, thread) over blocks with dynamic scheduling; exceptions come back.
+template <class Body>
+void dynamic_blocks(index_t n_blocks, int threads, Body&& body) {
+    if (threads <= 1 || n_blocks <= 1) {
+        for (index_t b = 0; b < n_blocks; ++b) body(b, 0);
+        return;
+    }
+    ExceptionSlot slot;
+#ifdef EMBEDCORE_OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (index_t b = 0; b < n_blocks; ++b) {
+        if (slot.failed()) continue;
+        slot.run([&] { body(b, omp_get_thread_num()); });
+    }
+#else
+    for (index_t b = 0; b < n_blocks; ++b) {
+        slot.run([&] { body(b, 0); });
+        if (slot.failed()) break;
+    }
+#endif
+    slot.rethrow();
+}
+
+// An occurrence of a row's word, packed with how far its sentence reaches on each side (capped
+// at the window): position << 24 | left << 12 | right in one word while windows stay below 4096
+// and positions below 2**40, else (position, left << 32 | right) in two words.
+struct Packing {
+    bool wide;
+    std::size_t words;  // 64-bit words per entry
+    Packing(int window, index_t n_tokens)
+        : wide(window > 4095 || n_tokens >= (index_t{1} << 40)), words(wide ? 2 : 1) {}
+
+    inline void put(std::uint64_t* at, index_t p, index_t left, index_t right) const {
+        if (wide) {
+            at[0] = static_cast<std::uint64_t>(p);
+            at[1] = (static_cast<std::uint64_t>(left) << 32) | static_cast<std::uint64_t>(right);
+        } else {
+            at[0] = (static_cast<std::uint64_t>(p) << 24) | (static_cast<std::uint64_t>(left) << 12) |
+                    static_cast<std::uint64_t>(right);
+        }
+    }
+    inline index_t position(const std::uint64_t* at) const {
+        return wide ? static_cast<index_t>(at[0]) : static_cast<index_t>(at[0] >> 24);
+    }
+    inline void get(const std::uint64_t* at, index_t& p, int& left, int& right) const {
+        if (wide) {
+            p = static_cast<index_t>(at[0]);
+            left = static_cast<int>(at[1] >> 32);
+            right = static_cast<int>(at[1] & 0xFFFFFFFFu);
+        } else {
+            p = static_cast<index_t>(at[0] >> 24);
+            left = static_cast<int>((at[0] >> 12) & 0xFFF);
+            right = static_cast<int>(at[0] & 0xFFF);
+        }
+    }
+};
+
+inline void check_options(const Options& opt, index_t vocab_size) {
+    require(opt.window >= 1 && opt.window <= 65535, "window must be in [1, 65535], got " + std::to_string(opt.window));
+    require(vocab_size >= 1 && vocab_size <= (index_t{1} << 31) - 1, "vocab_size must be in [1, 2**31 - 1]");
+}
+
+// Calls visit(p, left, right) for each position p in [a, b) whose id lies in [row_lo, row_hi),
+// with the reach of its sentence; every id of [a, b) is checked against vocab_size.
+template <class Visit>
+void scan_positions(const std::int32_t* ids, const std::int64_t* offsets, index_t n_sentences, index_t a, index_t b,
+                    index_t row_lo, index_t row_hi, index_t vocab_size, int W, Visit&& visit) {
+    if (a >= b) return;
+    index_t s = static_cast<index_t>(std::upper_bound(offsets, offsets + n_sentences + 1, a) - offsets) - 1;
+    const std::uint64_t R = static_cast<std::uint64_t>(row_hi - row_lo);
+    for (index_t p = a; p < b; ++p) {
+        const std::int32_t id = ids[p];
+        if (id < 0 || id >= vocab_size)
+            throw std::invalid_argument("corpus ids must lie in [0, vocab_size=" + std::to_string(vocab_size) +
+                                        "), got " + std::to_string(id) + " at position " + std::to_string(p));
+        if (static_cast<std::uint64_t>(id - row_lo) >= R) continue;
+        while (offsets[s + 1] <= p) ++s;
+        visit(p, std::min<index_t>(W, p - offsets[s]), std::min<index_t>(W, offsets[s + 1] - 1 - p));
+    }
+}
+
+// Builds rows [row_lo, row_lo + R) from their occurrences, grouped by word: the occurrences of
+// row r are entries [row_start[r], row_start[r + 1]).
+template <class Value>
+Result<Value> build_rows(const std::int32_t* ids, index_t n_tokens, const std::uint64_t* entries,
+                         const Packing& pack, const std::vector<index_t>& row_start, index_t R, index_t vocab_size,
+                         const Options& opt) {
+    const int threads = std::max(1, opt.threads);
+    const int W = opt.window;
+    Result<Value> result;
+    result.n_rows = R;
+    std::vector<index_t> row_count(static_cast<std::size_t>(R));
+    for (index_t r = 0; r < R; ++r)
+        row_count[static_cast<std::size_t>(r)] = row_start[static_cast<std::size_t>(r) + 1] - row_start[static_cast<std::size_t>(r)];
+    std::vector<double> weight(static_cast<std::size_t>(W) + 1, 1.0);
+    if (opt.distance_weighting)
+        for (int d = 1; d <= W; ++d) weight[static_cast<std::size_t>(d)] = 1.0 / d;
+
+    // rows in blocks of equal work (occurrences), each row built on its own
+    const std::vector<index_t> bounds = balanced_row_blocks(row_count, threads);
+    const index_t n_blocks = static_cast<index_t>(bounds.size()) - 1;
+    result.blocks.resize(static_cast<std::size_t>(n_blocks));
+    std::vector<std::unique_ptr<RowAccumulator>> accs(static_cast<std::size_t>(threads));
+    const bool symmetric = opt.symmetric;
+    const std::size_t stride = pack.words;
+    constexpr index_t kPrefetch = 8;
+    dynamic_blocks(n_blocks, threads, [&](index_t b, int t) {
+        auto& acc = accs[static_cast<std::size_t>(t)];
+        if (!acc) acc.reset(new RowAccumulator(vocab_size));
+        auto& blk = result.blocks[static_cast<std::size_t>(b)];
+        blk.row_begin = bounds[static_cast<std::size_t>(b)];
+        blk.row_end = bounds[static_cast<std::size_t>(b) + 1];
+        blk.row_nnz.resize(static_cast<std::size_t>(blk.row_end - blk.row_begin));
+        for (index_t r = blk.row_begin; r < blk.row_end; ++r) {
+            const index_t k0 = row_start[static_cast<std::size_t>(r)], k1 = row_start[static_cast<std::size_t>(r) + 1];
+            for (index_t k = k0; k < k1; ++k) {
+                if (k + kPrefetch < k1) {
+                    // the neighbours of a later occurrence, so their cache misses overlap this one
+                    const index_t q = pack.position(entries + static_cast<std::size_t>(k + kPrefetch) * stride);
+                    __builtin_prefetch(ids + std::max<index_t>(0, q - (symmetric ? W : 0)));
+                    __builtin_prefetch(ids + std::min<index_t>(n_tokens - 1, q + W));
+                }
+                index_t p;
+                int left, right;
+                pack.get(entries + static_cast<std::size_t>(k) * stride, p, left, right);
+                const std::int32_t* at = ids + p;
+                if (symmetric)
+                    for (int d = 1; d <= left; ++d) acc->add(at[-d], weight[static_cast<std::size_t>(d)]);
+                for (int d = 1; d <= right; ++d) acc->add(at[d], weight[static_cast<std::size_t>(d)]);
+            }
+            blk.row_nnz[static_cast<std::size_t>(r - blk.row_begin)] = acc->emit(blk.cols, blk.vals);
+        }
+        // drop the growth slack: blocks are held until the whole result is copied out
+        blk.cols.shrink_to_fit();
+        blk.vals.shrink_to_fit();
+    });
+    std::int64_t out_bytes = 0;
+    for (auto& blk : result.blocks) {
+        result.nnz += static_cast<index_t>(blk.cols.size());
+        out_bytes += static_cast<std::int64_t>(blk.cols.capacity() * 4 + blk.vals.capacity() * sizeof(Value) +
+                                               blk.row_nnz.size() * 8);
+    }
+    result.working_bytes = out_bytes + 13 * vocab_size * static_cast<std::int64_t>(threads) + 16 * R;
+    return result;
+}
+
+// Counts rows [row_lo, row_hi) of the matrix: every occurrence of those words in the corpus with
+// the neighbours its sentence allows. ids: n_tokens ids < vocab_size; offsets: n_sentences + 1
+// sentence boundaries from 0 to n_tokens. The result's rows are numbered from row_lo. Counting
+// all rows in one call or in several row ranges gives the same numbers, summed in the same order.
+template <class Value>
+Result<Value> count(const std::int32_t* ids, index_t n_tokens, const std::int64_t* offsets,
+                    index_t n_sentences, index_t row_lo, index_t row_hi, index_t vocab_size,
+                    const Options& opt) {
+    check_options(opt, vocab_size);
+    require(n_sentences >= 0 && offsets[0] == 0 && offsets[n_sentences] == n_tokens,
+            "offsets must run from 0 to the number of tokens");
+    require(0 <= row_lo && row_lo <= row_hi && row_hi <= vocab_size, "rows [row_lo, row_hi) must lie within the vocabulary");
+    const int threads = std::max(1, opt.threads);
+    const index_t R = row_hi - row_lo;
+    const Packing pack(opt.window, n_tokens);
+
+    // Pass 1, in position chunks: check every id, count the occurrences of each row's word.
+    const int chunks = static_cast<int>(std::min<index_t>(threads, std::max<index_t>(n_tokens, 1)));
+    std::vector<std::vector<index_t>> hist(static_cast<std::size_t>(chunks));
+    parallel_blocks(chunks, threads, [&](index_t c0, index_t c1, int) {
+        for (index_t c = c0; c < c1; ++c) {
+            auto& h = hist[static_cast<std::size_t>(c)];
+            h.assign(static_cast<std::size_t>(R), 0);
+            const index_t a = n_tokens * c / chunks, b = n_tokens * (c + 1) / chunks;
+            for (index_t p = a; p < b; ++p) {
+                const std::int32_t id = ids[p];
+                if (id < 0 || id >= vocab_size)
+                    throw std::invalid_argument("corpus ids must lie in [0, vocab_size=" + std::to_string(vocab_size) +
+                                                "), got " + std::to_string(id) + " at position " + std::to_string(p));
+                const index_t r = id - row_lo;
+                if (static_cast<std::uint64_t>(r) < static_cast<std::uint64_t>(R)) ++h[static_cast<std::size_t>(r)];
+            }
+        }
+    });
+    // Pass 2: a stable counting sort of those occurrences by word (chunk c writes after chunk c-1).
+    std::vector<index_t> row_start(static_cast<std::size_t>(R) + 1, 0);
+    index_t run = 0;
+    for (index_t r = 0; r < R; ++r) {
+        row_start[static_cast<std::size_t>(r)] = run;
+        for (int c = 0; c < chunks; ++c) {
+            index_t& h = hist[static_cast<std::size_t>(c)][static_cast<std::size_t>(r)];
+            const index_t k = h;
+            h = run;  // becomes this chunk's write cursor
+            run += k;
+        }
+    }
+    row_start[static_cast<std::size_t>(R)] = run;
+    std::unique_ptr<std::uint64_t[]> entries(new std::uint64_t[static_cast<std::size_t>(std::max<index_t>(run, 1)) * pack.words]);
+    parallel_blocks(chunks, threads, [&](index_t c0, index_t c1, int) {
+        for (index_t c = c0; c < c1; ++c) {
+            auto& cursor = hist[static_cast<std::size_t>(c)];
+            scan_positions(ids, offsets, n_sentences, n_tokens * c / chunks, n_tokens * (c + 1) / chunks, row_lo,
+                           row_hi, vocab_size, opt.window, [&](index_t p, index_t left, index_t right) {
+                               const index_t at = cursor[static_cast<std::size_t>(ids[p] - row_lo)]++;
+                               pack.put(entries.get() + static_cast<std::size_t>(at) * pack.words, p, left, right);
+                           });
+        }
+    });
+    const std::int64_t index_bytes = static_cast<std::int64_t>(8 * pack.words) * run + 8 * R * static_cast<std::int64_t>(chunks);
+    hist.clear();
+    hist.shrink_to_fit();
+    Result<Value> result = build_rows<Value>(ids, n_tokens, entries.get(), pack, row_start, R, vocab_size, opt);
+    result.working_bytes += index_bytes;
+    return result;
+}
+
+// For a memory-bounded count: the occurrences in positions [a, b) of the words of each row range
+// (range i is words [range_start[i], range_start[i + 1])), packed as `count` packs them and grouped
+// by range in position order; counts[i] receives how many fell in range i. `out` holds
+// (b - a) * Packing.words words.
+inline void partition_occurrences(const std::int32_t* ids, index_t n_tokens, const std::int64_t* offsets,
+                                  index_t n_sentences, index_t a, index_t b, const std::int64_t* range_start,
+                                  index_t n_ranges, index_t vocab_size, int window, std::uint64_t* out,
+                                  std::int64_t* counts) {
+    require(window >= 1 && window <= 65535, "window must be in [1, 65535]");
+    require(n_sentences >= 0 && offsets[0] == 0 && offsets[n_sentences] == n_tokens,
+            "offsets must run from 0 to the number of tokens");
+    require(0 <= a && a <= b && b <= n_tokens, "positions [a, b) must lie within the corpus");
+    require(n_ranges >= 1 && range_start[0] == 0 && range_start[n_ranges] == vocab_size, "ranges must cover the vocabulary");
+    const Packing pack(window, n_tokens);
+    // range of each word, then a stable counting sort of the positions by range
+    std::vector<std::int32_t> range_of(static_cast<std::size_t>(vocab_size));
+    for (index_t i = 0; i < n_ranges; ++i)
+        for (index_t w = range_start[i]; w < range_start[i + 1]; ++w) range_of[static_cast<std::size_t>(w)] = static_cast<std::int32_t>(i);
+    std::vector<index_t> cursor(static_cast<std::size_t>(n_ranges) + 1, 0);
+    for (index_t p = a; p < b; ++p) {
+        const std::int32_t id = ids[p];
+        if (id < 0 || id >= vocab_size)
+            throw std::invalid_argument("corpus ids must lie in [0, vocab_size=" + std::to_string(vocab_size) +
+                                        "), got " + std::to_string(id) + " at position " + std::to_string(p));
+        ++cursor[static_cast<std::size_t>(range_of[static_cast<std::size_t>(id)]) + 1];
+    }
+    for (index_t i = 0; i < n_ranges; ++i) {
+        counts[i] = cursor[static_cast<std::size_t>(i) + 1];
+        cursor[static_cast<std::size_t>(i) + 1] += cursor[static_cast<std::size_t>(i)];
+    }
+    scan_positions(ids, offsets, n_sentences, a, b, 0, vocab_size, vocab_size, window,
+                   [&](index_t p, index_t left, index_t right) {
+                       const index_t at = cursor[static_cast<std::size_t>(range_of[static_cast<std::size_t>(ids[p])])]++;
+                       pack.put(out + static_cast<std::size_t>(at) * pack.words, p, left, right);
+                   });
+}
+
+// Counts rows [row_lo, row_hi) from their occurrences as `partition_occurrences` packed them
+// (position order, n_entries of them): the same rows, in the same order, as `count` builds.
+template <class Value>
+Result<Value> count_occurrences(const std::int32_t* ids, index_t n_tokens, const std::uint64_t* occurrences,
+                                index_t n_entries, index_t row_lo, index_t row_hi, index_t vocab_size,
+                                const Options& opt) {
+    check_options(opt, vocab_size);
+    require(0 <= row_lo && row_lo <= row_hi && row_hi <= vocab_size, "rows [row_lo, row_hi) must lie within the vocabulary");
+    const index_t R = row_hi - row_lo;
+    const Packing pack(opt.window, n_tokens);
+    std::vector<index_t> row_start(static_cast<std::size_t>(R) + 1, 0);
+    for (index_t k = 0; k < n_entries; ++k) {
+        const index_t p = pack.position(occurrences + static_cast<std::size_t>(k) * pack.words);
+        require(0 <= p && p < n_tokens, "an occurrence lies outside the corpus");
+        const index_t r = ids[p] - row_lo;
+        require(0 <= r && r < R, "an occurrence's word lies outside the row range");
+        ++row_start[static_cast<std::size_t>(r) + 1];
+    }
+    for (index_t r = 0; r < R; ++r) row_start[static_cast<std::size_t>(r) + 1] += row_start[static_cast<std::size_t>(r)];
+    std::vector<index_t> cursor(row_start.begin(), row_start.end() - 1);
+    std::unique_ptr<std::uint64_t[]> entries(new std::uint64_t[static_cast<std::size_t>(std::max<index_t>(n_entries, 1)) * pack.words]);
+    for (index_t k = 0; k < n_entries; ++k) {
+        const std::uint64_t* e = occurrences + static_cast<std::size_t>(k) * pack.words;
+        const index_t at = cursor[static_cast<std::size_t>(ids[pack.position(e)] - row_lo)]++;
+        std::memcpy(entries.get() + static_cast<std::size_t>(at) * pack.words, e, 8 * pack.words);
+    }
+    // a small range is not worth waking threads for
+    Options local = opt;
+    local.threads = static_cast<int>(std::max<index_t>(1, std::min<index_t>(opt.threads, n_entries / 262144)));
+    Result<Value> result = build_rows<Value>(ids, n_tokens, entries.get(), pack, row_start, R, vocab_size, local);
+    result.working_bytes += static_cast<std::int64_t>(8 * pack.words) * n_entries * 2 + 8 * R;
+    return result;
+}
+
+}  // namespace cooccur
+}  // namespace embedcore

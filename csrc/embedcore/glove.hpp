@@ -1,0 +1,269 @@
+// One GloVe training epoch: AdaGrad over the nonzeros of a co-occurrence matrix, Hogwild.
+//
+// Objective (Pennington, Socher, Manning 2014; Stanford glove.c): for each nonzero x = X[i, j],
+//   J += f(x) (w_i . w~_j + b_i + b~_j - log x)^2,  f(x) = min(1, (x / x_max)^alpha).
+// Each nonzero takes one AdaGrad step as glove.c does: with fdiff = eta * f(x) * diff,
+//   g = fdiff * w~_j;  w_i -= g / sqrt(G_i);  G_i += g^2   (and symmetrically for w~_j),
+//   b_i -= fdiff / sqrt(Gb_i);  Gb_i += fdiff^2,
+// both gradients taken from the values before the step. The epoch returns sum 0.5 f(x) diff^2
+// (glove.c's reported cost is this over the number of nonzeros). O(nnz * dim) per epoch.
+//
+// Records carry log x and f(x), computed once per fit. Rows are padded to a multiple of 16
+// floats (padding stays 0 in the vectors, 1 in the accumulators), so the dot and the updates
+// run in whole AVX-512 / AVX2 vectors; the instruction set is picked at run time. Threads take
+// contiguous slices of the (shuffled) records and update the shared arrays without locks.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <algorithm>
+#include <vector>
+
+#include "common.hpp"
+#include "parallel.hpp"
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#define EMBEDCORE_GLOVE_X86 1
+#endif
+
+namespace embedcore {
+namespace glove {
+
+struct Record {
+    std::int32_t row;
+    std::int32_t col;
+    float log_x;
+    float weight;  // f(x)
+};
+static_assert(sizeof(Record) == 16, "Record is four 32-bit fields");
+
+struct Params {
+    float* word;            // n_words x stride
+    float* context;         // n_words x stride
+    float* word_bias;       // n_words
+    float* context_bias;    // n_words
+    float* word_gradsq;     // n_words x stride, starts at 1
+    float* context_gradsq;  // n_words x stride, starts at 1
+    float* word_bias_gradsq;
+    float* context_bias_gradsq;
+    index_t n_words;
+    index_t stride;         // floats per row, a multiple of 16
+};
+
+// One step on one nonzero; returns 0.5 f diff^2. The vector part is the only SIMD part.
+inline double step_scalar(const Params& p, const Record& r, float eta) {
+    float* w = p.word + r.row * p.stride;
+    float* c = p.context + r.col * p.stride;
+    float* gw = p.word_gradsq + r.row * p.stride;
+    float* gc = p.context_gradsq + r.col * p.stride;
+    float dot = 0.0f;
+    for (index_t k = 0; k < p.stride; ++k) dot += w[k] * c[k];
+    const float diff = dot + p.word_bias[r.row] + p.context_bias[r.col] - r.log_x;
+    float fdiff = r.weight * diff;
+    const double cost = 0.5 * static_cast<double>(fdiff) * diff;
+    fdiff *= eta;
+    for (index_t k = 0; k < p.stride; ++k) {
+        const float t1 = fdiff * c[k], t2 = fdiff * w[k];
+        w[k] -= t1 / std::sqrt(gw[k]);
+        c[k] -= t2 / std::sqrt(gc[k]);
+        gw[k] += t1 * t1;
+        gc[k] += t2 * t2;
+    }
+    p.word_bias[r.row] -= fdiff / std::sqrt(p.word_bias_gradsq[r.row]);
+    p.context_bias[r.col] -= fdiff / std::sqrt(p.context_bias_gradsq[r.col]);
+    p.word_bias_gradsq[r.row] += fdiff * fdiff;
+    p.context_bias_gradsq[r.col] += fdiff * fdiff;
+    return cost;
+}
+
+#ifdef EMBEDCORE_GLOVE_X86
+__attribute__((target("avx2,fma"))) inline double step_avx2(const Params& p, const Record& r, float eta) {
+    float* w = p.word + r.row * p.stride;
+    float* c = p.context + r.col * p.stride;
+    float* gw = p.word_gradsq + r.row * p.stride;
+    float* gc = p.context_gradsq + r.col * p.stride;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    for (index_t k = 0; k < p.stride; k += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k), _mm256_loadu_ps(c + k), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k + 8), _mm256_loadu_ps(c + k + 8), acc1);
+    }
+    acc0 = _mm256_add_ps(acc0, acc1);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc0), _mm256_extractf128_ps(acc0, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    const float diff = _mm_cvtss_f32(s) + p.word_bias[r.row] + p.context_bias[r.col] - r.log_x;
+    float fdiff = r.weight * diff;
+    const double cost = 0.5 * static_cast<double>(fdiff) * diff;
+    fdiff *= eta;
+    const __m256 f = _mm256_set1_ps(fdiff);
+    for (index_t k = 0; k < p.stride; k += 8) {
+        const __m256 wv = _mm256_loadu_ps(w + k), cv = _mm256_loadu_ps(c + k);
+        const __m256 g1 = _mm256_loadu_ps(gw + k), g2 = _mm256_loadu_ps(gc + k);
+        const __m256 t1 = _mm256_mul_ps(f, cv), t2 = _mm256_mul_ps(f, wv);
+        _mm256_storeu_ps(w + k, _mm256_sub_ps(wv, _mm256_div_ps(t1, _mm256_sqrt_ps(g1))));
+        _mm256_storeu_ps(c + k, _mm256_sub_ps(cv, _mm256_div_ps(t2, _mm256_sqrt_ps(g2))));
+        _mm256_storeu_ps(gw + k, _mm256_fmadd_ps(t1, t1, g1));
+        _mm256_storeu_ps(gc + k, _mm256_fmadd_ps(t2, t2, g2));
+    }
+    p.word_bias[r.row] -= fdiff / std::sqrt(p.word_bias_gradsq[r.row]);
+    p.context_bias[r.col] -= fdiff / std::sqrt(p.context_bias_gradsq[r.col]);
+    p.word_bias_gradsq[r.row] += fdiff * fdiff;
+    p.context_bias_gradsq[r.col] += fdiff * fdiff;
+    return cost;
+}
+
+__attribute__((target("avx512f"))) inline double step_avx512(const Params& p, const Record& r, float eta) {
+    float* w = p.word + r.row * p.stride;
+    float* c = p.context + r.col * p.stride;
+    float* gw = p.word_gradsq + r.row * p.stride;
+    float* gc = p.context_gradsq + r.col * p.stride;
+    __m512 acc = _mm512_setzero_ps();
+    for (index_t k = 0; k < p.stride; k += 16)
+        acc = _mm512_fmadd_ps(_mm512_loadu_ps(w + k), _mm512_loadu_ps(c + k), acc);
+    const float diff = _mm512_reduce_add_ps(acc) + p.word_bias[r.row] + p.context_bias[r.col] - r.log_x;
+    float fdiff = r.weight * diff;
+    const double cost = 0.5 * static_cast<double>(fdiff) * diff;
+    fdiff *= eta;
+    const __m512 f = _mm512_set1_ps(fdiff);
+    for (index_t k = 0; k < p.stride; k += 16) {
+        const __m512 wv = _mm512_loadu_ps(w + k), cv = _mm512_loadu_ps(c + k);
+        const __m512 g1 = _mm512_loadu_ps(gw + k), g2 = _mm512_loadu_ps(gc + k);
+        const __m512 t1 = _mm512_mul_ps(f, cv), t2 = _mm512_mul_ps(f, wv);
+        _mm512_storeu_ps(w + k, _mm512_sub_ps(wv, _mm512_div_ps(t1, _mm512_sqrt_ps(g1))));
+        _mm512_storeu_ps(c + k, _mm512_sub_ps(cv, _mm512_div_ps(t2, _mm512_sqrt_ps(g2))));
+        _mm512_storeu_ps(gw + k, _mm512_fmadd_ps(t1, t1, g1));
+        _mm512_storeu_ps(gc + k, _mm512_fmadd_ps(t2, t2, g2));
+    }
+    p.word_bias[r.row] -= fdiff / std::sqrt(p.word_bias_gradsq[r.row]);
+    p.context_bias[r.col] -= fdiff / std::sqrt(p.context_bias_gradsq[r.col]);
+    p.word_bias_gradsq[r.row] += fdiff * fdiff;
+    p.context_bias_gradsq[r.col] += fdiff * fdiff;
+    return cost;
+}
+#endif
+
+// splitmix64: a small, fast generator; enough to shuffle records.
+inline std::uint64_t next_random(std::uint64_t& state) {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+// A uniform integer in [0, n) (Lemire's multiply-shift; the bias n / 2**32 is negligible here).
+inline std::uint32_t random_below(std::uint64_t& state, std::uint32_t n) {
+    return static_cast<std::uint32_t>(((next_random(state) >> 32) * n) >> 32);
+}
+
+// Fills out[0, nnz) with the nonzeros of a CSR matrix (all values > 0) in a uniformly random
+// order, each as (row, col, log x, f(x)). The shuffle is a bucket shuffle: every record goes to
+// one of B random buckets (sequential writes to B cursors), then each bucket, small enough for
+// the cache, is Fisher-Yates shuffled on its own; independent uniform bucket labels plus uniform
+// shuffles within buckets give a uniform permutation. O(nnz), parallel over buckets, and the
+// same output for a seed whatever the thread count.
+template <class Value>
+void prepare_records(const std::int64_t* indptr, const std::int32_t* indices, const Value* data, index_t n_rows,
+                     index_t n_cols, float x_max, float alpha, std::uint64_t seed, Record* out, index_t nnz,
+                     int threads) {
+    require(x_max > 0.0f && alpha > 0.0f, "x_max and alpha must be positive");
+    require(indptr[0] == 0 && indptr[n_rows] == nnz, "indptr must run from 0 to nnz");
+    const std::uint32_t buckets = static_cast<std::uint32_t>(std::max<index_t>(1, std::min<index_t>(nnz / 16384, 1 << 16)));
+    std::vector<index_t> start(static_cast<std::size_t>(buckets) + 1, 0);
+    std::uint64_t state = seed * 0xD1B54A32D192ED03ULL + 1;
+    for (index_t k = 0; k < nnz; ++k) ++start[random_below(state, buckets) + 1];
+    for (std::uint32_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
+    std::vector<index_t> cursor(start.begin(), start.end() - 1);
+    state = seed * 0xD1B54A32D192ED03ULL + 1;  // the same labels again
+    for (index_t r = 0; r < n_rows; ++r) {
+        for (index_t k = indptr[r]; k < indptr[r + 1]; ++k) {
+            const std::int32_t c = indices[k];
+            const double x = static_cast<double>(data[k]);
+            if (c < 0 || c >= n_cols) throw std::invalid_argument("cooc: a column index is out of range");
+            if (!(x > 0.0) || !std::isfinite(x)) throw std::invalid_argument("cooc: counts must be positive and finite");
+            Record& rec = out[cursor[random_below(state, buckets)]++];
+            rec.row = static_cast<std::int32_t>(r);
+            rec.col = c;
+            rec.log_x = static_cast<float>(x);  // the count for now; replaced below
+            rec.weight = 0.0f;
+        }
+    }
+    const float log_x_max = std::log(x_max);
+    parallel_blocks(buckets, threads, [&](index_t b0, index_t b1, int) {
+        for (index_t b = b0; b < b1; ++b) {
+            Record* first = out + start[static_cast<std::size_t>(b)];
+            const index_t n = start[static_cast<std::size_t>(b) + 1] - start[static_cast<std::size_t>(b)];
+            std::uint64_t local = seed ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(b + 1));
+            for (index_t i = n - 1; i > 0; --i) std::swap(first[i], first[random_below(local, static_cast<std::uint32_t>(i + 1))]);
+            for (index_t i = 0; i < n; ++i) {
+                const float lx = std::log(first[i].log_x);
+                first[i].log_x = lx;
+                // f(x) = min(1, (x / x_max)^alpha) = exp(alpha (log x - log x_max)) below x_max
+                first[i].weight = lx >= log_x_max ? 1.0f : std::exp(alpha * (lx - log_x_max));
+            }
+        }
+    });
+}
+
+using StepFn = double (*)(const Params&, const Record&, float);
+
+// The step for `simd` ("" picks the widest this CPU runs; "avx512", "avx2", "scalar" force one).
+inline StepFn pick_step(const std::string& simd, std::string* chosen) {
+    std::string level = simd;
+#ifdef EMBEDCORE_GLOVE_X86
+    __builtin_cpu_init();
+    const bool has512 = __builtin_cpu_supports("avx512f");
+    const bool has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (level.empty()) level = has512 ? "avx512" : has2 ? "avx2" : "scalar";
+    require(level != "avx512" || has512, "simd='avx512' but this CPU lacks AVX-512F");
+    require(level != "avx2" || has2, "simd='avx2' but this CPU lacks AVX2/FMA");
+    if (chosen) *chosen = level;
+    if (level == "avx512") return &step_avx512;
+    if (level == "avx2") return &step_avx2;
+#else
+    if (level.empty()) level = "scalar";
+    if (chosen) *chosen = level;
+#endif
+    require(level == "scalar", "simd must be '', 'avx512', 'avx2' or 'scalar', got '" + level + "'");
+    return &step_scalar;
+}
+
+// One pass over records[0, n) with `threads` threads; returns sum 0.5 f diff^2 (float64).
+inline double epoch(const Params& p, const Record* records, index_t n, float eta, int threads,
+                    const std::string& simd = "", std::string* chosen = nullptr) {
+    require(p.stride > 0 && p.stride % 16 == 0, "stride must be a positive multiple of 16");
+    require(eta > 0.0f, "learning rate must be positive");
+    const StepFn step = pick_step(simd, chosen);
+    threads = std::max(1, threads);
+    std::vector<double> cost(static_cast<std::size_t>(threads) * 8, 0.0);  // one cache line each
+    parallel_blocks(n, threads, [&](index_t a, index_t b, int t) {
+        double local = 0.0;
+        constexpr index_t kAhead = 4;
+        for (index_t k = a; k < b; ++k) {
+            if (k + kAhead < b) {
+                // the rows the step after next touches, so their loads overlap this step's work
+                const Record& q = records[k + kAhead];
+                for (index_t off = 0; off < p.stride; off += 16) {
+                    __builtin_prefetch(p.word + q.row * p.stride + off, 1);
+                    __builtin_prefetch(p.context + q.col * p.stride + off, 1);
+                    __builtin_prefetch(p.word_gradsq + q.row * p.stride + off, 1);
+                    __builtin_prefetch(p.context_gradsq + q.col * p.stride + off, 1);
+                }
+            }
+            const Record& r = records[k];
+            if (r.row < 0 || r.row >= p.n_words || r.col < 0 || r.col >= p.n_words)
+                throw std::invalid_argument("glove: a record's row or column is outside the vocabulary");
+            local += step(p, r, eta);
+        }
+        cost[static_cast<std::size_t>(t) * 8] = local;
+    });
+    double total = 0.0;
+    for (int t = 0; t < threads; ++t) total += cost[static_cast<std::size_t>(t) * 8];
+    return total;
+}
+
+}  // namespace glove
+}  // namespace embedcore

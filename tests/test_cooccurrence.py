@@ -1,0 +1,198 @@
+"""embedcore.cooccurrence: GloVe's cooccur counts, checked against a pure-Python reference."""
+import os
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import embedcore as ec
+from embedcore import _native
+
+# the module, not the function of the same name that embedcore exports
+cooc_module = sys.modules["embedcore.cooccurrence"]
+
+
+def reference_counts(ids, offsets, vocab_size, window, symmetric=True, distance_weighting=True):
+    """Dense float64 counts, one pair at a time, as GloVe's cooccur.c adds them."""
+    X = np.zeros((vocab_size, vocab_size))
+    for s in range(len(offsets) - 1):
+        sentence = ids[offsets[s]:offsets[s + 1]]
+        for j in range(len(sentence)):
+            for k in range(max(0, j - window), j):
+                w = 1.0 / (j - k) if distance_weighting else 1.0
+                X[sentence[k], sentence[j]] += w
+                if symmetric:
+                    X[sentence[j], sentence[k]] += w
+    return X
+
+
+def random_corpus(seed, n_tokens=600, vocab_size=13):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, vocab_size, size=n_tokens).astype(np.int32)
+    cuts = np.sort(rng.choice(np.arange(1, n_tokens), size=25, replace=False))
+    # an empty sentence and a one-token sentence among them
+    offsets = np.concatenate([[0, 0], cuts[:3], [cuts[2] + 1], cuts[3:], [n_tokens]]).astype(np.int64)
+    offsets = np.maximum.accumulate(offsets)
+    return ec.EncodedCorpus(ids, offsets)
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+@pytest.mark.parametrize("distance_weighting", [True, False])
+@pytest.mark.parametrize("window", [1, 3, 10])
+def test_counts_equal_the_reference(symmetric, distance_weighting, window):
+    corpus = random_corpus(window)
+    X = ec.cooccurrence(corpus, 13, window=window, symmetric=symmetric,
+                        distance_weighting=distance_weighting, workers=2)
+    expected = reference_counts(corpus.ids, corpus.offsets, 13, window, symmetric, distance_weighting)
+    np.testing.assert_allclose(X.toarray(), expected, rtol=1e-6, atol=0)
+
+
+def test_pairs_never_cross_a_sentence_boundary():
+    corpus = ec.EncodedCorpus([0, 1, 2, 3], [0, 2, 4])
+    X = ec.cooccurrence(corpus, 4, window=5).toarray()
+    assert X[1, 2] == 0 and X[2, 1] == 0 and X[0, 3] == 0
+    assert X[0, 1] == 1 and X[2, 3] == 1
+
+
+def test_window_larger_than_the_sentence_counts_every_pair_once():
+    corpus = ec.EncodedCorpus([0, 1, 2], [0, 3])
+    X = ec.cooccurrence(corpus, 3, window=50).toarray()
+    np.testing.assert_allclose(X, [[0, 1, 0.5], [1, 0, 1], [0.5, 1, 0]])
+
+
+def test_one_sided_counts_put_the_earlier_word_in_the_row():
+    corpus = ec.EncodedCorpus([0, 1, 1, 2], [0, 4])
+    X = ec.cooccurrence(corpus, 3, window=2, symmetric=False, distance_weighting=False).toarray()
+    # pairs (0,1) (0,1) (1,1) (1,2) (1,2): the earlier word is the row, as in cooccur -symmetric 0
+    np.testing.assert_array_equal(X, [[0, 2, 0], [0, 1, 2], [0, 0, 0]])
+
+
+def test_a_repeated_word_counts_on_the_diagonal():
+    corpus = ec.EncodedCorpus([4, 4], [0, 2])
+    X = ec.cooccurrence(corpus, 5, window=1).toarray()
+    assert X[4, 4] == 2  # once in each order
+
+
+def test_symmetric_counts_are_a_symmetric_matrix():
+    X = ec.cooccurrence(random_corpus(5), 13, window=4)
+    assert abs(X - X.T).max() == 0
+
+
+def test_result_is_sorted_float32_csr_of_vocab_size():
+    X = ec.cooccurrence(random_corpus(2), 20, window=3)
+    assert isinstance(X, sp.csr_matrix)
+    assert X.shape == (20, 20) and X.dtype == np.float32
+    assert X.has_canonical_format
+    assert (X.data > 0).all()
+    assert X[13:].nnz == 0  # ids 13..19 never occur
+
+
+def test_workers_do_not_change_the_result():
+    corpus = random_corpus(7, n_tokens=5000, vocab_size=40)
+    one = ec.cooccurrence(corpus, 40, window=6, workers=1)
+    two = ec.cooccurrence(corpus, 40, window=6, workers=2)
+    assert (one != two).nnz == 0
+    np.testing.assert_array_equal(one.indices, two.indices)
+    np.testing.assert_array_equal(one.data, two.data)
+
+
+@pytest.mark.parametrize("max_memory", [40_000, 60_000])
+def test_max_memory_does_not_change_the_result(max_memory):
+    corpus = random_corpus(8, n_tokens=5000, vocab_size=40)
+    full = ec.cooccurrence(corpus, 40, window=6, workers=2)
+    bounded = ec.cooccurrence(corpus, 40, window=6, workers=2, max_memory=max_memory)
+    assert ec.cooccurrence.last_stats["shards"] > 1
+    assert ec.cooccurrence.last_stats["working_bytes"] <= max_memory
+    np.testing.assert_array_equal(full.indptr, bounded.indptr)
+    np.testing.assert_array_equal(full.indices, bounded.indices)
+    np.testing.assert_array_equal(full.data, bounded.data)  # same rows, summed in the same order
+
+
+def test_accepts_an_ids_offsets_pair():
+    ids = np.array([0, 1, 2], dtype=np.int32)
+    X = ec.cooccurrence((ids, np.array([0, 3])), 3, window=1)
+    assert X[0, 1] == 1 and X[0, 2] == 0
+
+
+def test_empty_corpus_gives_an_empty_matrix():
+    X = ec.cooccurrence(ec.EncodedCorpus(np.zeros(0, np.int32)), 4)
+    assert X.shape == (4, 4) and X.nnz == 0
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+def test_temporary_files_are_removed_after_a_bounded_count(private_tmp):
+    ec.cooccurrence(random_corpus(3, n_tokens=3000, vocab_size=30), 30, window=5, max_memory=20_000)
+    assert ec.cooccurrence.last_stats["shards"] > 1
+    assert os.listdir(private_tmp) == []
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_temporary_files_are_removed_when_counting_fails_midway(private_tmp, monkeypatch, error):
+    calls = []
+
+    class Failing:
+        def __getattr__(self, name):
+            return getattr(_native, name)
+
+        @staticmethod
+        def cooccur_count_occurrences(*args):
+            calls.append(args)
+            if len(calls) == 2:
+                (spill_dir,) = os.listdir(private_tmp)
+                assert os.listdir(private_tmp / spill_dir)  # occurrences and finished rows were spilled
+                raise error("stop")
+            return _native.cooccur_count_occurrences(*args)
+
+    monkeypatch.setattr(cooc_module, "_native", Failing())
+    with pytest.raises(error):
+        ec.cooccurrence(random_corpus(3, n_tokens=3000, vocab_size=30), 30, window=5, max_memory=20_000)
+    assert len(calls) == 2
+    assert os.listdir(private_tmp) == []
+
+
+def test_window_below_one_is_an_error():
+    with pytest.raises(ValueError, match="window must be >= 1, got 0"):
+        ec.cooccurrence(random_corpus(1), 13, window=0)
+
+
+def test_ids_out_of_range_for_vocab_size_are_an_error():
+    with pytest.raises(ValueError, match="vocab_size=10, got the id 12"):
+        ec.cooccurrence(random_corpus(1), 10)
+
+
+def test_the_kernel_rejects_ids_out_of_range_too():
+    ids = np.array([0, 5, 1], dtype=np.int32)
+    with pytest.raises(ValueError, match=r"corpus ids must lie in \[0, vocab_size=3\), got 5 at position 1"):
+        _native.cooccur_count(ids, np.array([0, 3]), 0, 3, 3, 2, True, True, 1)
+
+
+def test_bad_corpus_type_is_an_error():
+    with pytest.raises(TypeError, match="corpus must be an EncodedCorpus"):
+        ec.cooccurrence([[0, 1], [2]], 3)
+
+
+def test_max_memory_below_the_accumulators_is_an_error():
+    with pytest.raises(ValueError, match="max_memory must be at least"):
+        ec.cooccurrence(random_corpus(1), 13, max_memory=100)
+
+
+def test_cuda_device_is_a_runtime_error():
+    with pytest.raises(RuntimeError):
+        ec.cooccurrence(random_corpus(1), 13, device="cuda")
+
+
+@pytest.mark.parametrize("max_memory", [None, 5_000])
+def test_windows_beyond_4095_use_the_wide_packing_and_stay_exact(max_memory):
+    corpus = random_corpus(4, n_tokens=600)
+    X = ec.cooccurrence(corpus, 13, window=5000, max_memory=max_memory, workers=2)
+    assert (ec.cooccurrence.last_stats["shards"] > 1) == (max_memory is not None)
+    assert ec.cooccurrence.last_stats["working_bytes"] <= (max_memory or np.inf)
+    expected = reference_counts(corpus.ids, corpus.offsets, 13, 5000)
+    np.testing.assert_allclose(X.toarray(), expected, rtol=1e-6)

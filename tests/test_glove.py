@@ -1,0 +1,258 @@
+"""embedcore.GloVe: the AdaGrad step against a float64 numpy reference, and the training loop."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import embedcore as ec
+
+
+def reference_epoch(params, records, eta):
+    """Stanford glove.c's epoch in float64: one AdaGrad step per record, in order; returns the cost."""
+    W, C, b, bc, gW, gC, gb, gbc = params
+    cost = 0.0
+    for row, col, log_x, weight in records:
+        diff = W[row] @ C[col] + b[row] + bc[col] - log_x
+        fdiff = weight * diff
+        cost += 0.5 * fdiff * diff
+        fdiff *= eta
+        t1, t2 = fdiff * C[col], fdiff * W[row]
+        W[row] -= t1 / np.sqrt(gW[row])
+        C[col] -= t2 / np.sqrt(gC[col])
+        gW[row] += t1 * t1
+        gC[col] += t2 * t2
+        b[row] -= fdiff / np.sqrt(gb[row])
+        bc[col] -= fdiff / np.sqrt(gbc[col])
+        gb[row] += fdiff * fdiff
+        gbc[col] += fdiff * fdiff
+    return cost
+
+
+def small_cooc(seed=0, n=6):
+    rng = np.random.default_rng(seed)
+    dense = rng.random((n, n)) * 200 * (rng.random((n, n)) < 0.6)
+    return sp.csr_matrix(dense)
+
+
+def model_state(model, dim):
+    return [a.astype(np.float64) for a in (
+        model._word[:, :dim], model._context[:, :dim], model.word_biases, model.context_biases,
+        model._word_gradsq[:, :dim], model._context_gradsq[:, :dim], model._word_bias_gradsq,
+        model._context_bias_gradsq)]
+
+
+def available_simd():
+    levels = ["scalar"]
+    info = ec.build_info()["simd"]
+    if info in ("avx2", "avx512"):
+        levels.append("avx2")
+    if info == "avx512":
+        levels.append("avx512")
+    return levels
+
+
+@pytest.mark.parametrize("simd", available_simd())
+def test_one_epoch_equals_the_float64_adagrad_reference(simd):
+    cooc, dim = small_cooc(), 5
+    model = ec.GloVe(vector_size=dim, x_max=50.0, alpha=0.75, epochs=1, learning_rate=0.05, workers=1, _simd=simd)
+    records = model._records(cooc, cooc.shape[0])
+    model.words = [str(i) for i in range(cooc.shape[0])]
+    model._init_params(cooc.shape[0])
+    expected = model_state(model, dim)
+    expected_cost = reference_epoch(expected, [tuple(r) for r in records.tolist()], 0.05)
+    model._train(records, 1)
+    assert model.stats["simd"] == simd
+    for got, want in zip(model_state(model, dim), expected):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-7)
+    np.testing.assert_allclose(model.loss_history[0], expected_cost / len(records), rtol=1e-5)
+
+
+def test_records_hold_log_x_and_the_glove_weight():
+    cooc = sp.csr_matrix(np.array([[0.0, 10.0], [200.0, 1.0]]))
+    records = ec.GloVe(x_max=100.0, alpha=0.75)._records(cooc, 2)
+    by_pair = {(r["row"], r["col"]): r for r in records}
+    assert set(by_pair) == {(0, 1), (1, 0), (1, 1)}
+    np.testing.assert_allclose(by_pair[0, 1]["log_x"], np.log(10.0), rtol=1e-6)
+    np.testing.assert_allclose(by_pair[0, 1]["weight"], 0.1 ** 0.75, rtol=1e-6)
+    assert by_pair[1, 0]["weight"] == 1.0  # f(x) = 1 past x_max
+
+
+def test_records_are_every_nonzero_once_in_a_seeded_shuffled_order():
+    cooc = sp.random(300, 300, density=0.5, format="csr", random_state=1, dtype=np.float32) * 50
+    records = ec.GloVe(seed=3, workers=2)._records(cooc, 300)
+    coo = cooc.tocoo()
+    expected = sorted(zip(coo.row.tolist(), coo.col.tolist()))
+    got = list(zip(records["row"].tolist(), records["col"].tolist()))
+    assert sorted(got) == expected  # 45,000 nonzeros: several shuffle buckets
+    assert got != expected
+    np.testing.assert_allclose(np.exp(records["log_x"]), np.asarray(cooc[records["row"], records["col"]]).ravel(),
+                               rtol=1e-5)
+    again = ec.GloVe(seed=3, workers=1)._records(cooc, 300)
+    other = ec.GloVe(seed=4)._records(cooc, 300)
+    np.testing.assert_array_equal(records, again)
+    assert not np.array_equal(records["row"], other["row"])
+
+
+def test_padding_columns_stay_zero():
+    model = ec.GloVe(vector_size=5, epochs=3, workers=1).fit(small_cooc(), vocab=list("abcdef"))
+    assert model._word.shape[1] == 16
+    assert not model._word[:, 5:].any() and not model._context[:, 5:].any()
+
+
+def planted_corpus(n_sentences=1500, seed=0):
+    """Two topics whose words only meet words of their own topic."""
+    rng = np.random.default_rng(seed)
+    topics = [[f"a{i}" for i in range(8)], [f"b{i}" for i in range(8)]]
+    return [list(rng.choice(topics[s % 2], size=8)) for s in range(n_sentences)]
+
+
+def test_loss_falls_over_epochs():
+    model = ec.GloVe(vector_size=10, epochs=8, workers=2, x_max=10.0).fit(planted_corpus(), window=3, min_count=1)
+    loss = model.loss_history
+    assert len(loss) == 8
+    assert loss[-1] < 0.5 * loss[0]
+    assert all(b < a for a, b in zip(loss, loss[1:]))
+
+
+def test_planted_topics_are_recovered():
+    model = ec.GloVe(vector_size=10, epochs=25, workers=1, x_max=10.0).fit(planted_corpus(), window=3, min_count=1)
+    kv = model.wv
+    vectors = kv.vectors / np.linalg.norm(kv.vectors, axis=1, keepdims=True)
+    sims = vectors @ vectors.T
+    topic = np.array([w[0] for w in kv.words])
+    same = sims[topic[:, None] == topic[None, :]].mean()
+    other = sims[topic[:, None] != topic[None, :]].mean()
+    assert same > other + 0.5
+
+
+def test_workers_1_is_bit_identical_for_a_seed():
+    a = ec.GloVe(vector_size=8, epochs=3, workers=1, seed=7).fit(small_cooc(), vocab=list("abcdef"))
+    b = ec.GloVe(vector_size=8, epochs=3, workers=1, seed=7).fit(small_cooc(), vocab=list("abcdef"))
+    c = ec.GloVe(vector_size=8, epochs=3, workers=1, seed=8).fit(small_cooc(), vocab=list("abcdef"))
+    np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
+    assert not np.array_equal(a.wv.vectors, c.wv.vectors)
+
+
+def test_initial_parameters_are_uniform_over_dim():
+    model = ec.GloVe(vector_size=50, epochs=0).fit(small_cooc(n=40), vocab=[str(i) for i in range(40)])
+    w = model.word_vectors
+    assert w.shape == (40, 50) and np.abs(w).max() < 0.5 / 50
+    assert (model._word_gradsq == 1).all()
+
+
+def test_wv_is_word_plus_context_vectors():
+    model = ec.GloVe(vector_size=4, epochs=2, workers=1).fit(small_cooc(), vocab=list("abcdef"))
+    np.testing.assert_array_equal(model.wv.vectors, model.word_vectors + model.context_vectors)
+    assert model.wv.words == list("abcdef")
+
+
+def test_fit_on_an_encoded_corpus_counts_it_first():
+    corpus = ec.EncodedCorpus(np.array([0, 1, 2, 0, 1, 2], dtype=np.int32), [0, 3, 6])
+    model = ec.GloVe(vector_size=4, epochs=1, workers=1).fit(corpus, vocab=["x", "y", "z"], window=2)
+    assert model.stats["nnz"] == 9 - 3 + 0  # all off-diagonal pairs; no word repeats within 2
+
+
+def test_callbacks_run_at_every_epoch_end():
+    seen = []
+
+    class Recorder:
+        def on_epoch_end(self, model):
+            seen.append(("object", len(model.loss_history)))
+
+    ec.GloVe(vector_size=4, epochs=3, workers=1,
+             callbacks=[Recorder(), lambda model, epoch: seen.append(("call", epoch))]).fit(
+        small_cooc(), vocab=list("abcdef"))
+    assert seen == [("object", 1), ("call", 0), ("object", 2), ("call", 1), ("object", 3), ("call", 2)]
+
+
+def test_interrupt_between_epochs_leaves_a_usable_model():
+    def interrupt(model, epoch):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    model = ec.GloVe(vector_size=4, epochs=10, workers=1, callbacks=[interrupt]).fit(small_cooc(), vocab=list("abcdef"))
+    assert len(model.loss_history) == 2
+    assert np.isfinite(model.wv.vectors).all()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"x_max": 0.0}, "x_max must be > 0.0"),
+    ({"x_max": -1.0}, "x_max must be > 0.0"),
+    ({"alpha": 0.0}, "alpha must be > 0.0"),
+    ({"learning_rate": 0.0}, "learning_rate must be > 0.0"),
+    ({"vector_size": 0}, "vector_size must be >= 1"),
+    ({"workers": 0}, "workers must be a positive thread count"),
+    ({"device": "gpu"}, "device must be one of 'auto', 'cpu', 'cuda', got 'gpu'"),
+])
+def test_bad_parameters_are_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ec.GloVe(**kwargs)
+
+
+def test_negative_counts_are_an_error():
+    cooc = sp.csr_matrix(np.array([[0.0, -1.0], [2.0, 0.0]]))
+    with pytest.raises(ValueError, match="cooc counts must be non-negative, got -1.0"):
+        ec.GloVe(epochs=1).fit(cooc, vocab=["a", "b"])
+
+
+def test_nan_counts_are_an_error():
+    cooc = sp.csr_matrix(np.array([[0.0, np.nan], [2.0, 0.0]]))
+    with pytest.raises(ValueError, match="NaN"):
+        ec.GloVe(epochs=1).fit(cooc, vocab=["a", "b"])
+
+
+def test_matrix_and_vocab_must_agree():
+    with pytest.raises(ValueError, match="cooc has 6 rows but vocab has 2 words"):
+        ec.GloVe(epochs=1).fit(small_cooc(), vocab=["a", "b"])
+    with pytest.raises(ValueError, match="square"):
+        ec.GloVe(epochs=1).fit(sp.csr_matrix(np.ones((2, 3))), vocab=["a", "b"])
+
+
+def test_a_matrix_without_vocab_is_an_error():
+    with pytest.raises(TypeError, match="vocab is required"):
+        ec.GloVe(epochs=1).fit(small_cooc())
+
+
+def test_cuda_device_is_a_runtime_error():
+    with pytest.raises(RuntimeError):
+        ec.GloVe(device="cuda").fit(small_cooc(), vocab=list("abcdef"))
+
+
+def test_wv_before_fit_is_an_error():
+    with pytest.raises(RuntimeError, match="call fit"):
+        ec.GloVe().wv
+
+
+def test_cli_trains_glove_and_writes_vectors(tmp_path):
+    from embedcore.cli import main
+    text = tmp_path / "corpus.txt"
+    text.write_text("\n".join(" ".join(s) for s in planted_corpus(300)) + "\n")
+    out = tmp_path / "vectors.txt"
+    assert main(["-q", "train", str(text), "--model", "glove", "-o", str(out), "--dim", "6", "--min-count", "1",
+                 "--epochs", "2", "--workers", "1"]) == 0
+    kv = ec.KeyedVectors.load_word2vec_format(str(out))
+    assert len(kv) == 16 and kv.vectors.shape == (16, 6)
+
+
+def test_demo_step_trains_on_the_synthetic_corpus():
+    from embedcore.datasets import synthetic_corpus
+    from embedcore.glove import demo_model
+    synth = synthetic_corpus(100_000, vocab_size=1000, seed=0)
+    kv = demo_model(synth, 1)
+    assert kv.words == synth.vocab.words
+    assert np.isfinite(kv.vectors).all() and kv.vectors.shape[1] == 100
+
+
+def test_planted_analogies_of_the_synthetic_corpus_are_recovered():
+    from embedcore.datasets import synthetic_corpus
+    synth = synthetic_corpus(600_000, vocab_size=2000, seed=0)
+    cooc = ec.cooccurrence(synth.corpus, len(synth.vocab), window=10, workers=1)
+    kv = ec.GloVe(vector_size=50, epochs=25, workers=1).fit(cooc, vocab=synth.vocab).wv
+    unit = kv.vectors / np.linalg.norm(kv.vectors, axis=1, keepdims=True)
+    index = {w: i for i, w in enumerate(kv.words)}
+    correct = 0
+    for _, a, b, c, d in synth.analogies:  # a : b :: c : d by 3CosAdd, the inputs excluded
+        a, b, c, d = index[a], index[b], index[c], index[d]
+        scores = unit @ (unit[b] - unit[a] + unit[c])
+        scores[[a, b, c]] = -np.inf
+        correct += int(scores.argmax() == d)
+    assert correct / len(synth.analogies) > 0.4  # chance is about 1 in 2000
