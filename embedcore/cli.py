@@ -20,6 +20,11 @@ DEMO_MODELS = []
 
 from embedcore import glove as _glove  # noqa: E402
 TRAINERS["glove"] = _glove.cli_train
+from embedcore import svd as _svd  # noqa: E402
+TRAINERS["svd"] = _svd.cli_train
+from embedcore.keyedvectors import KeyedVectors as _KeyedVectors  # noqa: E402
+if hasattr(_KeyedVectors, "evaluate_word_analogies"):  # the demo scores each model with it
+    DEMO_MODELS.append(("PPMI-SVD", _svd.demo_model))
 
 
 def _add_train_options(parser):

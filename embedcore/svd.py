@@ -416,7 +416,8 @@ class SVDEmbedding:
     """Truncated SVD embeddings: PPMI-SVD word vectors, latent semantic analysis, and
     matrix-factorisation embeddings for recommendation.
 
-    ``fit(cooc, vocab=vocab)`` weights a word-context co-occurrence matrix by PPMI (see
+    ``fit(source)`` counts co-occurrences in a text corpus (see :func:`cooccurrence`) and
+    continues as ``fit(cooc, vocab=vocab)``, which weights a word-context matrix by PPMI (see
     :func:`ppmi`), takes its rank-`vector_size` randomized SVD ``U S Vt`` (see
     :func:`randomized_svd`) and gives word vectors ``U * S**eig`` in :attr:`wv` (Levy, Goldberg
     and Dagan found ``eig=0.5`` clearly better than the classical ``eig=1``).
@@ -456,7 +457,7 @@ class SVDEmbedding:
         Right singular vectors ``Vt``.
     singular_values_ : ndarray, float32, shape (vector_size,)
     stats : dict
-        ``ppmi_seconds``, ``svd_seconds``, ``nnz`` of the factorised matrix.
+        ``count_seconds``, ``ppmi_seconds``, ``svd_seconds``, ``nnz`` of the factorised matrix.
 
     Examples
     --------
@@ -496,11 +497,14 @@ class SVDEmbedding:
 
         Parameters
         ----------
-        X : scipy.sparse matrix or 2-D array-like
+        X : scipy.sparse matrix, 2-D array-like, EncodedCorpus, or text source
             With `vocab`: co-occurrence counts, one row per word (PPMI, then SVD). Without:
-            the matrix to factorise as it is (LSA, recommendation).
+            the matrix to factorise as it is (LSA, recommendation). A text source (path, list
+            of paths, iterable of sentences) builds its vocabulary with `min_count` and an
+            encoded corpus (with `vocab`) is counted with :func:`cooccurrence` (`window`, 1/d
+            weights, symmetric), then PPMI and SVD as for a matrix.
         vocab : Vocab or list of str, optional
-            The words of the rows of `X`.
+            The words of the rows of `X` (or of the ids of an encoded corpus).
 
         Returns
         -------
@@ -513,19 +517,16 @@ class SVDEmbedding:
             Bad matrix (see :func:`ppmi`, :func:`randomized_svd`), `vector_size` larger than
             the matrix allows, or a vocabulary whose length is not the number of rows.
         TypeError
-            `X` is neither a matrix nor a text source.
-        NotImplementedError
-            `X` is a text source: counting co-occurrences from text is not in this version;
-            count them first and pass the matrix with its vocabulary.
+            `X` is neither a matrix nor a corpus; an encoded corpus without `vocab`.
         """
-        if _is_source(X):
-            raise NotImplementedError(
-                "SVDEmbedding.fit(source) needs the co-occurrence counter, which this version "
-                "lacks; pass a co-occurrence matrix with vocab=...")
-        if not (_is_matrix(X) or hasattr(X, "__array__") or isinstance(X, (list, tuple))):
-            raise TypeError(f"X must be a scipy.sparse matrix, a 2-D array or a text source, "
-                            f"got {type(X).__name__}")
+        from embedcore.corpus import EncodedCorpus
         _cpu_only(self.device, "SVDEmbedding")
+        count_seconds = 0.0
+        if isinstance(X, EncodedCorpus) or _is_source(X):
+            X, vocab, count_seconds = self._count(X, vocab)
+        elif not (_is_matrix(X) or hasattr(X, "__array__") or isinstance(X, (list, tuple))):
+            raise TypeError(f"X must be a scipy.sparse matrix, a 2-D array, an EncodedCorpus or a "
+                            f"text source, got {type(X).__name__}")
         words = None
         if vocab is not None:
             words = list(vocab.words) if hasattr(vocab, "words") else list(vocab)
@@ -546,12 +547,34 @@ class SVDEmbedding:
         u, s, vt = randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
                                   n_iter=self.n_iter, seed=self.seed, workers=self.workers,
                                   device="cpu")
-        self.stats = {"ppmi_seconds": ppmi_seconds, "svd_seconds": time.perf_counter() - start,
+        self.stats = {"count_seconds": count_seconds, "ppmi_seconds": ppmi_seconds,
+                      "svd_seconds": time.perf_counter() - start,
                       "nnz": int(matrix.nnz) if sp.issparse(matrix) else int(np.prod(shape))}
         self.words, self._left, self.singular_values_, self.components_ = words, u, s, vt
         logger.info("SVDEmbedding: %d x %d matrix, %d dimensions, %.2f s", shape[0], shape[1],
                     self.vector_size, self.stats["ppmi_seconds"] + self.stats["svd_seconds"])
         return self
+
+    def _count(self, source, vocab):
+        """(co-occurrence matrix, vocab, seconds) of a text source or an encoded corpus."""
+        from embedcore.cooccurrence import cooccurrence
+        from embedcore.corpus import EncodedCorpus, check_restartable
+        from embedcore.vocab import Vocab
+        start = time.perf_counter()
+        threads = effective_workers(self.workers)
+        if isinstance(source, EncodedCorpus):
+            if vocab is None:
+                raise TypeError("vocab is required to fit an encoded corpus (a Vocab or a list of words)")
+            corpus = source
+        else:
+            check_restartable(source)
+            vocab = Vocab.from_corpus(source, min_count=self.min_count)
+            if len(vocab) == 0:
+                raise ValueError(f"source: no word occurs at least min_count={self.min_count} times")
+            corpus = vocab.encode(source)
+        n_words = len(vocab.words) if hasattr(vocab, "words") else len(vocab)
+        cooc = cooccurrence(corpus, n_words, window=self.window, workers=threads, device="cpu")
+        return cooc, vocab, time.perf_counter() - start
 
     def _check_fitted(self):
         if self.components_ is None:
@@ -610,3 +633,27 @@ class SVDEmbedding:
             raise ValueError(f"rows must have {n_features} columns, got {describe(array)}")
         with _blas_threads(threads):
             return array @ basis
+
+
+def cli_train(args):
+    """`embedcore train SOURCE --model svd`: vocabulary, counts (window 5 by default), PPMI, SVD."""
+    from embedcore.cooccurrence import cooccurrence
+    from embedcore.vocab import Vocab
+    source = args.source if len(args.source) > 1 else args.source[0]
+    vocab = Vocab.from_corpus(source, min_count=args.min_count, max_size=args.max_vocab, progress=True)
+    if len(vocab) == 0:
+        raise ValueError(f"source: no word occurs at least --min-count={args.min_count} times")
+    window = args.window or 5
+    cooc = cooccurrence(vocab.encode(source, progress=True), len(vocab), window=window,
+                        workers=args.workers, progress=True)
+    dim = min(args.dim, len(vocab))
+    model = SVDEmbedding(vector_size=dim, window=window, workers=args.workers,
+                         seed=max(args.seed, 0)).fit(cooc, vocab=vocab)
+    return model.wv, {"nonzeros": cooc.nnz, "ppmi_nonzeros": model.stats["nnz"],
+                      "svd_seconds": model.stats["svd_seconds"]}
+
+
+def demo_model(synth, workers):
+    """`embedcore demo`'s PPMI-SVD step: window 5, dim 100, on the synthetic corpus."""
+    model = SVDEmbedding(vector_size=min(100, len(synth.vocab)), workers=workers)
+    return model.fit(synth.corpus, vocab=synth.vocab).wv

@@ -291,3 +291,49 @@ def test_dense_matmul_matches_numpy(isa, q, p):
     out = np.empty((500, p), np.float32)
     _native.dense_matmul(A, X, out, 2, isa)
     np.testing.assert_allclose(out, A.astype(np.float64) @ X, rtol=1e-5, atol=1e-5)
+
+
+# --- from text -------------------------------------------------------------------------------
+
+def test_svd_embedding_fits_a_text_source():
+    rng = np.random.default_rng(14)
+    words = [f"w{i}" for i in range(30)]
+    sentences = [[words[j] for j in rng.integers(0, 30, size=12)] for _ in range(300)]
+    model = ec.SVDEmbedding(vector_size=5, window=3, min_count=1).fit(sentences)
+    vocab = ec.Vocab.from_corpus(sentences, min_count=1)
+    cooc = ec.cooccurrence(vocab.encode(sentences), len(vocab), window=3)
+    U, S, _ = ec.randomized_svd(ec.ppmi(cooc), 5, n_iter=5)
+    assert model.wv.words == vocab.words
+    np.testing.assert_allclose(model.wv.vectors, U * np.sqrt(S), rtol=1e-5, atol=1e-6)
+
+
+def test_svd_embedding_needs_vocab_for_an_encoded_corpus():
+    corpus = ec.EncodedCorpus(np.array([0, 1, 2, 1, 0], np.int32))
+    with pytest.raises(TypeError, match="vocab is required"):
+        ec.SVDEmbedding(vector_size=2).fit(corpus)
+
+
+def test_svd_demo_model_recovers_planted_analogies():
+    gensim_models = pytest.importorskip("gensim.models")
+    from embedcore import svd
+    synth = ec.datasets.synthetic_corpus(300_000, vocab_size=3000, seed=0)
+    kv = svd.demo_model(synth, 2)
+    gensim_kv = gensim_models.KeyedVectors(kv.vectors.shape[1])
+    gensim_kv.add_vectors(kv.words, kv.vectors)
+    import tempfile, os
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "analogies.txt")
+        synth.write_analogies(path)
+        accuracy = gensim_kv.evaluate_word_analogies(path, restrict_vocab=len(kv.words))[0]
+    assert accuracy > 0.9
+
+
+def test_cli_train_svd_writes_vectors(tmp_path):
+    from embedcore import cli
+    rng = np.random.default_rng(15)
+    text = tmp_path / "corpus.txt"
+    text.write_text("\n".join(" ".join(f"w{j}" for j in rng.integers(0, 40, size=10)) for _ in range(400)))
+    out = tmp_path / "vectors.txt"
+    cli.main(["train", str(text), "--model", "svd", "--dim", "8", "--min-count", "1", "-o", str(out)])
+    kv = ec.KeyedVectors.load_word2vec_format(str(out))
+    assert len(kv) == 40 and kv.vectors.shape == (40, 8)
