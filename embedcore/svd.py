@@ -49,9 +49,6 @@ class _Csr:
                                                       self.shape[0], self.shape[1], threads)
         return _Csr(indptr, indices, data, (self.shape[1], self.shape[0]))
 
-    def to_scipy(self):
-        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
-
 
 def _is_matrix(value):
     return sp.issparse(value) or isinstance(value, np.ndarray)
@@ -236,7 +233,9 @@ def _whiten(y, threads):
     eigenvalue is below ``floor = 1e-10 * max(l)`` (noise at float32 precision, or a
     rank-deficient y) are damped rather than divided by zero."""
     lam, vec = linalg.eigh(_gram(y), check_finite=False)
-    floor = max(float(lam[-1]), np.finfo(np.float64).tiny) * 1e-10
+    if not lam[-1] > 0:  # y == 0: nothing to normalise
+        return y
+    floor = max(float(lam[-1]) * 1e-10, 1e-60)  # 1/sqrt(floor) stays in float32 range
     w = vec / np.sqrt(np.maximum(lam, floor))
     return _tall_times_small(y, w, threads)
 

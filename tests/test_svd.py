@@ -337,3 +337,10 @@ def test_cli_train_svd_writes_vectors(tmp_path):
     cli.main(["train", str(text), "--model", "svd", "--dim", "8", "--min-count", "1", "-o", str(out)])
     kv = ec.KeyedVectors.load_word2vec_format(str(out))
     assert len(kv) == 40 and kv.vectors.shape == (40, 8)
+
+
+def test_randomized_svd_of_all_zero_matrix_gives_zero_singular_values():
+    U, S, Vt = ec.randomized_svd(sp.csr_matrix((50, 20), dtype=np.float32), 3)
+    assert np.all(S == 0)
+    np.testing.assert_allclose(U.T @ U, np.eye(3), atol=1e-6)
+    np.testing.assert_allclose(Vt @ Vt.T, np.eye(3), atol=1e-6)
