@@ -4,7 +4,6 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,14 +49,6 @@ embedcore::spmm::Isa parse_isa(const std::string& name) {
         throw std::invalid_argument(std::string("isa '") + name + "' is not supported by this CPU (best: " +
                                     embedcore::spmm::isa_name(best) + ")");
     return isa;
-}
-
-template <class T>
-py::array_t<T> to_numpy(std::vector<T>&& values) {
-    auto* owned = new std::vector<T>(std::move(values));
-    py::capsule free_when_done(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
-    return py::array_t<T>({static_cast<py::ssize_t>(owned->size())}, {static_cast<py::ssize_t>(sizeof(T))},
-                          owned->data(), free_when_done);
 }
 
 void csr_matmul(const Indptr& indptr, const Indices& indices, const Floats& data, index_t n_cols,
@@ -127,17 +118,23 @@ py::tuple csr_transpose(const Indptr& indptr, const Indices& indices, const Floa
 
 py::tuple ppmi(const Indptr& indptr, const Indices& indices, const Floats& data, index_t n_rows, index_t n_cols,
                double cds, double shift, int threads) {
-    check_csr_arrays(indptr, indices, data, n_rows);
+    const index_t nnz = check_csr_arrays(indptr, indices, data, n_rows);
+    // numpy allocates the outputs (large ones on transparent huge pages), sized for every input
+    // entry; the kernel fills a prefix and the returned arrays are views of it.
+    Indptr out_indptr(n_rows + 1);
+    Indices out_indices(nnz);
+    Floats out_data(nnz);
     const index_t* ip = indptr.data();
     const std::int32_t* ix = indices.data();
     const float* dv = data.data();
-    embedcore::ppmi::Csr result;
+    const embedcore::ppmi::Output out{out_indptr.mutable_data(), out_indices.mutable_data(), out_data.mutable_data()};
+    index_t kept = 0;
     {
         py::gil_scoped_release release;
-        result = embedcore::ppmi::ppmi(n_rows, n_cols, ip, ix, dv, cds, shift, threads);
+        kept = embedcore::ppmi::ppmi(n_rows, n_cols, ip, ix, dv, cds, shift, threads, out);
     }
-    return py::make_tuple(to_numpy(std::move(result.indptr)), to_numpy(std::move(result.indices)),
-                          to_numpy(std::move(result.data)));
+    py::slice prefix(0, kept, 1);
+    return py::make_tuple(out_indptr, out_indices[prefix], out_data[prefix]);
 }
 
 }  // namespace

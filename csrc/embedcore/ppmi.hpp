@@ -11,7 +11,7 @@
 // float32 by a vectorisable polynomial, relative error ~1e-7, so results match a float64
 // formula to ~1e-6);
 // (3) after a prefix sum over the rows, the positive entries packed in input order.
-// Cost: O(nnz) time with one log per nonzero; the output arrays are sized nnz while they are built.
+// Cost: O(nnz) time with one log per nonzero; the caller's output arrays have room for nnz entries.
 #pragma once
 
 #include <algorithm>
@@ -28,10 +28,12 @@
 namespace embedcore {
 namespace ppmi {
 
-struct Csr {
-    std::vector<index_t> indptr;
-    std::vector<std::int32_t> indices;
-    std::vector<float> data;
+// Where the result goes: indptr has n_rows + 1 entries; indices and data have room for nnz
+// entries (the input's count, an upper bound), of which the first indptr[n_rows] are filled.
+struct Output {
+    index_t* indptr;
+    std::int32_t* indices;
+    float* data;
 };
 
 // Column-sum partials live in at most this many float64 arrays of n_cols entries (fewer when
@@ -177,8 +179,9 @@ inline PmiRows pick_pmi_rows() {
 
 }  // namespace detail
 
-inline Csr ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const std::int32_t* indices,
-                const float* data, double cds, double shift, int threads) {
+// Returns the number of entries kept, out.indptr[n_rows].
+inline index_t ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const std::int32_t* indices,
+                    const float* data, double cds, double shift, int threads, Output out) {
     require(std::isfinite(cds) && cds > 0, "ppmi: cds must be a positive finite number");
     require(std::isfinite(shift) && shift > 0, "ppmi: shift must be a positive finite number");
     require(n_rows >= 0 && n_cols >= 0, "ppmi: negative dimension");
@@ -223,24 +226,21 @@ inline Csr ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const std
     }
     std::vector<double>().swap(partial);
 
-    Csr out;
-    out.indptr.assign(static_cast<std::size_t>(n_rows) + 1, 0);
-    if (nnz == 0 || !(smoothed_total > 0)) return out;
+    std::fill(out.indptr, out.indptr + n_rows + 1, index_t{0});
+    if (nnz == 0 || !(smoothed_total > 0)) return 0;
     const double offset = std::log(smoothed_total) - std::log(shift);
 
     // (2) PMI of every nonzero, written at its input position into out.data (the output has at
     // most nnz entries, so that array doubles as the scratch); kept[i] = positive entries of row i.
     std::vector<float> col_term_f(col_term.begin(), col_term.end());
-    out.data.resize(static_cast<std::size_t>(nnz));
-    out.indices.resize(static_cast<std::size_t>(nnz));
-    float* values = out.data.data();
-    std::int32_t* columns = out.indices.data();
+    float* values = out.data;
+    std::int32_t* columns = out.indices;
     const std::vector<index_t> splits = spmm::balanced_row_splits(n_rows, indptr, threads);
     const auto rows = detail::pick_pmi_rows();
     parallel_blocks(threads, threads, [&](index_t begin, index_t end, int) {
         for (index_t t = begin; t < end; ++t)
             rows(splits[t], splits[t + 1], indptr, indices, data, row_sum.data(), offset, col_term_f.data(),
-                 values, out.indptr.data() + 1);
+                 values, out.indptr + 1);
     });
     for (index_t i = 0; i < n_rows; ++i) out.indptr[i + 1] += out.indptr[i];
 
@@ -260,17 +260,14 @@ inline Csr ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const std
         }
     });
     for (int t = 0; t < threads; ++t) {
-        const index_t src = indptr[splits[t]], dst = out.indptr[static_cast<std::size_t>(splits[t])];
-        const index_t count = out.indptr[static_cast<std::size_t>(splits[t + 1])] - dst;
+        const index_t src = indptr[splits[t]], dst = out.indptr[splits[t]];
+        const index_t count = out.indptr[splits[t + 1]] - dst;
         if (src != dst && count > 0) {
             std::memmove(values + dst, values + src, sizeof(float) * static_cast<std::size_t>(count));
             std::memmove(columns + dst, columns + src, sizeof(std::int32_t) * static_cast<std::size_t>(count));
         }
     }
-    const index_t out_nnz = out.indptr[static_cast<std::size_t>(n_rows)];
-    out.data.resize(static_cast<std::size_t>(out_nnz));
-    out.indices.resize(static_cast<std::size_t>(out_nnz));
-    return out;
+    return out.indptr[n_rows];
 }
 
 }  // namespace ppmi
