@@ -135,3 +135,16 @@ def test_ppmi_rejects_corrupt_csr_structure():
                         shape=(2, 3))
     with pytest.raises(ValueError, match="cooc is not a valid CSR matrix"):
         ec.ppmi(bad)
+
+
+@pytest.mark.parametrize("isa", ["scalar", "avx2", "avx512"])
+def test_ppmi_kernel_variants_match_dense_formula(isa):
+    from embedcore import _native
+    if isa != "scalar" and _native.spmm_isa() not in (isa, "avx512"):
+        pytest.skip(f"CPU lacks {isa}")
+    counts = random_counts(70, 50, 0.4, seed=6)
+    counts[3, :] = 0
+    csr = sp.csr_matrix(counts)
+    indptr, indices, data = _native.ppmi(csr.indptr.astype(np.int64), csr.indices, csr.data, 70, 50, 0.75, 2.0,
+                                         2, isa)
+    assert_matches_dense(sp.csr_matrix((data, indices, indptr), shape=(70, 50)), counts, shift=2.0)

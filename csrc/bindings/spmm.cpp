@@ -117,7 +117,8 @@ py::tuple csr_transpose(const Indptr& indptr, const Indices& indices, const Floa
 }
 
 py::tuple ppmi(const Indptr& indptr, const Indices& indices, const Floats& data, index_t n_rows, index_t n_cols,
-               double cds, double shift, int threads) {
+               double cds, double shift, int threads, const std::string& isa_name) {
+    const auto isa = parse_isa(isa_name);
     const index_t nnz = check_csr_arrays(indptr, indices, data, n_rows);
     // numpy allocates the outputs (large ones on transparent huge pages), sized for every input
     // entry; the kernel fills a prefix and the returned arrays are views of it.
@@ -131,7 +132,7 @@ py::tuple ppmi(const Indptr& indptr, const Indices& indices, const Floats& data,
     index_t kept = 0;
     {
         py::gil_scoped_release release;
-        kept = embedcore::ppmi::ppmi(n_rows, n_cols, ip, ix, dv, cds, shift, threads, out);
+        kept = embedcore::ppmi::ppmi(n_rows, n_cols, ip, ix, dv, cds, shift, threads, out, isa);
     }
     py::slice prefix(0, kept, 1);
     return py::make_tuple(out_indptr, out_indices[prefix], out_data[prefix]);
@@ -152,7 +153,7 @@ void register_spmm(py::module_& m) {
           py::arg("n_rows"), py::arg("n_cols"), py::arg("threads"),
           "(indptr, indices, data) of the CSR of A^T, row indices ascending within each row.");
     m.def("ppmi", &ppmi, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("n_rows"),
-          py::arg("n_cols"), py::arg("cds"), py::arg("shift"), py::arg("threads"),
+          py::arg("n_cols"), py::arg("cds"), py::arg("shift"), py::arg("threads"), py::arg("isa") = "auto",
           "(indptr, indices, data) of the positive PMI of a co-occurrence CSR matrix.");
     m.def("spmm_isa", [] { return std::string(embedcore::spmm::isa_name(embedcore::spmm::best_isa())); },
           "The instruction set the sparse products use on this CPU.");

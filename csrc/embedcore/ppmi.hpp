@@ -167,9 +167,9 @@ __attribute__((target("avx512f,avx512dq"))) inline void pmi_rows_avx512(EMBEDCOR
 #endif
 #endif
 
-inline PmiRows pick_pmi_rows() {
+inline PmiRows pick_pmi_rows(spmm::Isa isa) {
 #ifdef EMBEDCORE_SPMM_X86
-    switch (spmm::best_isa()) {
+    switch (isa) {
         case spmm::Isa::Avx512: return &pmi_rows_avx512;
         default: break;
     }
@@ -181,7 +181,8 @@ inline PmiRows pick_pmi_rows() {
 
 // Returns the number of entries kept, out.indptr[n_rows].
 inline index_t ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const std::int32_t* indices,
-                    const float* data, double cds, double shift, int threads, Output out) {
+                    const float* data, double cds, double shift, int threads, Output out,
+                    spmm::Isa isa = spmm::best_isa()) {
     require(std::isfinite(cds) && cds > 0, "ppmi: cds must be a positive finite number");
     require(std::isfinite(shift) && shift > 0, "ppmi: shift must be a positive finite number");
     require(n_rows >= 0 && n_cols >= 0, "ppmi: negative dimension");
@@ -236,7 +237,7 @@ inline index_t ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const
     float* values = out.data;
     std::int32_t* columns = out.indices;
     const std::vector<index_t> splits = spmm::balanced_row_splits(n_rows, indptr, threads);
-    const auto rows = detail::pick_pmi_rows();
+    const auto rows = detail::pick_pmi_rows(isa);
     parallel_blocks(threads, threads, [&](index_t begin, index_t end, int) {
         for (index_t t = begin; t < end; ++t)
             rows(splits[t], splits[t + 1], indptr, indices, data, row_sum.data(), offset, col_term_f.data(),
