@@ -24,6 +24,7 @@ CASE_MODULES = (
     "embedcore.benchcases.text",
     "embedcore.benchcases.svd",
     "embedcore.benchcases.glove",
+    "embedcore.benchcases.topk",
 )
 
 _CASES = {}

@@ -20,11 +20,10 @@ DEMO_MODELS = []
 
 from embedcore import glove as _glove  # noqa: E402
 TRAINERS["glove"] = _glove.cli_train
+DEMO_MODELS.append(("glove", _glove.demo_model))
 from embedcore import svd as _svd  # noqa: E402
 TRAINERS["svd"] = _svd.cli_train
-from embedcore.keyedvectors import KeyedVectors as _KeyedVectors  # noqa: E402
-if hasattr(_KeyedVectors, "evaluate_word_analogies"):  # the demo scores each model with it
-    DEMO_MODELS.append(("PPMI-SVD", _svd.demo_model))
+DEMO_MODELS.append(("svd", _svd.demo_model))
 
 
 def _add_train_options(parser):
@@ -69,6 +68,24 @@ def _similar(args):
         print(f"{word}:")
         for other, score in kv.most_similar(word, topn=args.k):
             print(f"  {score:+.4f}  {other}")
+
+
+def _evaluate(args):
+    from embedcore.evaluate import evaluate_word_analogies, evaluate_word_pairs
+    if not args.analogies and not args.pairs:
+        raise SystemExit("embedcore evaluate: give --analogies FILE and/or --pairs FILE")
+    kv = _load_vectors(args.vectors, args.binary, args.no_header)
+    if args.analogies:
+        accuracy, sections = evaluate_word_analogies(kv.words, kv.vectors, args.analogies,
+                                                     restrict_vocab=args.restrict_vocab, method=args.method)
+        for section in sections:
+            right, wrong = len(section["correct"]), len(section["incorrect"])
+            share = f"{right / (right + wrong):6.1%}" if right + wrong else "     -"
+            print(f"{section['section']:<32} {share}  ({right}/{right + wrong})")
+    for path in args.pairs or []:
+        pearson, spearman, oov = evaluate_word_pairs(kv.words, kv.vectors, path)
+        print(f"{os.path.basename(path)}: Pearson {pearson[0]:.4f}, Spearman {spearman[0]:.4f}, "
+              f"pairs with unknown words {oov:.1f}%")
 
 
 def _demo(args):
@@ -148,7 +165,7 @@ def build_parser():
 
     p = sub.add_parser("demo", help="train every model on a synthetic corpus and show the results")
     p.add_argument("--tokens", type=int, default=2_000_000, help="corpus size (default 2,000,000)")
-    p.add_argument("--vocab", type=int, default=20_000, help="vocabulary size (default 20,000)")
+    p.add_argument("--vocab", type=int, default=5_000, help="vocabulary size (default 5,000)")
     p.add_argument("--workers", type=int, default=None, help="threads (default: all cores)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_demo)
@@ -165,6 +182,17 @@ def build_parser():
     p.add_argument("--binary", action="store_true", default=None, help="force the binary format")
     p.add_argument("--no-header", action="store_true", help="GloVe text without a header line")
     p.set_defaults(run=_similar)
+
+    p = sub.add_parser("evaluate", help="analogy accuracy and word-pair correlations of a vectors file")
+    p.add_argument("vectors", help="word2vec text or binary file (binary if it ends in .bin)")
+    p.add_argument("--analogies", help="questions in the Google format (': section', then 'a b c d')")
+    p.add_argument("--pairs", action="append", help="'word1 word2 score' file (repeatable)")
+    p.add_argument("--restrict-vocab", type=int, default=30000,
+                   help="analogy questions use the first N words (default 30000)")
+    p.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd")
+    p.add_argument("--binary", action="store_true", default=None, help="force the binary format")
+    p.add_argument("--no-header", action="store_true", help="GloVe text without a header line")
+    p.set_defaults(run=_evaluate)
 
     p = sub.add_parser("bench", help="compare against the installed peers (gensim, faiss, sklearn)")
     p.add_argument("cases", nargs="*", help="case names (default: all)")

@@ -376,8 +376,12 @@ class KeyedVectors:
         return self._normed
 
     # ----------------------------------------------------------------------------- similarity
-    def _search(self, query_vectors, topn, exclude_ids=None, restrict_vocab=None):
+    def _search(self, query_vectors, topn, exclude_ids=None, restrict_vocab=None, workers=None):
         """Rows most cosine-similar to each unit-length query: the one search every query uses.
+
+        The search is embedcore.cosine_topk's exact kernel over the cached unit vectors. The
+        kernel leaves out one row per query; when a query excludes more, the others are fetched
+        in extra and dropped here.
 
         Parameters
         ----------
@@ -385,36 +389,47 @@ class KeyedVectors:
         topn : int >= 1, or None for the full similarity matrix
         exclude_ids : list (one per query) of int sequences, rows never returned for that query
         restrict_vocab : int, optional, search only the first `restrict_vocab` rows
+        workers : int or None, threads of the search
 
         Returns
         -------
         ndarray (nq, n) of float32 similarities when `topn` is None; else a list with, per query,
         ``(ids int64, scores float32)`` sorted by descending score (ties by row), at most `topn`.
         """
+        from embedcore.similarity import _topk_checked
+
         normed = self.get_normed_vectors()
         if restrict_vocab is not None:
             normed = normed[:restrict_vocab]
-        sims = query_vectors @ normed.T
+        query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32)
         if topn is None:
-            return sims
-        n = sims.shape[1]
+            return query_vectors @ normed.T
+        n, nq = len(normed), len(query_vectors)
+        excluded = [np.empty(0, np.int64)] * nq
+        first = np.full(nq, -1, dtype=np.int64)
+        extra = 0
+        if exclude_ids is not None:
+            for q, ids in enumerate(exclude_ids):
+                if len(ids):
+                    ids = np.unique(np.asarray(ids, dtype=np.int64))
+                    ids = ids[(ids >= 0) & (ids < n)]
+                    excluded[q] = ids
+                    if len(ids):
+                        first[q] = ids[0]
+                        extra = max(extra, len(ids) - 1)
+        any_excluded = bool((first >= 0).any())
+        k = min(topn + extra, n - (1 if any_excluded else 0))
+        if k <= 0 or nq == 0:
+            return [(np.empty(0, np.int64), np.empty(0, np.float32)) for _ in range(nq)]
+        scores, ids = _topk_checked(query_vectors, normed, k, first if any_excluded else None, True,
+                                    effective_workers(workers))
         results = []
-        for q in range(sims.shape[0]):
-            row = sims[q]
-            excluded = []
-            if exclude_ids is not None and len(exclude_ids[q]):
-                excluded = np.unique(np.asarray(exclude_ids[q], dtype=np.int64))
-                excluded = excluded[(excluded >= 0) & (excluded < n)]
-                row = row.copy()
-                row[excluded] = -np.inf
-            k = min(topn, n - len(excluded))
-            if k <= 0:
-                results.append((np.empty(0, np.int64), np.empty(0, np.float32)))
-                continue
-            candidates = np.argpartition(-row, k - 1)[:k] if k < n else np.arange(n)
-            order = np.lexsort((candidates, -row[candidates]))
-            ids = candidates[order].astype(np.int64)
-            results.append((ids, row[ids]))
+        for q in range(nq):
+            row_ids, row_scores = ids[q], scores[q]
+            if len(excluded[q]) > 1:
+                keep = ~np.isin(row_ids, excluded[q])
+                row_ids, row_scores = row_ids[keep], row_scores[keep]
+            results.append((row_ids[:topn], row_scores[:topn]))
         return results
 
     def _check_topn(self, topn):
@@ -505,6 +520,65 @@ class KeyedVectors:
             return self._search(query, None, restrict_vocab=restrict_vocab)[0]
         ids, scores = self._search(query, topn, [exclude], restrict_vocab)[0]
         return [(self._words[i], float(s)) for i, s in zip(ids.tolist(), scores.tolist())]
+
+    def most_similar_batch(self, queries, topn=10, restrict_vocab=None, workers=None):
+        """`most_similar` for many words or vectors at once, answered by one search.
+
+        Parameters
+        ----------
+        queries : list of str, or array-like of shape (nq, vector_size)
+            Words (each left out of its own answer, as in ``most_similar(word)``) or vectors
+            (nothing left out).
+        topn : int, default 10
+        restrict_vocab : int, optional
+            Search only the first `restrict_vocab` words.
+        workers : int or None
+            Threads (None: all cores).
+
+        Returns
+        -------
+        list of list of (str, float)
+            One answer per query, most similar first.
+
+        Raises
+        ------
+        KeyError
+            A word is not in the vocabulary.
+        ValueError
+            Vectors of the wrong width or with NaN, a negative `topn`.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a", "b", "c"], [[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
+        >>> [answer[0][0] for answer in kv.most_similar_batch(["a", "c"], topn=1)]
+        ['b', 'b']
+        """
+        topn = check_int(topn, "topn", minimum=0)
+        restrict_vocab = self._check_restrict(restrict_vocab)
+        if isinstance(queries, str):
+            raise TypeError("queries must be a list of words or a 2-D array of vectors, got a str; "
+                            "use most_similar(word) for one word")
+        if isinstance(queries, np.ndarray) and queries.dtype.kind in "fiu" or (
+                not isinstance(queries, np.ndarray) and len(queries) and not isinstance(queries[0], str)):
+            vectors = as_float32_matrix(queries, "queries")
+            if vectors.shape[1] != self.vector_size:
+                raise ValueError(f"queries must have {self.vector_size} columns (the vector size), got "
+                                 f"{describe(vectors)}")
+            norms = np.linalg.norm(vectors.astype(np.float64), axis=1, keepdims=True)
+            unit = (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+            exclude = None
+        else:
+            ids = [self.index(word) for word in queries]
+            # renormalised in float64 exactly as most_similar(word) builds its query
+            unit = self.get_normed_vectors()[np.asarray(ids, dtype=np.int64)].astype(np.float64)
+            norms = np.linalg.norm(unit, axis=1, keepdims=True)
+            unit = (unit / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+            exclude = [[i] for i in ids]
+        if topn == 0 or len(unit) == 0:
+            return [[] for _ in range(len(unit))]
+        found = self._search(unit, topn, exclude, restrict_vocab, workers)
+        words = self._words
+        return [[(words[i], float(x)) for i, x in zip(ids.tolist(), scores.tolist())] for ids, scores in found]
 
     def similar_by_vector(self, vector, topn=10, restrict_vocab=None):
         """The `topn` words most cosine-similar to `vector` (no word is excluded).
@@ -610,6 +684,67 @@ class KeyedVectors:
             norm = np.linalg.norm(mean)
             means.append(mean / norm if norm > 0 else mean)
         return float(np.dot(means[0], means[1]))
+
+    # ------------------------------------------------------------------------------- evaluation
+    def evaluate_word_analogies(self, analogies, restrict_vocab=30000, method="3cosadd",
+                                case_insensitive=True, dummy4unknown=False, workers=None):
+        """Analogy accuracy on a Google-format file, scored as gensim scores it.
+
+        See :func:`embedcore.evaluate.evaluate_word_analogies` (all questions are solved as one
+        batch through the exact top-k kernel).
+
+        Parameters
+        ----------
+        analogies : str or os.PathLike
+        restrict_vocab : int, default 30000
+        method : {"3cosadd", "3cosmul"}
+        case_insensitive : bool, default True
+        dummy4unknown : bool, default False
+        workers : int or None
+
+        Returns
+        -------
+        (float, list of dict)
+            Overall accuracy, and per section ``{"section", "correct", "incorrect"}`` with the
+            ``"Total accuracy"`` entry last.
+
+        Examples
+        --------
+        >>> accuracy, sections = kv.evaluate_word_analogies("questions-words.txt")  # doctest: +SKIP
+        """
+        from embedcore.evaluate import evaluate_word_analogies
+        return evaluate_word_analogies(self._words, self._vectors, analogies, restrict_vocab=restrict_vocab,
+                                       method=method, case_insensitive=case_insensitive,
+                                       dummy4unknown=dummy4unknown, workers=workers)
+
+    def evaluate_word_pairs(self, pairs, delimiter=None, restrict_vocab=300000, case_insensitive=True,
+                            dummy4unknown=False):
+        """Pearson and Spearman correlation of cosine similarities with human scores.
+
+        See :func:`embedcore.evaluate.evaluate_word_pairs`.
+
+        Parameters
+        ----------
+        pairs : str or os.PathLike
+            ``word1 word2 score`` lines (tab or space separated; ``#`` lines skipped).
+        delimiter : str or None
+        restrict_vocab : int, default 300000
+        case_insensitive : bool, default True
+        dummy4unknown : bool, default False
+
+        Returns
+        -------
+        (pearson, spearman, oov_ratio)
+            scipy's results ((statistic, pvalue) each) and the percentage of pairs with unknown words.
+
+        Examples
+        --------
+        >>> pearson, spearman, oov = kv.evaluate_word_pairs("wordsim353.tsv")  # doctest: +SKIP
+        """
+        from embedcore.evaluate import evaluate_word_pairs
+        return evaluate_word_pairs(self._words, self._vectors, pairs, delimiter=delimiter,
+                                   restrict_vocab=restrict_vocab, case_insensitive=case_insensitive,
+                                   dummy4unknown=dummy4unknown)
 
     # ------------------------------------------------------------------------------------- files
     def save_word2vec_format(self, path, binary=False, write_header=True, progress=False):
