@@ -9,6 +9,7 @@ from embedcore.corpus import EncodedCorpus
 from embedcore.glove import GloVe
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.similarity import cosine_topk
+from embedcore.svd import SVDEmbedding, ppmi, randomized_svd
 from embedcore.vocab import Vocab
 from embedcore import datasets
 
@@ -36,5 +37,5 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "Vocab", "build_info", "cooccurrence", "cosine_topk",
-           "datasets", "__version__"]
+__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "SVDEmbedding", "Vocab", "build_info", "cooccurrence",
+           "cosine_topk", "datasets", "ppmi", "randomized_svd", "__version__"]

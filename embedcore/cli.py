@@ -21,6 +21,9 @@ DEMO_MODELS = []
 from embedcore import glove as _glove  # noqa: E402
 TRAINERS["glove"] = _glove.cli_train
 DEMO_MODELS.append(("glove", _glove.demo_model))
+from embedcore import svd as _svd  # noqa: E402
+TRAINERS["svd"] = _svd.cli_train
+DEMO_MODELS.append(("svd", _svd.demo_model))
 
 
 def _add_train_options(parser):

@@ -7,6 +7,7 @@
 
 namespace py = pybind11;
 
+void register_spmm(py::module_& m);  // spmm.cpp
 void register_cooccur(py::module_& m);  // cooccur.cpp
 void register_topk(py::module_& m);   // topk.cpp
 void register_vecio(py::module_& m);  // vecio.cpp
@@ -25,4 +26,5 @@ PYBIND11_MODULE(_native, m) {
         return 1;
 #endif
     });
+    register_spmm(m);
 }

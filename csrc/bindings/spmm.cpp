@@ -1,0 +1,160 @@
+// Bindings for the sparse kernels: CSR x dense products, the CSR transpose, the CSR check and PPMI.
+// Arrays arrive already converted by embedcore/svd.py (int64 indptr, int32 indices, float32
+// data, C-contiguous); these functions check shapes, release the GIL and call the kernels.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "embedcore/ppmi.hpp"
+#include "embedcore/spmm.hpp"
+
+namespace py = pybind11;
+using embedcore::index_t;
+
+namespace {
+
+using Indptr = py::array_t<index_t, py::array::c_style>;
+using Indices = py::array_t<std::int32_t, py::array::c_style>;
+using Floats = py::array_t<float, py::array::c_style>;
+
+void check_1d(const py::array& a, const char* name, index_t length) {
+    if (a.ndim() != 1 || (length >= 0 && a.shape(0) != length))
+        throw std::invalid_argument(std::string(name) + " must be a 1-D array of length " + std::to_string(length) +
+                                    ", got shape with " + std::to_string(a.ndim()) + " dimensions and " +
+                                    std::to_string(a.ndim() ? a.shape(0) : 0) + " entries");
+}
+
+// (indptr, indices, data) of an n_rows x n_cols CSR matrix: lengths consistent with each other.
+index_t check_csr_arrays(const Indptr& indptr, const Indices& indices, const Floats& data, index_t n_rows) {
+    check_1d(indptr, "indptr", n_rows + 1);
+    const index_t nnz = indices.ndim() == 1 ? indices.shape(0) : -1;
+    check_1d(indices, "indices", nnz);
+    check_1d(data, "data", nnz);
+    return nnz;
+}
+
+embedcore::spmm::Isa parse_isa(const std::string& name) {
+    using embedcore::spmm::Isa;
+    const Isa best = embedcore::spmm::best_isa();
+    if (name == "auto") return best;
+    Isa isa;
+    if (name == "avx512") isa = Isa::Avx512;
+    else if (name == "avx2") isa = Isa::Avx2;
+    else if (name == "scalar") isa = Isa::Scalar;
+    else throw std::invalid_argument("isa must be 'auto', 'avx512', 'avx2' or 'scalar', got '" + name + "'");
+    if (static_cast<int>(isa) > static_cast<int>(best))
+        throw std::invalid_argument(std::string("isa '") + name + "' is not supported by this CPU (best: " +
+                                    embedcore::spmm::isa_name(best) + ")");
+    return isa;
+}
+
+void csr_matmul(const Indptr& indptr, const Indices& indices, const Floats& data, index_t n_cols,
+                const Floats& X, Floats& out, int threads, const std::string& isa_name) {
+    const auto isa = parse_isa(isa_name);
+    if (out.ndim() != 2) throw std::invalid_argument("out must be a 2-D float32 array");
+    const index_t n_rows = out.shape(0), p = out.shape(1);
+    check_csr_arrays(indptr, indices, data, n_rows);
+    if (X.ndim() != 2 || X.shape(0) != n_cols || X.shape(1) != p)
+        throw std::invalid_argument("X must have shape (" + std::to_string(n_cols) + ", " + std::to_string(p) + ")");
+    if (!out.writeable()) throw std::invalid_argument("out must be writeable");
+    const index_t* ip = indptr.data();
+    const std::int32_t* ix = indices.data();
+    const float* dv = data.data();
+    const float* xv = X.data();
+    float* yv = out.mutable_data();
+    py::gil_scoped_release release;
+    embedcore::spmm::csr_matmul(n_rows, n_cols, ip, ix, dv, xv, p, p, yv, p, threads, isa);
+}
+
+void dense_matmul(const Floats& A, const Floats& X, Floats& out, int threads, const std::string& isa_name) {
+    const auto isa = parse_isa(isa_name);
+    if (A.ndim() != 2 || X.ndim() != 2 || out.ndim() != 2)
+        throw std::invalid_argument("A, X and out must be 2-D float32 arrays");
+    const index_t n_rows = A.shape(0), q = A.shape(1), p = X.shape(1);
+    if (X.shape(0) != q || out.shape(0) != n_rows || out.shape(1) != p)
+        throw std::invalid_argument("dense_matmul: shapes do not match: A (" + std::to_string(n_rows) + ", " +
+                                    std::to_string(q) + "), X (" + std::to_string(X.shape(0)) + ", " +
+                                    std::to_string(p) + "), out (" + std::to_string(out.shape(0)) + ", " +
+                                    std::to_string(out.shape(1)) + ")");
+    if (!out.writeable()) throw std::invalid_argument("out must be writeable");
+    const float* av = A.data();
+    const float* xv = X.data();
+    float* yv = out.mutable_data();
+    py::gil_scoped_release release;
+    embedcore::spmm::dense_matmul(n_rows, q, av, q, xv, p, p, yv, p, threads, isa);
+}
+
+void check_csr(const Indptr& indptr, const Indices& indices, index_t n_rows, index_t n_cols, int threads) {
+    check_1d(indptr, "indptr", n_rows + 1);
+    check_1d(indices, "indices", indices.ndim() == 1 ? indices.shape(0) : -1);
+    const index_t nnz = indices.shape(0);
+    const index_t* ip = indptr.data();
+    const std::int32_t* ix = indices.data();
+    py::gil_scoped_release release;
+    embedcore::spmm::check_csr(n_rows, n_cols, ip, ix, nnz, threads);
+}
+
+py::tuple csr_transpose(const Indptr& indptr, const Indices& indices, const Floats& data, index_t n_rows,
+                        index_t n_cols, int threads) {
+    const index_t nnz = check_csr_arrays(indptr, indices, data, n_rows);
+    Indptr t_indptr(n_cols + 1);
+    Indices t_indices(nnz);
+    Floats t_data(nnz);
+    const index_t* ip = indptr.data();
+    const std::int32_t* ix = indices.data();
+    const float* dv = data.data();
+    index_t* tp = t_indptr.mutable_data();
+    std::int32_t* tx = t_indices.mutable_data();
+    float* td = t_data.mutable_data();
+    {
+        py::gil_scoped_release release;
+        embedcore::spmm::csr_transpose(n_rows, n_cols, ip, ix, dv, tp, tx, td, threads);
+    }
+    return py::make_tuple(t_indptr, t_indices, t_data);
+}
+
+py::tuple ppmi(const Indptr& indptr, const Indices& indices, const Floats& data, index_t n_rows, index_t n_cols,
+               double cds, double shift, int threads, const std::string& isa_name) {
+    const auto isa = parse_isa(isa_name);
+    const index_t nnz = check_csr_arrays(indptr, indices, data, n_rows);
+    // numpy allocates the outputs (large ones on transparent huge pages), sized for every input
+    // entry; the kernel fills a prefix and the returned arrays are views of it.
+    Indptr out_indptr(n_rows + 1);
+    Indices out_indices(nnz);
+    Floats out_data(nnz);
+    const index_t* ip = indptr.data();
+    const std::int32_t* ix = indices.data();
+    const float* dv = data.data();
+    const embedcore::ppmi::Output out{out_indptr.mutable_data(), out_indices.mutable_data(), out_data.mutable_data()};
+    index_t kept = 0;
+    {
+        py::gil_scoped_release release;
+        kept = embedcore::ppmi::ppmi(n_rows, n_cols, ip, ix, dv, cds, shift, threads, out, isa);
+    }
+    py::slice prefix(0, kept, 1);
+    return py::make_tuple(out_indptr, out_indices[prefix], out_data[prefix]);
+}
+
+}  // namespace
+
+void register_spmm(py::module_& m) {
+    m.def("csr_matmul", &csr_matmul, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("n_cols"),
+          py::arg("X"), py::arg("out").noconvert(), py::arg("threads"), py::arg("isa") = "auto",
+          "out[:] = A @ X for the CSR matrix A (out.shape[0] x n_cols) and X (n_cols x out.shape[1]).");
+    m.def("dense_matmul", &dense_matmul, py::arg("A"), py::arg("X"), py::arg("out").noconvert(),
+          py::arg("threads"), py::arg("isa") = "auto",
+          "out[:] = A @ X for a tall dense A and a small X (float32, C-contiguous).");
+    m.def("check_csr", &check_csr, py::arg("indptr"), py::arg("indices"), py::arg("n_rows"), py::arg("n_cols"),
+          py::arg("threads"), "Raise ValueError unless (indptr, indices) is a valid n_rows x n_cols CSR structure.");
+    m.def("csr_transpose", &csr_transpose, py::arg("indptr"), py::arg("indices"), py::arg("data"),
+          py::arg("n_rows"), py::arg("n_cols"), py::arg("threads"),
+          "(indptr, indices, data) of the CSR of A^T, row indices ascending within each row.");
+    m.def("ppmi", &ppmi, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("n_rows"),
+          py::arg("n_cols"), py::arg("cds"), py::arg("shift"), py::arg("threads"), py::arg("isa") = "auto",
+          "(indptr, indices, data) of the positive PMI of a co-occurrence CSR matrix.");
+    m.def("spmm_isa", [] { return std::string(embedcore::spmm::isa_name(embedcore::spmm::best_isa())); },
+          "The instruction set the sparse products use on this CPU.");
+}
