@@ -130,7 +130,8 @@ def ppmi(cooc, cds=0.75, shift=1.0, workers=None):
     Parameters
     ----------
     cooc : scipy.sparse matrix or 2-D array-like, shape (n_words, n_contexts)
-        Non-negative co-occurrence counts (duplicates in COO/CSR input are added up).
+        Non-negative co-occurrence counts (duplicates in COO/CSR input are added up). A
+        ``cupyx.scipy.sparse`` matrix is weighted on the GPU and the result stays there.
     cds : float
         Context-distribution smoothing exponent, > 0 (1 is plain PMI).
     shift : float
@@ -161,6 +162,9 @@ def ppmi(cooc, cds=0.75, shift=1.0, workers=None):
     cds = check_float(cds, "cds", minimum=0.0, inclusive=False)
     shift = check_float(shift, "shift", minimum=0.0, inclusive=False)
     threads = effective_workers(workers)
+    from embedcore.backends import cuda
+    if cuda.is_device_array(cooc):  # CuPy in, CuPy out
+        return cuda.ppmi(cooc, cds=cds, shift=shift)
     csr = _as_csr(cooc, "cooc", threads, canonical=True, check_finite=False)
     try:
         indptr, indices, data = _native.ppmi(csr.indptr, csr.indices, csr.data, csr.shape[0],
@@ -343,7 +347,8 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
     workers : int, optional
         Threads; None for all usable cores.
     device : {'auto', 'cpu', 'cuda'}
-        'auto' and 'cpu' run on the CPU; the CUDA path is not built yet ('cuda' raises).
+        'cuda' runs on the GPU (cuSPARSE / cuBLAS products, cuSOLVER QR; CuPy input gives CuPy
+        output); 'auto' uses it when a GPU is usable.
 
     Returns
     -------
@@ -360,7 +365,7 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
     TypeError
         Arguments of the wrong type.
     RuntimeError
-        ``device='cuda'``.
+        ``device='cuda'`` without a usable GPU.
 
     Examples
     --------
@@ -375,7 +380,10 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
     n_iter = check_int(n_iter, "n_iter", minimum=0)
     seed = check_int(seed, "seed", minimum=0)
     threads = effective_workers(workers)
-    _cpu_only(device, "randomized_svd")
+    from embedcore._device import resolve_device
+    if resolve_device(device) == "cuda":
+        from embedcore.backends import cuda
+        return cuda.truncated_svd(X, k, n_oversamples, n_iter, seed)
     if not _is_matrix(X) and not hasattr(X, "__array__") and not isinstance(X, (list, tuple)):
         raise TypeError(f"X must be a scipy.sparse matrix or a 2-D array, got {type(X).__name__}")
     if sp.issparse(X) and X.ndim == 2 and min(X.shape) == 0:

@@ -206,10 +206,10 @@ def test_randomized_svd_rejects_bad_argument_types():
         ec.randomized_svd(object(), 2)
 
 
-def test_randomized_svd_on_cuda_says_the_path_is_not_built():
-    from embedcore._device import cuda_available
-    match = "CUDA path is not built yet" if cuda_available() else "device='cuda'"
-    with pytest.raises(RuntimeError, match=match):
+def test_randomized_svd_on_cuda_without_a_gpu_is_a_runtime_error(monkeypatch):
+    from embedcore.backends import cuda
+    monkeypatch.setattr(cuda, "_probe", lambda: (False, "no CUDA device is visible"))
+    with pytest.raises(RuntimeError, match="no CUDA device is visible"):
         ec.randomized_svd(np.ones((4, 4)), 2, device="cuda")
 
 
