@@ -6,3 +6,4 @@ objects; the SGD epochs live here because they update the caller's arrays in pla
 is an include file so that kernels can be worked on independently.
 """
 include "_text.pxi"
+include "_word2vec.pxi"

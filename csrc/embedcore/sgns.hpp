@@ -1,0 +1,545 @@
+// Skip-gram and CBOW with negative sampling (word2vec), trained by Hogwild SGD.
+//
+// Semantics follow word2vec.c (Mikolov et al. 2013): noise words drawn from unigram^0.75, frequent
+// words kept with probability (sqrt(f/t) + 1) * t/f, a reduced window drawn per centre word, a
+// learning rate decaying linearly with the raw words processed over all epochs, CBOW on the mean or
+// sum of the context, and the sigmoid table with saturated gradients outside [-6, 6]. The CBOW
+// context gradient is divided by the context size when the mean is used (the true gradient of the
+// mean, as gensim does).
+//
+// Two update schemes:
+//  * exact: word2vec.c's per-pair loop, fresh negatives for every (context, centre) pair.
+//  * shared: the negatives drawn for a centre word are shared by all of its context words
+//    (Ji et al., "Parallelizing Word2Vec in Shared and Distributed Memory", 2016). A skip-gram step
+//    becomes three small dense products on a (contexts x dim) block of input rows and a
+//    ((1 + negative) x dim) block of output rows: D = In Out^T, G = (labels - sigma(D)) alpha,
+//    In += G Out, Out += G^T In. CBOW groups `cbow_batch` consecutive centre words sharing one set
+//    of negatives. Every output row is read once per step instead of once per pair.
+// Cost per epoch: O(tokens * window * (negative + 1) * dim) flops for skip-gram,
+// O(tokens * (window + negative) * dim) for CBOW; memory: the two matrices plus O(threads * chunk).
+//
+// Threads: each owns a contiguous span of the token stream and updates the shared matrices without
+// locks (Hogwild, Recht et al. 2011). The inner loops are compiled three times (AVX-512, AVX2+FMA,
+// baseline) and the variant is chosen at run time from the CPU's features.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "common.hpp"
+#include "parallel.hpp"
+#include "random.hpp"
+#include "sigmoid.hpp"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EMBEDCORE_INLINE inline __attribute__((always_inline))
+#else
+#define EMBEDCORE_INLINE inline
+#endif
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define EMBEDCORE_X86_DISPATCH 1
+#endif
+
+namespace embedcore {
+namespace sgns {
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+// Walker/Vose alias table for P(w) proportional to counts[w]^power: draw a cell i uniformly, keep i
+// when a 32-bit uniform falls below prob[i], else take alias[i]. O(n) to build, O(1) per draw.
+inline void build_noise_table(const std::int64_t* counts, std::int64_t n, double power,
+                              std::uint32_t* prob, std::int32_t* alias) {
+    require(n >= 1, "noise table: the vocabulary is empty");
+    std::vector<double> p(static_cast<std::size_t>(n));
+    double total = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        require(counts[i] >= 0, "noise table: counts must be non-negative");
+        p[i] = std::pow(static_cast<double>(counts[i]), power);
+        total += p[i];
+    }
+    require(total > 0.0, "noise table: all counts are zero");
+    std::vector<std::int64_t> small, large;
+    for (std::int64_t i = 0; i < n; ++i) {
+        p[i] = p[i] * static_cast<double>(n) / total;
+        (p[i] < 1.0 ? small : large).push_back(i);
+    }
+    const double scale = 4294967296.0;
+    auto to_u32 = [&](double x) {
+        const double v = std::floor(x * scale + 0.5);
+        return static_cast<std::uint32_t>(std::min(std::max(v, 0.0), scale - 1.0));
+    };
+    while (!small.empty() && !large.empty()) {
+        const std::int64_t s = small.back(), l = large.back();
+        small.pop_back();
+        large.pop_back();
+        prob[s] = to_u32(p[s]);
+        alias[s] = static_cast<std::int32_t>(l);
+        p[l] = (p[l] + p[s]) - 1.0;
+        (p[l] < 1.0 ? small : large).push_back(l);
+    }
+    // what is left has probability 1 up to rounding
+    for (auto v : {&small, &large})
+        for (std::int64_t i : *v) {
+            prob[i] = 0xFFFFFFFFu;
+            alias[i] = static_cast<std::int32_t>(i);
+        }
+}
+
+// keep[w] = min(1, (sqrt(f/t) + 1) * t/f) * 2^32 with f = counts[w] / total (word2vec.c's rule);
+// a token is kept when the high 32 bits of a draw are below keep[w]. sample <= 0 keeps everything.
+inline void build_keep_table(const std::int64_t* counts, std::int64_t n, double sample,
+                             std::int64_t total, std::uint64_t* keep) {
+    const std::uint64_t always = std::uint64_t{1} << 32;
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (sample <= 0.0 || counts[i] <= 0 || total <= 0) {
+            keep[i] = always;
+            continue;
+        }
+        const double f = static_cast<double>(counts[i]) / static_cast<double>(total);
+        const double p = (std::sqrt(f / sample) + 1.0) * sample / f;
+        keep[i] = p >= 1.0 ? always : static_cast<std::uint64_t>(p * 4294967296.0);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vector primitives, written so the compiler vectorises them for the target of the caller.
+
+#if defined(__GNUC__) || defined(__clang__)
+// 16 floats as one value: a 512-bit register under AVX-512, two 256-bit ones under AVX2, four
+// 128-bit ones otherwise. Loads and stores through these types need only float alignment.
+typedef float vf16 __attribute__((vector_size(64), aligned(4), may_alias));
+typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef float vf4 __attribute__((vector_size(16), aligned(4), may_alias));
+
+EMBEDCORE_INLINE float hsum(vf16 v) {
+    const vf8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                  __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+    const vf4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+    return (b[0] + b[2]) + (b[1] + b[3]);
+}
+
+EMBEDCORE_INLINE float dot(const float* a, const float* b, int n) {
+    vf16 acc = {0};
+    int c = 0;
+    for (; c + 16 <= n; c += 16) acc += *reinterpret_cast<const vf16*>(a + c) * *reinterpret_cast<const vf16*>(b + c);
+    float s = 0.0f;
+    for (; c < n; ++c) s += a[c] * b[c];
+    return s + hsum(acc);
+}
+#else
+EMBEDCORE_INLINE float dot(const float* a, const float* b, int n) {
+    float acc[8] = {0};
+    int c = 0;
+    for (; c + 8 <= n; c += 8)
+        for (int l = 0; l < 8; ++l) acc[l] += a[c + l] * b[c + l];
+    float s = 0.0f;
+    for (; c < n; ++c) s += a[c] * b[c];
+    return s + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+#endif
+
+EMBEDCORE_INLINE void prefetch_row(const float* p, int n) {
+#if defined(__GNUC__) || defined(__clang__)
+    for (int c = 0; c < n; c += 16) __builtin_prefetch(p + c);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+// y += g * x
+EMBEDCORE_INLINE void axpy(float* __restrict y, float g, const float* __restrict x, int n) {
+    for (int c = 0; c < n; ++c) y[c] += g * x[c];
+}
+
+// y += x
+EMBEDCORE_INLINE void add(float* __restrict y, const float* __restrict x, int n) {
+    for (int c = 0; c < n; ++c) y[c] += x[c];
+}
+
+// ---------------------------------------------------------------------------------------------
+// One SGD step. Every step reads the rows it needs, computes all deltas from the values before
+// the step, then adds the deltas (so a word that appears twice in a step gets both). Returns
+// nothing; adds the pair losses -log sigma(+-f) to `loss`. Negatives equal to the positive word
+// are skipped, as in word2vec.c.
+
+struct Scratch {
+    std::vector<float> g, d_in, d_out, hidden;
+    void reserve(int rows_in, int rows_out, int pairs, int dim) {
+        g.resize(static_cast<std::size_t>(pairs));
+        d_in.resize(static_cast<std::size_t>(rows_in) * dim);
+        d_out.resize(static_cast<std::size_t>(rows_out) * dim);
+        hidden.resize(static_cast<std::size_t>(rows_in) * dim);
+    }
+};
+
+// Skip-gram, word2vec.c's update: for each context word c, negatives negs[a*K .. a*K+K).
+EMBEDCORE_INLINE void sg_step_exact(float* in, float* out, int dim, std::int32_t centre,
+                                    const std::int32_t* ctx, int m, const std::int32_t* negs, int K,
+                                    float alpha, Scratch& s, double& loss) {
+    const SigmoidTable& sig = sigmoid_table();
+    float* neu1e = s.d_in.data();
+    for (int a = 0; a < m; ++a) {
+        float* ia = in + static_cast<std::int64_t>(ctx[a]) * dim;
+        std::fill(neu1e, neu1e + dim, 0.0f);
+        for (int k = 0; k <= K; ++k) {
+            const std::int32_t t = k == 0 ? centre : negs[a * K + k - 1];
+            if (k > 0 && t == centre) continue;
+            float* ot = out + static_cast<std::int64_t>(t) * dim;
+            const float g = sig.gradient(dot(ia, ot, dim), k == 0 ? 1.0f : 0.0f, alpha, loss);
+            axpy(neu1e, g, ot, dim);
+            axpy(ot, g, ia, dim);
+        }
+        add(ia, neu1e, dim);
+    }
+}
+
+// Skip-gram with the negatives negs[0..K) shared by all m context words.
+EMBEDCORE_INLINE void sg_step_shared(float* in, float* out, int dim, std::int32_t centre,
+                                     const std::int32_t* ctx, int m, const std::int32_t* negs, int K,
+                                     float alpha, Scratch& s, double& loss) {
+    const SigmoidTable& sig = sigmoid_table();
+    const int nt = K + 1;
+    float* G = s.g.data();
+    float* d_in = s.d_in.data();
+    float* d_out = s.d_out.data();
+    // D = In Out^T, G = (label - sigma(D)) * alpha
+    for (int a = 0; a < m; ++a) {
+        const float* ia = in + static_cast<std::int64_t>(ctx[a]) * dim;
+        for (int k = 0; k < nt; ++k) {
+            const std::int32_t t = k == 0 ? centre : negs[k - 1];
+            if (k > 0 && t == centre) {
+                G[a * nt + k] = 0.0f;
+                continue;
+            }
+            const float* ot = out + static_cast<std::int64_t>(t) * dim;
+            G[a * nt + k] = sig.gradient(dot(ia, ot, dim), k == 0 ? 1.0f : 0.0f, alpha, loss);
+        }
+    }
+    // dIn = G Out, dOut = G^T In
+    std::fill(d_in, d_in + static_cast<std::size_t>(m) * dim, 0.0f);
+    std::fill(d_out, d_out + static_cast<std::size_t>(nt) * dim, 0.0f);
+    for (int a = 0; a < m; ++a) {
+        const float* ia = in + static_cast<std::int64_t>(ctx[a]) * dim;
+        float* da = d_in + static_cast<std::int64_t>(a) * dim;
+        for (int k = 0; k < nt; ++k) {
+            const float g = G[a * nt + k];
+            if (g == 0.0f) continue;
+            const std::int32_t t = k == 0 ? centre : negs[k - 1];
+            axpy(da, g, out + static_cast<std::int64_t>(t) * dim, dim);
+            axpy(d_out + static_cast<std::int64_t>(k) * dim, g, ia, dim);
+        }
+    }
+    for (int a = 0; a < m; ++a)
+        add(in + static_cast<std::int64_t>(ctx[a]) * dim, d_in + static_cast<std::int64_t>(a) * dim, dim);
+    for (int k = 0; k < nt; ++k) {
+        const std::int32_t t = k == 0 ? centre : negs[k - 1];
+        add(out + static_cast<std::int64_t>(t) * dim, d_out + static_cast<std::int64_t>(k) * dim, dim);
+    }
+}
+
+// CBOW for B centre words: centre b has contexts ctx[ctx_off[b] .. ctx_off[b+1]) and negatives
+// negs[b*K .. b*K+K), or negs[0..K) for all of them when `shared`. B = 1 is word2vec.c's CBOW
+// step (up to the order in which a negative drawn twice is updated).
+EMBEDCORE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32_t* centres, int B,
+                                const std::int32_t* ctx, const int* ctx_off, const std::int32_t* negs,
+                                int K, bool shared, bool mean, float alpha, Scratch& s, double& loss) {
+    const SigmoidTable& sig = sigmoid_table();
+    const int nt = K + 1;
+    float* G = s.g.data();
+    float* H = s.hidden.data();
+    float* dH = s.d_in.data();
+    float* d_out = s.d_out.data();  // B positive rows, then (shared ? K : B*K) negative rows
+    const int n_neg_rows = shared ? K : B * K;
+    // h_b = sum (or mean) of the context rows
+    for (int b = 0; b < B; ++b) {
+        float* h = H + static_cast<std::int64_t>(b) * dim;
+        std::fill(h, h + dim, 0.0f);
+        for (int j = ctx_off[b]; j < ctx_off[b + 1]; ++j)
+            add(h, in + static_cast<std::int64_t>(ctx[j]) * dim, dim);
+        const int cw = ctx_off[b + 1] - ctx_off[b];
+        if (mean && cw > 0) {
+            const float inv = 1.0f / static_cast<float>(cw);
+            for (int c = 0; c < dim; ++c) h[c] *= inv;
+        }
+    }
+#define EMBEDCORE_CBOW_TARGET(b, k) ((k) == 0 ? centres[b] : negs[(shared ? 0 : (b) * K) + (k) - 1])
+    for (int b = 0; b < B; ++b) {
+        const float* h = H + static_cast<std::int64_t>(b) * dim;
+        for (int k = 0; k < nt; ++k) {
+            const std::int32_t t = EMBEDCORE_CBOW_TARGET(b, k);
+            if (k > 0 && t == centres[b]) {
+                G[b * nt + k] = 0.0f;
+                continue;
+            }
+            G[b * nt + k] = sig.gradient(dot(h, out + static_cast<std::int64_t>(t) * dim, dim),
+                                         k == 0 ? 1.0f : 0.0f, alpha, loss);
+        }
+    }
+    std::fill(dH, dH + static_cast<std::size_t>(B) * dim, 0.0f);
+    std::fill(d_out, d_out + static_cast<std::size_t>(B + n_neg_rows) * dim, 0.0f);
+    for (int b = 0; b < B; ++b) {
+        const float* h = H + static_cast<std::int64_t>(b) * dim;
+        float* dh = dH + static_cast<std::int64_t>(b) * dim;
+        for (int k = 0; k < nt; ++k) {
+            const float g = G[b * nt + k];
+            if (g == 0.0f) continue;
+            axpy(dh, g, out + static_cast<std::int64_t>(EMBEDCORE_CBOW_TARGET(b, k)) * dim, dim);
+            const int row = k == 0 ? b : B + (shared ? k - 1 : b * K + k - 1);
+            axpy(d_out + static_cast<std::int64_t>(row) * dim, g, h, dim);
+        }
+    }
+    for (int b = 0; b < B; ++b)
+        add(out + static_cast<std::int64_t>(centres[b]) * dim, d_out + static_cast<std::int64_t>(b) * dim, dim);
+    for (int r = 0; r < n_neg_rows; ++r)
+        add(out + static_cast<std::int64_t>(negs[r]) * dim,
+            d_out + static_cast<std::int64_t>(B + r) * dim, dim);
+    for (int b = 0; b < B; ++b) {
+        float* dh = dH + static_cast<std::int64_t>(b) * dim;
+        const int cw = ctx_off[b + 1] - ctx_off[b];
+        if (mean && cw > 0) {
+            const float inv = 1.0f / static_cast<float>(cw);
+            for (int c = 0; c < dim; ++c) dh[c] *= inv;
+        }
+        for (int j = ctx_off[b]; j < ctx_off[b + 1]; ++j)
+            add(in + static_cast<std::int64_t>(ctx[j]) * dim, dh, dim);
+    }
+#undef EMBEDCORE_CBOW_TARGET
+}
+
+// One step on one centre word with given contexts and negatives (for tests and references):
+// skip-gram takes m*K negatives (exact) or K (shared); CBOW takes K. Returns the step's loss.
+inline double single_step(float* in, float* out, int dim, bool skip_gram, bool shared, bool mean,
+                          std::int32_t centre, const std::int32_t* ctx, int m, const std::int32_t* negs,
+                          int K, float alpha) {
+    require(dim >= 1 && m >= 1 && K >= 0, "single_step: bad sizes");
+    Scratch s;
+    s.reserve(m, K + 1 + K, m * (K + 1), dim);
+    double loss = 0.0;
+    if (skip_gram) {
+        if (shared) sg_step_shared(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
+        else sg_step_exact(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
+    } else {
+        const int off[2] = {0, m};
+        cbow_step(in, out, dim, &centre, 1, ctx, off, negs, K, shared, mean, alpha, s, loss);
+    }
+    return loss;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training over spans of the corpus
+
+struct Config {
+    int dim = 100;
+    int window = 5;
+    int negative = 5;
+    bool skip_gram = true;
+    bool cbow_mean = true;
+    bool shared = true;       // shared negatives per centre word (or per CBOW group)
+    int cbow_batch = 1;       // CBOW centre words per group when shared
+    float alpha = 0.025f;
+    float min_alpha = 1e-4f;
+    std::int64_t total_words = 0;  // raw tokens x epochs: the denominator of the decay
+};
+
+struct Data {
+    float* input = nullptr;   // vocab_size x dim, updated in place
+    float* output = nullptr;  // vocab_size x dim, updated in place
+    std::int64_t vocab_size = 0;
+    const std::uint64_t* keep = nullptr;        // subsampling thresholds, vocab_size
+    const std::uint32_t* noise_prob = nullptr;  // alias table, vocab_size
+    const std::int32_t* noise_alias = nullptr;
+    const std::int32_t* ids = nullptr;
+    const std::int64_t* offsets = nullptr;  // n_sentences + 1
+    std::int64_t n_sentences = 0;
+};
+
+EMBEDCORE_INLINE std::int32_t draw_noise(SplitMix64& rng, const Data& d) {
+    const std::uint64_t r = rng.next();
+    const std::uint32_t i = static_cast<std::uint32_t>(((r >> 32) * static_cast<std::uint64_t>(d.vocab_size)) >> 32);
+    return static_cast<std::uint32_t>(r) < d.noise_prob[i] ? static_cast<std::int32_t>(i) : d.noise_alias[i];
+}
+
+inline float current_alpha(const Config& cfg, std::int64_t done) {
+    if (cfg.total_words <= 0) return cfg.alpha;
+    const double frac = std::min(1.0, static_cast<double>(done) / static_cast<double>(cfg.total_words));
+    const double a = cfg.alpha - (cfg.alpha - cfg.min_alpha) * frac;
+    return static_cast<float>(std::max<double>(a, cfg.min_alpha));
+}
+
+// How often (raw words) a thread publishes its progress and recomputes the learning rate.
+constexpr std::int64_t kAlphaInterval = 10000;
+
+// Train on tokens [begin, end). Windows do not cross sentence boundaries nor the span's ends.
+EMBEDCORE_INLINE void train_span_impl(const Config& cfg, const Data& d, std::int64_t begin,
+                                      std::int64_t end, std::uint64_t& rng_state,
+                                      std::atomic<std::int64_t>& done, double& loss) {
+    if (begin >= end) return;
+    const int dim = cfg.dim, K = cfg.negative, W = cfg.window;
+    const int B = cfg.skip_gram ? 1 : std::max(1, cfg.shared ? cfg.cbow_batch : 1);
+    SplitMix64 rng(rng_state);
+    Scratch s;
+    const int max_ctx = 2 * W;
+    s.reserve(std::max(max_ctx, B), std::max(K + 1, B + B * K), std::max(max_ctx, B) * (K + 1), dim);
+    std::vector<std::int64_t> raw_pos;
+    std::vector<std::int32_t> sent, ctx(static_cast<std::size_t>(max_ctx) * B),
+        negs(static_cast<std::size_t>(std::max(max_ctx, B)) * std::max(K, 1)), centres(B);
+    std::vector<int> ctx_off(B + 1);
+    std::vector<std::int32_t> next_negs(static_cast<std::size_t>(std::max(K, 1)));
+    bool have_next = false;
+    double local_loss = 0.0;
+    float alpha = current_alpha(cfg, done.load(std::memory_order_relaxed));
+    std::int64_t published = begin;
+
+    std::int64_t si = std::upper_bound(d.offsets, d.offsets + d.n_sentences + 1, begin) - d.offsets - 1;
+    std::int64_t pos = begin;
+    while (pos < end) {
+        while (d.offsets[si + 1] <= pos) ++si;
+        const std::int64_t stop = std::min(d.offsets[si + 1], end);
+        // subsample the sentence piece; remember raw positions for the learning-rate schedule
+        sent.clear();
+        raw_pos.clear();
+        for (std::int64_t p = pos; p < stop; ++p) {
+            const std::int32_t w = d.ids[p];
+            if ((rng.next() >> 32) < d.keep[w]) {
+                sent.push_back(w);
+                raw_pos.push_back(p - pos);
+            }
+        }
+        const int n = static_cast<int>(sent.size());
+        int group = 0;
+        ctx_off[0] = 0;
+        // (a macro, not a lambda: a lambda would be compiled without the caller's SIMD target)
+#define EMBEDCORE_FLUSH_CBOW()                                                                          \
+    do {                                                                                                \
+        const int nn = cfg.shared ? K : group * K;                                                      \
+        for (int k = 0; k < nn; ++k) negs[k] = draw_noise(rng, d);                                      \
+        cbow_step(d.input, d.output, dim, centres.data(), group, ctx.data(), ctx_off.data(), negs.data(), \
+                  K, cfg.shared, cfg.cbow_mean, alpha, s, local_loss);                                  \
+        group = 0;                                                                                      \
+    } while (0)
+        for (int i = 0; i < n; ++i) {
+            const std::int64_t here = pos + raw_pos[i];
+            if (here - published >= kAlphaInterval) {
+                alpha = current_alpha(cfg, done.fetch_add(here - published, std::memory_order_relaxed) +
+                                               (here - published));
+                published = here;
+            }
+            const int reach = W - static_cast<int>(rng.below(static_cast<std::uint32_t>(W)));
+            const int lo = std::max(0, i - reach), hi = std::min(n, i + reach + 1);
+            const std::int32_t centre = sent[i];
+            if (cfg.skip_gram) {
+                int m = 0;
+                for (int j = lo; j < hi; ++j)
+                    if (j != i) ctx[m++] = sent[j];
+                if (m == 0) continue;
+                if (cfg.shared) {
+                    // negatives are drawn one centre word ahead so that their rows can be fetched
+                    // from memory while this word's products are computed
+                    if (!have_next) for (int k = 0; k < K; ++k) next_negs[k] = draw_noise(rng, d);
+                    std::copy(next_negs.begin(), next_negs.begin() + K, negs.begin());
+                    for (int k = 0; k < K; ++k) {
+                        next_negs[k] = draw_noise(rng, d);
+                        prefetch_row(d.output + static_cast<std::int64_t>(next_negs[k]) * dim, dim);
+                    }
+                    have_next = true;
+                    if (i + 1 < n) prefetch_row(d.output + static_cast<std::int64_t>(sent[i + 1]) * dim, dim);
+                    sg_step_shared(d.input, d.output, dim, centre, ctx.data(), m, negs.data(), K, alpha, s,
+                                   local_loss);
+                } else {
+                    for (int k = 0; k < m * K; ++k) negs[k] = draw_noise(rng, d);
+                    sg_step_exact(d.input, d.output, dim, centre, ctx.data(), m, negs.data(), K, alpha, s,
+                                  local_loss);
+                }
+            } else {
+                int m = ctx_off[group];
+                for (int j = lo; j < hi; ++j)
+                    if (j != i) ctx[m++] = sent[j];
+                if (m == ctx_off[group]) continue;
+                centres[group] = centre;
+                ctx_off[++group] = m;
+                if (group == B) EMBEDCORE_FLUSH_CBOW();
+            }
+        }
+        if (group > 0) EMBEDCORE_FLUSH_CBOW();  // the sentence ended inside a group
+#undef EMBEDCORE_FLUSH_CBOW
+        pos = stop;
+    }
+    done.fetch_add(end - published, std::memory_order_relaxed);
+    rng_state = rng.state;
+    loss += local_loss;
+}
+
+using SpanFn = void (*)(const Config&, const Data&, std::int64_t, std::int64_t, std::uint64_t&,
+                        std::atomic<std::int64_t>&, double&);
+
+inline void train_span_baseline(const Config& c, const Data& d, std::int64_t b, std::int64_t e,
+                                std::uint64_t& r, std::atomic<std::int64_t>& done, double& l) {
+    train_span_impl(c, d, b, e, r, done, l);
+}
+
+#ifdef EMBEDCORE_X86_DISPATCH
+__attribute__((target("avx2,fma"))) inline void train_span_avx2(
+    const Config& c, const Data& d, std::int64_t b, std::int64_t e, std::uint64_t& r,
+    std::atomic<std::int64_t>& done, double& l) {
+    train_span_impl(c, d, b, e, r, done, l);
+}
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512"))) inline void
+train_span_avx512(const Config& c, const Data& d, std::int64_t b, std::int64_t e, std::uint64_t& r,
+                  std::atomic<std::int64_t>& done, double& l) {
+    train_span_impl(c, d, b, e, r, done, l);
+}
+#endif
+
+// The variant for this CPU: "avx512", "avx2" or "baseline" (or the one `prefer` names, if the CPU
+// runs it).
+inline SpanFn select_span_fn(const std::string& prefer, const char** name) {
+#ifdef EMBEDCORE_X86_DISPATCH
+    __builtin_cpu_init();
+    const bool has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+    const bool has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (has512 && (prefer.empty() || prefer == "avx512")) {
+        *name = "avx512";
+        return train_span_avx512;
+    }
+    if (has2 && (prefer.empty() || prefer == "avx512" || prefer == "avx2")) {
+        *name = "avx2";
+        return train_span_avx2;
+    }
+#endif
+    (void)prefer;
+    *name = "baseline";
+    return train_span_baseline;
+}
+
+// One chunk of training: thread t trains on tokens [starts[t], ends[t]) with its random stream
+// rng_states[t]. words_done (raw words over all epochs so far) is read and advanced; loss[t] gets
+// thread t's summed pair losses added. Returns the SIMD variant used.
+inline const char* train_chunk(const Config& cfg, const Data& d, const std::int64_t* starts,
+                               const std::int64_t* ends, int threads, std::uint64_t* rng_states,
+                               std::int64_t* words_done, double* loss, const std::string& prefer = "") {
+    require(cfg.dim >= 1, "vector_size must be >= 1");
+    require(cfg.window >= 1, "window must be >= 1");
+    require(cfg.negative >= 0, "negative must be >= 0");
+    require(cfg.cbow_batch >= 1, "cbow_batch must be >= 1");
+    require(d.vocab_size >= 1 && d.vocab_size < (std::int64_t{1} << 31), "vocabulary size out of range");
+    require(threads >= 1, "threads must be >= 1");
+    const char* name = "baseline";
+    SpanFn fn = select_span_fn(prefer, &name);
+    std::atomic<std::int64_t> done(*words_done);
+    parallel_blocks(threads, threads, [&](std::int64_t t0, std::int64_t t1, int) {
+        for (std::int64_t t = t0; t < t1; ++t) fn(cfg, d, starts[t], ends[t], rng_states[t], done, loss[t]);
+    });
+    *words_done = done.load();
+    return name;
+}
+
+}  // namespace sgns
+}  // namespace embedcore
