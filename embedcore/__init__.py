@@ -7,6 +7,7 @@ from embedcore._version import __version__
 from embedcore.corpus import EncodedCorpus
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.vocab import Vocab
+from embedcore.word2vec import Word2Vec
 
 
 def build_info():
@@ -32,4 +33,4 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "KeyedVectors", "Vocab", "build_info", "__version__"]
+__all__ = ["EncodedCorpus", "KeyedVectors", "Vocab", "Word2Vec", "build_info", "__version__"]
