@@ -1,0 +1,3 @@
+from embedcore.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Benchmark cases of `embedcore bench`, one module per kernel (see embedcore.bench)."""

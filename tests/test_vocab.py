@@ -1,0 +1,265 @@
+"""The text pass: counting, ordering, encoding, file formats and bad input."""
+import bz2
+import gzip
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import embedcore as ec
+from embedcore import _sgd
+from reference import reference_encode, reference_vocabulary
+
+SENTENCES = [["the", "cat", "sat", "on", "the", "mat"],
+             ["the", "dog", "sat"],
+             ["a", "cat", "and", "a", "dog"],
+             ["größe", "東京", "the"]]
+
+
+def write_lines(path, sentences, opener=open):
+    with opener(path, "wt", encoding="utf-8") as f:
+        for s in sentences:
+            f.write(" ".join(s) + "\n")
+    return path
+
+
+def test_counts_and_order_match_counter_reference():
+    vocab = ec.Vocab.from_corpus(SENTENCES, min_count=1)
+    words, counts = reference_vocabulary(SENTENCES)
+    assert vocab.words == words
+    assert vocab.counts.tolist() == counts
+    assert vocab.counts.dtype == np.int64
+    assert vocab.total_words == sum(len(s) for s in SENTENCES)
+
+
+def test_ties_break_by_first_appearance():
+    vocab = ec.Vocab.from_corpus([["b", "a", "c"], ["c", "a", "b"]], min_count=1)
+    assert vocab.words == ["b", "a", "c"]
+
+
+def test_min_count_drops_rare_words_but_total_counts_them():
+    vocab = ec.Vocab.from_corpus(SENTENCES, min_count=2)
+    assert vocab.words == ["the", "cat", "sat", "dog", "a"]
+    assert vocab.total_words == 17
+
+
+def test_lookup_and_membership():
+    vocab = ec.Vocab.from_corpus(SENTENCES, min_count=1)
+    assert vocab["the"] == 0
+    assert "東京" in vocab and "zebra" not in vocab
+    with pytest.raises(KeyError, match="zebra"):
+        vocab["zebra"]
+
+
+def test_file_and_sentence_sources_agree(tmp_path):
+    path = write_lines(tmp_path / "c.txt", SENTENCES)
+    from_file = ec.Vocab.from_corpus(path, min_count=1)
+    from_list = ec.Vocab.from_corpus(SENTENCES, min_count=1)
+    assert from_file.words == from_list.words
+    assert from_file.counts.tolist() == from_list.counts.tolist()
+
+
+@pytest.mark.parametrize("suffix,opener", [(".gz", gzip.open), (".bz2", bz2.open)])
+def test_compressed_files_read_like_plain(tmp_path, suffix, opener):
+    plain = write_lines(tmp_path / "c.txt", SENTENCES)
+    packed = write_lines(tmp_path / ("c.txt" + suffix), SENTENCES, opener)
+    a = ec.Vocab.from_corpus(plain, min_count=1)
+    b = ec.Vocab.from_corpus(packed, min_count=1)
+    assert a.words == b.words and a.counts.tolist() == b.counts.tolist()
+    ca, cb = a.encode(plain), a.encode(packed)
+    assert ca.ids.tolist() == cb.ids.tolist() and ca.offsets.tolist() == cb.offsets.tolist()
+
+
+def test_list_of_paths_is_one_corpus(tmp_path):
+    p1 = write_lines(tmp_path / "a.txt", SENTENCES[:2])
+    p2 = write_lines(tmp_path / "b.txt", SENTENCES[2:])
+    vocab = ec.Vocab.from_corpus([p1, p2], min_count=1)
+    assert vocab.words == reference_vocabulary(SENTENCES)[0]
+    corpus = vocab.encode([str(p1), str(p2)])
+    assert corpus.n_sentences == len(SENTENCES)
+
+
+def test_encode_drops_unknown_tokens_and_empty_sentences():
+    vocab = ec.Vocab.from_corpus(SENTENCES, min_count=2)
+    source = [["the", "zebra", "cat"], ["zebra"], [], ["dog", "a"]]
+    corpus = vocab.encode(source)
+    ids, offsets = reference_encode(source, vocab.words)
+    assert corpus.ids.dtype == np.int32 and corpus.offsets.dtype == np.int64
+    assert corpus.ids.tolist() == ids
+    assert corpus.offsets.tolist() == offsets == [0, 2, 4]
+    assert len(corpus) == 4 and corpus.n_sentences == 2
+
+
+def test_sentence_offsets_follow_lines_and_skip_blank_lines(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("a b\n\n  \nc\r\na  a\tb\n", encoding="utf-8")
+    vocab = ec.Vocab.from_corpus(path, min_count=1)
+    corpus = vocab.encode(path)
+    assert [vocab.words[i] for i in corpus.ids] == ["a", "b", "c", "a", "a", "b"]
+    assert corpus.offsets.tolist() == [0, 2, 3, 6]
+
+
+def test_last_line_without_newline_is_a_sentence(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"a b\nb c")
+    vocab = ec.Vocab.from_corpus(path, min_count=1)
+    assert vocab.encode(path).offsets.tolist() == [0, 2, 4]
+
+
+def test_tokens_straddling_read_chunks_are_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(_sgd, "CHUNK_BYTES", 7)
+    sentences = [["alpha", "betagamma", "δέλτα"], ["epsilonzetaeta", "theta"]] * 5
+    path = write_lines(tmp_path / "c.txt", sentences)
+    vocab = ec.Vocab.from_corpus(path, min_count=1)
+    words, counts = reference_vocabulary(sentences)
+    assert vocab.words == words and vocab.counts.tolist() == counts
+    corpus = vocab.encode(path)
+    assert corpus.ids.tolist() == reference_encode(sentences, words)[0]
+
+
+def test_very_long_line_is_not_truncated(tmp_path):
+    tokens = [f"w{i % 1000}" for i in range(300_000)]
+    tokens.append("x" * 100_000)  # one very long token too
+    path = tmp_path / "long.txt"
+    path.write_text(" ".join(tokens) + "\n", encoding="utf-8")
+    vocab = ec.Vocab.from_corpus(path, min_count=1)
+    corpus = vocab.encode(path)
+    assert vocab.total_words == len(tokens)
+    assert len(corpus) == len(tokens) and corpus.n_sentences == 1
+    assert "x" * 100_000 in vocab
+
+
+def test_invalid_utf8_names_file_and_byte_offset(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"good words\nok \xff\xfebad more\n")
+    with pytest.raises(ValueError, match=r"bad\.txt.*byte offset 14"):
+        ec.Vocab.from_corpus(path, min_count=1)
+
+
+def test_invalid_utf8_offset_counts_from_the_start_of_a_compressed_file(tmp_path):
+    path = tmp_path / "bad.txt.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(b"x" * 10 + b" \xc3\x28\n")
+    with pytest.raises(ValueError, match="byte offset 11"):
+        ec.Vocab.from_corpus(path, min_count=1)
+
+
+@pytest.mark.parametrize("bad", [b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82"])
+def test_overlong_surrogate_and_truncated_sequences_are_invalid(tmp_path, bad):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"ok " + bad + b"\n")
+    with pytest.raises(ValueError, match="byte offset 3"):
+        ec.Vocab.from_corpus(path, min_count=1)
+
+
+def test_errors_replace_and_ignore(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"ab\xffcd ok\n")
+    replaced = ec.Vocab.from_corpus(path, min_count=1, errors="replace")
+    assert replaced.words == ["ab\ufffdcd", "ok"]
+    ignored = ec.Vocab.from_corpus(path, min_count=1, errors="ignore")
+    assert ignored.words == ["abcd", "ok"]
+    assert ignored.encode(path, errors="ignore").ids.tolist() == [0, 1]
+
+
+def test_empty_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match="no tokens"):
+        ec.Vocab.from_corpus(path)
+    path.write_bytes(b"\n \n\t\n")
+    with pytest.raises(ValueError, match="no tokens"):
+        ec.Vocab.from_corpus(path)
+
+
+def test_min_count_above_every_count_is_a_clear_error():
+    with pytest.raises(ValueError, match="min_count=100"):
+        ec.Vocab.from_corpus(SENTENCES, min_count=100)
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        ec.Vocab.from_corpus(tmp_path / "nope.txt")
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"min_count": 0}, "min_count"), ({"min_count": 1.5}, "min_count"),
+    ({"max_size": 0}, "max_size"), ({"errors": "loose"}, "errors")])
+def test_bad_arguments_name_the_argument(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        ec.Vocab.from_corpus(SENTENCES, **kwargs)
+
+
+@pytest.mark.parametrize("source,match", [
+    (["a b", 3], "source"), ([["a", 1]], "tokens must be str"), (["just a str"], "source"),
+    (42, "source"), (b"bytes", "bytes")])
+def test_bad_sources_are_type_errors(source, match):
+    with pytest.raises((TypeError, FileNotFoundError), match=match):
+        ec.Vocab.from_corpus(source, min_count=1)
+
+
+def test_sentence_given_as_str_is_rejected():
+    with pytest.raises(TypeError, match="sentence 0 is a str"):
+        ec.Vocab.from_corpus(iter(["a b c"]), min_count=1)
+
+
+def test_max_size_keeps_the_most_frequent_words():
+    vocab = ec.Vocab.from_corpus(SENTENCES, min_count=1, max_size=3)
+    assert vocab.words == reference_vocabulary(SENTENCES)[0][:3]
+
+
+def test_max_size_pruning_bounds_the_table_like_gensim():
+    # 'common' appears in every sentence; each sentence adds two never-repeated words
+    sentences = [["common", f"rare{i}a", f"rare{i}b"] for i in range(1000)]
+    vocab = ec.Vocab.from_corpus(sentences, min_count=1, max_size=5, _prune_at=10)
+    assert vocab.words[0] == "common"
+    # pruning removed words seen once, so 'common' lost at most its count at the first prunes
+    assert 990 <= vocab.counts[0] <= 1000
+    assert len(vocab) <= 5
+    assert vocab.total_words == 3000
+
+
+def test_max_size_without_pruning_pressure_is_exact():
+    sentences = [["a"] * 5 + ["b"] * 3 + ["c"] * 2 + ["d"]]
+    vocab = ec.Vocab.from_corpus(sentences, min_count=1, max_size=2)
+    assert vocab.words == ["a", "b"] and vocab.counts.tolist() == [5, 3]
+
+
+words_strategy = st.lists(st.lists(st.sampled_from(
+    ["a", "b", "cc", "ü", "東", "longer_word", "x1", "ÿÿ"]), max_size=12), min_size=1, max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(words_strategy, st.integers(1, 3))
+def test_random_corpora_match_the_reference(tmp_path_factory, sentences, min_count):
+    words, counts = reference_vocabulary(sentences, min_count)
+    if not any(sentences) or not words:
+        with pytest.raises(ValueError):
+            ec.Vocab.from_corpus(sentences, min_count=min_count)
+        return
+    path = write_lines(tmp_path_factory.mktemp("h") / "c.txt", sentences)
+    for source in (sentences, path):
+        vocab = ec.Vocab.from_corpus(source, min_count=min_count)
+        assert vocab.words == words and vocab.counts.tolist() == counts
+        corpus = vocab.encode(source)
+        ids, offsets = reference_encode(sentences, words)
+        assert corpus.ids.tolist() == ids and corpus.offsets.tolist() == offsets
+
+
+def test_vocab_save_and_load_round_trip(tmp_path):
+    vocab = ec.Vocab.from_corpus(SENTENCES, min_count=1)
+    vocab.save(tmp_path / "v.txt")
+    back = ec.Vocab.load(tmp_path / "v.txt")
+    assert back.words == vocab.words and back.counts.tolist() == vocab.counts.tolist()
+    assert back.total_words == vocab.total_words
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_vocab_constructor_validates():
+    with pytest.raises(ValueError, match="counts"):
+        ec.Vocab(["a", "b"], [1])
+    with pytest.raises(ValueError, match="distinct"):
+        ec.Vocab(["a", "a"], [1, 1])
+    with pytest.raises(ValueError, match=r"words\[1\]"):
+        ec.Vocab(["a", ""], [1, 1])
