@@ -153,6 +153,69 @@ EMBEDCORE_INLINE void prefetch_row(const float* p, int n) {
 #endif
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+EMBEDCORE_INLINE vf16 load16(const float* p) { return *reinterpret_cast<const vf16*>(p); }
+EMBEDCORE_INLINE void store16(float* p, vf16 v) { *reinterpret_cast<vf16*>(p) = v; }
+
+// out[j] = x . rows[j] for j < nrows; four rows per pass share the loads of x
+EMBEDCORE_INLINE void dots(const float* x, const float* const* rows, int nrows, int n, float* out) {
+    int j = 0;
+    for (; j + 4 <= nrows; j += 4) {
+        const float *r0 = rows[j], *r1 = rows[j + 1], *r2 = rows[j + 2], *r3 = rows[j + 3];
+        vf16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        int c = 0;
+        for (; c + 16 <= n; c += 16) {
+            const vf16 v = load16(x + c);
+            a0 += v * load16(r0 + c);
+            a1 += v * load16(r1 + c);
+            a2 += v * load16(r2 + c);
+            a3 += v * load16(r3 + c);
+        }
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (; c < n; ++c) {
+            s0 += x[c] * r0[c];
+            s1 += x[c] * r1[c];
+            s2 += x[c] * r2[c];
+            s3 += x[c] * r3[c];
+        }
+        out[j] = s0 + hsum(a0);
+        out[j + 1] = s1 + hsum(a1);
+        out[j + 2] = s2 + hsum(a2);
+        out[j + 3] = s3 + hsum(a3);
+    }
+    for (; j < nrows; ++j) out[j] = dot(x, rows[j], n);
+}
+
+// y = (accumulate ? y : 0) + sum_j w[j * stride] * rows[j], one pass over y
+EMBEDCORE_INLINE void combine(float* y, const float* const* rows, const float* w, int stride, int nrows, int n,
+                              bool accumulate) {
+    int c = 0;
+    for (; c + 16 <= n; c += 16) {
+        vf16 acc = {0};
+        if (accumulate) acc = load16(y + c);
+        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * load16(rows[j] + c);
+        store16(y + c, acc);
+    }
+    for (; c < n; ++c) {
+        float acc = accumulate ? y[c] : 0.0f;
+        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * rows[j][c];
+        y[c] = acc;
+    }
+}
+#else
+EMBEDCORE_INLINE void dots(const float* x, const float* const* rows, int nrows, int n, float* out) {
+    for (int j = 0; j < nrows; ++j) out[j] = dot(x, rows[j], n);
+}
+EMBEDCORE_INLINE void combine(float* y, const float* const* rows, const float* w, int stride, int nrows, int n,
+                              bool accumulate) {
+    for (int c = 0; c < n; ++c) {
+        float acc = accumulate ? y[c] : 0.0f;
+        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * rows[j][c];
+        y[c] = acc;
+    }
+}
+#endif
+
 // y += g * x
 EMBEDCORE_INLINE void axpy(float* __restrict y, float g, const float* __restrict x, int n) {
     for (int c = 0; c < n; ++c) y[c] += g * x[c];
@@ -171,7 +234,10 @@ EMBEDCORE_INLINE void add(float* __restrict y, const float* __restrict x, int n)
 
 struct Scratch {
     std::vector<float> g, d_in, d_out, hidden;
+    std::vector<float*> in_rows, out_rows;
     void reserve(int rows_in, int rows_out, int pairs, int dim) {
+        in_rows.resize(static_cast<std::size_t>(rows_in));
+        out_rows.resize(static_cast<std::size_t>(rows_out));
         g.resize(static_cast<std::size_t>(pairs));
         d_in.resize(static_cast<std::size_t>(rows_in) * dim);
         d_out.resize(static_cast<std::size_t>(rows_out) * dim);
@@ -207,41 +273,25 @@ EMBEDCORE_INLINE void sg_step_shared(float* in, float* out, int dim, std::int32_
     const SigmoidTable& sig = sigmoid_table();
     const int nt = K + 1;
     float* G = s.g.data();
-    float* d_in = s.d_in.data();
     float* d_out = s.d_out.data();
-    // D = In Out^T, G = (label - sigma(D)) * alpha
+    float** in_rows = s.in_rows.data();
+    float** out_rows = s.out_rows.data();
+    for (int a = 0; a < m; ++a) in_rows[a] = in + static_cast<std::int64_t>(ctx[a]) * dim;
+    out_rows[0] = out + static_cast<std::int64_t>(centre) * dim;
+    for (int k = 1; k < nt; ++k) out_rows[k] = out + static_cast<std::int64_t>(negs[k - 1]) * dim;
+    // D = In Out^T, then G = (label - sigma(D)) * alpha in place
     for (int a = 0; a < m; ++a) {
-        const float* ia = in + static_cast<std::int64_t>(ctx[a]) * dim;
-        for (int k = 0; k < nt; ++k) {
-            const std::int32_t t = k == 0 ? centre : negs[k - 1];
-            if (k > 0 && t == centre) {
-                G[a * nt + k] = 0.0f;
-                continue;
-            }
-            const float* ot = out + static_cast<std::int64_t>(t) * dim;
-            G[a * nt + k] = sig.gradient(dot(ia, ot, dim), k == 0 ? 1.0f : 0.0f, alpha, loss);
-        }
+        float* row = G + a * nt;
+        dots(in_rows[a], out_rows, nt, dim, row);
+        row[0] = sig.gradient(row[0], 1.0f, alpha, loss);
+        for (int k = 1; k < nt; ++k)
+            row[k] = negs[k - 1] == centre ? 0.0f : sig.gradient(row[k], 0.0f, alpha, loss);
     }
-    // dIn = G Out, dOut = G^T In
-    std::fill(d_in, d_in + static_cast<std::size_t>(m) * dim, 0.0f);
-    std::fill(d_out, d_out + static_cast<std::size_t>(nt) * dim, 0.0f);
-    for (int a = 0; a < m; ++a) {
-        const float* ia = in + static_cast<std::int64_t>(ctx[a]) * dim;
-        float* da = d_in + static_cast<std::int64_t>(a) * dim;
-        for (int k = 0; k < nt; ++k) {
-            const float g = G[a * nt + k];
-            if (g == 0.0f) continue;
-            const std::int32_t t = k == 0 ? centre : negs[k - 1];
-            axpy(da, g, out + static_cast<std::int64_t>(t) * dim, dim);
-            axpy(d_out + static_cast<std::int64_t>(k) * dim, g, ia, dim);
-        }
-    }
-    for (int a = 0; a < m; ++a)
-        add(in + static_cast<std::int64_t>(ctx[a]) * dim, d_in + static_cast<std::int64_t>(a) * dim, dim);
-    for (int k = 0; k < nt; ++k) {
-        const std::int32_t t = k == 0 ? centre : negs[k - 1];
-        add(out + static_cast<std::int64_t>(t) * dim, d_out + static_cast<std::int64_t>(k) * dim, dim);
-    }
+    // dOut = G^T In from the old input rows; then In += G Out from the old output rows; Out += dOut
+    for (int k = 0; k < nt; ++k)
+        combine(d_out + static_cast<std::int64_t>(k) * dim, in_rows, G + k, nt, m, dim, false);
+    for (int a = 0; a < m; ++a) combine(in_rows[a], out_rows, G + a * nt, 1, nt, dim, true);
+    for (int k = 0; k < nt; ++k) add(out_rows[k], d_out + static_cast<std::int64_t>(k) * dim, dim);
 }
 
 // CBOW for B centre words: centre b has contexts ctx[ctx_off[b] .. ctx_off[b+1]) and negatives
@@ -255,62 +305,51 @@ EMBEDCORE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32
     float* G = s.g.data();
     float* H = s.hidden.data();
     float* dH = s.d_in.data();
-    float* d_out = s.d_out.data();  // B positive rows, then (shared ? K : B*K) negative rows
-    const int n_neg_rows = shared ? K : B * K;
+    float** in_rows = s.in_rows.data();   // context rows, then the B hidden rows
+    float** out_rows = s.out_rows.data();
+    const float one = 1.0f;
     // h_b = sum (or mean) of the context rows
     for (int b = 0; b < B; ++b) {
-        float* h = H + static_cast<std::int64_t>(b) * dim;
-        std::fill(h, h + dim, 0.0f);
-        for (int j = ctx_off[b]; j < ctx_off[b + 1]; ++j)
-            add(h, in + static_cast<std::int64_t>(ctx[j]) * dim, dim);
-        const int cw = ctx_off[b + 1] - ctx_off[b];
-        if (mean && cw > 0) {
-            const float inv = 1.0f / static_cast<float>(cw);
-            for (int c = 0; c < dim; ++c) h[c] *= inv;
-        }
+        const int j0 = ctx_off[b], cw = ctx_off[b + 1] - j0;
+        for (int j = 0; j < cw; ++j) in_rows[j] = in + static_cast<std::int64_t>(ctx[j0 + j]) * dim;
+        const float scale = mean && cw > 0 ? 1.0f / static_cast<float>(cw) : 1.0f;
+        combine(H + static_cast<std::int64_t>(b) * dim, in_rows, &scale, 0, cw, dim, false);
     }
-#define EMBEDCORE_CBOW_TARGET(b, k) ((k) == 0 ? centres[b] : negs[(shared ? 0 : (b) * K) + (k) - 1])
+    // scores and gradients, then dh_b = sum_k g_bk out_t, all from the old output rows
+    for (int b = 0; b < B; ++b) {
+        const std::int32_t* nb = negs + (shared ? 0 : b * K);
+        out_rows[0] = out + static_cast<std::int64_t>(centres[b]) * dim;
+        for (int k = 1; k < nt; ++k) out_rows[k] = out + static_cast<std::int64_t>(nb[k - 1]) * dim;
+        float* row = G + b * nt;
+        const float* h = H + static_cast<std::int64_t>(b) * dim;
+        dots(h, out_rows, nt, dim, row);
+        row[0] = sig.gradient(row[0], 1.0f, alpha, loss);
+        for (int k = 1; k < nt; ++k)
+            row[k] = nb[k - 1] == centres[b] ? 0.0f : sig.gradient(row[k], 0.0f, alpha, loss);
+        combine(dH + static_cast<std::int64_t>(b) * dim, out_rows, row, 1, nt, dim, false);
+    }
+    // output rows: out_t += sum_b g_bt h_b (h does not change during the update)
     for (int b = 0; b < B; ++b) {
         const float* h = H + static_cast<std::int64_t>(b) * dim;
-        for (int k = 0; k < nt; ++k) {
-            const std::int32_t t = EMBEDCORE_CBOW_TARGET(b, k);
-            if (k > 0 && t == centres[b]) {
-                G[b * nt + k] = 0.0f;
-                continue;
-            }
-            G[b * nt + k] = sig.gradient(dot(h, out + static_cast<std::int64_t>(t) * dim, dim),
-                                         k == 0 ? 1.0f : 0.0f, alpha, loss);
-        }
+        axpy(out + static_cast<std::int64_t>(centres[b]) * dim, G[b * nt], h, dim);
+        if (!shared)
+            for (int k = 1; k < nt; ++k)
+                if (G[b * nt + k] != 0.0f)
+                    axpy(out + static_cast<std::int64_t>(negs[b * K + k - 1]) * dim, G[b * nt + k], h, dim);
     }
-    std::fill(dH, dH + static_cast<std::size_t>(B) * dim, 0.0f);
-    std::fill(d_out, d_out + static_cast<std::size_t>(B + n_neg_rows) * dim, 0.0f);
-    for (int b = 0; b < B; ++b) {
-        const float* h = H + static_cast<std::int64_t>(b) * dim;
-        float* dh = dH + static_cast<std::int64_t>(b) * dim;
-        for (int k = 0; k < nt; ++k) {
-            const float g = G[b * nt + k];
-            if (g == 0.0f) continue;
-            axpy(dh, g, out + static_cast<std::int64_t>(EMBEDCORE_CBOW_TARGET(b, k)) * dim, dim);
-            const int row = k == 0 ? b : B + (shared ? k - 1 : b * K + k - 1);
-            axpy(d_out + static_cast<std::int64_t>(row) * dim, g, h, dim);
-        }
+    if (shared) {
+        for (int b = 0; b < B; ++b) in_rows[b] = H + static_cast<std::int64_t>(b) * dim;
+        for (int k = 1; k < nt; ++k)
+            combine(out + static_cast<std::int64_t>(negs[k - 1]) * dim, in_rows, G + k, nt, B, dim, true);
     }
-    for (int b = 0; b < B; ++b)
-        add(out + static_cast<std::int64_t>(centres[b]) * dim, d_out + static_cast<std::int64_t>(b) * dim, dim);
-    for (int r = 0; r < n_neg_rows; ++r)
-        add(out + static_cast<std::int64_t>(negs[r]) * dim,
-            d_out + static_cast<std::int64_t>(B + r) * dim, dim);
+    // context rows: in_c += dh_b (divided by the context size for the mean)
     for (int b = 0; b < B; ++b) {
-        float* dh = dH + static_cast<std::int64_t>(b) * dim;
         const int cw = ctx_off[b + 1] - ctx_off[b];
-        if (mean && cw > 0) {
-            const float inv = 1.0f / static_cast<float>(cw);
-            for (int c = 0; c < dim; ++c) dh[c] *= inv;
-        }
+        const float scale = mean && cw > 0 ? 1.0f / static_cast<float>(cw) : one;
+        const float* dh = dH + static_cast<std::int64_t>(b) * dim;
         for (int j = ctx_off[b]; j < ctx_off[b + 1]; ++j)
-            add(in + static_cast<std::int64_t>(ctx[j]) * dim, dh, dim);
+            axpy(in + static_cast<std::int64_t>(ctx[j]) * dim, scale, dh, dim);
     }
-#undef EMBEDCORE_CBOW_TARGET
 }
 
 // One step on one centre word with given contexts and negatives (for tests and references):
@@ -418,8 +457,17 @@ EMBEDCORE_INLINE void train_span_impl(const Config& cfg, const Data& d, std::int
         // (a macro, not a lambda: a lambda would be compiled without the caller's SIMD target)
 #define EMBEDCORE_FLUSH_CBOW()                                                                          \
     do {                                                                                                \
-        const int nn = cfg.shared ? K : group * K;                                                      \
-        for (int k = 0; k < nn; ++k) negs[k] = draw_noise(rng, d);                                      \
+        if (cfg.shared) {                                                                               \
+            if (!have_next) for (int k = 0; k < K; ++k) next_negs[k] = draw_noise(rng, d);              \
+            std::copy(next_negs.begin(), next_negs.begin() + K, negs.begin());                          \
+            for (int k = 0; k < K; ++k) {                                                               \
+                next_negs[k] = draw_noise(rng, d);                                                      \
+                prefetch_row(d.output + static_cast<std::int64_t>(next_negs[k]) * dim, dim);            \
+            }                                                                                           \
+            have_next = true;                                                                           \
+        } else {                                                                                        \
+            for (int k = 0; k < group * K; ++k) negs[k] = draw_noise(rng, d);                           \
+        }                                                                                               \
         cbow_step(d.input, d.output, dim, centres.data(), group, ctx.data(), ctx_off.data(), negs.data(), \
                   K, cfg.shared, cfg.cbow_mean, alpha, s, local_loss);                                  \
         group = 0;                                                                                      \
