@@ -22,6 +22,7 @@ logger = logging.getLogger("embedcore")
 
 CASE_MODULES = (
     "embedcore.benchcases.text",
+    "embedcore.benchcases.word2vec",
 )
 
 _CASES = {}

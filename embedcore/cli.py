@@ -19,6 +19,17 @@ TRAINERS = {}
 DEMO_MODELS = []
 
 
+def _word2vec_hooks():
+    from embedcore import word2vec
+    TRAINERS["sgns"] = lambda args: word2vec.cli_train(args, sg=1)
+    TRAINERS["cbow"] = lambda args: word2vec.cli_train(args, sg=0)
+    DEMO_MODELS.append(("word2vec skip-gram", lambda synth, workers: word2vec.demo_model(synth, workers, 1)))
+    DEMO_MODELS.append(("word2vec CBOW", lambda synth, workers: word2vec.demo_model(synth, workers, 0)))
+
+
+_word2vec_hooks()
+
+
 def _add_train_options(parser):
     parser.add_argument("source", nargs="+", help="text file(s), one sentence per line (.gz/.bz2 ok)")
     parser.add_argument("--model", required=True, choices=sorted(TRAINERS), help="what to train")
