@@ -157,33 +157,49 @@ EMBEDCORE_INLINE void prefetch_row(const float* p, int n) {
 EMBEDCORE_INLINE vf16 load16(const float* p) { return *reinterpret_cast<const vf16*>(p); }
 EMBEDCORE_INLINE void store16(float* p, vf16 v) { *reinterpret_cast<vf16*>(p) = v; }
 
-// out[j] = x . rows[j] for j < nrows; four rows per pass share the loads of x
+EMBEDCORE_INLINE vf8 load8(const float* p) { return *reinterpret_cast<const vf8*>(p); }
+EMBEDCORE_INLINE void store8(float* p, vf8 v) { *reinterpret_cast<vf8*>(p) = v; }
+EMBEDCORE_INLINE vf4 load4(const float* p) { return *reinterpret_cast<const vf4*>(p); }
+EMBEDCORE_INLINE void store4(float* p, vf4 v) { *reinterpret_cast<vf4*>(p) = v; }
+EMBEDCORE_INLINE float hsum8(vf8 a) {
+    const vf4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+    return (b[0] + b[2]) + (b[1] + b[3]);
+}
+EMBEDCORE_INLINE float hsum4(vf4 b) { return (b[0] + b[2]) + (b[1] + b[3]); }
+
+// out[j] = x . rows[j] for R rows at once: the loads of x are shared. Chunks of 16, then 8 and 4
+// floats, then single ones, so common sizes (50, 100, 300) need at most two scalar steps.
+template <int R>
+EMBEDCORE_INLINE void dots_block(const float* x, const float* const* rows, int n, float* out) {
+    vf16 a[R];
+    for (int r = 0; r < R; ++r) a[r] = vf16{0};
+    int c = 0;
+    for (; c + 16 <= n; c += 16) {
+        const vf16 v = load16(x + c);
+        for (int r = 0; r < R; ++r) a[r] += v * load16(rows[r] + c);
+    }
+    float s[R];
+    for (int r = 0; r < R; ++r) s[r] = hsum(a[r]);
+    if (c + 8 <= n) {
+        const vf8 v = load8(x + c);
+        for (int r = 0; r < R; ++r) s[r] += hsum8(v * load8(rows[r] + c));
+        c += 8;
+    }
+    if (c + 4 <= n) {
+        const vf4 v = load4(x + c);
+        for (int r = 0; r < R; ++r) s[r] += hsum4(v * load4(rows[r] + c));
+        c += 4;
+    }
+    for (; c < n; ++c)
+        for (int r = 0; r < R; ++r) s[r] += x[c] * rows[r][c];
+    for (int r = 0; r < R; ++r) out[r] = s[r];
+}
+
 EMBEDCORE_INLINE void dots(const float* x, const float* const* rows, int nrows, int n, float* out) {
     int j = 0;
-    for (; j + 4 <= nrows; j += 4) {
-        const float *r0 = rows[j], *r1 = rows[j + 1], *r2 = rows[j + 2], *r3 = rows[j + 3];
-        vf16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-        int c = 0;
-        for (; c + 16 <= n; c += 16) {
-            const vf16 v = load16(x + c);
-            a0 += v * load16(r0 + c);
-            a1 += v * load16(r1 + c);
-            a2 += v * load16(r2 + c);
-            a3 += v * load16(r3 + c);
-        }
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (; c < n; ++c) {
-            s0 += x[c] * r0[c];
-            s1 += x[c] * r1[c];
-            s2 += x[c] * r2[c];
-            s3 += x[c] * r3[c];
-        }
-        out[j] = s0 + hsum(a0);
-        out[j + 1] = s1 + hsum(a1);
-        out[j + 2] = s2 + hsum(a2);
-        out[j + 3] = s3 + hsum(a3);
-    }
-    for (; j < nrows; ++j) out[j] = dot(x, rows[j], n);
+    for (; j + 3 <= nrows; j += 3) dots_block<3>(x, rows + j, n, out + j);
+    if (nrows - j == 2) dots_block<2>(x, rows + j, n, out + j);
+    else if (nrows - j == 1) dots_block<1>(x, rows + j, n, out + j);
 }
 
 // y = (accumulate ? y : 0) + sum_j w[j * stride] * rows[j], one pass over y
@@ -195,6 +211,20 @@ EMBEDCORE_INLINE void combine(float* y, const float* const* rows, const float* w
         if (accumulate) acc = load16(y + c);
         for (int j = 0; j < nrows; ++j) acc += w[j * stride] * load16(rows[j] + c);
         store16(y + c, acc);
+    }
+    if (c + 8 <= n) {
+        vf8 acc = {0};
+        if (accumulate) acc = load8(y + c);
+        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * load8(rows[j] + c);
+        store8(y + c, acc);
+        c += 8;
+    }
+    if (c + 4 <= n) {
+        vf4 acc = {0};
+        if (accumulate) acc = load4(y + c);
+        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * load4(rows[j] + c);
+        store4(y + c, acc);
+        c += 4;
     }
     for (; c < n; ++c) {
         float acc = accumulate ? y[c] : 0.0f;
@@ -248,7 +278,8 @@ struct Scratch {
 // Skip-gram, word2vec.c's update: for each context word c, negatives negs[a*K .. a*K+K).
 EMBEDCORE_INLINE void sg_step_exact(float* in, float* out, int dim, std::int32_t centre,
                                     const std::int32_t* ctx, int m, const std::int32_t* negs, int K,
-                                    float alpha, Scratch& s, double& loss) {
+                                    float alpha, Scratch& s, double& loss_total) {
+    float loss = 0.0f;  // this step's pairs; the caller's tally is float64
     const SigmoidTable& sig = sigmoid_table();
     float* neu1e = s.d_in.data();
     for (int a = 0; a < m; ++a) {
@@ -264,12 +295,14 @@ EMBEDCORE_INLINE void sg_step_exact(float* in, float* out, int dim, std::int32_t
         }
         add(ia, neu1e, dim);
     }
+    loss_total += loss;
 }
 
 // Skip-gram with the negatives negs[0..K) shared by all m context words.
 EMBEDCORE_INLINE void sg_step_shared(float* in, float* out, int dim, std::int32_t centre,
                                      const std::int32_t* ctx, int m, const std::int32_t* negs, int K,
-                                     float alpha, Scratch& s, double& loss) {
+                                     float alpha, Scratch& s, double& loss_total) {
+    float loss = 0.0f;  // this step's pairs; the caller's tally is float64
     const SigmoidTable& sig = sigmoid_table();
     const int nt = K + 1;
     float* G = s.g.data();
@@ -292,6 +325,7 @@ EMBEDCORE_INLINE void sg_step_shared(float* in, float* out, int dim, std::int32_
         combine(d_out + static_cast<std::int64_t>(k) * dim, in_rows, G + k, nt, m, dim, false);
     for (int a = 0; a < m; ++a) combine(in_rows[a], out_rows, G + a * nt, 1, nt, dim, true);
     for (int k = 0; k < nt; ++k) add(out_rows[k], d_out + static_cast<std::int64_t>(k) * dim, dim);
+    loss_total += loss;
 }
 
 // CBOW for B centre words: centre b has contexts ctx[ctx_off[b] .. ctx_off[b+1]) and negatives
@@ -299,7 +333,8 @@ EMBEDCORE_INLINE void sg_step_shared(float* in, float* out, int dim, std::int32_
 // step (up to the order in which a negative drawn twice is updated).
 EMBEDCORE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32_t* centres, int B,
                                 const std::int32_t* ctx, const int* ctx_off, const std::int32_t* negs,
-                                int K, bool shared, bool mean, float alpha, Scratch& s, double& loss) {
+                                int K, bool shared, bool mean, float alpha, Scratch& s, double& loss_total) {
+    float loss = 0.0f;  // this step's pairs; the caller's tally is float64
     const SigmoidTable& sig = sigmoid_table();
     const int nt = K + 1;
     float* G = s.g.data();
@@ -350,6 +385,7 @@ EMBEDCORE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32
         for (int j = ctx_off[b]; j < ctx_off[b + 1]; ++j)
             axpy(in + static_cast<std::int64_t>(ctx[j]) * dim, scale, dh, dim);
     }
+    loss_total += loss;
 }
 
 // One step on one centre word with given contexts and negatives (for tests and references):

@@ -29,7 +29,7 @@ struct SigmoidTable {
     static int cell(float x) { return static_cast<int>((x + max_exp) * (size / max_exp / 2.0f)); }
 
     // g = (label - sigma(f)) * alpha, saturated outside the table; adds -log sigma(+-f) to loss.
-    float gradient(float f, float label, float alpha, double& loss) const {
+    float gradient(float f, float label, float alpha, float& loss) const {
         if (f >= max_exp) {
             // sigma = 1: no gradient for a positive pair; a negative pair pulls with full weight
             if (label == 0.0f) loss += f;
