@@ -57,8 +57,8 @@ def ref_sg_shared(inp, out, centre, ctx, negs, alpha):
 
 
 def ref_cbow(inp, out, centre, ctx, negs, alpha, mean):
-    """CBOW: h = mean (or sum) of the contexts; every context row gets the gradient of h
-    (divided by the context size for the mean)."""
+    """CBOW: h = mean (or sum) of the contexts; every context row gets the whole gradient of h
+    (word2vec.c does not divide it by the context size, for the mean either)."""
     inp, out = inp.astype(np.float64), out.astype(np.float64)
     h = inp[ctx].sum(axis=0)
     if mean:
@@ -71,8 +71,6 @@ def ref_cbow(inp, out, centre, ctx, negs, alpha, mean):
         g[k] = ((k == 0) - table_sigmoid(h @ out[t])) * alpha
     neu1e = g @ out[targets]
     np.add.at(out, targets, np.outer(g, h))
-    if mean:
-        neu1e /= len(ctx)
     np.add.at(inp, ctx, np.broadcast_to(neu1e, (len(ctx), inp.shape[1])))
     return inp, out
 

@@ -3,9 +3,9 @@
 // Semantics follow word2vec.c (Mikolov et al. 2013): noise words drawn from unigram^0.75, frequent
 // words kept with probability (sqrt(f/t) + 1) * t/f, a reduced window drawn per centre word, a
 // learning rate decaying linearly with the raw words processed over all epochs, CBOW on the mean or
-// sum of the context, and the sigmoid table with saturated gradients outside [-6, 6]. The CBOW
-// context gradient is divided by the context size when the mean is used (the true gradient of the
-// mean, as gensim does).
+// sum of the context, and the sigmoid table with saturated gradients outside [-6, 6]. Each CBOW
+// context row receives the hidden layer's whole gradient, also when the hidden layer is the mean
+// (word2vec.c's rule, which gensim keeps for cbow_mean=1).
 //
 // Two update schemes:
 //  * exact: word2vec.c's per-pair loop, fresh negatives for every (context, centre) pair.
@@ -342,7 +342,6 @@ EMBEDCORE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32
     float* dH = s.d_in.data();
     float** in_rows = s.in_rows.data();   // context rows, then the B hidden rows
     float** out_rows = s.out_rows.data();
-    const float one = 1.0f;
     // h_b = sum (or mean) of the context rows
     for (int b = 0; b < B; ++b) {
         const int j0 = ctx_off[b], cw = ctx_off[b + 1] - j0;
@@ -377,13 +376,10 @@ EMBEDCORE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32
         for (int k = 1; k < nt; ++k)
             combine(out + static_cast<std::int64_t>(negs[k - 1]) * dim, in_rows, G + k, nt, B, dim, true);
     }
-    // context rows: in_c += dh_b (divided by the context size for the mean)
+    // context rows: in_c += dh_b, undivided for the mean as well (word2vec.c and gensim do the same)
     for (int b = 0; b < B; ++b) {
-        const int cw = ctx_off[b + 1] - ctx_off[b];
-        const float scale = mean && cw > 0 ? 1.0f / static_cast<float>(cw) : one;
         const float* dh = dH + static_cast<std::int64_t>(b) * dim;
-        for (int j = ctx_off[b]; j < ctx_off[b + 1]; ++j)
-            axpy(in + static_cast<std::int64_t>(ctx[j]) * dim, scale, dh, dim);
+        for (int j = ctx_off[b]; j < ctx_off[b + 1]; ++j) add(in + static_cast<std::int64_t>(ctx[j]) * dim, dh, dim);
     }
     loss_total += loss;
 }
