@@ -8,6 +8,7 @@ from embedcore.corpus import EncodedCorpus
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.vocab import Vocab
 from embedcore.word2vec import Word2Vec
+from embedcore import datasets
 
 
 def build_info():
@@ -33,4 +34,4 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "KeyedVectors", "Vocab", "Word2Vec", "build_info", "__version__"]
+__all__ = ["EncodedCorpus", "datasets", "KeyedVectors", "Vocab", "Word2Vec", "build_info", "__version__"]

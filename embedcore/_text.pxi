@@ -58,7 +58,7 @@ cdef class WordCounter:
     def __dealloc__(self):
         del self.counter
 
-    def count_file(self, path):
+    def feed_file(self, path):
         cdef bytes chunk
         cdef int64_t bad
         cdef const char* buf
@@ -78,7 +78,7 @@ cdef class WordCounter:
                 if self.progress is not None:
                     self.progress(n)
 
-    def count_sentences(self, sentences):
+    def feed_sentences(self, sentences):
         cdef Py_ssize_t size
         cdef const char* s
         cdef int64_t i = 0
@@ -139,7 +139,7 @@ cdef class WordEncoder:
     def __dealloc__(self):
         del self.encoder
 
-    def encode_file(self, path):
+    def feed_file(self, path):
         cdef bytes chunk
         cdef int64_t bad
         cdef const char* buf
@@ -159,7 +159,7 @@ cdef class WordEncoder:
                 if self.progress is not None:
                     self.progress(n)
 
-    def encode_sentences(self, sentences):
+    def feed_sentences(self, sentences):
         cdef Py_ssize_t size
         cdef const char* s
         cdef int64_t i = 0

@@ -1,10 +1,896 @@
-"""KeyedVectors: words and their vectors."""
+"""KeyedVectors: words, their vectors, similarity queries, and the word2vec.c file formats."""
+import bz2
+import gzip
+import logging
+import numbers
+import os
+import re
+import secrets
+import zlib
+
 import numpy as np
 
-from embedcore._validation import as_float32_matrix
+from embedcore import _native
+from embedcore._progress import progress_bar
+from embedcore._threads import effective_workers
+from embedcore._validation import as_float32_matrix, check_choice, check_int, check_path, describe
+
+logger = logging.getLogger("embedcore")
+
+# Bytes read (after decompression) per parse call, and the rough size of a block of formatted
+# rows when saving: large enough that per-call overhead vanishes, small enough to bound memory.
+_CHUNK_BYTES = 1 << 24
+_WRITE_BLOCK_BYTES = 1 << 23
+
+# A word must not be empty nor contain whitespace: the file formats separate fields with it.
+_WHITESPACE_BUT_NEWLINE = re.compile(r"[^\S\n]")
+_UNICODE_ERRORS = ("strict", "replace", "ignore")
+
+
+def _first_bad_word(words, joined):
+    """(index, reason) of the first word that is empty or holds whitespace; None when all are fine.
+
+    `joined` is "\\n".join(words); the common all-good case is checked in a few C-level passes.
+    """
+    n = len(words)
+    match = _WHITESPACE_BUT_NEWLINE.search(joined)
+    if (match is None and joined.count("\n") == max(n - 1, 0) and "\n\n" not in joined
+            and not (n and (joined.startswith("\n") or joined.endswith("\n") or joined == ""))):
+        return None
+    for i, word in enumerate(words):
+        if word == "":
+            return i, "is empty"
+        if any(c.isspace() for c in word):
+            return i, f"{word!r} contains whitespace"
+    return None  # pragma: no cover - the fast check and the loop agree
+
+
+def _first_duplicate(words):
+    """(first index, repeated index) of the first word that occurs twice."""
+    seen = {}
+    for i, word in enumerate(words):
+        if word in seen:
+            return seen[word], i
+        seen[word] = i
+    return None  # pragma: no cover
+
+
+def _as_item_list(value, name):
+    """None -> [], a word or a single vector -> [it], any other sequence -> list(it)."""
+    if value is None:
+        return []
+    if isinstance(value, (str, np.ndarray)):
+        return [value]
+    try:
+        return list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a word, a vector, or a list of words, vectors or (item, weight) "
+                        f"pairs, got {type(value).__name__}") from None
+
+
+class _ChunkReader:
+    """A window over the decompressed bytes of a plain, .gz or .bz2 file, read chunk by chunk.
+
+    ``data[start:end]`` holds bytes read but not yet parsed; ``offset`` is the file offset of
+    ``data[start]``. Chunks are read into one reused buffer (no copy per chunk); decompression
+    failures become ValueError naming the path.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        with open(path, "rb") as probe:
+            magic = probe.read(2)
+        if path.endswith(".gz") or magic == b"\x1f\x8b":
+            self.stream, self.compressed = gzip.open(path, "rb"), True
+        elif path.endswith(".bz2"):
+            self.stream, self.compressed = bz2.open(path, "rb"), True
+        else:
+            self.stream, self.compressed = open(path, "rb"), False
+        self.data = bytearray(max(1, _CHUNK_BYTES))
+        self.start = self.end = self.offset = 0
+        self.eof = False
+
+    def __len__(self):
+        return self.end - self.start
+
+    def fill(self):
+        """Move the unparsed bytes to the front and read one more chunk after them; returns the
+        number of bytes read (0 at the end of the file, which sets `eof`)."""
+        if self.eof:
+            return 0
+        rest = self.end - self.start
+        if self.start:
+            self.data[:rest] = self.data[self.start:self.end]
+            self.start, self.end = 0, rest
+        # read into all the free space; grow (rarely: only for a record longer than half a
+        # chunk) when less than half a chunk is free
+        want = max(1, _CHUNK_BYTES)
+        if len(self.data) - self.end < max(1, want // 2):
+            self.data.extend(bytes(want))
+        try:
+            with memoryview(self.data) as view:
+                n = self.stream.readinto(view[self.end:])
+        except (EOFError, zlib.error, OSError) as exc:
+            if not self.compressed:
+                raise
+            raise ValueError(f"{self.path}: corrupt or truncated compressed data after byte offset "
+                             f"{self.offset + rest} of the decompressed text ({exc})") from exc
+        self.end += n
+        self.eof = n == 0
+        return n
+
+    def consume(self, n):
+        self.start += n
+        self.offset += n
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stream.close()
+
+
+_NOT_SPACE = re.compile(rb"\S")
+
+
+def _write_block(stream, words, vectors, binary):
+    """Append the records of `words` (list of str) and `vectors` (rows) to `stream`."""
+    blob = ("\n".join(words) + "\n").encode("utf-8")
+    stream.write(_native.format_vectors(blob, vectors, binary))
 
 
 class KeyedVectors:
+    """Words and their vectors, with cosine similarity queries and word2vec.c file input/output.
+
+    The same vocabulary as gensim's ``KeyedVectors``: ``kv["word"]``, ``kv.most_similar(...)``,
+    ``kv.similarity(a, b)``, ``save_word2vec_format`` / ``load_word2vec_format``.
+
+    Parameters
+    ----------
+    words : sequence of str
+        Distinct, non-empty words without whitespace (the file formats separate fields with it),
+        in row order.
+    vectors : array-like, shape (len(words), vector_size)
+        One finite row per word; stored as C-contiguous float32 (a copy only when needed, so a
+        float32 C-contiguous array is shared, not copied).
+
+    Raises
+    ------
+    TypeError
+        A word is not a str, or `vectors` is not numeric.
+    ValueError
+        Words repeat, are empty or hold whitespace; `vectors` is not 2-D, holds NaN or infinity,
+        or its row count differs from the number of words.
+
+    Notes
+    -----
+    Unit-length copies of the vectors are computed on first use and cached. Assigning
+    ``kv.vectors = new`` refreshes them; after editing ``kv.vectors`` in place call
+    ``kv.fill_norms(force=True)``.
+
+    Examples
+    --------
+    >>> kv = KeyedVectors(["king", "queen", "apple"], [[1.0, 0.1], [0.9, 0.2], [0.0, 1.0]])
+    >>> kv.most_similar("king", topn=1)[0][0]
+    'queen'
+    """
+
     def __init__(self, words, vectors):
-        self.words = list(words)
-        self.vectors = as_float32_matrix(vectors, "vectors")
+        if isinstance(words, (str, bytes)):
+            raise TypeError(f"words must be a sequence of str, got {type(words).__name__}")
+        try:
+            words = list(words)
+        except TypeError:
+            raise TypeError(f"words must be a sequence of str, got {type(words).__name__}") from None
+        try:
+            joined = "\n".join(words)
+        except TypeError:
+            i = next(i for i, w in enumerate(words) if not isinstance(w, str))
+            raise TypeError(f"words[{i}] must be a str, got {type(words[i]).__name__} {words[i]!r}") from None
+        bad = _first_bad_word(words, joined)
+        if bad is not None:
+            raise ValueError(f"words[{bad[0]}] {bad[1]}; words must be non-empty and hold no whitespace")
+        vectors = self._check_vectors(vectors, len(words))
+        index = dict(zip(words, range(len(words))))
+        if len(index) != len(words):
+            first, again = _first_duplicate(words)
+            raise ValueError(f"words must be distinct, but words[{again}] {words[again]!r} repeats "
+                             f"words[{first}]")
+        self._set(words, vectors, index)
+
+    def _set(self, words, vectors, index):
+        self._words = words
+        self._vectors = vectors
+        self._index = index
+        self._normed = None
+        self._norms = None
+
+    @staticmethod
+    def _check_vectors(vectors, n_words):
+        vectors = as_float32_matrix(vectors, "vectors", allow_empty=True)
+        if vectors.shape[1] < 1:
+            raise ValueError(f"vectors must have at least one column, got {describe(vectors)}")
+        if vectors.shape[0] != n_words:
+            raise ValueError(f"vectors must have one row per word ({n_words} rows), got "
+                             f"{vectors.shape[0]} rows (shape {vectors.shape})")
+        return vectors
+
+    # ----------------------------------------------------------------------------------- lookup
+    @property
+    def words(self):
+        """list of str: the words in row order (do not modify; build a new KeyedVectors instead)."""
+        return self._words
+
+    index_to_key = words
+
+    @property
+    def key_to_index(self):
+        """dict: word -> row (gensim's name; do not modify)."""
+        return self._index
+
+    @property
+    def vectors(self):
+        """ndarray, float32, shape (len(self), vector_size): the vectors, C-contiguous.
+
+        Assigning a new array validates it (one finite row per word) and refreshes the cached
+        unit vectors.
+        """
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, value):
+        self._vectors = self._check_vectors(value, len(self._words))
+        self._normed = None
+        self._norms = None
+
+    @property
+    def vector_size(self):
+        """int: the dimension of the vectors."""
+        return self._vectors.shape[1]
+
+    def __len__(self):
+        return len(self._words)
+
+    def __contains__(self, word):
+        return isinstance(word, str) and word in self._index
+
+    def __repr__(self):
+        return f"KeyedVectors({len(self)} words, vector_size={self.vector_size})"
+
+    def index(self, word):
+        """The row of `word`.
+
+        Parameters
+        ----------
+        word : str
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        KeyError
+            `word` is not in the vocabulary (the message names it).
+        TypeError
+            `word` is not a str.
+
+        Examples
+        --------
+        >>> KeyedVectors(["a", "b"], [[1.0], [2.0]]).index("b")
+        1
+        """
+        try:
+            return self._index[word]
+        except KeyError:
+            if not isinstance(word, str):
+                raise TypeError(f"word must be a str, got {type(word).__name__} {word!r}") from None
+            raise KeyError(f"word {word!r} is not in the vocabulary") from None
+        except TypeError:  # unhashable
+            raise TypeError(f"word must be a str, got {type(word).__name__}") from None
+
+    get_index = index
+
+    def __getitem__(self, key):
+        """``kv["word"]`` -> its vector (a view of the row); ``kv[["a", "b"]]`` -> a 2-D array (a copy).
+
+        Raises KeyError naming the first unknown word.
+        """
+        if isinstance(key, str):
+            return self._vectors[self.index(key)]
+        if isinstance(key, (list, tuple)):
+            return self._vectors[np.fromiter((self.index(w) for w in key), dtype=np.int64, count=len(key))]
+        raise TypeError(f"key must be a word (str) or a list of words, got {type(key).__name__}")
+
+    def get_vector(self, word, norm=False):
+        """The vector of `word`; unit length when `norm` is True (zero stays zero).
+
+        Parameters
+        ----------
+        word : str
+        norm : bool, default False
+
+        Returns
+        -------
+        ndarray, float32, shape (vector_size,)
+
+        Raises
+        ------
+        KeyError
+            `word` is not in the vocabulary.
+
+        Examples
+        --------
+        >>> KeyedVectors(["a"], [[3.0, 4.0]]).get_vector("a", norm=True)
+        array([0.6, 0.8], dtype=float32)
+        """
+        i = self.index(word)
+        return self.get_normed_vectors()[i] if norm else self._vectors[i]
+
+    # ------------------------------------------------------------------------------ unit vectors
+    def fill_norms(self, force=False):
+        """Compute the row norms and unit vectors if missing, or again when `force` is True.
+
+        Call ``fill_norms(force=True)`` after changing ``kv.vectors`` in place.
+
+        Parameters
+        ----------
+        force : bool, default False
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a"], [[3.0, 4.0]])
+        >>> kv.vectors[0] = [0.0, 2.0]
+        >>> kv.fill_norms(force=True)
+        >>> kv.norms
+        array([2.], dtype=float32)
+        """
+        if self._normed is not None and not force:
+            return
+        v = self._vectors
+        norms = np.sqrt(np.einsum("ij,ij->i", v, v, dtype=np.float64)).astype(np.float32)
+        safe = np.where(norms > 0, norms, np.float32(1))
+        self._normed = np.ascontiguousarray(v / safe[:, None], dtype=np.float32)
+        self._norms = norms
+
+    @property
+    def norms(self):
+        """ndarray, float32, shape (len(self),): the Euclidean norm of each row."""
+        self.fill_norms()
+        return self._norms
+
+    def get_normed_vectors(self):
+        """The vectors scaled to unit length (rows of zero norm stay zero), computed once and cached.
+
+        Returns
+        -------
+        ndarray, float32, shape (len(self), vector_size)
+
+        Examples
+        --------
+        >>> KeyedVectors(["a", "b"], [[3.0, 4.0], [0.0, 0.0]]).get_normed_vectors()
+        array([[0.6, 0.8],
+               [0. , 0. ]], dtype=float32)
+        """
+        self.fill_norms()
+        return self._normed
+
+    # ----------------------------------------------------------------------------- similarity
+    def _search(self, query_vectors, topn, exclude_ids=None, restrict_vocab=None):
+        """Rows most cosine-similar to each unit-length query: the one search every query uses.
+
+        Parameters
+        ----------
+        query_vectors : ndarray, float32, shape (nq, vector_size), rows of unit length (or zero)
+        topn : int >= 1, or None for the full similarity matrix
+        exclude_ids : list (one per query) of int sequences, rows never returned for that query
+        restrict_vocab : int, optional, search only the first `restrict_vocab` rows
+
+        Returns
+        -------
+        ndarray (nq, n) of float32 similarities when `topn` is None; else a list with, per query,
+        ``(ids int64, scores float32)`` sorted by descending score (ties by row), at most `topn`.
+        """
+        normed = self.get_normed_vectors()
+        if restrict_vocab is not None:
+            normed = normed[:restrict_vocab]
+        sims = query_vectors @ normed.T
+        if topn is None:
+            return sims
+        n = sims.shape[1]
+        results = []
+        for q in range(sims.shape[0]):
+            row = sims[q]
+            excluded = []
+            if exclude_ids is not None and len(exclude_ids[q]):
+                excluded = np.unique(np.asarray(exclude_ids[q], dtype=np.int64))
+                excluded = excluded[(excluded >= 0) & (excluded < n)]
+                row = row.copy()
+                row[excluded] = -np.inf
+            k = min(topn, n - len(excluded))
+            if k <= 0:
+                results.append((np.empty(0, np.int64), np.empty(0, np.float32)))
+                continue
+            candidates = np.argpartition(-row, k - 1)[:k] if k < n else np.arange(n)
+            order = np.lexsort((candidates, -row[candidates]))
+            ids = candidates[order].astype(np.int64)
+            results.append((ids, row[ids]))
+        return results
+
+    def _check_topn(self, topn):
+        if topn is None:
+            return None
+        return check_int(topn, "topn", minimum=0)
+
+    def _check_restrict(self, restrict_vocab):
+        if restrict_vocab is None:
+            return None
+        return check_int(restrict_vocab, "restrict_vocab", minimum=1)
+
+    def _as_query_vector(self, item, name):
+        vector = np.asarray(item, dtype=np.float64)
+        if vector.shape != (self.vector_size,):
+            raise ValueError(f"{name} must be a word or a vector of length {self.vector_size}, got "
+                             f"{describe(vector)}")
+        if not np.isfinite(vector).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        return vector
+
+    def most_similar(self, positive=None, negative=None, topn=10, restrict_vocab=None):
+        """The `topn` words most cosine-similar to the weighted mean of the inputs (gensim's rule).
+
+        Each input word contributes its unit vector with weight +1 (`positive`) or -1
+        (`negative`); a vector input contributes itself as given; an ``(item, weight)`` pair sets
+        the weight. The sum divided by the total absolute weight is normalised to unit length and
+        compared with every word's unit vector; input words are left out of the answer.
+
+        Parameters
+        ----------
+        positive, negative : str, vector, or list of str, vectors or (item, weight) pairs
+        topn : int or None, default 10
+            How many words to return; None returns the similarity to every word (input words
+            included) as a float32 array, as gensim does; 0 returns [].
+        restrict_vocab : int, optional
+            Search only the first `restrict_vocab` words (the most frequent, in a trained model).
+
+        Returns
+        -------
+        list of (str, float)
+            Words with their cosine similarity, most similar first; a float32 array when
+            `topn` is None.
+
+        Raises
+        ------
+        KeyError
+            An input word is not in the vocabulary.
+        ValueError
+            No input at all, a vector of the wrong length or with NaN, a negative `topn`.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["king", "man", "woman", "queen"],
+        ...                   [[1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 1]])
+        >>> kv.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0]
+        'queen'
+        """
+        topn = self._check_topn(topn)
+        restrict_vocab = self._check_restrict(restrict_vocab)
+        if topn == 0:
+            return []
+        items = [(item, 1.0) for item in _as_item_list(positive, "positive")]
+        items += [(item, -1.0) for item in _as_item_list(negative, "negative")]
+        if not items:
+            raise ValueError("most_similar needs at least one word or vector in positive or negative")
+        mean = np.zeros(self.vector_size, dtype=np.float64)
+        total = 0.0
+        exclude = []
+        for item, weight in items:
+            if (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], (str, np.ndarray))
+                    and isinstance(item[1], numbers.Real)):
+                item, weight = item[0], float(item[1])
+            if isinstance(item, str):
+                i = self.index(item)
+                exclude.append(i)
+                mean += weight * self.get_normed_vectors()[i]
+            else:
+                mean += weight * self._as_query_vector(item, "positive/negative vector")
+            total += abs(weight)
+        if total > 0:
+            mean /= total
+        norm = np.linalg.norm(mean)
+        if norm > 0:
+            mean /= norm
+        query = mean.astype(np.float32)[None, :]
+        if topn is None:
+            return self._search(query, None, restrict_vocab=restrict_vocab)[0]
+        ids, scores = self._search(query, topn, [exclude], restrict_vocab)[0]
+        return [(self._words[i], float(s)) for i, s in zip(ids.tolist(), scores.tolist())]
+
+    def similar_by_vector(self, vector, topn=10, restrict_vocab=None):
+        """The `topn` words most cosine-similar to `vector` (no word is excluded).
+
+        Parameters
+        ----------
+        vector : array-like, shape (vector_size,)
+        topn : int or None, default 10
+        restrict_vocab : int, optional
+
+        Returns
+        -------
+        list of (str, float)
+
+        Examples
+        --------
+        >>> KeyedVectors(["a", "b"], [[1.0, 0.0], [0.0, 1.0]]).similar_by_vector([0.0, 2.0], topn=1)
+        [('b', 1.0)]
+        """
+        vector = self._as_query_vector(vector, "vector")
+        return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
+
+    def similar_by_word(self, word, topn=10, restrict_vocab=None):
+        """Same as ``most_similar(word, topn=topn)``.
+
+        Examples
+        --------
+        >>> KeyedVectors(["a", "b"], [[1.0, 0.0], [1.0, 1.0]]).similar_by_word("a")[0][0]
+        'b'
+        """
+        if not isinstance(word, str):
+            raise TypeError(f"word must be a str, got {type(word).__name__}")
+        return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
+
+    def similarity(self, word1, word2):
+        """Cosine similarity of two words (0 when either vector is zero).
+
+        Parameters
+        ----------
+        word1, word2 : str
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        KeyError
+            A word is not in the vocabulary.
+
+        Examples
+        --------
+        >>> KeyedVectors(["a", "b"], [[1.0, 0.0], [1.0, 1.0]]).similarity("a", "b")  # doctest: +ELLIPSIS
+        0.7071...
+        """
+        normed = self.get_normed_vectors()
+        return float(np.dot(normed[self.index(word1)].astype(np.float64),
+                            normed[self.index(word2)].astype(np.float64)))
+
+    def distance(self, word1, word2):
+        """Cosine distance ``1 - similarity(word1, word2)``.
+
+        Examples
+        --------
+        >>> KeyedVectors(["a", "b"], [[1.0, 0.0], [0.0, 1.0]]).distance("a", "b")
+        1.0
+        """
+        return 1.0 - self.similarity(word1, word2)
+
+    def n_similarity(self, words1, words2):
+        """Cosine similarity between the means of the unit vectors of two word lists.
+
+        Parameters
+        ----------
+        words1, words2 : list of str, each non-empty
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        KeyError
+            A word is not in the vocabulary.
+        ValueError
+            A list is empty.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a", "b", "c"], [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+        >>> round(kv.n_similarity(["a", "b"], ["c"]), 6)
+        1.0
+        """
+        means = []
+        for name, words in (("words1", words1), ("words2", words2)):
+            if isinstance(words, str):
+                raise TypeError(f"{name} must be a list of words, got a str")
+            words = list(words)
+            if not words:
+                raise ValueError(f"{name} must hold at least one word, got an empty list")
+            ids = [self.index(w) for w in words]
+            mean = self.get_normed_vectors()[ids].astype(np.float64).mean(axis=0)
+            norm = np.linalg.norm(mean)
+            means.append(mean / norm if norm > 0 else mean)
+        return float(np.dot(means[0], means[1]))
+
+    # ------------------------------------------------------------------------------------- files
+    def save_word2vec_format(self, path, binary=False, write_header=True, progress=False):
+        """Write the vectors in word2vec.c's text or binary format.
+
+        Text: a ``"count dimension"`` header line, then ``word v1 ... vd`` per line, each value
+        the shortest decimal that reads back as the same float32 (so a round trip is exact).
+        Binary: the same header, then per word its UTF-8 bytes, a space, the little-endian
+        float32 values and a newline, as word2vec.c writes. A path ending in ``.gz`` or ``.bz2``
+        is compressed. The file is written to a temporary file in the same directory and renamed
+        over `path` only when complete; on any error the temporary file is removed and an
+        existing file at `path` is left untouched.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        binary : bool, default False
+        write_header : bool, default True
+            False writes GloVe's header-less text.
+        progress : bool, default False
+            Show a progress bar (or log lines) while writing.
+
+        Raises
+        ------
+        ValueError
+            `binary` with ``write_header=False`` (the binary format needs its header).
+        OSError
+            The file cannot be written.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> kv = KeyedVectors(["a", "b"], [[0.5, -1.0], [2.0, 0.25]])
+        >>> path = os.path.join(tempfile.mkdtemp(), "vectors.txt")
+        >>> kv.save_word2vec_format(path)
+        >>> open(path).read()
+        '2 2\\na 0.5 -1\\nb 2 0.25\\n'
+        """
+        path = check_path(path, "path")
+        if not isinstance(binary, bool):
+            raise TypeError(f"binary must be a bool, got {type(binary).__name__}")
+        if binary and not write_header:
+            raise ValueError("write_header=False is only possible for text (binary=False): the binary "
+                             "format needs the header to know the dimension")
+        n, dim = self._vectors.shape
+        directory = os.path.dirname(os.path.abspath(path))
+        tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+        block = max(1, _WRITE_BLOCK_BYTES // (dim * (4 if binary else 12) + 16))
+        try:
+            with open(tmp, "xb") as raw:
+                if path.endswith(".gz"):
+                    stream = gzip.GzipFile(filename=os.path.basename(path)[:-3], mode="wb", fileobj=raw)
+                elif path.endswith(".bz2"):
+                    stream = bz2.BZ2File(raw, "wb")
+                else:
+                    stream = raw
+                bar = progress_bar(progress, total=n, desc="saving vectors", unit="word")
+                try:
+                    if write_header:
+                        stream.write(f"{n} {dim}\n".encode("ascii"))
+                    for start in range(0, n, block):
+                        stop = min(n, start + block)
+                        _write_block(stream, self._words[start:stop], self._vectors[start:stop], binary)
+                        bar.update(stop - start)
+                finally:
+                    bar.close()
+                if stream is not raw:
+                    stream.close()
+                raw.flush()
+                os.fsync(raw.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.remove(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+        logger.info("saved %d vectors of dimension %d to %s (%s)", n, dim, path, "binary" if binary else "text")
+
+    @classmethod
+    def load_word2vec_format(cls, path, binary=False, no_header=False, errors="strict", limit=None,
+                             progress=False, workers=None):
+        """Read vectors in word2vec.c's text or binary format, or GloVe's header-less text.
+
+        Compressed files (``.gz``, ``.bz2``) are read transparently. Parsing is done in C++ in
+        chunks, so memory is the vectors plus one chunk. Text fields may be separated by spaces
+        or tabs, and lines may end in ``\\r\\n``; binary records may or may not end in a newline
+        (word2vec.c writes one, gensim does not).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        binary : bool, default False
+        no_header : bool, default False
+            The text file has no ``"count dimension"`` line (GloVe); the dimension is taken from
+            the first line. Only for text.
+        errors : {"strict", "replace", "ignore"}, default "strict"
+            What to do with words that are not valid UTF-8: raise, substitute U+FFFD, or drop the
+            bad bytes.
+        limit : int, optional
+            Read only the first `limit` vectors.
+        progress : bool, default False
+            Show a progress bar (or log lines) while reading.
+        workers : int, optional
+            Threads that parse text numbers (None: all usable cores; the result does not depend
+            on it). Binary files are copied, not parsed, and use one thread.
+
+        Returns
+        -------
+        KeyedVectors
+
+        Raises
+        ------
+        ValueError
+            The file is truncated or corrupt: a header that is not two counts or disagrees with
+            the body, a row with the wrong number of values, a value that is not a number or is
+            NaN/infinite, a truncated binary record, a repeated or invalid word, invalid UTF-8
+            (with ``errors="strict"``). The message names the path and the line (text) or byte
+            offset (binary).
+        FileNotFoundError
+            No file at `path`.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "glove.txt")
+        >>> _ = open(path, "w").write("the 0.1 0.2\\nof 0.3 0.4\\n")
+        >>> kv = KeyedVectors.load_word2vec_format(path, no_header=True)
+        >>> kv.words, kv.vector_size
+        (['the', 'of'], 2)
+        """
+        path = check_path(path, "path")
+        for name, value in (("binary", binary), ("no_header", no_header)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+        check_choice(errors, "errors", _UNICODE_ERRORS)
+        if limit is not None:
+            limit = check_int(limit, "limit", minimum=1)
+        if binary and no_header:
+            raise ValueError("no_header=True is only possible for text (binary=False): the binary "
+                             "format always has a header")
+        threads = effective_workers(workers)
+        with _ChunkReader(path) as reader:
+            words, vectors, positions = _read_vectors(reader, path, binary, no_header, errors, limit,
+                                                      progress, threads)
+        where = "byte offset" if binary else "line"
+        joined = "\n".join(words)
+        bad = _first_bad_word(words, joined)
+        if bad is not None:
+            raise ValueError(f"{path}: {where} {positions[bad[0]]}: the word {bad[1]}")
+        index = dict(zip(words, range(len(words))))
+        if len(index) != len(words):
+            first, again = _first_duplicate(words)
+            raise ValueError(f"{path}: {where} {positions[again]}: duplicate word {words[again]!r} "
+                             f"(first at {where} {positions[first]})")
+        kv = cls.__new__(cls)
+        kv._set(words, vectors, index)
+        logger.info("loaded %d vectors of dimension %d from %s", len(words), vectors.shape[1], path)
+        return kv
+
+
+def _allocate_rows(reader, path, count, dim, wanted, binary):
+    """The (wanted, dim) output array, after refusing a header whose counts cannot be right.
+
+    The shortest text row is "w 0 ... 0\\n" (2 * dim + 2 bytes), the shortest binary record a
+    one-byte word, a space and 4 * dim bytes. Only large arrays are checked: for small ones the
+    parse itself reports where the file ends, which says more.
+    """
+    problem = None
+    if wanted * dim * 4 >= (1 << 26) and not reader.compressed:
+        shortest = wanted * (2 + 4 * dim) if binary else wanted * (2 * dim + 2) - 1
+        available = os.path.getsize(path) - reader.offset
+        if shortest > available:
+            problem = f"take at least {shortest} bytes, but only {available} follow the header"
+    if problem is None:
+        try:
+            return np.empty((wanted, dim), dtype=np.float32)
+        except (MemoryError, ValueError):  # ValueError: beyond what numpy can even address
+            problem = f"need {wanted * dim * 4} bytes of memory, more than can be allocated"
+    raise ValueError(f"{path}: line 1: the header announces {count} vectors of dimension {dim}, which "
+                     f"{problem} (a wrong count in the header, or a truncated file)")
+
+
+def _read_vectors(reader, path, binary, no_header, errors, limit, progress, threads=1):
+    """(words, vectors, positions) from an open _ChunkReader; see load_word2vec_format.
+
+    `positions` (int64) holds the line (text) or byte offset (binary) of each row.
+    """
+    where = "byte offset" if binary else "line"
+    # the first line: the header, or for GloVe files the first row, which gives the dimension
+    while reader.data.find(b"\n", reader.start, reader.end) < 0 and not reader.eof and len(reader) < (1 << 20):
+        reader.fill()
+    nl = reader.data.find(b"\n", reader.start, reader.end)
+    first = bytes(reader.data[reader.start:nl if nl >= 0 else reader.end])
+    if _NOT_SPACE.search(reader.data, reader.start, reader.end) is None:
+        raise ValueError(f"{path}: the file is empty (expected "
+                         f"{'a word and its values' if no_header else 'a header line: count dimension'})")
+    if no_header:
+        fields = first.split()
+        dim = len(fields) - 1
+        if dim < 1:
+            raise ValueError(f"{path}: line 1: expected a word followed by its values, got "
+                             f"{len(fields)} field")
+        count = None
+        base = 1  # line number (text) or byte offset (binary) of data[start]
+    else:
+        fields = first.split()
+        try:
+            count, dim = (int(f) for f in fields)
+            ok = count >= 0 and dim >= 1
+        except ValueError:
+            ok = False
+        if not ok:
+            shown = first[:60].decode("utf-8", "replace") + ("..." if len(first) > 60 else "")
+            hint = "" if binary else " (pass no_header=True for GloVe's header-less files)"
+            raise ValueError(f"{path}: line 1: expected a header 'count dimension' with count >= 0 and "
+                             f"dimension >= 1, got {shown!r}{hint}")
+        reader.consume(len(first) + 1)
+        base = reader.offset if binary else 2
+    wanted = count if limit is None else (limit if count is None else min(count, limit))
+    # with a header the rows are known and written in place; without one, block by block
+    out = _allocate_rows(reader, path, count, dim, wanted, binary) if count is not None else None
+    blocks, word_list, position_blocks = [], [], []
+    rows = 0
+    bar = progress_bar(progress, total=None if reader.compressed else os.path.getsize(path),
+                       desc="loading vectors", unit="B")
+    try:
+        bar.update(reader.end)
+        while wanted is None or rows < wanted:
+            bar.update(reader.fill())
+            if out is not None:
+                target, row_begin, max_rows = out, rows, wanted - rows
+            else:
+                capacity = reader.data.count(b"\n", reader.start, reader.end) + 1
+                if limit is not None:
+                    capacity = min(capacity, limit - rows)
+                target, row_begin, max_rows = np.empty((capacity, dim), np.float32), 0, capacity
+            try:
+                with memoryview(reader.data) as view:
+                    consumed, n, blob, positions = _native.parse_vectors(
+                        view[reader.start:reader.end], reader.eof, target, row_begin, max_rows, base, binary,
+                        threads)
+            except ValueError as exc:
+                raise ValueError(f"{path}: {exc}") from None
+            if n:
+                try:
+                    text = blob.decode("utf-8", errors)
+                except UnicodeDecodeError as exc:
+                    k = blob.count(b"\n", 0, exc.start)
+                    raise ValueError(f"{path}: {where} {positions[k]}: the word is not valid UTF-8 "
+                                     f"(pass errors='replace' to substitute U+FFFD)") from None
+                word_list.extend(text.split("\n")[:-1])
+                position_blocks.append(positions)
+                if out is None:
+                    blocks.append(target[:n])
+                rows += n
+            reader.consume(consumed)
+            base = reader.offset if binary else (int(positions[-1]) + 1 if n else base)
+            if reader.eof and n == 0:
+                break
+        if count is not None and rows < wanted:
+            at = reader.offset + len(reader) if binary else base
+            raise ValueError(f"{path}: {where} {at}: the file ends after {rows} of the {count} vectors the "
+                             f"header announces (truncated, or a wrong count in the header)")
+        if count is not None and limit is None:
+            # nothing but whitespace may follow the announced rows
+            while True:
+                match = _NOT_SPACE.search(reader.data, reader.start, reader.end)
+                if match:
+                    at = (reader.offset + match.start() - reader.start if binary
+                          else base + reader.data.count(b"\n", reader.start, match.start()))
+                    raise ValueError(f"{path}: {where} {at}: more data after the {count} vectors the "
+                                     f"header announces (a wrong count in the header?)")
+                if reader.eof:
+                    break
+                base += reader.data.count(b"\n", reader.start, reader.end)
+                reader.consume(len(reader))
+                reader.fill()
+    finally:
+        bar.close()
+    vectors = out if out is not None else (
+        np.concatenate(blocks) if blocks else np.empty((0, dim), np.float32))
+    positions = np.concatenate(position_blocks) if position_blocks else np.empty(0, np.int64)
+    return word_list, vectors, positions

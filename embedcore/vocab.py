@@ -16,8 +16,19 @@ logger = logging.getLogger("embedcore")
 MIN_PRUNE_AT = 1 << 20
 
 
-def _file_bytes(paths):
-    return sum(os.path.getsize(p) for p in paths)
+def _read_source(sink, source, progress, desc):
+    """Stream a source through a WordCounter or WordEncoder, with a progress bar over bytes."""
+    kind, items = classify_source(source)
+    if kind == "sentences":
+        sink.feed_sentences(items)
+        return
+    bar = progress_bar(progress, sum(os.path.getsize(p) for p in items), desc, "B")
+    sink.progress = bar.update
+    try:
+        for path in items:
+            sink.feed_file(path)
+    finally:
+        bar.close()
 
 
 class Vocab:
@@ -101,18 +112,8 @@ class Vocab:
         elif max_size is not None:
             prune_at = max(2 * max_size, MIN_PRUNE_AT)
 
-        kind, items = classify_source(source)
         counter = _sgd.WordCounter(prune_at, errors)
-        if kind == "files":
-            bar = progress_bar(progress, _file_bytes(items), "counting words", "B")
-            counter.progress = bar.update
-            try:
-                for path in items:
-                    counter.count_file(path)
-            finally:
-                bar.close()
-        else:
-            counter.count_sentences(items)
+        _read_source(counter, source, progress, "counting words")
         if counter.total_words == 0:
             raise ValueError("source holds no tokens (empty file or no sentences)")
         if counter.prunes > 0:
@@ -145,18 +146,8 @@ class Vocab:
         EncodedCorpus
         """
         check_choice(errors, "errors", ("strict", "replace", "ignore"))
-        kind, items = classify_source(source)
         encoder = _sgd.WordEncoder(self.words, errors)
-        if kind == "files":
-            bar = progress_bar(progress, _file_bytes(items), "encoding corpus", "B")
-            encoder.progress = bar.update
-            try:
-                for path in items:
-                    encoder.encode_file(path)
-            finally:
-                bar.close()
-        else:
-            encoder.encode_sentences(items)
+        _read_source(encoder, source, progress, "encoding corpus")
         ids, offsets = encoder.result()
         return EncodedCorpus(ids, offsets)
 

@@ -7,10 +7,13 @@
 
 namespace py = pybind11;
 
+void register_vecio(py::module_& m);  // vecio.cpp
+
 PYBIND11_MODULE(_native, m) {
     m.doc() = "embedcore C++ kernels";
     m.def("openmp", &embedcore::have_openmp, "True when the kernels were compiled with OpenMP.");
     m.def("simd_level", &embedcore::simd_level, "The widest SIMD instruction set this CPU runs.");
+    register_vecio(m);
     m.def("max_threads", [] {
 #ifdef EMBEDCORE_OPENMP
         return omp_get_max_threads();

@@ -8,7 +8,7 @@ def _gensim_vocab(path, workers):
     from gensim.models import Word2Vec
     model = Word2Vec(vector_size=100, min_count=5, workers=workers)
     model.build_vocab(corpus_file=path)
-    return model.wv.index_to_key
+    return {w: model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key}
 
 
 def _ours(path):
@@ -28,7 +28,9 @@ def _compare(name, path, ctx, label):
                     notes=f"{size_mb:.0f} MB of text")]
     peer_s, ours_s, words, (vocab, corpus) = alternate(
         lambda: _gensim_vocab(path, ctx.workers), lambda: _ours(path), repeats=2, warmup=False)
-    same = "identical vocabulary" if list(words) == vocab.words else (
+    # gensim orders equal counts by last appearance, embedcore by first: compare as word -> count
+    ours = dict(zip(vocab.words, vocab.counts.tolist()))
+    same = "same words and counts" if words == ours else (
         f"vocabularies differ ({len(words)} vs {len(vocab)} words)")
     return [Row(name, f"vocab+encode, {label}", f"gensim {gensim.__version__} build_vocab",
                 peer_s, ours_s, peer_quality=f"{len(words)} words", ours_quality=f"{len(vocab)} words",

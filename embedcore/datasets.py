@@ -1,0 +1,387 @@
+"""A synthetic corpus with planted relations, for demos, tests and benchmarks at any scale.
+
+The corpus mixes Zipfian filler sentences with short *snippets* that plant analogy relations.
+Everything is generated with vectorised numpy (no per-token Python), so 50M tokens take seconds.
+
+Design
+------
+A *family* is a relation such as country:capital. Family ``f`` has ``pairs_per_family`` pairs
+``(a_i, b_i)``, named after the two sides of the relation (``country_3``/``capital_3``). Each pair
+has its own *topic* words (``country_capital_t3_0``, ...), shared by both members, and each side of
+each family has *role* words (``country_role0``, ...), shared by every word on that side. A snippet
+is one line holding one planted word, ``topic_draw`` of its pair's topic words and ``role_draw`` of
+its side's role words, in random order. The context of ``a_i`` is therefore "topic i + role A" and
+that of ``b_i`` "topic i + role B", so any model that turns contexts into vectors (skip-gram, CBOW,
+GloVe, PPMI-SVD) gives ``v(b_i) - v(a_i)`` roughly equal to ``v(role B) - v(role A)``, the same for
+every ``i``: the analogy ``a_i : b_i :: a_j : b_j`` is then answered by 3CosAdd.
+
+Filler sentences (5 to 30 tokens) draw words ``w0, w1, ...`` from a Zipf-Mandelbrot law
+``p(k) ~ 1 / (k + 2.7) ** zipf_exponent``; snippets hold ``planted_fraction`` of the tokens, so
+the filler, and the corpus as a whole, still look Zipfian. Snippets are spread evenly over the
+planted words (each one gets the same number, within one), so with the defaults (7-token
+snippets, 30% of the tokens) every planted word occurs about 215 times per million tokens.
+
+The defaults give each planted word 14 distinct context words: with fewer, count-based methods
+(PPMI + truncated SVD) lose the planted structure under the sampling noise of the rare filler
+words. Even so, keep ``n_tokens / vocab_size`` at a few hundred or more for them (with
+2M tokens, a 5,000-word vocabulary works and 20,000 does not), or restrict them to frequent words.
+
+Graded similarity is planted too: the expected similarity of two special words (planted, topic or
+role words) is the cosine between their rows of the snippet co-occurrence matrix; `pairs` samples
+word pairs across the levels (same pair, same side, other side, other family, own topic word).
+"""
+import logging
+import os
+
+import numpy as np
+
+from embedcore._validation import check_float, check_int, check_path
+from embedcore.corpus import EncodedCorpus
+from embedcore.vocab import Vocab
+
+logger = logging.getLogger("embedcore")
+
+# (section name, side A, side B) of the first families; more families get generic names.
+FAMILIES = (
+    ("country-capital", "country", "capital"),
+    ("masculine-feminine", "male", "female"),
+    ("singular-plural", "singular", "plural"),
+    ("present-past", "present", "past"),
+    ("adjective-comparative", "adjective", "comparative"),
+)
+
+FILLER_MIN_LEN, FILLER_MAX_LEN = 5, 30
+MIN_FILLER_WORDS = 10
+_BLOCK_TOKENS = 1 << 20
+MAX_PAIR_SNIPPETS = 200_000
+
+
+def _family_names(n_families):
+    names = list(FAMILIES[:n_families])
+    for f in range(len(names), n_families):
+        names.append((f"relation{f}", f"rel{f}a", f"rel{f}b"))
+    return names
+
+
+class SyntheticCorpus:
+    """A generated corpus and the relations planted in it (made by `synthetic_corpus`).
+
+    Attributes
+    ----------
+    vocab : Vocab
+        Every word that occurs, most frequent first (ties by first occurrence), so it equals
+        ``Vocab.from_corpus(path, min_count=1)`` on the file `write_text` writes.
+    corpus : EncodedCorpus
+        The token ids (indices into `vocab`) and sentence offsets.
+    analogies : list of (str, str, str, str, str)
+        ``(section, a, b, c, d)`` questions: ``a : b :: c : d`` within each family.
+    pairs : list of (str, str, float)
+        Word pairs with their planted similarity in [0, 10].
+    families : list of (str, list of (str, str))
+        Each family's section name and its ``(a, b)`` pairs.
+    """
+
+    def __init__(self, vocab, corpus, families, pairs):
+        self.vocab = vocab
+        self.corpus = corpus
+        self.families = families
+        self.pairs = pairs
+        self.analogies = [(section, a, b, c, d)
+                          for section, members in families
+                          for i, (a, b) in enumerate(members)
+                          for j, (c, d) in enumerate(members) if i != j]
+
+    def __repr__(self):
+        return (f"SyntheticCorpus({len(self.corpus)} tokens, {self.corpus.n_sentences} sentences, "
+                f"{len(self.vocab)} words, {len(self.families)} families, "
+                f"{len(self.analogies)} analogies)")
+
+    def write_analogies(self, path):
+        """Write the analogy questions in the Google format (``: section`` then ``a b c d`` lines).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination (written to a temporary file, then renamed).
+        """
+        lines, section = [], None
+        for sec, a, b, c, d in self.analogies:
+            if sec != section:
+                lines.append(f": {sec}")
+                section = sec
+            lines.append(f"{a} {b} {c} {d}")
+        _write_atomic(path, ("\n".join(lines) + "\n").encode("utf-8"))
+
+    def write_pairs(self, path):
+        """Write the word pairs as tab-separated ``w1 w2 score`` lines (the WordSim353 layout).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination (written to a temporary file, then renamed).
+        """
+        text = "".join(f"{w1}\t{w2}\t{score:.2f}\n" for w1, w2, score in self.pairs)
+        _write_atomic(path, text.encode("utf-8"))
+
+    def write_text(self, path):
+        """Write the corpus as UTF-8 text, one sentence per line, tokens separated by spaces.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination (written to a temporary file, then renamed).
+        """
+        path = check_path(path, "path")
+        encoded = [w.encode("utf-8") + b" " for w in self.vocab.words]
+        lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
+        table = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        starts = np.zeros(len(encoded), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        ids, ends = self.corpus.ids, self.corpus.offsets[1:] - 1
+        tmp = path + ".tmp"
+        try:
+            with open(tmp, "wb") as f:
+                for lo in range(0, len(ids), _BLOCK_TOKENS):
+                    block = ids[lo:lo + _BLOCK_TOKENS]
+                    lens = lengths[block]
+                    out_end = np.cumsum(lens)
+                    total = int(out_end[-1])
+                    gather = np.repeat(starts[block] - (out_end - lens), lens)
+                    gather += np.arange(total, dtype=np.int64)
+                    data = table[gather]
+                    # Sentence-final tokens end with a newline instead of a space.
+                    e = ends[(ends >= lo) & (ends < lo + len(block))] - lo
+                    data[out_end[e] - 1] = ord("\n")
+                    f.write(data.tobytes())
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+
+def _write_atomic(path, data):
+    path = check_path(path, "path")
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def synthetic_corpus(n_tokens, vocab_size, seed=0, n_families=5, pairs_per_family=20,
+                     topic_words=6, topic_draw=3, role_words=8, role_draw=3,
+                     planted_fraction=0.3, zipf_exponent=1.0):
+    """Generate a corpus of Zipfian filler with planted analogy relations.
+
+    See the module docstring for the design. The output is the same for the same arguments.
+
+    Parameters
+    ----------
+    n_tokens : int
+        Tokens to generate (exactly this many).
+    vocab_size : int
+        Distinct words available: the planted, topic and role words, the rest filler. Words that
+        never occur (rare filler at small `n_tokens`) are left out of the vocabulary.
+    seed : int
+        Seed of the random generator.
+    n_families : int
+        Relation families (the first five are country-capital, masculine-feminine,
+        singular-plural, present-past, adjective-comparative).
+    pairs_per_family : int
+        Word pairs per family (at least 2).
+    topic_words, topic_draw : int
+        Topic words per pair, and how many of them each snippet holds.
+    role_words, role_draw : int
+        Role words per side of a family, and how many of them each snippet holds.
+    planted_fraction : float
+        Share of the tokens in snippets, in (0, 0.9].
+    zipf_exponent : float
+        Exponent of the filler's Zipf-Mandelbrot law.
+
+    Returns
+    -------
+    SyntheticCorpus
+
+    Raises
+    ------
+    ValueError
+        An argument is out of range, `vocab_size` cannot hold the special words plus
+        10 filler words, or `n_tokens` is too small to plant every word once.
+
+    Examples
+    --------
+    >>> data = synthetic_corpus(100_000, 2_000, seed=1)
+    >>> len(data.corpus), data.analogies[0]
+    (100000, ('country-capital', 'country_0', 'capital_0', 'country_1', 'capital_1'))
+    """
+    n_tokens = check_int(n_tokens, "n_tokens", minimum=1)
+    vocab_size = check_int(vocab_size, "vocab_size", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    n_families = check_int(n_families, "n_families", minimum=1)
+    pairs_per_family = check_int(pairs_per_family, "pairs_per_family", minimum=2)
+    topic_words = check_int(topic_words, "topic_words", minimum=1)
+    topic_draw = check_int(topic_draw, "topic_draw", minimum=1, maximum=topic_words)
+    role_words = check_int(role_words, "role_words", minimum=1)
+    role_draw = check_int(role_draw, "role_draw", minimum=1, maximum=role_words)
+    planted_fraction = check_float(planted_fraction, "planted_fraction", minimum=0.0, inclusive=False)
+    if planted_fraction > 0.9:
+        raise ValueError(f"planted_fraction must be <= 0.9, got {planted_fraction}")
+    zipf_exponent = check_float(zipf_exponent, "zipf_exponent", minimum=0.0, inclusive=False)
+
+    n_pairs = n_families * pairs_per_family
+    n_planted = 2 * n_pairs
+    n_special = n_planted + n_pairs * topic_words + 2 * n_families * role_words
+    min_vocab = n_special + MIN_FILLER_WORDS
+    if vocab_size < min_vocab:
+        raise ValueError(f"vocab_size must be at least {min_vocab} to hold the {n_special} planted, "
+                         f"topic and role words plus {MIN_FILLER_WORDS} filler words, got {vocab_size}")
+    snippet_len = 1 + topic_draw + role_draw
+    min_tokens = int(np.ceil(n_planted * snippet_len / planted_fraction))
+    while int(round(min_tokens * planted_fraction)) // snippet_len < n_planted:
+        min_tokens += 1
+    if n_tokens < min_tokens:
+        raise ValueError(f"n_tokens must be at least {min_tokens} so that each of the {n_planted} "
+                         f"planted words occurs at least once, got {n_tokens}")
+
+    rng = np.random.default_rng(seed)
+    n_filler = vocab_size - n_special
+
+    # Raw ids: planted words [0, n_planted) (pair p: a = 2p, b = 2p + 1), then topic words,
+    # then role words, then filler.
+    names = _family_names(n_families)
+    topic0 = n_planted
+    role0 = topic0 + n_pairs * topic_words
+    filler0 = role0 + 2 * n_families * role_words
+    raw_words, families = [], []
+    for section, side_a, side_b in names:
+        members = []
+        for i in range(pairs_per_family):
+            raw_words += [f"{side_a}_{i}", f"{side_b}_{i}"]
+            members.append((f"{side_a}_{i}", f"{side_b}_{i}"))
+        families.append((section, members))
+    for section, _, _ in names:
+        raw_words += [f"{section}_t{i}_{t}" for i in range(pairs_per_family) for t in range(topic_words)]
+    for _, side_a, side_b in names:
+        raw_words += [f"{side}_role{r}" for side in (side_a, side_b) for r in range(role_words)]
+    raw_words += [f"w{k}" for k in range(n_filler)]
+
+    # Snippets: planted word + topic_draw of its pair's topics + role_draw of its side's roles.
+    n_snippets = int(round(n_tokens * planted_fraction)) // snippet_len
+    planted = rng.permutation(np.arange(n_snippets, dtype=np.int64) % n_planted)
+    pair, side = planted // 2, planted % 2
+    family = pair // pairs_per_family
+    topics = _draw_subsets(rng, n_snippets, topic_words, topic_draw) + (topic0 + pair * topic_words)[:, None]
+    roles = _draw_subsets(rng, n_snippets, role_words, role_draw) + \
+        (role0 + (2 * family + side) * role_words)[:, None]
+    snippets = np.concatenate([planted[:, None], topics, roles], axis=1)
+    order = np.argsort(rng.random(snippets.shape), axis=1)
+    snippets = np.take_along_axis(snippets, order, axis=1).astype(np.int32)
+
+    # Filler sentences with lengths in [FILLER_MIN_LEN, FILLER_MAX_LEN]; the last one takes the rest.
+    n_fill_tokens = n_tokens - n_snippets * snippet_len
+    lens = rng.integers(FILLER_MIN_LEN, FILLER_MAX_LEN + 1, size=n_fill_tokens // FILLER_MIN_LEN + 2)
+    cum = np.cumsum(lens)
+    n_fill_sent = int(np.searchsorted(cum, n_fill_tokens)) + 1
+    fill_lens = lens[:n_fill_sent].astype(np.int64)
+    fill_lens[-1] = n_fill_tokens - (cum[n_fill_sent - 2] if n_fill_sent > 1 else 0)
+    if n_fill_tokens == 0:
+        fill_lens = fill_lens[:0]
+    cdf = np.cumsum(1.0 / (np.arange(n_filler) + 2.7) ** zipf_exponent)
+    cdf /= cdf[-1]
+    filler = _sample_cdf(cdf, rng.random(n_fill_tokens)) + np.int32(filler0)
+
+    # Interleave: shuffle the sentences, then gather every token from its source in one pass.
+    source = np.concatenate([filler, snippets.ravel()])
+    src_lens = np.concatenate([fill_lens, np.full(n_snippets, snippet_len, dtype=np.int64)])
+    src_start = np.concatenate([[0], np.cumsum(src_lens)[:-1]])
+    perm = rng.permutation(len(src_lens))
+    out_lens = src_lens[perm]
+    offsets = np.zeros(len(out_lens) + 1, dtype=np.int64)
+    np.cumsum(out_lens, out=offsets[1:])
+    shift = np.repeat(src_start[perm] - offsets[:-1], out_lens)
+    shift += np.arange(n_tokens, dtype=np.int64)
+    raw_ids = source[shift]
+    del shift, source
+
+    # Final ids: by descending count, ties by first occurrence (as Vocab.from_corpus orders them);
+    # words that never occur are dropped.
+    counts = np.bincount(raw_ids, minlength=len(raw_words))
+    first = np.full(len(raw_words), n_tokens, dtype=np.int64)
+    first[raw_ids[::-1]] = np.arange(n_tokens - 1, -1, -1, dtype=np.int64)
+    order = np.lexsort((first, -counts))
+    order = order[counts[order] > 0]
+    new_id = np.full(len(raw_words), -1, dtype=np.int32)
+    new_id[order] = np.arange(len(order), dtype=np.int32)
+    ids = new_id[raw_ids]
+    vocab = Vocab([raw_words[i] for i in order], counts[order], n_tokens)
+    pairs = _planted_pairs(rng, snippets, raw_words, n_special, families, pairs_per_family,
+                           topic0, topic_words)
+    logger.info("synthetic corpus: %d tokens, %d sentences (%d snippets), %d words",
+                n_tokens, len(out_lens), n_snippets, len(order))
+    return SyntheticCorpus(vocab, EncodedCorpus(ids, offsets), families, pairs)
+
+
+def _sample_cdf(cdf, u):
+    """First index k with ``cdf[k] > u`` for each u (inverse-CDF sampling), as int32.
+
+    A guide table of 4 * len(cdf) buckets gives each u a starting index at most a few steps below
+    its answer, which is much faster than a binary search of the whole table per draw.
+    """
+    n = len(cdf)
+    m = 4 * n
+    guide = np.searchsorted(cdf, np.arange(m, dtype=np.float64) / m, side="right").astype(np.int32)
+    b = (u * m).astype(np.int64)
+    np.clip(b, 0, m - 1, out=b)
+    k = guide[b]
+    np.minimum(k, n - 1, out=k)
+    todo = np.flatnonzero(cdf[k] <= u)
+    while todo.size:
+        k[todo] += 1
+        np.minimum(k, n - 1, out=k)
+        todo = todo[(cdf[k[todo]] <= u[todo]) & (k[todo] < n - 1)]
+    return k
+
+
+def _draw_subsets(rng, n_rows, n_items, n_draw):
+    """Per row, `n_draw` distinct offsets in [0, n_items), uniformly at random."""
+    if n_draw == n_items:
+        return np.broadcast_to(np.arange(n_items, dtype=np.int64), (n_rows, n_items))
+    return np.argsort(rng.random((n_rows, n_items)), axis=1)[:, :n_draw].astype(np.int64)
+
+
+def _planted_pairs(rng, snippets, raw_words, n_special, families, pairs_per_family, topic0,
+                   topic_words):
+    """Word pairs scored 10 x the cosine of their snippet co-occurrence rows."""
+    from scipy import sparse
+
+    snippets = snippets[:MAX_PAIR_SNIPPETS]  # plenty for stable cosines
+    n_snip, width = snippets.shape
+    rows = np.repeat(np.arange(n_snip), width)
+    x = sparse.csr_matrix((np.ones(n_snip * width), (rows, snippets.ravel())),
+                          shape=(n_snip, n_special))
+    cooc = (x.T @ x).toarray()
+    np.fill_diagonal(cooc, 0.0)
+    norms = np.linalg.norm(cooc, axis=1)
+    norms[norms == 0] = 1.0
+    n_fam = len(families)
+    chosen = []
+    for f in range(n_fam):
+        for i in range(pairs_per_family):
+            p = f * pairs_per_family + i
+            a, b = 2 * p, 2 * p + 1
+            j = (i + 1 + int(rng.integers(pairs_per_family - 1))) % pairs_per_family
+            q = f * pairs_per_family + j
+            g = (f + 1 + int(rng.integers(n_fam - 1))) % n_fam if n_fam > 1 else f
+            other = 2 * (g * pairs_per_family + int(rng.integers(pairs_per_family))) + int(rng.integers(2))
+            topic = topic0 + p * topic_words + int(rng.integers(topic_words))
+            chosen += [(a, b), (a, 2 * q), (b, 2 * q + 1), (a, 2 * q + 1), (b, topic)]
+            if other != a:
+                chosen.append((a, other))
+    pairs = []
+    for u, v in chosen:
+        score = 10.0 * float(cooc[u] @ cooc[v]) / (norms[u] * norms[v])
+        pairs.append((raw_words[u], raw_words[v], round(score, 2)))
+    return pairs
