@@ -21,8 +21,11 @@ DEMO_MODELS = []
 
 def _word2vec_hooks():
     from embedcore import word2vec
+    from embedcore.keyedvectors import KeyedVectors
     TRAINERS["sgns"] = lambda args: word2vec.cli_train(args, sg=1)
     TRAINERS["cbow"] = lambda args: word2vec.cli_train(args, sg=0)
+    if not hasattr(KeyedVectors, "evaluate_word_analogies"):  # the demo scores with it
+        return
     DEMO_MODELS.append(("word2vec skip-gram", lambda synth, workers: word2vec.demo_model(synth, workers, 1)))
     DEMO_MODELS.append(("word2vec CBOW", lambda synth, workers: word2vec.demo_model(synth, workers, 0)))
 

@@ -369,3 +369,30 @@ def test_untrained_model_has_no_vectors():
 def test_cuda_device_is_not_built_yet():
     with pytest.raises(RuntimeError):
         ec.Word2Vec(device="cuda")
+
+
+# ---------------------------------------------------------------------------------------------
+# planted relations of the synthetic corpus
+
+def analogy_accuracy(words, vectors, analogies):
+    """3CosAdd over all words (inputs excluded), as a plain numpy reference."""
+    index = {w: i for i, w in enumerate(words)}
+    q = np.array([[index[w] for w in question[1:]] for question in analogies])
+    v = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    scores = (v[q[:, 1]] - v[q[:, 0]] + v[q[:, 2]]) @ v.T
+    for j in range(3):
+        scores[np.arange(len(q)), q[:, j]] = -np.inf
+    return float((scores.argmax(axis=1) == q[:, 3]).mean())
+
+
+@pytest.fixture(scope="module")
+def planted():
+    from embedcore.datasets import synthetic_corpus
+    return synthetic_corpus(1_000_000, 2_000, seed=0)
+
+
+@pytest.mark.parametrize("sg,threshold", [(1, 0.9), (0, 0.7)])
+def test_planted_analogies_are_recovered(planted, sg, threshold):
+    model = ec.Word2Vec(vector_size=50, sg=sg, min_count=1, epochs=3, workers=1).fit(
+        planted.corpus, vocab=planted.vocab)
+    assert analogy_accuracy(model.wv.words, model.wv.vectors, planted.analogies) >= threshold
