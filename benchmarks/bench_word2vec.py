@@ -5,6 +5,7 @@
     python benchmarks/bench_word2vec.py --threads       # adds embedcore 1 vs 2 threads
     python benchmarks/bench_word2vec.py --exact         # adds word2vec.c's per-pair update
     python benchmarks/bench_word2vec.py --scale         # adds 5M vs 50M synthetic tokens (linearity)
+    python benchmarks/bench_word2vec.py --simd          # adds embedcore forced to AVX2 and baseline code
 
 The real corpus is benchmarks/data/corpus.txt (python benchmarks/make_corpus.py builds it), the
 evaluation files come from benchmarks/data/ or gensim's test data. Prints a table with words/s,
@@ -31,6 +32,7 @@ def main(argv=None):
     p.add_argument("--threads", action="store_true", help="also embedcore with 1 thread vs --workers")
     p.add_argument("--exact", action="store_true", help="also embedcore with negative_sharing=False")
     p.add_argument("--scale", action="store_true", help="also 5M vs 50M synthetic tokens, CBOW, 1 epoch")
+    p.add_argument("--simd", action="store_true", help="also embedcore forced to each SIMD variant")
     args = p.parse_args(argv)
 
     print(f"machine: {bench.machine_description()}")
@@ -68,6 +70,12 @@ def main(argv=None):
                 q = w2v.score(w2v.to_gensim(r[3].wv.words, r[3].wv.vectors), files)
                 lines.append(f"{model} embedcore {extra}: {r[3].stats['words_per_sec'] / 1e3:.0f}k words/s, "
                              f"{r[1]:.1f} s; {w2v.describe_quality(q)}")
+            if args.simd:
+                for variant in ("avx512", "avx2", "baseline"):
+                    r = w2v.run_embedcore(path, sg, args.workers, settings, vocab_and_corpus=(vocab, encoded),
+                                          _simd=variant)
+                    lines.append(f"{model} embedcore simd={r[3].stats['simd']}: "
+                                 f"{r[3].stats['words_per_sec'] / 1e3:.0f}k words/s, {r[1]:.1f} s")
             if args.threads:
                 rates = {}
                 for workers in (1, args.workers):
