@@ -62,6 +62,7 @@ def main(argv=None):
         encoded = vocab.encode(path)
         for model in models:
             sg = 1 if model == "sg" else 0
+            settings["alpha"] = 0.025 if sg else 0.05
             rows += w2v.compare(f"word2vec-{model}", path, sg, ctx, settings, files, label)
             for flag, extra in ((args.exact, dict(negative_sharing=False)),):
                 if not flag:

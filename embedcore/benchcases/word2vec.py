@@ -102,6 +102,9 @@ def run_embedcore(path, sg, workers, settings, seed=1, vocab_and_corpus=None, **
 def compare(name, path, sg, ctx, settings, files, label, extra_quality=None):
     """Rows: gensim vs embedcore (training time; vocabulary time in the notes)."""
     kind = "skip-gram" if sg else "CBOW"
+    # the same learning rate on both sides: word2vec.c's default (gensim's default is 0.025 for both)
+    settings = dict(settings)
+    settings.setdefault("alpha", 0.025 if sg else 0.05)
     try:
         import gensim
     except ImportError:
@@ -125,8 +128,8 @@ def compare(name, path, sg, ctx, settings, files, label, extra_quality=None):
                 peer_quality=describe_quality(peer_q), ours_quality=describe_quality(ours_q),
                 notes=(f"words/s gensim {peer_words / peer[1] / 1e3:.0f}k, embedcore "
                        f"{raw_words / ours[1] / 1e3:.0f}k; vocabulary pass gensim {peer[0]:.1f} s, "
-                       f"embedcore {ours[0]:.1f} s (vocab+encode); simd {ours[3].stats['simd']}; "
-                       f"one run each"))]
+                       f"embedcore {ours[0]:.1f} s (vocab+encode); alpha {settings['alpha']} both; "
+                       f"simd {ours[3].stats['simd']}; one run each"))]
 
 
 def _real(ctx, sg):
