@@ -33,10 +33,17 @@ def main(argv=None):
     p.add_argument("--exact", action="store_true", help="also embedcore with negative_sharing=False")
     p.add_argument("--scale", action="store_true", help="also 5M vs 50M synthetic tokens, CBOW, 1 epoch")
     p.add_argument("--simd", action="store_true", help="also embedcore forced to each SIMD variant")
+    p.add_argument("--repeats", type=int, default=2, help="alternating runs per side (best time is kept)")
     args = p.parse_args(argv)
 
     print(f"machine: {bench.machine_description()}")
-    rows, lines = [], []
+    rows = []
+
+    class Lines(list):
+        def append(self, line):
+            print(line, flush=True)
+            super().append(line)
+    lines = Lines()
     with tempfile.TemporaryDirectory(prefix="bench-w2v-") as tmp:
         ctx = bench.Context(quick=args.quick, workers=args.workers, data_dir=os.path.dirname(args.corpus),
                             scratch=tmp)
@@ -63,7 +70,8 @@ def main(argv=None):
         for model in models:
             sg = 1 if model == "sg" else 0
             settings["alpha"] = 0.025 if sg else 0.05
-            rows += w2v.compare(f"word2vec-{model}", path, sg, ctx, settings, files, label)
+            rows += w2v.compare(f"word2vec-{model}", path, sg, ctx, settings, files, label, repeats=args.repeats)
+            print(bench.format_table(rows[-1:]), flush=True)
             for flag, extra in ((args.exact, dict(negative_sharing=False)),):
                 if not flag:
                     continue
@@ -96,6 +104,7 @@ def main(argv=None):
                              f"{r[3].stats['words_per_sec'] / 1e6:.2f}M words/s")
                 del synth, r
             lines.append(f"scale: time per token 50M / 5M = {per_token[50_000_000] / per_token[5_000_000]:.2f}")
+    print()
     print(bench.format_table(rows))
     for line in lines:
         print(line)

@@ -472,7 +472,8 @@ EMBEDCORE_INLINE void train_span_impl(const Config& cfg, const Data& d, std::int
     std::int64_t pos = begin;
     while (pos < end) {
         while (d.offsets[si + 1] <= pos) ++si;
-        const std::int64_t stop = std::min(d.offsets[si + 1], end);
+        // a sentence longer than 2^30 tokens is trained in pieces of 2^30 (windows break there)
+        const std::int64_t stop = std::min({d.offsets[si + 1], end, pos + (std::int64_t{1} << 30)});
         // subsample the sentence piece; remember raw positions for the learning-rate schedule
         sent.clear();
         raw_pos.clear();
