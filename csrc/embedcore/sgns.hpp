@@ -124,15 +124,38 @@ EMBEDCORE_INLINE float hsum(vf16 v) {
     return (b[0] + b[2]) + (b[1] + b[3]);
 }
 
+EMBEDCORE_INLINE float hsum(vf8 a) {
+    const vf4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+    return (b[0] + b[2]) + (b[1] + b[3]);
+}
+EMBEDCORE_INLINE float hsum(vf4 b) { return (b[0] + b[2]) + (b[1] + b[3]); }
+
+// Unaligned load and store of a vector type given as a template argument (which drops the
+// typedef's alignment attribute, so a plain dereference would assume full alignment).
+template <class V> EMBEDCORE_INLINE V loadv(const float* p) {
+    V v;
+    __builtin_memcpy(&v, p, sizeof(V));
+    return v;
+}
+template <class V> EMBEDCORE_INLINE void storev(float* p, V v) { __builtin_memcpy(p, &v, sizeof(V)); }
+
+// V is the working vector: vf16 under AVX-512, vf8 under AVX2, vf4 otherwise, so that every value
+// lives in one register of the target (wider generic vectors would be split through memory).
+template <class V>
 EMBEDCORE_INLINE float dot(const float* a, const float* b, int n) {
-    vf16 acc = {0};
+    constexpr int L = sizeof(V) / sizeof(float);
+    V acc = {0};
     int c = 0;
-    for (; c + 16 <= n; c += 16) acc += *reinterpret_cast<const vf16*>(a + c) * *reinterpret_cast<const vf16*>(b + c);
+    for (; c + L <= n; c += L) acc += loadv<V>(a + c) * loadv<V>(b + c);
     float s = 0.0f;
     for (; c < n; ++c) s += a[c] * b[c];
     return s + hsum(acc);
 }
 #else
+struct vf16 {};
+struct vf8 {};
+struct vf4 {};
+template <class V>
 EMBEDCORE_INLINE float dot(const float* a, const float* b, int n) {
     float acc[8] = {0};
     int c = 0;
@@ -161,33 +184,29 @@ EMBEDCORE_INLINE vf8 load8(const float* p) { return *reinterpret_cast<const vf8*
 EMBEDCORE_INLINE void store8(float* p, vf8 v) { *reinterpret_cast<vf8*>(p) = v; }
 EMBEDCORE_INLINE vf4 load4(const float* p) { return *reinterpret_cast<const vf4*>(p); }
 EMBEDCORE_INLINE void store4(float* p, vf4 v) { *reinterpret_cast<vf4*>(p) = v; }
-EMBEDCORE_INLINE float hsum8(vf8 a) {
-    const vf4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
-    return (b[0] + b[2]) + (b[1] + b[3]);
-}
-EMBEDCORE_INLINE float hsum4(vf4 b) { return (b[0] + b[2]) + (b[1] + b[3]); }
 
 // out[j] = x . rows[j] for R rows at once: the loads of x are shared. Chunks of 16, then 8 and 4
 // floats, then single ones, so common sizes (50, 100, 300) need at most two scalar steps.
-template <int R>
+template <class V, int R>
 EMBEDCORE_INLINE void dots_block(const float* x, const float* const* rows, int n, float* out) {
-    vf16 a[R];
-    for (int r = 0; r < R; ++r) a[r] = vf16{0};
+    constexpr int L = sizeof(V) / sizeof(float);
+    V a[R];
+    for (int r = 0; r < R; ++r) a[r] = V{0};
     int c = 0;
-    for (; c + 16 <= n; c += 16) {
-        const vf16 v = load16(x + c);
-        for (int r = 0; r < R; ++r) a[r] += v * load16(rows[r] + c);
+    for (; c + L <= n; c += L) {
+        const V v = loadv<V>(x + c);
+        for (int r = 0; r < R; ++r) a[r] += v * loadv<V>(rows[r] + c);
     }
     float s[R];
     for (int r = 0; r < R; ++r) s[r] = hsum(a[r]);
-    if (c + 8 <= n) {
+    if (L > 8 && c + 8 <= n) {
         const vf8 v = load8(x + c);
-        for (int r = 0; r < R; ++r) s[r] += hsum8(v * load8(rows[r] + c));
+        for (int r = 0; r < R; ++r) s[r] += hsum(v * load8(rows[r] + c));
         c += 8;
     }
-    if (c + 4 <= n) {
+    if (L > 4 && c + 4 <= n) {
         const vf4 v = load4(x + c);
-        for (int r = 0; r < R; ++r) s[r] += hsum4(v * load4(rows[r] + c));
+        for (int r = 0; r < R; ++r) s[r] += hsum(v * load4(rows[r] + c));
         c += 4;
     }
     for (; c < n; ++c)
@@ -195,31 +214,34 @@ EMBEDCORE_INLINE void dots_block(const float* x, const float* const* rows, int n
     for (int r = 0; r < R; ++r) out[r] = s[r];
 }
 
+template <class V>
 EMBEDCORE_INLINE void dots(const float* x, const float* const* rows, int nrows, int n, float* out) {
     int j = 0;
-    for (; j + 3 <= nrows; j += 3) dots_block<3>(x, rows + j, n, out + j);
-    if (nrows - j == 2) dots_block<2>(x, rows + j, n, out + j);
-    else if (nrows - j == 1) dots_block<1>(x, rows + j, n, out + j);
+    for (; j + 3 <= nrows; j += 3) dots_block<V, 3>(x, rows + j, n, out + j);
+    if (nrows - j == 2) dots_block<V, 2>(x, rows + j, n, out + j);
+    else if (nrows - j == 1) dots_block<V, 1>(x, rows + j, n, out + j);
 }
 
 // y = (accumulate ? y : 0) + sum_j w[j * stride] * rows[j], one pass over y
+template <class V>
 EMBEDCORE_INLINE void combine(float* y, const float* const* rows, const float* w, int stride, int nrows, int n,
                               bool accumulate) {
+    constexpr int L = sizeof(V) / sizeof(float);
     int c = 0;
-    for (; c + 16 <= n; c += 16) {
-        vf16 acc = {0};
-        if (accumulate) acc = load16(y + c);
-        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * load16(rows[j] + c);
-        store16(y + c, acc);
+    for (; c + L <= n; c += L) {
+        V acc = {0};
+        if (accumulate) acc = loadv<V>(y + c);
+        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * loadv<V>(rows[j] + c);
+        storev<V>(y + c, acc);
     }
-    if (c + 8 <= n) {
+    if (L > 8 && c + 8 <= n) {
         vf8 acc = {0};
         if (accumulate) acc = load8(y + c);
         for (int j = 0; j < nrows; ++j) acc += w[j * stride] * load8(rows[j] + c);
         store8(y + c, acc);
         c += 8;
     }
-    if (c + 4 <= n) {
+    if (L > 4 && c + 4 <= n) {
         vf4 acc = {0};
         if (accumulate) acc = load4(y + c);
         for (int j = 0; j < nrows; ++j) acc += w[j * stride] * load4(rows[j] + c);
@@ -233,9 +255,11 @@ EMBEDCORE_INLINE void combine(float* y, const float* const* rows, const float* w
     }
 }
 #else
+template <class V>
 EMBEDCORE_INLINE void dots(const float* x, const float* const* rows, int nrows, int n, float* out) {
-    for (int j = 0; j < nrows; ++j) out[j] = dot(x, rows[j], n);
+    for (int j = 0; j < nrows; ++j) out[j] = dot<V>(x, rows[j], n);
 }
+template <class V>
 EMBEDCORE_INLINE void combine(float* y, const float* const* rows, const float* w, int stride, int nrows, int n,
                               bool accumulate) {
     for (int c = 0; c < n; ++c) {
@@ -276,6 +300,7 @@ struct Scratch {
 };
 
 // Skip-gram, word2vec.c's update: for each context word c, negatives negs[a*K .. a*K+K).
+template <class V>
 EMBEDCORE_INLINE void sg_step_exact(float* in, float* out, int dim, std::int32_t centre,
                                     const std::int32_t* ctx, int m, const std::int32_t* negs, int K,
                                     float alpha, Scratch& s, double& loss_total) {
@@ -289,7 +314,7 @@ EMBEDCORE_INLINE void sg_step_exact(float* in, float* out, int dim, std::int32_t
             const std::int32_t t = k == 0 ? centre : negs[a * K + k - 1];
             if (k > 0 && t == centre) continue;
             float* ot = out + static_cast<std::int64_t>(t) * dim;
-            const float g = sig.gradient(dot(ia, ot, dim), k == 0 ? 1.0f : 0.0f, alpha, loss);
+            const float g = sig.gradient(dot<V>(ia, ot, dim), k == 0 ? 1.0f : 0.0f, alpha, loss);
             axpy(neu1e, g, ot, dim);
             axpy(ot, g, ia, dim);
         }
@@ -299,6 +324,7 @@ EMBEDCORE_INLINE void sg_step_exact(float* in, float* out, int dim, std::int32_t
 }
 
 // Skip-gram with the negatives negs[0..K) shared by all m context words.
+template <class V>
 EMBEDCORE_INLINE void sg_step_shared(float* in, float* out, int dim, std::int32_t centre,
                                      const std::int32_t* ctx, int m, const std::int32_t* negs, int K,
                                      float alpha, Scratch& s, double& loss_total) {
@@ -315,15 +341,15 @@ EMBEDCORE_INLINE void sg_step_shared(float* in, float* out, int dim, std::int32_
     // D = In Out^T, then G = (label - sigma(D)) * alpha in place
     for (int a = 0; a < m; ++a) {
         float* row = G + a * nt;
-        dots(in_rows[a], out_rows, nt, dim, row);
+        dots<V>(in_rows[a], out_rows, nt, dim, row);
         row[0] = sig.gradient(row[0], 1.0f, alpha, loss);
         for (int k = 1; k < nt; ++k)
             row[k] = negs[k - 1] == centre ? 0.0f : sig.gradient(row[k], 0.0f, alpha, loss);
     }
     // dOut = G^T In from the old input rows; then In += G Out from the old output rows; Out += dOut
     for (int k = 0; k < nt; ++k)
-        combine(d_out + static_cast<std::int64_t>(k) * dim, in_rows, G + k, nt, m, dim, false);
-    for (int a = 0; a < m; ++a) combine(in_rows[a], out_rows, G + a * nt, 1, nt, dim, true);
+        combine<V>(d_out + static_cast<std::int64_t>(k) * dim, in_rows, G + k, nt, m, dim, false);
+    for (int a = 0; a < m; ++a) combine<V>(in_rows[a], out_rows, G + a * nt, 1, nt, dim, true);
     for (int k = 0; k < nt; ++k) add(out_rows[k], d_out + static_cast<std::int64_t>(k) * dim, dim);
     loss_total += loss;
 }
@@ -331,6 +357,7 @@ EMBEDCORE_INLINE void sg_step_shared(float* in, float* out, int dim, std::int32_
 // CBOW for B centre words: centre b has contexts ctx[ctx_off[b] .. ctx_off[b+1]) and negatives
 // negs[b*K .. b*K+K), or negs[0..K) for all of them when `shared`. B = 1 is word2vec.c's CBOW
 // step (up to the order in which a negative drawn twice is updated).
+template <class V>
 EMBEDCORE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32_t* centres, int B,
                                 const std::int32_t* ctx, const int* ctx_off, const std::int32_t* negs,
                                 int K, bool shared, bool mean, float alpha, Scratch& s, double& loss_total) {
@@ -347,7 +374,7 @@ EMBEDCORE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32
         const int j0 = ctx_off[b], cw = ctx_off[b + 1] - j0;
         for (int j = 0; j < cw; ++j) in_rows[j] = in + static_cast<std::int64_t>(ctx[j0 + j]) * dim;
         const float scale = mean && cw > 0 ? 1.0f / static_cast<float>(cw) : 1.0f;
-        combine(H + static_cast<std::int64_t>(b) * dim, in_rows, &scale, 0, cw, dim, false);
+        combine<V>(H + static_cast<std::int64_t>(b) * dim, in_rows, &scale, 0, cw, dim, false);
     }
     // scores and gradients, then dh_b = sum_k g_bk out_t, all from the old output rows
     for (int b = 0; b < B; ++b) {
@@ -356,11 +383,11 @@ EMBEDCORE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32
         for (int k = 1; k < nt; ++k) out_rows[k] = out + static_cast<std::int64_t>(nb[k - 1]) * dim;
         float* row = G + b * nt;
         const float* h = H + static_cast<std::int64_t>(b) * dim;
-        dots(h, out_rows, nt, dim, row);
+        dots<V>(h, out_rows, nt, dim, row);
         row[0] = sig.gradient(row[0], 1.0f, alpha, loss);
         for (int k = 1; k < nt; ++k)
             row[k] = nb[k - 1] == centres[b] ? 0.0f : sig.gradient(row[k], 0.0f, alpha, loss);
-        combine(dH + static_cast<std::int64_t>(b) * dim, out_rows, row, 1, nt, dim, false);
+        combine<V>(dH + static_cast<std::int64_t>(b) * dim, out_rows, row, 1, nt, dim, false);
     }
     // output rows: out_t += sum_b g_bt h_b (h does not change during the update)
     for (int b = 0; b < B; ++b) {
@@ -374,7 +401,7 @@ EMBEDCORE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32
     if (shared) {
         for (int b = 0; b < B; ++b) in_rows[b] = H + static_cast<std::int64_t>(b) * dim;
         for (int k = 1; k < nt; ++k)
-            combine(out + static_cast<std::int64_t>(negs[k - 1]) * dim, in_rows, G + k, nt, B, dim, true);
+            combine<V>(out + static_cast<std::int64_t>(negs[k - 1]) * dim, in_rows, G + k, nt, B, dim, true);
     }
     // context rows: in_c += dh_b, undivided for the mean as well (word2vec.c and gensim do the same)
     for (int b = 0; b < B; ++b) {
@@ -394,11 +421,11 @@ inline double single_step(float* in, float* out, int dim, bool skip_gram, bool s
     s.reserve(m, K + 1 + K, m * (K + 1), dim);
     double loss = 0.0;
     if (skip_gram) {
-        if (shared) sg_step_shared(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
-        else sg_step_exact(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
+        if (shared) sg_step_shared<vf4>(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
+        else sg_step_exact<vf4>(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
     } else {
         const int off[2] = {0, m};
-        cbow_step(in, out, dim, &centre, 1, ctx, off, negs, K, shared, mean, alpha, s, loss);
+        cbow_step<vf4>(in, out, dim, &centre, 1, ctx, off, negs, K, shared, mean, alpha, s, loss);
     }
     return loss;
 }
@@ -448,6 +475,7 @@ inline float current_alpha(const Config& cfg, std::int64_t done) {
 constexpr std::int64_t kAlphaInterval = 10000;
 
 // Train on tokens [begin, end). Windows do not cross sentence boundaries nor the span's ends.
+template <class V>
 EMBEDCORE_INLINE void train_span_impl(const Config& cfg, const Data& d, std::int64_t begin,
                                       std::int64_t end, std::uint64_t& rng_state,
                                       std::atomic<std::int64_t>& done, double& loss) {
@@ -501,7 +529,7 @@ EMBEDCORE_INLINE void train_span_impl(const Config& cfg, const Data& d, std::int
         } else {                                                                                        \
             for (int k = 0; k < group * K; ++k) negs[k] = draw_noise(rng, d);                           \
         }                                                                                               \
-        cbow_step(d.input, d.output, dim, centres.data(), group, ctx.data(), ctx_off.data(), negs.data(), \
+        cbow_step<V>(d.input, d.output, dim, centres.data(), group, ctx.data(), ctx_off.data(), negs.data(), \
                   K, cfg.shared, cfg.cbow_mean, alpha, s, local_loss);                                  \
         group = 0;                                                                                      \
     } while (0)
@@ -531,11 +559,11 @@ EMBEDCORE_INLINE void train_span_impl(const Config& cfg, const Data& d, std::int
                     }
                     have_next = true;
                     if (i + 1 < n) prefetch_row(d.output + static_cast<std::int64_t>(sent[i + 1]) * dim, dim);
-                    sg_step_shared(d.input, d.output, dim, centre, ctx.data(), m, negs.data(), K, alpha, s,
+                    sg_step_shared<V>(d.input, d.output, dim, centre, ctx.data(), m, negs.data(), K, alpha, s,
                                    local_loss);
                 } else {
                     for (int k = 0; k < m * K; ++k) negs[k] = draw_noise(rng, d);
-                    sg_step_exact(d.input, d.output, dim, centre, ctx.data(), m, negs.data(), K, alpha, s,
+                    sg_step_exact<V>(d.input, d.output, dim, centre, ctx.data(), m, negs.data(), K, alpha, s,
                                   local_loss);
                 }
             } else {
@@ -562,19 +590,19 @@ using SpanFn = void (*)(const Config&, const Data&, std::int64_t, std::int64_t, 
 
 inline void train_span_baseline(const Config& c, const Data& d, std::int64_t b, std::int64_t e,
                                 std::uint64_t& r, std::atomic<std::int64_t>& done, double& l) {
-    train_span_impl(c, d, b, e, r, done, l);
+    train_span_impl<vf4>(c, d, b, e, r, done, l);
 }
 
 #ifdef EMBEDCORE_X86_DISPATCH
 __attribute__((target("avx2,fma"))) inline void train_span_avx2(
     const Config& c, const Data& d, std::int64_t b, std::int64_t e, std::uint64_t& r,
     std::atomic<std::int64_t>& done, double& l) {
-    train_span_impl(c, d, b, e, r, done, l);
+    train_span_impl<vf8>(c, d, b, e, r, done, l);
 }
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512"))) inline void
 train_span_avx512(const Config& c, const Data& d, std::int64_t b, std::int64_t e, std::uint64_t& r,
                   std::atomic<std::int64_t>& done, double& l) {
-    train_span_impl(c, d, b, e, r, done, l);
+    train_span_impl<vf16>(c, d, b, e, r, done, l);
 }
 #endif
 
