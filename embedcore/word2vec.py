@@ -76,6 +76,16 @@ class Word2Vec:
     progress : bool
         Show a progress bar (tqdm on a terminal, log lines otherwise).
 
+    Raises
+    ------
+    ValueError
+        A hyperparameter out of range (``window < 1``, ``negative < 0``, ``vector_size < 1``,
+        ``workers=0`` ...), named in the message.
+    TypeError
+        A hyperparameter of the wrong type.
+    RuntimeError
+        ``device='cuda'``: the CUDA path is not built yet.
+
     Attributes
     ----------
     wv : KeyedVectors
