@@ -11,6 +11,7 @@ from embedcore.keyedvectors import KeyedVectors
 from embedcore.similarity import cosine_topk
 from embedcore.svd import SVDEmbedding, ppmi, randomized_svd
 from embedcore.vocab import Vocab
+from embedcore.word2vec import Word2Vec
 from embedcore import datasets
 
 
@@ -37,5 +38,5 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "SVDEmbedding", "Vocab", "build_info", "cooccurrence",
-           "cosine_topk", "datasets", "ppmi", "randomized_svd", "__version__"]
+__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
+           "cooccurrence", "cosine_topk", "datasets", "ppmi", "randomized_svd", "__version__"]

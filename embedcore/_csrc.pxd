@@ -1,5 +1,6 @@
 # Declarations of the C++ kernels (csrc/embedcore/*.hpp) that the Cython module drives.
-from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libcpp.string cimport string
 from libcpp cimport bool
 from libcpp.vector cimport vector
 
@@ -103,3 +104,38 @@ cdef extern from *:
     double glove_epoch "embedcore_glove_epoch" (const GloveParams& p, const void* records, int64_t n,
                                                   float eta, int threads, const char* simd,
                                                   int* level) except + nogil
+cdef extern from "embedcore/sgns.hpp" namespace "embedcore::sgns" nogil:
+    cdef cppclass W2VConfig "embedcore::sgns::Config":
+        int dim
+        int window
+        int negative
+        bool skip_gram
+        bool cbow_mean
+        bool shared
+        int cbow_batch
+        float alpha
+        float min_alpha
+        int64_t total_words
+
+    cdef cppclass W2VData "embedcore::sgns::Data":
+        float* input
+        float* output
+        int64_t vocab_size
+        const uint64_t* keep
+        const uint32_t* noise_prob
+        const int32_t* noise_alias
+        const int32_t* ids
+        const int64_t* offsets
+        int64_t n_sentences
+
+    void w2v_build_noise_table "embedcore::sgns::build_noise_table" (
+        const int64_t* counts, int64_t n, double power, uint32_t* prob, int32_t* alias) except +
+    void w2v_build_keep_table "embedcore::sgns::build_keep_table" (
+        const int64_t* counts, int64_t n, double sample, int64_t total, uint64_t* keep) except +
+    const char* w2v_train_chunk "embedcore::sgns::train_chunk" (
+        const W2VConfig& cfg, const W2VData& d, const int64_t* starts, const int64_t* ends, int threads,
+        uint64_t* rng_states, int64_t* words_done, double* loss, const string& prefer) except +
+    double w2v_single_step "embedcore::sgns::single_step" (
+        float* input, float* output, int dim, bool skip_gram, bool shared, bool mean, int32_t centre,
+        const int32_t* ctx, int m, const int32_t* negs, int K, float alpha) except +
+    uint64_t w2v_stream_state "embedcore::stream_state" (uint64_t seed, uint64_t stream)

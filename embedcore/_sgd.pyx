@@ -7,3 +7,4 @@ is an include file so that kernels can be worked on independently.
 """
 include "_text.pxi"
 include "_glove.pxi"
+include "_word2vec.pxi"

@@ -25,6 +25,7 @@ CASE_MODULES = (
     "embedcore.benchcases.svd",
     "embedcore.benchcases.glove",
     "embedcore.benchcases.topk",
+    "embedcore.benchcases.word2vec",
 )
 
 _CASES = {}

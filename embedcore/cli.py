@@ -15,15 +15,22 @@ import time
 
 logger = logging.getLogger("embedcore")
 
-TRAINERS = {}
-DEMO_MODELS = []
-
 from embedcore import glove as _glove  # noqa: E402
-TRAINERS["glove"] = _glove.cli_train
-DEMO_MODELS.append(("glove", _glove.demo_model))
 from embedcore import svd as _svd  # noqa: E402
-TRAINERS["svd"] = _svd.cli_train
-DEMO_MODELS.append(("svd", _svd.demo_model))
+from embedcore import word2vec as _word2vec  # noqa: E402
+
+TRAINERS = {
+    "sgns": lambda args: _word2vec.cli_train(args, sg=1),
+    "cbow": lambda args: _word2vec.cli_train(args, sg=0),
+    "glove": _glove.cli_train,
+    "svd": _svd.cli_train,
+}
+DEMO_MODELS = [
+    ("word2vec skip-gram", lambda synth, workers: _word2vec.demo_model(synth, workers, 1)),
+    ("word2vec CBOW", lambda synth, workers: _word2vec.demo_model(synth, workers, 0)),
+    ("glove", _glove.demo_model),
+    ("svd", _svd.demo_model),
+]
 
 
 def _add_train_options(parser):

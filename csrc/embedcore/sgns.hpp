@@ -1,0 +1,654 @@
+// Skip-gram and CBOW with negative sampling (word2vec), trained by Hogwild SGD.
+//
+// Semantics follow word2vec.c (Mikolov et al. 2013): noise words drawn from unigram^0.75, frequent
+// words kept with probability (sqrt(f/t) + 1) * t/f, a reduced window drawn per centre word, a
+// learning rate decaying linearly with the raw words processed over all epochs, CBOW on the mean or
+// sum of the context, and the sigmoid table with saturated gradients outside [-6, 6]. Each CBOW
+// context row receives the hidden layer's whole gradient, also when the hidden layer is the mean
+// (word2vec.c's rule, which gensim keeps for cbow_mean=1).
+//
+// Two update schemes:
+//  * exact: word2vec.c's per-pair loop, fresh negatives for every (context, centre) pair.
+//  * shared: the negatives drawn for a centre word are shared by all of its context words
+//    (Ji et al., "Parallelizing Word2Vec in Shared and Distributed Memory", 2016). A skip-gram step
+//    becomes three small dense products on a (contexts x dim) block of input rows and a
+//    ((1 + negative) x dim) block of output rows: D = In Out^T, G = (labels - sigma(D)) alpha,
+//    In += G Out, Out += G^T In. CBOW groups `cbow_batch` consecutive centre words sharing one set
+//    of negatives. Every output row is read once per step instead of once per pair.
+// Cost per epoch: O(tokens * window * (negative + 1) * dim) flops for skip-gram,
+// O(tokens * (window + negative) * dim) for CBOW; memory: the two matrices plus O(threads * chunk).
+//
+// Threads: each owns a contiguous span of the token stream and updates the shared matrices without
+// locks (Hogwild, Recht et al. 2011). The inner loops are compiled three times (AVX-512, AVX2+FMA,
+// baseline) and the variant is chosen at run time from the CPU's features.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "common.hpp"
+#include "parallel.hpp"
+#include "random.hpp"
+#include "sigmoid.hpp"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EMBEDCORE_INLINE inline __attribute__((always_inline))
+#else
+#define EMBEDCORE_INLINE inline
+#endif
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define EMBEDCORE_X86_DISPATCH 1
+#endif
+
+namespace embedcore {
+namespace sgns {
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+// Walker/Vose alias table for P(w) proportional to counts[w]^power: draw a cell i uniformly, keep i
+// when a 32-bit uniform falls below prob[i], else take alias[i]. O(n) to build, O(1) per draw.
+inline void build_noise_table(const std::int64_t* counts, std::int64_t n, double power,
+                              std::uint32_t* prob, std::int32_t* alias) {
+    require(n >= 1, "noise table: the vocabulary is empty");
+    std::vector<double> p(static_cast<std::size_t>(n));
+    double total = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        require(counts[i] >= 0, "noise table: counts must be non-negative");
+        p[i] = std::pow(static_cast<double>(counts[i]), power);
+        total += p[i];
+    }
+    require(total > 0.0, "noise table: all counts are zero");
+    std::vector<std::int64_t> small, large;
+    for (std::int64_t i = 0; i < n; ++i) {
+        p[i] = p[i] * static_cast<double>(n) / total;
+        (p[i] < 1.0 ? small : large).push_back(i);
+    }
+    const double scale = 4294967296.0;
+    auto to_u32 = [&](double x) {
+        const double v = std::floor(x * scale + 0.5);
+        return static_cast<std::uint32_t>(std::min(std::max(v, 0.0), scale - 1.0));
+    };
+    while (!small.empty() && !large.empty()) {
+        const std::int64_t s = small.back(), l = large.back();
+        small.pop_back();
+        large.pop_back();
+        prob[s] = to_u32(p[s]);
+        alias[s] = static_cast<std::int32_t>(l);
+        p[l] = (p[l] + p[s]) - 1.0;
+        (p[l] < 1.0 ? small : large).push_back(l);
+    }
+    // what is left has probability 1 up to rounding
+    for (auto v : {&small, &large})
+        for (std::int64_t i : *v) {
+            prob[i] = 0xFFFFFFFFu;
+            alias[i] = static_cast<std::int32_t>(i);
+        }
+}
+
+// keep[w] = min(1, (sqrt(f/t) + 1) * t/f) * 2^32 with f = counts[w] / total (word2vec.c's rule);
+// a token is kept when the high 32 bits of a draw are below keep[w]. sample <= 0 keeps everything.
+inline void build_keep_table(const std::int64_t* counts, std::int64_t n, double sample,
+                             std::int64_t total, std::uint64_t* keep) {
+    const std::uint64_t always = std::uint64_t{1} << 32;
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (sample <= 0.0 || counts[i] <= 0 || total <= 0) {
+            keep[i] = always;
+            continue;
+        }
+        const double f = static_cast<double>(counts[i]) / static_cast<double>(total);
+        const double p = (std::sqrt(f / sample) + 1.0) * sample / f;
+        keep[i] = p >= 1.0 ? always : static_cast<std::uint64_t>(p * 4294967296.0);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vector primitives, written so the compiler vectorises them for the target of the caller.
+
+#if defined(__GNUC__) || defined(__clang__)
+// 16 floats as one value: a 512-bit register under AVX-512, two 256-bit ones under AVX2, four
+// 128-bit ones otherwise. Loads and stores through these types need only float alignment.
+typedef float vf16 __attribute__((vector_size(64), aligned(4), may_alias));
+typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef float vf4 __attribute__((vector_size(16), aligned(4), may_alias));
+
+EMBEDCORE_INLINE float hsum(vf16 v) {
+    const vf8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                  __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+    const vf4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+    return (b[0] + b[2]) + (b[1] + b[3]);
+}
+
+EMBEDCORE_INLINE float hsum(vf8 a) {
+    const vf4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+    return (b[0] + b[2]) + (b[1] + b[3]);
+}
+EMBEDCORE_INLINE float hsum(vf4 b) { return (b[0] + b[2]) + (b[1] + b[3]); }
+
+// Unaligned load and store of a vector type given as a template argument (which drops the
+// typedef's alignment attribute, so a plain dereference would assume full alignment).
+template <class V> EMBEDCORE_INLINE V loadv(const float* p) {
+    V v;
+    __builtin_memcpy(&v, p, sizeof(V));
+    return v;
+}
+template <class V> EMBEDCORE_INLINE void storev(float* p, V v) { __builtin_memcpy(p, &v, sizeof(V)); }
+
+// V is the working vector: vf16 under AVX-512, vf8 under AVX2, vf4 otherwise, so that every value
+// lives in one register of the target (wider generic vectors would be split through memory).
+template <class V>
+EMBEDCORE_INLINE float dot(const float* a, const float* b, int n) {
+    constexpr int L = sizeof(V) / sizeof(float);
+    V acc = {0};
+    int c = 0;
+    for (; c + L <= n; c += L) acc += loadv<V>(a + c) * loadv<V>(b + c);
+    float s = 0.0f;
+    for (; c < n; ++c) s += a[c] * b[c];
+    return s + hsum(acc);
+}
+#else
+struct vf16 {};
+struct vf8 {};
+struct vf4 {};
+template <class V>
+EMBEDCORE_INLINE float dot(const float* a, const float* b, int n) {
+    float acc[8] = {0};
+    int c = 0;
+    for (; c + 8 <= n; c += 8)
+        for (int l = 0; l < 8; ++l) acc[l] += a[c + l] * b[c + l];
+    float s = 0.0f;
+    for (; c < n; ++c) s += a[c] * b[c];
+    return s + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+#endif
+
+EMBEDCORE_INLINE void prefetch_row(const float* p, int n) {
+#if defined(__GNUC__) || defined(__clang__)
+    for (int c = 0; c < n; c += 16) __builtin_prefetch(p + c);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+EMBEDCORE_INLINE vf16 load16(const float* p) { return *reinterpret_cast<const vf16*>(p); }
+EMBEDCORE_INLINE void store16(float* p, vf16 v) { *reinterpret_cast<vf16*>(p) = v; }
+
+EMBEDCORE_INLINE vf8 load8(const float* p) { return *reinterpret_cast<const vf8*>(p); }
+EMBEDCORE_INLINE void store8(float* p, vf8 v) { *reinterpret_cast<vf8*>(p) = v; }
+EMBEDCORE_INLINE vf4 load4(const float* p) { return *reinterpret_cast<const vf4*>(p); }
+EMBEDCORE_INLINE void store4(float* p, vf4 v) { *reinterpret_cast<vf4*>(p) = v; }
+
+// out[j] = x . rows[j] for R rows at once: the loads of x are shared. Chunks of 16, then 8 and 4
+// floats, then single ones, so common sizes (50, 100, 300) need at most two scalar steps.
+template <class V, int R>
+EMBEDCORE_INLINE void dots_block(const float* x, const float* const* rows, int n, float* out) {
+    constexpr int L = sizeof(V) / sizeof(float);
+    V a[R];
+    for (int r = 0; r < R; ++r) a[r] = V{0};
+    int c = 0;
+    for (; c + L <= n; c += L) {
+        const V v = loadv<V>(x + c);
+        for (int r = 0; r < R; ++r) a[r] += v * loadv<V>(rows[r] + c);
+    }
+    float s[R];
+    for (int r = 0; r < R; ++r) s[r] = hsum(a[r]);
+    if (L > 8 && c + 8 <= n) {
+        const vf8 v = load8(x + c);
+        for (int r = 0; r < R; ++r) s[r] += hsum(v * load8(rows[r] + c));
+        c += 8;
+    }
+    if (L > 4 && c + 4 <= n) {
+        const vf4 v = load4(x + c);
+        for (int r = 0; r < R; ++r) s[r] += hsum(v * load4(rows[r] + c));
+        c += 4;
+    }
+    for (; c < n; ++c)
+        for (int r = 0; r < R; ++r) s[r] += x[c] * rows[r][c];
+    for (int r = 0; r < R; ++r) out[r] = s[r];
+}
+
+template <class V>
+EMBEDCORE_INLINE void dots(const float* x, const float* const* rows, int nrows, int n, float* out) {
+    int j = 0;
+    for (; j + 3 <= nrows; j += 3) dots_block<V, 3>(x, rows + j, n, out + j);
+    if (nrows - j == 2) dots_block<V, 2>(x, rows + j, n, out + j);
+    else if (nrows - j == 1) dots_block<V, 1>(x, rows + j, n, out + j);
+}
+
+// y = (accumulate ? y : 0) + sum_j w[j * stride] * rows[j], one pass over y
+template <class V>
+EMBEDCORE_INLINE void combine(float* y, const float* const* rows, const float* w, int stride, int nrows, int n,
+                              bool accumulate) {
+    constexpr int L = sizeof(V) / sizeof(float);
+    int c = 0;
+    for (; c + L <= n; c += L) {
+        V acc = {0};
+        if (accumulate) acc = loadv<V>(y + c);
+        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * loadv<V>(rows[j] + c);
+        storev<V>(y + c, acc);
+    }
+    if (L > 8 && c + 8 <= n) {
+        vf8 acc = {0};
+        if (accumulate) acc = load8(y + c);
+        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * load8(rows[j] + c);
+        store8(y + c, acc);
+        c += 8;
+    }
+    if (L > 4 && c + 4 <= n) {
+        vf4 acc = {0};
+        if (accumulate) acc = load4(y + c);
+        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * load4(rows[j] + c);
+        store4(y + c, acc);
+        c += 4;
+    }
+    for (; c < n; ++c) {
+        float acc = accumulate ? y[c] : 0.0f;
+        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * rows[j][c];
+        y[c] = acc;
+    }
+}
+#else
+template <class V>
+EMBEDCORE_INLINE void dots(const float* x, const float* const* rows, int nrows, int n, float* out) {
+    for (int j = 0; j < nrows; ++j) out[j] = dot<V>(x, rows[j], n);
+}
+template <class V>
+EMBEDCORE_INLINE void combine(float* y, const float* const* rows, const float* w, int stride, int nrows, int n,
+                              bool accumulate) {
+    for (int c = 0; c < n; ++c) {
+        float acc = accumulate ? y[c] : 0.0f;
+        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * rows[j][c];
+        y[c] = acc;
+    }
+}
+#endif
+
+// y += g * x
+EMBEDCORE_INLINE void axpy(float* __restrict y, float g, const float* __restrict x, int n) {
+    for (int c = 0; c < n; ++c) y[c] += g * x[c];
+}
+
+// y += x
+EMBEDCORE_INLINE void add(float* __restrict y, const float* __restrict x, int n) {
+    for (int c = 0; c < n; ++c) y[c] += x[c];
+}
+
+// ---------------------------------------------------------------------------------------------
+// One SGD step. Every step reads the rows it needs, computes all deltas from the values before
+// the step, then adds the deltas (so a word that appears twice in a step gets both). Returns
+// nothing; adds the pair losses -log sigma(+-f) to `loss`. Negatives equal to the positive word
+// are skipped, as in word2vec.c.
+
+struct Scratch {
+    std::vector<float> g, d_in, d_out, hidden;
+    std::vector<float*> in_rows, out_rows;
+    void reserve(int rows_in, int rows_out, int pairs, int dim) {
+        in_rows.resize(static_cast<std::size_t>(rows_in));
+        out_rows.resize(static_cast<std::size_t>(rows_out));
+        g.resize(static_cast<std::size_t>(pairs));
+        d_in.resize(static_cast<std::size_t>(rows_in) * dim);
+        d_out.resize(static_cast<std::size_t>(rows_out) * dim);
+        hidden.resize(static_cast<std::size_t>(rows_in) * dim);
+    }
+};
+
+// Skip-gram, word2vec.c's update: for each context word c, negatives negs[a*K .. a*K+K).
+template <class V>
+EMBEDCORE_INLINE void sg_step_exact(float* in, float* out, int dim, std::int32_t centre,
+                                    const std::int32_t* ctx, int m, const std::int32_t* negs, int K,
+                                    float alpha, Scratch& s, double& loss_total) {
+    float loss = 0.0f;  // this step's pairs; the caller's tally is float64
+    const SigmoidTable& sig = sigmoid_table();
+    float* neu1e = s.d_in.data();
+    for (int a = 0; a < m; ++a) {
+        float* ia = in + static_cast<std::int64_t>(ctx[a]) * dim;
+        std::fill(neu1e, neu1e + dim, 0.0f);
+        for (int k = 0; k <= K; ++k) {
+            const std::int32_t t = k == 0 ? centre : negs[a * K + k - 1];
+            if (k > 0 && t == centre) continue;
+            float* ot = out + static_cast<std::int64_t>(t) * dim;
+            const float g = sig.gradient(dot<V>(ia, ot, dim), k == 0 ? 1.0f : 0.0f, alpha, loss);
+            axpy(neu1e, g, ot, dim);
+            axpy(ot, g, ia, dim);
+        }
+        add(ia, neu1e, dim);
+    }
+    loss_total += loss;
+}
+
+// Skip-gram with the negatives negs[0..K) shared by all m context words.
+template <class V>
+EMBEDCORE_INLINE void sg_step_shared(float* in, float* out, int dim, std::int32_t centre,
+                                     const std::int32_t* ctx, int m, const std::int32_t* negs, int K,
+                                     float alpha, Scratch& s, double& loss_total) {
+    float loss = 0.0f;  // this step's pairs; the caller's tally is float64
+    const SigmoidTable& sig = sigmoid_table();
+    const int nt = K + 1;
+    float* G = s.g.data();
+    float* d_out = s.d_out.data();
+    float** in_rows = s.in_rows.data();
+    float** out_rows = s.out_rows.data();
+    for (int a = 0; a < m; ++a) in_rows[a] = in + static_cast<std::int64_t>(ctx[a]) * dim;
+    out_rows[0] = out + static_cast<std::int64_t>(centre) * dim;
+    for (int k = 1; k < nt; ++k) out_rows[k] = out + static_cast<std::int64_t>(negs[k - 1]) * dim;
+    // D = In Out^T, then G = (label - sigma(D)) * alpha in place
+    for (int a = 0; a < m; ++a) {
+        float* row = G + a * nt;
+        dots<V>(in_rows[a], out_rows, nt, dim, row);
+        row[0] = sig.gradient(row[0], 1.0f, alpha, loss);
+        for (int k = 1; k < nt; ++k)
+            row[k] = negs[k - 1] == centre ? 0.0f : sig.gradient(row[k], 0.0f, alpha, loss);
+    }
+    // dOut = G^T In from the old input rows; then In += G Out from the old output rows; Out += dOut
+    for (int k = 0; k < nt; ++k)
+        combine<V>(d_out + static_cast<std::int64_t>(k) * dim, in_rows, G + k, nt, m, dim, false);
+    for (int a = 0; a < m; ++a) combine<V>(in_rows[a], out_rows, G + a * nt, 1, nt, dim, true);
+    for (int k = 0; k < nt; ++k) add(out_rows[k], d_out + static_cast<std::int64_t>(k) * dim, dim);
+    loss_total += loss;
+}
+
+// CBOW for B centre words: centre b has contexts ctx[ctx_off[b] .. ctx_off[b+1]) and negatives
+// negs[b*K .. b*K+K), or negs[0..K) for all of them when `shared`. B = 1 is word2vec.c's CBOW
+// step (up to the order in which a negative drawn twice is updated).
+template <class V>
+EMBEDCORE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32_t* centres, int B,
+                                const std::int32_t* ctx, const int* ctx_off, const std::int32_t* negs,
+                                int K, bool shared, bool mean, float alpha, Scratch& s, double& loss_total) {
+    float loss = 0.0f;  // this step's pairs; the caller's tally is float64
+    const SigmoidTable& sig = sigmoid_table();
+    const int nt = K + 1;
+    float* G = s.g.data();
+    float* H = s.hidden.data();
+    float* dH = s.d_in.data();
+    float** in_rows = s.in_rows.data();   // context rows, then the B hidden rows
+    float** out_rows = s.out_rows.data();
+    // h_b = sum (or mean) of the context rows
+    for (int b = 0; b < B; ++b) {
+        const int j0 = ctx_off[b], cw = ctx_off[b + 1] - j0;
+        for (int j = 0; j < cw; ++j) in_rows[j] = in + static_cast<std::int64_t>(ctx[j0 + j]) * dim;
+        const float scale = mean && cw > 0 ? 1.0f / static_cast<float>(cw) : 1.0f;
+        combine<V>(H + static_cast<std::int64_t>(b) * dim, in_rows, &scale, 0, cw, dim, false);
+    }
+    // scores and gradients, then dh_b = sum_k g_bk out_t, all from the old output rows
+    for (int b = 0; b < B; ++b) {
+        const std::int32_t* nb = negs + (shared ? 0 : b * K);
+        out_rows[0] = out + static_cast<std::int64_t>(centres[b]) * dim;
+        for (int k = 1; k < nt; ++k) out_rows[k] = out + static_cast<std::int64_t>(nb[k - 1]) * dim;
+        float* row = G + b * nt;
+        const float* h = H + static_cast<std::int64_t>(b) * dim;
+        dots<V>(h, out_rows, nt, dim, row);
+        row[0] = sig.gradient(row[0], 1.0f, alpha, loss);
+        for (int k = 1; k < nt; ++k)
+            row[k] = nb[k - 1] == centres[b] ? 0.0f : sig.gradient(row[k], 0.0f, alpha, loss);
+        combine<V>(dH + static_cast<std::int64_t>(b) * dim, out_rows, row, 1, nt, dim, false);
+    }
+    // output rows: out_t += sum_b g_bt h_b (h does not change during the update)
+    for (int b = 0; b < B; ++b) {
+        const float* h = H + static_cast<std::int64_t>(b) * dim;
+        axpy(out + static_cast<std::int64_t>(centres[b]) * dim, G[b * nt], h, dim);
+        if (!shared)
+            for (int k = 1; k < nt; ++k)
+                if (G[b * nt + k] != 0.0f)
+                    axpy(out + static_cast<std::int64_t>(negs[b * K + k - 1]) * dim, G[b * nt + k], h, dim);
+    }
+    if (shared) {
+        for (int b = 0; b < B; ++b) in_rows[b] = H + static_cast<std::int64_t>(b) * dim;
+        for (int k = 1; k < nt; ++k)
+            combine<V>(out + static_cast<std::int64_t>(negs[k - 1]) * dim, in_rows, G + k, nt, B, dim, true);
+    }
+    // context rows: in_c += dh_b, undivided for the mean as well (word2vec.c and gensim do the same)
+    for (int b = 0; b < B; ++b) {
+        const float* dh = dH + static_cast<std::int64_t>(b) * dim;
+        for (int j = ctx_off[b]; j < ctx_off[b + 1]; ++j) add(in + static_cast<std::int64_t>(ctx[j]) * dim, dh, dim);
+    }
+    loss_total += loss;
+}
+
+// One step on one centre word with given contexts and negatives (for tests and references):
+// skip-gram takes m*K negatives (exact) or K (shared); CBOW takes K. Returns the step's loss.
+inline double single_step(float* in, float* out, int dim, bool skip_gram, bool shared, bool mean,
+                          std::int32_t centre, const std::int32_t* ctx, int m, const std::int32_t* negs,
+                          int K, float alpha) {
+    require(dim >= 1 && m >= 1 && K >= 0, "single_step: bad sizes");
+    Scratch s;
+    s.reserve(m, K + 1 + K, m * (K + 1), dim);
+    double loss = 0.0;
+    if (skip_gram) {
+        if (shared) sg_step_shared<vf4>(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
+        else sg_step_exact<vf4>(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
+    } else {
+        const int off[2] = {0, m};
+        cbow_step<vf4>(in, out, dim, &centre, 1, ctx, off, negs, K, shared, mean, alpha, s, loss);
+    }
+    return loss;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training over spans of the corpus
+
+struct Config {
+    int dim = 100;
+    int window = 5;
+    int negative = 5;
+    bool skip_gram = true;
+    bool cbow_mean = true;
+    bool shared = true;       // shared negatives per centre word (or per CBOW group)
+    int cbow_batch = 1;       // CBOW centre words per group when shared
+    float alpha = 0.025f;
+    float min_alpha = 1e-4f;
+    std::int64_t total_words = 0;  // raw tokens x epochs: the denominator of the decay
+};
+
+struct Data {
+    float* input = nullptr;   // vocab_size x dim, updated in place
+    float* output = nullptr;  // vocab_size x dim, updated in place
+    std::int64_t vocab_size = 0;
+    const std::uint64_t* keep = nullptr;        // subsampling thresholds, vocab_size
+    const std::uint32_t* noise_prob = nullptr;  // alias table, vocab_size
+    const std::int32_t* noise_alias = nullptr;
+    const std::int32_t* ids = nullptr;
+    const std::int64_t* offsets = nullptr;  // n_sentences + 1
+    std::int64_t n_sentences = 0;
+};
+
+EMBEDCORE_INLINE std::int32_t draw_noise(SplitMix64& rng, const Data& d) {
+    const std::uint64_t r = rng.next();
+    const std::uint32_t i = static_cast<std::uint32_t>(((r >> 32) * static_cast<std::uint64_t>(d.vocab_size)) >> 32);
+    return static_cast<std::uint32_t>(r) < d.noise_prob[i] ? static_cast<std::int32_t>(i) : d.noise_alias[i];
+}
+
+inline float current_alpha(const Config& cfg, std::int64_t done) {
+    if (cfg.total_words <= 0) return cfg.alpha;
+    const double frac = std::min(1.0, static_cast<double>(done) / static_cast<double>(cfg.total_words));
+    const double a = cfg.alpha - (cfg.alpha - cfg.min_alpha) * frac;
+    return static_cast<float>(std::max<double>(a, cfg.min_alpha));
+}
+
+// How often (raw words) a thread publishes its progress and recomputes the learning rate.
+constexpr std::int64_t kAlphaInterval = 10000;
+
+// Train on tokens [begin, end). Windows do not cross sentence boundaries nor the span's ends.
+template <class V>
+EMBEDCORE_INLINE void train_span_impl(const Config& cfg, const Data& d, std::int64_t begin,
+                                      std::int64_t end, std::uint64_t& rng_state,
+                                      std::atomic<std::int64_t>& done, double& loss) {
+    if (begin >= end) return;
+    const int dim = cfg.dim, K = cfg.negative, W = cfg.window;
+    const int B = cfg.skip_gram ? 1 : std::max(1, cfg.shared ? cfg.cbow_batch : 1);
+    SplitMix64 rng(rng_state);
+    Scratch s;
+    const int max_ctx = 2 * W;
+    s.reserve(std::max(max_ctx, B), std::max(K + 1, B + B * K), std::max(max_ctx, B) * (K + 1), dim);
+    std::vector<std::int64_t> raw_pos;
+    std::vector<std::int32_t> sent, ctx(static_cast<std::size_t>(max_ctx) * B),
+        negs(static_cast<std::size_t>(std::max(max_ctx, B)) * std::max(K, 1)), centres(B);
+    std::vector<int> ctx_off(B + 1);
+    std::vector<std::int32_t> next_negs(static_cast<std::size_t>(std::max(K, 1)));
+    bool have_next = false;
+    double local_loss = 0.0;
+    float alpha = current_alpha(cfg, done.load(std::memory_order_relaxed));
+    std::int64_t published = begin;
+
+    std::int64_t si = std::upper_bound(d.offsets, d.offsets + d.n_sentences + 1, begin) - d.offsets - 1;
+    std::int64_t pos = begin;
+    while (pos < end) {
+        while (d.offsets[si + 1] <= pos) ++si;
+        // a sentence longer than 2^30 tokens is trained in pieces of 2^30 (windows break there)
+        const std::int64_t stop = std::min({d.offsets[si + 1], end, pos + (std::int64_t{1} << 30)});
+        // subsample the sentence piece; remember raw positions for the learning-rate schedule
+        sent.clear();
+        raw_pos.clear();
+        for (std::int64_t p = pos; p < stop; ++p) {
+            const std::int32_t w = d.ids[p];
+            if ((rng.next() >> 32) < d.keep[w]) {
+                sent.push_back(w);
+                raw_pos.push_back(p - pos);
+            }
+        }
+        const int n = static_cast<int>(sent.size());
+        int group = 0;
+        ctx_off[0] = 0;
+        // (a macro, not a lambda: a lambda would be compiled without the caller's SIMD target)
+#define EMBEDCORE_FLUSH_CBOW()                                                                          \
+    do {                                                                                                \
+        if (cfg.shared) {                                                                               \
+            if (!have_next) for (int k = 0; k < K; ++k) next_negs[k] = draw_noise(rng, d);              \
+            std::copy(next_negs.begin(), next_negs.begin() + K, negs.begin());                          \
+            for (int k = 0; k < K; ++k) {                                                               \
+                next_negs[k] = draw_noise(rng, d);                                                      \
+                prefetch_row(d.output + static_cast<std::int64_t>(next_negs[k]) * dim, dim);            \
+            }                                                                                           \
+            have_next = true;                                                                           \
+        } else {                                                                                        \
+            for (int k = 0; k < group * K; ++k) negs[k] = draw_noise(rng, d);                           \
+        }                                                                                               \
+        cbow_step<V>(d.input, d.output, dim, centres.data(), group, ctx.data(), ctx_off.data(), negs.data(), \
+                  K, cfg.shared, cfg.cbow_mean, alpha, s, local_loss);                                  \
+        group = 0;                                                                                      \
+    } while (0)
+        for (int i = 0; i < n; ++i) {
+            const std::int64_t here = pos + raw_pos[i];
+            if (here - published >= kAlphaInterval) {
+                alpha = current_alpha(cfg, done.fetch_add(here - published, std::memory_order_relaxed) +
+                                               (here - published));
+                published = here;
+            }
+            const int reach = W - static_cast<int>(rng.below(static_cast<std::uint32_t>(W)));
+            const int lo = std::max(0, i - reach), hi = std::min(n, i + reach + 1);
+            const std::int32_t centre = sent[i];
+            if (cfg.skip_gram) {
+                int m = 0;
+                for (int j = lo; j < hi; ++j)
+                    if (j != i) ctx[m++] = sent[j];
+                if (m == 0) continue;
+                if (cfg.shared) {
+                    // negatives are drawn one centre word ahead so that their rows can be fetched
+                    // from memory while this word's products are computed
+                    if (!have_next) for (int k = 0; k < K; ++k) next_negs[k] = draw_noise(rng, d);
+                    std::copy(next_negs.begin(), next_negs.begin() + K, negs.begin());
+                    for (int k = 0; k < K; ++k) {
+                        next_negs[k] = draw_noise(rng, d);
+                        prefetch_row(d.output + static_cast<std::int64_t>(next_negs[k]) * dim, dim);
+                    }
+                    have_next = true;
+                    if (i + 1 < n) prefetch_row(d.output + static_cast<std::int64_t>(sent[i + 1]) * dim, dim);
+                    sg_step_shared<V>(d.input, d.output, dim, centre, ctx.data(), m, negs.data(), K, alpha, s,
+                                   local_loss);
+                } else {
+                    for (int k = 0; k < m * K; ++k) negs[k] = draw_noise(rng, d);
+                    sg_step_exact<V>(d.input, d.output, dim, centre, ctx.data(), m, negs.data(), K, alpha, s,
+                                  local_loss);
+                }
+            } else {
+                int m = ctx_off[group];
+                for (int j = lo; j < hi; ++j)
+                    if (j != i) ctx[m++] = sent[j];
+                if (m == ctx_off[group]) continue;
+                centres[group] = centre;
+                ctx_off[++group] = m;
+                if (group == B) EMBEDCORE_FLUSH_CBOW();
+            }
+        }
+        if (group > 0) EMBEDCORE_FLUSH_CBOW();  // the sentence ended inside a group
+#undef EMBEDCORE_FLUSH_CBOW
+        pos = stop;
+    }
+    done.fetch_add(end - published, std::memory_order_relaxed);
+    rng_state = rng.state;
+    loss += local_loss;
+}
+
+using SpanFn = void (*)(const Config&, const Data&, std::int64_t, std::int64_t, std::uint64_t&,
+                        std::atomic<std::int64_t>&, double&);
+
+inline void train_span_baseline(const Config& c, const Data& d, std::int64_t b, std::int64_t e,
+                                std::uint64_t& r, std::atomic<std::int64_t>& done, double& l) {
+    train_span_impl<vf4>(c, d, b, e, r, done, l);
+}
+
+#ifdef EMBEDCORE_X86_DISPATCH
+__attribute__((target("avx2,fma"))) inline void train_span_avx2(
+    const Config& c, const Data& d, std::int64_t b, std::int64_t e, std::uint64_t& r,
+    std::atomic<std::int64_t>& done, double& l) {
+    train_span_impl<vf8>(c, d, b, e, r, done, l);
+}
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512"))) inline void
+train_span_avx512(const Config& c, const Data& d, std::int64_t b, std::int64_t e, std::uint64_t& r,
+                  std::atomic<std::int64_t>& done, double& l) {
+    train_span_impl<vf16>(c, d, b, e, r, done, l);
+}
+#endif
+
+// The variant for this CPU: "avx512", "avx2" or "baseline" (or the one `prefer` names, if the CPU
+// runs it).
+inline SpanFn select_span_fn(const std::string& prefer, const char** name) {
+#ifdef EMBEDCORE_X86_DISPATCH
+    __builtin_cpu_init();
+    const bool has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+    const bool has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (has512 && (prefer.empty() || prefer == "avx512")) {
+        *name = "avx512";
+        return train_span_avx512;
+    }
+    if (has2 && (prefer.empty() || prefer == "avx512" || prefer == "avx2")) {
+        *name = "avx2";
+        return train_span_avx2;
+    }
+#endif
+    (void)prefer;
+    *name = "baseline";
+    return train_span_baseline;
+}
+
+// One chunk of training: thread t trains on tokens [starts[t], ends[t]) with its random stream
+// rng_states[t]. words_done (raw words over all epochs so far) is read and advanced; loss[t] gets
+// thread t's summed pair losses added. Returns the SIMD variant used.
+inline const char* train_chunk(const Config& cfg, const Data& d, const std::int64_t* starts,
+                               const std::int64_t* ends, int threads, std::uint64_t* rng_states,
+                               std::int64_t* words_done, double* loss, const std::string& prefer = "") {
+    require(cfg.dim >= 1, "vector_size must be >= 1");
+    require(cfg.window >= 1, "window must be >= 1");
+    require(cfg.negative >= 0, "negative must be >= 0");
+    require(cfg.cbow_batch >= 1, "cbow_batch must be >= 1");
+    require(d.vocab_size >= 1 && d.vocab_size < (std::int64_t{1} << 31), "vocabulary size out of range");
+    require(threads >= 1, "threads must be >= 1");
+    const char* name = "baseline";
+    SpanFn fn = select_span_fn(prefer, &name);
+    std::atomic<std::int64_t> done(*words_done);
+    parallel_blocks(threads, threads, [&](std::int64_t t0, std::int64_t t1, int) {
+        for (std::int64_t t = t0; t < t1; ++t) fn(cfg, d, starts[t], ends[t], rng_states[t], done, loss[t]);
+    });
+    *words_done = done.load();
+    return name;
+}
+
+}  // namespace sgns
+}  // namespace embedcore

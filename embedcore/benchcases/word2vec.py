@@ -1,0 +1,183 @@
+"""Skip-gram and CBOW against gensim's fastest mode, Word2Vec(corpus_file=...), side by side.
+
+Both sides get the same corpus file, vocabulary rule (min_count), hyperparameters and threads. Each
+side's time is split into the vocabulary pass and training; words/s counts raw corpus tokens x
+epochs over training time, as gensim and word2vec.c report it. Both sides' vectors are scored with
+gensim's own evaluation functions (Google analogies with restrict_vocab=30000, WordSim353 and
+SimLex-999 Spearman), so one ruler judges both.
+"""
+import os
+import time
+
+from embedcore.bench import Row, case
+
+SETTINGS = dict(vector_size=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=5)
+
+
+def eval_files(ctx=None):
+    """{'analogies': path, 'ws353': path, 'simlex': path} from the data folder, else gensim's test data."""
+    names = {"analogies": "questions-words.txt", "ws353": "wordsim353.tsv", "simlex": "simlex999.txt"}
+    found = {}
+    for key, name in names.items():
+        path = ctx.data_file(name) if ctx is not None else None
+        if path is None:
+            try:
+                from gensim.test.utils import datapath
+                path = datapath(name)
+            except ImportError:
+                path = None
+        if path is not None and os.path.exists(path):
+            found[key] = path
+    return found
+
+
+def to_gensim(words, vectors):
+    from gensim.models import KeyedVectors
+    kv = KeyedVectors(vectors.shape[1])
+    kv.add_vectors(list(words), vectors)
+    return kv
+
+
+def score(kv, files, restrict_vocab=30000):
+    """Quality of gensim KeyedVectors: {'analogy': acc, 'ws353': rho, 'simlex': rho}."""
+    import logging
+    out = {}
+    level = logging.getLogger("gensim").level
+    logging.getLogger("gensim").setLevel(logging.WARNING)
+    try:
+        if "analogies" in files:
+            out["analogy"] = kv.evaluate_word_analogies(files["analogies"], restrict_vocab=restrict_vocab)[0]
+        for key in ("ws353", "simlex"):
+            if key in files:
+                try:
+                    out[key] = kv.evaluate_word_pairs(files[key])[1][0]
+                except ValueError:  # no pair in the vocabulary
+                    out[key] = float("nan")
+    finally:
+        logging.getLogger("gensim").setLevel(level)
+    return out
+
+
+def describe_quality(q):
+    parts = []
+    if "analogy" in q:
+        parts.append(f"analogy {q['analogy']:.3f}")
+    if "planted" in q:
+        parts.append(f"planted {q['planted']:.3f}")
+    for key, label in (("ws353", "WS353"), ("simlex", "SimLex")):
+        if key in q:
+            parts.append(f"{label} {q[key]:.3f}")
+    return ", ".join(parts)
+
+
+def run_gensim(path, sg, workers, settings, seed=1):
+    """(vocab seconds, train seconds, raw tokens, gensim KeyedVectors)."""
+    from gensim.models import Word2Vec
+    s = dict(settings)
+    epochs = s.pop("epochs")
+    model = Word2Vec(sg=sg, workers=workers, seed=seed, **s)
+    t0 = time.perf_counter()
+    model.build_vocab(corpus_file=path)
+    t1 = time.perf_counter()
+    model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=epochs)
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1, model.corpus_total_words, model.wv
+
+
+def run_embedcore(path, sg, workers, settings, seed=1, vocab_and_corpus=None, **extra):
+    """(vocab seconds, train seconds, raw tokens, Word2Vec model)."""
+    import embedcore as ec
+    t0 = time.perf_counter()
+    if vocab_and_corpus is None:
+        vocab = ec.Vocab.from_corpus(path, min_count=settings["min_count"])
+        corpus = vocab.encode(path)
+    else:
+        vocab, corpus = vocab_and_corpus
+    t1 = time.perf_counter()
+    model = ec.Word2Vec(sg=sg, workers=workers, seed=seed, **settings, **extra).fit(corpus, vocab=vocab)
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1, len(corpus), model
+
+
+def compare(name, path, sg, ctx, settings, files, label, extra_quality=None, repeats=1):
+    """Rows: gensim vs embedcore (training time; vocabulary time in the notes)."""
+    kind = "skip-gram" if sg else "CBOW"
+    # the same learning rate on both sides: word2vec.c's default (gensim's default is 0.025 for both)
+    settings = dict(settings)
+    settings.setdefault("alpha", 0.025 if sg else 0.05)
+    try:
+        import gensim
+    except ImportError:
+        gensim = None
+    if gensim is None:
+        ours = run_embedcore(path, sg, ctx.workers, settings)
+        return [Row(name, f"{kind} train, {label}", "gensim (not installed)", None, ours[1],
+                    notes=f"embedcore {ours[3].stats['words_trained'] / ours[1] / 1e3:.0f}k words/s")]
+    # A B A B: best training time of each side; quality from each side's last run
+    peer_runs, our_runs = [], []
+    for _ in range(repeats):
+        peer_runs.append(run_gensim(path, sg, ctx.workers, settings))
+        our_runs.append(run_embedcore(path, sg, ctx.workers, settings))
+    peer = min(peer_runs, key=lambda r: r[1])[:3] + (peer_runs[-1][3],)
+    ours = min(our_runs, key=lambda r: r[1])[:3] + (our_runs[-1][3],)
+    ours_q = score(to_gensim(ours[3].wv.words, ours[3].wv.vectors), files)
+    if extra_quality:
+        ours_q.update(extra_quality(ours[3].wv.words, ours[3].wv.vectors))
+    raw_words = ours[2] * settings["epochs"]
+    peer_q = score(peer[3], files)
+    if extra_quality:
+        peer_q.update(extra_quality(peer[3].index_to_key, peer[3].vectors))
+    peer_words = peer[2] * settings["epochs"]
+    return [Row(name, f"{kind} train, {label}, {ctx.workers} threads",
+                f"gensim {gensim.__version__} corpus_file", peer[1], ours[1],
+                peer_quality=describe_quality(peer_q), ours_quality=describe_quality(ours_q),
+                notes=(f"words/s gensim {peer_words / peer[1] / 1e3:.0f}k, embedcore "
+                       f"{raw_words / ours[1] / 1e3:.0f}k; vocabulary pass gensim {peer[0]:.1f} s, "
+                       f"embedcore {ours[0]:.1f} s (vocab+encode); alpha {settings['alpha']} both; "
+                       f"simd {ours[3].stats['simd']}; "
+                       f"{'best of %d alternating runs' % repeats if repeats > 1 else 'one run each'}"))]
+
+
+def _real(ctx, sg):
+    path = ctx.data_file("corpus.txt")
+    if path is None:
+        return []
+    settings = dict(SETTINGS, epochs=1) if ctx.quick else SETTINGS
+    return compare(f"word2vec-{'sg' if sg else 'cbow'}-real", path, sg, ctx, settings, eval_files(ctx),
+                   f"real corpus, {settings['epochs']} epochs")
+
+
+@case("word2vec-sg-real", "word2vec", "skip-gram on the real English corpus vs gensim corpus_file")
+def sg_real(ctx):
+    return _real(ctx, 1)
+
+
+@case("word2vec-cbow-real", "word2vec", "CBOW on the real English corpus vs gensim corpus_file")
+def cbow_real(ctx):
+    return _real(ctx, 0)
+
+
+def planted_quality(synth, analogy_path):
+    def quality(words, vectors):
+        kv = to_gensim(words, vectors)
+        return {"planted": kv.evaluate_word_analogies(analogy_path, restrict_vocab=len(words))[0]}
+    return quality
+
+
+@case("word2vec-synthetic", "word2vec", "skip-gram and CBOW on a synthetic corpus with planted analogies")
+def synthetic(ctx):
+    from embedcore.datasets import synthetic_corpus
+    n_tokens = 2_000_000 if ctx.quick else 20_000_000
+    synth = synthetic_corpus(n_tokens, vocab_size=20_000, seed=0)
+    path = os.path.join(ctx.scratch, "w2v-synthetic.txt")
+    analogies = os.path.join(ctx.scratch, "w2v-planted.txt")
+    synth.write_text(path)
+    synth.write_analogies(analogies)
+    settings = dict(SETTINGS, epochs=2 if ctx.quick else 5, min_count=1)
+    rows = []
+    for sg in (1, 0):
+        rows += compare(f"word2vec-{'sg' if sg else 'cbow'}-synthetic", path, sg, ctx, settings, {},
+                        f"synthetic {n_tokens / 1e6:.0f}M tokens, {settings['epochs']} epochs",
+                        extra_quality=planted_quality(synth, analogies))
+    os.remove(path)
+    return rows
