@@ -65,8 +65,9 @@ class Word2Vec:
         same seed and input give bit-identical vectors; multithreaded runs update shared vectors
         without locks and are reproducible only statistically.
     device : {'auto', 'cpu', 'cuda'}
-        Where to train. Only the CPU path exists so far: 'auto' trains on the CPU and 'cuda'
-        raises RuntimeError.
+        Where to train: 'auto' uses the GPU when CuPy and a GPU are usable. On the GPU one warp
+        trains one centre word (Hogwild), skip-gram always shares negatives, `workers` is unused,
+        and runs agree with the CPU statistically, not bit for bit.
     negative_sharing : bool
         Share each centre word's negatives across its context window (the default, faster) or
         draw fresh negatives for every pair as word2vec.c does.
@@ -84,7 +85,7 @@ class Word2Vec:
     TypeError
         A hyperparameter of the wrong type.
     RuntimeError
-        ``device='cuda'``: the CUDA path is not built yet.
+        ``device='cuda'`` without a usable GPU.
 
     Attributes
     ----------
@@ -127,8 +128,6 @@ class Word2Vec:
         self.workers = effective_workers(workers)
         self.seed = check_int(seed, "seed", minimum=0, maximum=2**64 - 1)
         self.device = resolve_device(device)
-        if self.device == "cuda":
-            raise RuntimeError("Word2Vec: the CUDA path is not built yet; use device='cpu' (or 'auto')")
         if not isinstance(negative_sharing, (bool, np.bool_)):
             raise TypeError(f"negative_sharing must be a bool, got {type(negative_sharing).__name__}")
         self.negative_sharing = bool(negative_sharing)
@@ -206,6 +205,9 @@ class Word2Vec:
         return keep, prob, alias
 
     def _train(self, corpus):
+        if self.device == "cuda":
+            from embedcore.backends import cuda
+            return cuda.train_word2vec_model(self, corpus)
         n_words, dim = len(self.vocab), self.vector_size
         rng = np.random.default_rng(self.seed)
         self.input_vectors = ((rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5))

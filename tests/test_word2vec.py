@@ -366,8 +366,10 @@ def test_untrained_model_has_no_vectors():
         ec.Word2Vec().wv
 
 
-def test_cuda_device_is_not_built_yet():
-    with pytest.raises(RuntimeError):
+def test_cuda_device_without_a_gpu_is_a_runtime_error(monkeypatch):
+    from embedcore.backends import cuda
+    monkeypatch.setattr(cuda, "_probe", lambda: (False, "no CUDA device is visible"))
+    with pytest.raises(RuntimeError, match="no CUDA device is visible"):
         ec.Word2Vec(device="cuda")
 
 
