@@ -87,16 +87,6 @@ def _as_csr(value, name, threads, canonical=False, check_finite=True):
     return _Csr(indptr, indices, data, (n_rows, n_cols))
 
 
-def _cpu_only(device, name):
-    """Check `device`; the SVD runs on the CPU only for now, so an explicit 'cuda' is an error."""
-    check_choice(device, "device", ("auto", "cpu", "cuda"))
-    if device == "cuda":
-        from embedcore._device import resolve_device
-        resolve_device("cuda")  # says why when CUDA itself is not usable
-        raise RuntimeError(f"{name}: the CUDA path is not built yet; use device='cpu' or 'auto'")
-    return "cpu"
-
-
 _BLAS_CONTROLLER = []
 
 
@@ -454,7 +444,8 @@ class SVDEmbedding:
     workers : int, optional
         Threads; None for all usable cores.
     device : {'auto', 'cpu', 'cuda'}
-        Only the CPU path is built; 'cuda' raises RuntimeError.
+        'cuda' counts co-occurrences and runs the SVD on the GPU (the PPMI weighting stays on the
+        CPU); 'auto' does so when a GPU is usable.
 
     Attributes
     ----------
@@ -526,8 +517,9 @@ class SVDEmbedding:
         TypeError
             `X` is neither a matrix nor a corpus; an encoded corpus without `vocab`.
         """
+        from embedcore._device import resolve_device
         from embedcore.corpus import EncodedCorpus
-        _cpu_only(self.device, "SVDEmbedding")
+        resolve_device(self.device)  # device='cuda' without a GPU fails before any work
         count_seconds = 0.0
         if isinstance(X, EncodedCorpus) or _is_source(X):
             X, vocab, count_seconds = self._count(X, vocab)
@@ -553,7 +545,7 @@ class SVDEmbedding:
         start = time.perf_counter()
         u, s, vt = randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
                                   n_iter=self.n_iter, seed=self.seed, workers=self.workers,
-                                  device="cpu")
+                                  device=self.device)
         self.stats = {"count_seconds": count_seconds, "ppmi_seconds": ppmi_seconds,
                       "svd_seconds": time.perf_counter() - start,
                       "nnz": int(matrix.nnz) if sp.issparse(matrix) else int(np.prod(shape))}
@@ -580,7 +572,7 @@ class SVDEmbedding:
                 raise ValueError(f"source: no word occurs at least min_count={self.min_count} times")
             corpus = vocab.encode(source)
         n_words = len(vocab.words) if hasattr(vocab, "words") else len(vocab)
-        cooc = cooccurrence(corpus, n_words, window=self.window, workers=threads, device="cpu")
+        cooc = cooccurrence(corpus, n_words, window=self.window, workers=threads, device=self.device)
         return cooc, vocab, time.perf_counter() - start
 
     def _check_fitted(self):

@@ -490,6 +490,15 @@ def test_glove_fit_lowers_the_cost_on_each_device(device):
     assert isinstance(model.word_vectors, np.ndarray) and np.isfinite(model.word_vectors).all()
 
 
+def test_svd_embedding_singular_values_on_each_device(device):
+    SVDEmbedding = _public("SVDEmbedding")
+    rng = np.random.default_rng(13)
+    counts = sp.csr_matrix(rng.poisson(2.0, (60, 60)).astype(np.float32))
+    model = SVDEmbedding(vector_size=6, n_iter=8, device=device).fit(counts, vocab=[f"w{i}" for i in range(60)])
+    weighted = _public("ppmi")(counts, cds=0.75).toarray().astype(np.float64)
+    np.testing.assert_allclose(model.singular_values_, np.linalg.svd(weighted, compute_uv=False)[:6], rtol=1e-3)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sg", [1, 0])
 def test_word2vec_recovers_the_planted_analogies_on_each_device(device, sg):
