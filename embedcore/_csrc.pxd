@@ -11,15 +11,11 @@ cdef extern from "embedcore/text.hpp" namespace "embedcore::text" nogil:
         Replace
         Ignore
 
-    cdef cppclass Entry "embedcore::text::StringTable::Entry":
-        int64_t length
-        int64_t count
-        int64_t first
-
     cdef cppclass StringTable:
         size_t size()
-        const Entry& entry(size_t i)
-        const char* data(const Entry& e)
+        int64_t count(size_t i)
+        size_t length(size_t i)
+        const char* data(size_t i)
 
     cdef cppclass VocabCounter:
         VocabCounter(int64_t prune_at, Utf8Policy policy)

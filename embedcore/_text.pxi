@@ -8,7 +8,7 @@ from libcpp.vector cimport vector
 cimport numpy as cnp
 import numpy as np
 
-from embedcore._csrc cimport (Encoder, Entry, StringTable, Utf8Policy, VocabCounter,
+from embedcore._csrc cimport (Encoder, StringTable, Utf8Policy, VocabCounter,
                               feed_counter, feed_encoder)
 
 cnp.import_array()
@@ -111,12 +111,11 @@ cdef class WordCounter:
         cdef const StringTable* table = &self.counter.table()
         cdef cnp.ndarray[cnp.int64_t, ndim=1] counts = np.empty(order.size(), dtype=np.int64)
         cdef list words = []
-        cdef size_t i
-        cdef const Entry* entry
+        cdef size_t i, j
         for i in range(order.size()):
-            entry = &table.entry(order[i])
-            words.append(table.data(entry[0])[:entry.length].decode("utf-8", "surrogateescape"))
-            counts[i] = entry.count
+            j = <size_t>order[i]
+            words.append(table.data(j)[:table.length(j)].decode("utf-8", "surrogateescape"))
+            counts[i] = table.count(j)
         return words, counts
 
 

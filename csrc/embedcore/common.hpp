@@ -12,6 +12,10 @@ namespace embedcore {
 
 using index_t = std::int64_t;
 
+// The const char* overload keeps checks with literal messages free of allocations on hot paths.
+inline void require(bool ok, const char* message) {
+    if (!ok) throw std::invalid_argument(message);
+}
 inline void require(bool ok, const std::string& message) {
     if (!ok) throw std::invalid_argument(message);
 }

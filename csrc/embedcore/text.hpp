@@ -121,99 +121,134 @@ inline std::uint64_t hash_bytes(const char* s, std::size_t n) {
 }
 
 // Open-addressing table of distinct strings with a count and first-appearance rank each.
+//
+// Each string lives in one record of a single arena: a 24-byte header (count, first, index,
+// length) followed by its bytes, so a lookup touches two cache lines at most: the slot, which
+// holds 32 bits of the hash beside the record's arena position (most mismatches end there), and
+// the record. Records sit in insertion order, which is the order of first appearance.
 class StringTable {
 public:
-    struct Entry {
-        std::uint64_t hash;
-        std::int64_t offset;  // into the arena
-        std::int64_t length;
-        std::int64_t count;
-        std::int64_t first;   // order of first appearance (ties in the final sort)
-    };
-
     StringTable() { rehash(1024); }
 
-    std::size_t size() const { return entries_.size(); }
-    const Entry& entry(std::size_t i) const { return entries_[i]; }
-    const char* data(const Entry& e) const { return arena_.data() + e.offset; }
+    std::size_t size() const { return records_.size(); }
+    std::int64_t count(std::size_t i) const { return header(records_[i])->count; }
+    std::int64_t first(std::size_t i) const { return header(records_[i])->first; }
+    std::size_t length(std::size_t i) const { return header(records_[i])->length; }
+    const char* data(std::size_t i) const { return key(records_[i]); }
+
+    // Starts loading the slot a string with hash h would probe first.
+    void prefetch(std::uint64_t h) const { __builtin_prefetch(slots_.data() + (h & mask_)); }
 
     // Index of the string, or -1.
     std::int64_t find(const char* s, std::size_t n) const { return find(s, n, hash_bytes(s, n)); }
-
     std::int64_t find(const char* s, std::size_t n, std::uint64_t h) const {
         std::size_t pos = h & mask_;
         while (true) {
-            const std::int64_t slot = slots_[pos];
-            if (slot < 0) return -1;
-            const Entry& e = entries_[static_cast<std::size_t>(slot)];
-            if (e.hash == h && static_cast<std::size_t>(e.length) == n &&
-                std::memcmp(arena_.data() + e.offset, s, n) == 0)
-                return slot;
+            const std::uint64_t slot = slots_[pos];
+            if (slot == 0) return -1;
+            if (matches(slot, h, s, n)) return header(slot_record(slot))->index;
             pos = (pos + 1) & mask_;
         }
     }
 
     // Adds `count` to the string's tally, inserting it first if absent; returns its index.
     std::int64_t add(const char* s, std::size_t n, std::int64_t count = 1) {
-        const std::uint64_t h = hash_bytes(s, n);
+        return add(s, n, hash_bytes(s, n), count);
+    }
+    std::int64_t add(const char* s, std::size_t n, std::uint64_t h, std::int64_t count) {
+        require(n < (1u << 31), "token longer than 2 GiB");
         std::size_t pos = h & mask_;
         while (true) {
-            const std::int64_t slot = slots_[pos];
-            if (slot < 0) break;
-            Entry& e = entries_[static_cast<std::size_t>(slot)];
-            if (e.hash == h && static_cast<std::size_t>(e.length) == n &&
-                std::memcmp(arena_.data() + e.offset, s, n) == 0) {
-                e.count += count;
-                return slot;
+            const std::uint64_t slot = slots_[pos];
+            if (slot == 0) break;
+            if (matches(slot, h, s, n)) {
+                Header* hd = header(slot_record(slot));
+                hd->count += count;
+                return hd->index;
             }
             pos = (pos + 1) & mask_;
         }
-        const auto index = static_cast<std::int64_t>(entries_.size());
-        entries_.push_back(Entry{h, static_cast<std::int64_t>(arena_.size()), static_cast<std::int64_t>(n),
-                                 count, next_first_++});
-        arena_.insert(arena_.end(), s, s + n);
-        slots_[pos] = index;
-        if (entries_.size() * 2 > slots_.size()) rehash(slots_.size() * 2);
+        const auto index = static_cast<std::int64_t>(records_.size());
+        const std::uint64_t record = append(s, n, count, next_first_++, index);
+        slots_[pos] = make_slot(h, record);
+        if (records_.size() * 2 > slots_.size()) rehash(slots_.size() * 2);
         return index;
     }
 
     // Removes every entry whose count is <= min_count (gensim's prune_vocab); keeps order.
     void prune(std::int64_t min_count) {
-        std::vector<Entry> kept;
-        std::vector<char> arena;
-        for (const Entry& e : entries_) {
-            if (e.count <= min_count) continue;
-            Entry k = e;
-            k.offset = static_cast<std::int64_t>(arena.size());
-            arena.insert(arena.end(), arena_.begin() + e.offset, arena_.begin() + e.offset + e.length);
-            kept.push_back(k);
+        std::vector<std::uint64_t> old_arena;
+        old_arena.swap(arena_);
+        std::vector<std::uint64_t> old_records;
+        old_records.swap(records_);
+        for (std::uint64_t r : old_records) {
+            const auto* hd = reinterpret_cast<const Header*>(old_arena.data() + r);
+            if (hd->count <= min_count) continue;
+            append(reinterpret_cast<const char*>(hd + 1), hd->length, hd->count, hd->first,
+                   static_cast<std::int64_t>(records_.size()));
         }
-        entries_.swap(kept);
-        arena_.swap(arena);
         std::size_t cap = 1024;
-        while (cap < entries_.size() * 2) cap *= 2;
+        while (cap < records_.size() * 2) cap *= 2;
         rehash(cap);
     }
 
-    std::int64_t memory_bytes() const {
-        return static_cast<std::int64_t>(entries_.capacity() * sizeof(Entry) + arena_.capacity() +
-                                         slots_.capacity() * sizeof(std::int64_t));
+private:
+    struct Header {
+        std::int64_t count;
+        std::int64_t first;   // order of first appearance (ties in the final sort)
+        std::uint32_t index;  // position in records_
+        std::uint32_t length;
+    };
+    static_assert(sizeof(Header) == 24, "three 8-byte words");
+    static constexpr std::size_t kHeaderWords = sizeof(Header) / 8;
+
+    // A slot is 0 (empty) or (32 hash bits << 32) | (record position in 8-byte words + 1).
+    static std::uint64_t make_slot(std::uint64_t hash, std::uint64_t record) {
+        require(record + 1 < (std::uint64_t{1} << 32), "vocabulary table larger than 32 GiB");
+        return (hash & 0xFFFFFFFF00000000ULL) | (record + 1);
+    }
+    static std::uint64_t slot_record(std::uint64_t slot) { return (slot & 0xFFFFFFFFULL) - 1; }
+
+    Header* header(std::uint64_t record) { return reinterpret_cast<Header*>(arena_.data() + record); }
+    const Header* header(std::uint64_t record) const {
+        return reinterpret_cast<const Header*>(arena_.data() + record);
+    }
+    const char* key(std::uint64_t record) const { return reinterpret_cast<const char*>(header(record) + 1); }
+
+    bool matches(std::uint64_t slot, std::uint64_t hash, const char* s, std::size_t n) const {
+        if ((slot ^ hash) >> 32) return false;
+        const std::uint64_t record = slot_record(slot);
+        return header(record)->length == n && std::memcmp(key(record), s, n) == 0;
     }
 
-private:
+    std::uint64_t append(const char* s, std::size_t n, std::int64_t count, std::int64_t first,
+                         std::int64_t index) {
+        const std::uint64_t record = arena_.size();
+        arena_.resize(record + kHeaderWords + (n + 7) / 8);
+        Header* hd = header(record);
+        hd->count = count;
+        hd->first = first;
+        hd->index = static_cast<std::uint32_t>(index);
+        hd->length = static_cast<std::uint32_t>(n);
+        std::memcpy(hd + 1, s, n);
+        records_.push_back(record);
+        return record;
+    }
+
     void rehash(std::size_t capacity) {
-        slots_.assign(capacity, -1);
+        slots_.assign(capacity, 0);
         mask_ = capacity - 1;
-        for (std::size_t i = 0; i < entries_.size(); ++i) {
-            std::size_t pos = entries_[i].hash & mask_;
-            while (slots_[pos] >= 0) pos = (pos + 1) & mask_;
-            slots_[pos] = static_cast<std::int64_t>(i);
+        for (std::uint64_t record : records_) {
+            const std::uint64_t h = hash_bytes(key(record), header(record)->length);
+            std::size_t pos = h & mask_;
+            while (slots_[pos] != 0) pos = (pos + 1) & mask_;
+            slots_[pos] = make_slot(h, record);
         }
     }
 
-    std::vector<Entry> entries_;
-    std::vector<char> arena_;
-    std::vector<std::int64_t> slots_;
+    std::vector<std::uint64_t> arena_;    // records, 8-byte aligned
+    std::vector<std::uint64_t> records_;  // arena position of each record, in insertion order
+    std::vector<std::uint64_t> slots_;
     std::size_t mask_ = 0;
     std::int64_t next_first_ = 0;
 };
@@ -224,8 +259,9 @@ class Tokenizer {
 public:
     explicit Tokenizer(Utf8Policy policy) : policy_(policy) {}
 
-    // Feeds one chunk; calls on_token(ptr, len) per complete token and on_line() at the end of
-    // each line that held a token.
+    // Feeds one chunk; calls on_token(ptr, len, stable) per complete token and on_line() at the
+    // end of each line that held a token. `stable` says the bytes lie in `buf` and stay valid
+    // until this call returns; otherwise they are valid only during the on_token call.
     // `last` marks the end of the stream: a pending token and line are flushed.
     template <class OnToken, class OnLine>
     void feed(const char* buf, std::size_t n, bool last, OnToken&& on_token, OnLine&& on_line) {
@@ -239,7 +275,7 @@ public:
                 consumed_ += static_cast<std::int64_t>(n);
                 return;
             }
-            emit(carry_.data(), carry_.size(), carry_start_, on_token);
+            emit(carry_.data(), carry_.size(), carry_start_, false, on_token);
             carry_.clear();
             i = j;
         }
@@ -261,7 +297,7 @@ public:
                 carry_start_ = consumed_ + static_cast<std::int64_t>(i);
                 break;
             }
-            emit(buf + i, j - i, consumed_ + static_cast<std::int64_t>(i), on_token);
+            emit(buf + i, j - i, consumed_ + static_cast<std::int64_t>(i), true, on_token);
             i = j;
         }
         consumed_ += static_cast<std::int64_t>(n);
@@ -275,15 +311,15 @@ public:
 
 private:
     template <class OnToken>
-    void emit(const char* s, std::size_t n, std::int64_t start, OnToken& on_token) {
+    void emit(const char* s, std::size_t n, std::int64_t start, bool stable, OnToken& on_token) {
         const std::int64_t bad = utf8_first_invalid(s, n);
         if (bad < 0) {
-            on_token(s, n);
+            on_token(s, n, stable);
             return;
         }
         if (policy_ == Utf8Policy::Strict) throw Utf8Error(start + bad);
         const std::string fixed = utf8_repair(s, n, policy_ == Utf8Policy::Replace);
-        if (!fixed.empty()) on_token(fixed.data(), fixed.size());
+        if (!fixed.empty()) on_token(fixed.data(), fixed.size(), false);
     }
 
     Utf8Policy policy_;
@@ -293,18 +329,60 @@ private:
     bool pending_line_ = false;
 };
 
+// Tokens waiting for their table lookup. Lookups miss the cache for all but the most frequent
+// words, so the slots of a batch are prefetched as tokens arrive and looked up together: the
+// loads overlap instead of running one after another. A null token marks a sentence end.
+class TokenBatch {
+public:
+    struct Token {
+        const char* s;
+        std::size_t n;
+        std::uint64_t hash;
+    };
+    static constexpr std::size_t kSize = 16;
+
+    bool push(const StringTable& table, const char* s, std::size_t n) {
+        const std::uint64_t h = s ? hash_bytes(s, n) : 0;
+        if (s) table.prefetch(h);
+        tokens_[size_++] = Token{s, n, h};
+        return size_ == kSize;
+    }
+    bool empty() const { return size_ == 0; }
+    template <class F>
+    void drain(F&& f) {
+        for (std::size_t i = 0; i < size_; ++i) f(tokens_[i]);
+        size_ = 0;
+    }
+
+private:
+    Token tokens_[kSize];
+    std::size_t size_ = 0;
+};
+
 // Counts tokens, pruning rare ones whenever the table grows past `prune_at` entries.
 class VocabCounter {
 public:
     VocabCounter(std::int64_t prune_at, Utf8Policy policy) : prune_at_(prune_at), tokenizer_(policy) {}
 
     void feed(const char* buf, std::size_t n, bool last) {
-        tokenizer_.feed(buf, n, last, [this](const char* s, std::size_t len) { add(s, len); },
-                        [this] { ++sentences_; });
+        tokenizer_.feed(
+            buf, n, last,
+            [this](const char* s, std::size_t len, bool stable) {
+                if (!stable) {
+                    flush();
+                    add(s, len);
+                } else if (batch_.push(table_, s, len)) {
+                    flush();
+                }
+            },
+            [this] { ++sentences_; });
+        flush();
     }
 
-    void add(const char* s, std::size_t n) {
-        table_.add(s, n);
+    void add(const char* s, std::size_t n) { add(s, n, hash_bytes(s, n)); }
+
+    void add(const char* s, std::size_t n, std::uint64_t h) {
+        table_.add(s, n, h, 1);
         ++total_;
         if (prune_at_ > 0 && static_cast<std::int64_t>(table_.size()) > prune_at_) {
             table_.prune(min_reduce_);
@@ -318,6 +396,10 @@ public:
 
     const StringTable& table() const { return table_; }
     std::int64_t total_words() const { return total_; }
+
+    void flush() {
+        batch_.drain([this](const TokenBatch::Token& t) { add(t.s, t.n, t.hash); });
+    }
     std::int64_t sentences() const { return sentences_; }
     std::int64_t bytes_consumed() const { return tokenizer_.bytes_consumed(); }
     std::int64_t prunes() const { return min_reduce_ - 1; }
@@ -327,11 +409,11 @@ public:
     std::vector<std::int64_t> sorted_vocabulary(std::int64_t min_count, std::int64_t max_size) const {
         std::vector<std::int64_t> order;
         for (std::size_t i = 0; i < table_.size(); ++i)
-            if (table_.entry(i).count >= min_count) order.push_back(static_cast<std::int64_t>(i));
+            if (table_.count(i) >= min_count) order.push_back(static_cast<std::int64_t>(i));
         std::sort(order.begin(), order.end(), [this](std::int64_t a, std::int64_t b) {
-            const auto& ea = table_.entry(static_cast<std::size_t>(a));
-            const auto& eb = table_.entry(static_cast<std::size_t>(b));
-            return ea.count != eb.count ? ea.count > eb.count : ea.first < eb.first;
+            const auto ia = static_cast<std::size_t>(a), ib = static_cast<std::size_t>(b);
+            const std::int64_t ca = table_.count(ia), cb = table_.count(ib);
+            return ca != cb ? ca > cb : table_.first(ia) < table_.first(ib);
         });
         if (max_size > 0 && static_cast<std::int64_t>(order.size()) > max_size)
             order.resize(static_cast<std::size_t>(max_size));
@@ -345,6 +427,7 @@ private:
     std::int64_t sentences_ = 0;
     StringTable table_;
     Tokenizer tokenizer_;
+    TokenBatch batch_;
 };
 
 // Maps tokens to ids (the order of insertion) and appends ids and sentence offsets;
@@ -357,13 +440,33 @@ public:
     std::size_t vocab_size() const { return table_.size(); }
 
     void feed(const char* buf, std::size_t n, bool last) {
-        tokenizer_.feed(buf, n, last, [this](const char* s, std::size_t len) { add_token(s, len); },
-                        [this] { end_sentence(); });
+        tokenizer_.feed(
+            buf, n, last,
+            [this](const char* s, std::size_t len, bool stable) {
+                if (!stable) {
+                    flush();
+                    add_token(s, len);
+                } else if (batch_.push(table_, s, len)) {
+                    flush();
+                }
+            },
+            [this] {
+                if (batch_.empty()) end_sentence();
+                else if (batch_.push(table_, nullptr, 0)) flush();
+            });
+        flush();
     }
-    void add_token(const char* s, std::size_t n) {
-        const std::int64_t id = table_.find(s, n);
+    void add_token(const char* s, std::size_t n) { add_token(s, n, hash_bytes(s, n)); }
+    void add_token(const char* s, std::size_t n, std::uint64_t h) {
+        const std::int64_t id = table_.find(s, n, h);
         if (id >= 0) ids_.push_back(static_cast<std::int32_t>(id));
         else ++dropped_;
+    }
+    void flush() {
+        batch_.drain([this](const TokenBatch::Token& t) {
+            if (t.s) add_token(t.s, t.n, t.hash);
+            else end_sentence();
+        });
     }
     void end_sentence() {
         if (static_cast<std::int64_t>(ids_.size()) > offsets_.back())
@@ -379,6 +482,7 @@ public:
 private:
     StringTable table_;
     Tokenizer tokenizer_;
+    TokenBatch batch_;
     std::vector<std::int32_t> ids_;
     std::vector<std::int64_t> offsets_;
     std::int64_t dropped_ = 0;
