@@ -7,7 +7,8 @@ process, with the quality of both next to the times. Peers are imported inside t
 whose peer is missing returns rows with `peer_seconds=None` and says so in `notes`.
 
 The rules the cases follow are in the project's benchmarking notes: same input, settings and threads
-on both sides, a warm-up, then the best of alternating runs.
+on both sides, a warm-up, then the best of alternating runs. Cases compare CPU paths, so they pass
+`device="cpu"` explicitly; GPU figures come from benchmarks/gpu_check.py.
 """
 import dataclasses
 import importlib

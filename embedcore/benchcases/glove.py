@@ -73,12 +73,12 @@ def count_rows(name, label, vocab, corpus, ctx, window=10, bounded=True):
     V = len(vocab)
     peer_s, ours_s, theirs, ours = alternate(
         lambda: numpy_cooccurrence(corpus.ids, corpus.offsets, V, window),
-        lambda: cooccurrence(corpus, V, window=window, workers=ctx.workers), repeats=2)
+        lambda: cooccurrence(corpus, V, window=window, workers=ctx.workers, device="cpu"), repeats=2)
     working = cooccurrence.last_stats["working_bytes"]
     stanford_s = STANFORD["cooccur_seconds"] * len(corpus) / STANFORD["tokens"]
     # CPU seconds (all threads) of one more run each: less sensitive to a loaded machine than wall time
     peer_cpu = _cpu_seconds(lambda: numpy_cooccurrence(corpus.ids, corpus.offsets, V, window))
-    ours_cpu = _cpu_seconds(lambda: cooccurrence(corpus, V, window=window, workers=ctx.workers))
+    ours_cpu = _cpu_seconds(lambda: cooccurrence(corpus, V, window=window, workers=ctx.workers, device="cpu"))
     same, err = _same_matrix(ours, theirs)
     rows = [Row(name, f"co-occurrence, window {window}, symmetric, 1/d; {label}",
                 f"numpy/scipy counter (numpy {np.__version__})", peer_s, ours_s,
@@ -91,7 +91,8 @@ def count_rows(name, label, vocab, corpus, ctx, window=10, bounded=True):
     if bounded:
         budget = max(working // 10, 1)
         t0 = time.perf_counter()
-        limited = cooccurrence(corpus, V, window=window, workers=ctx.workers, max_memory=int(budget))
+        limited = cooccurrence(corpus, V, window=window, workers=ctx.workers, max_memory=int(budget),
+                               device="cpu")
         limited_s = time.perf_counter() - t0
         shards = cooccurrence.last_stats["shards"]
         same, err = _same_matrix(limited, ours)
@@ -108,7 +109,8 @@ def count_rows(name, label, vocab, corpus, ctx, window=10, bounded=True):
 def glove_rows(name, label, vocab, cooc, ctx, epochs=15, evaluate=True):
     """Our GloVe epochs vs the Stanford figures, with the loss curve and word-vector quality."""
     from embedcore import GloVe
-    model = GloVe(vector_size=100, x_max=100.0, alpha=0.75, epochs=epochs, workers=ctx.workers, seed=1)
+    model = GloVe(vector_size=100, x_max=100.0, alpha=0.75, epochs=epochs, workers=ctx.workers, seed=1,
+                  device="cpu")
     t0 = time.perf_counter()
     fit_cpu = _cpu_seconds(lambda: model.fit(cooc, vocab=vocab))
     fit_s = time.perf_counter() - t0
@@ -176,7 +178,7 @@ def cooccur_synthetic(ctx):
         best = float("inf")
         for _ in range(2):
             t0 = time.perf_counter()
-            X = cooccurrence(corpus, len(vocab), window=10, workers=ctx.workers)
+            X = cooccurrence(corpus, len(vocab), window=10, workers=ctx.workers, device="cpu")
             best = min(best, time.perf_counter() - t0)
         return [Row("cooccur-synthetic", f"co-occurrence, window 10; synthetic {n / 1e6:.0f}M tokens",
                     "(numpy counter skipped: memory)", None, best, ours_quality=f"{X.nnz:,} nonzeros",
@@ -192,5 +194,5 @@ def glove_real(ctx):
         return []
     vocab, corpus = data
     from embedcore import cooccurrence
-    cooc = cooccurrence(corpus, len(vocab), window=10, workers=ctx.workers)
+    cooc = cooccurrence(corpus, len(vocab), window=10, workers=ctx.workers, device="cpu")
     return glove_rows("glove-real", "real corpus", vocab, cooc, ctx, epochs=3 if ctx.quick else 15)[0]

@@ -183,7 +183,7 @@ def compare(cooc, ctx, label, k=100, n_iter=5, n_oversamples=10, run_svds=True, 
 
         def ours():
             return ec.randomized_svd(M, k, n_oversamples=n_oversamples, n_iter=n_iter, seed=0,
-                                     workers=ctx.workers)
+                                     workers=ctx.workers, device="cpu")
         peer_s, ours_s, peer_r, our_r = alternate(peer, ours, repeats=repeats)
         reference = None
         svds_s = None
@@ -212,7 +212,7 @@ def compare(cooc, ctx, label, k=100, n_iter=5, n_oversamples=10, run_svds=True, 
             for more in (10, 20, 30, 50):
                 start = time.perf_counter()
                 r = ec.randomized_svd(M, k, n_oversamples=n_oversamples, n_iter=more, seed=0,
-                                      workers=ctx.workers)
+                                      workers=ctx.workers, device="cpu")
                 seconds = time.perf_counter() - start
                 sv_err = relative_singular_value_error(r[1], reference)
                 if sv_err <= 1e-3 or more == 50:
@@ -246,7 +246,7 @@ def real_corpus(path, ctx, max_words=30_000, window=10, k=100, n_iter=5):
         peer_s = time.perf_counter() - start
         peer_vectors = U * np.sqrt(S)
         start = time.perf_counter()
-        model = ec.SVDEmbedding(vector_size=k, n_iter=n_iter, workers=ctx.workers).fit(cooc, vocab=vocab)
+        model = ec.SVDEmbedding(vector_size=k, n_iter=n_iter, workers=ctx.workers, device="cpu").fit(cooc, vocab=vocab)
         ours_s = time.perf_counter() - start
     peer_q = evaluate_vectors(vocab.words, peer_vectors, ctx)
     ours_q = evaluate_vectors(vocab.words, model.wv.vectors, ctx)

@@ -94,7 +94,7 @@ def run_embedcore(path, sg, workers, settings, seed=1, vocab_and_corpus=None, **
     else:
         vocab, corpus = vocab_and_corpus
     t1 = time.perf_counter()
-    model = ec.Word2Vec(sg=sg, workers=workers, seed=seed, **settings, **extra).fit(corpus, vocab=vocab)
+    model = ec.Word2Vec(sg=sg, workers=workers, seed=seed, device="cpu", **settings, **extra).fit(corpus, vocab=vocab)
     t2 = time.perf_counter()
     return t1 - t0, t2 - t1, len(corpus), model
 
