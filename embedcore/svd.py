@@ -371,7 +371,7 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
     seed = check_int(seed, "seed", minimum=0)
     threads = effective_workers(workers)
     from embedcore._device import resolve_device
-    if resolve_device(device) == "cuda":
+    if resolve_device(device, X) == "cuda":
         from embedcore.backends import cuda
         return cuda.truncated_svd(X, k, n_oversamples, n_iter, seed)
     if not _is_matrix(X) and not hasattr(X, "__array__") and not isinstance(X, (list, tuple)):

@@ -117,9 +117,22 @@ def test_device_cuda_without_a_gpu_raises_and_auto_falls_back(monkeypatch):
     assert resolve_device("auto") == "cpu"
 
 
+def test_auto_stays_on_the_cpu_until_the_gpu_paths_are_validated(monkeypatch):
+    from embedcore._device import resolve_device
+    monkeypatch.setattr(cuda, "_probe", lambda: (True, ""))
+    monkeypatch.setattr(cuda, "HAS_CUDA", lambda: True)
+    monkeypatch.setattr(cuda, "VALIDATED_ON_GPU", False)
+    big_queries = np.broadcast_to(np.float32(0), (100_000, 100))
+    big_database = np.broadcast_to(np.float32(0), (1_000, 100))
+    assert resolve_device("auto") == "cpu"
+    assert cuda.topk_on_gpu("auto", big_queries, big_database) is False
+    assert resolve_device("cuda") == "cuda"
+
+
 def test_auto_moves_only_large_numpy_searches_to_a_usable_gpu(monkeypatch):
     monkeypatch.setattr(cuda, "_probe", lambda: (True, ""))
     monkeypatch.setattr(cuda, "HAS_CUDA", lambda: True)
+    monkeypatch.setattr(cuda, "VALIDATED_ON_GPU", True)
     small = np.zeros((10, 8), dtype=np.float32)
     big_queries = np.broadcast_to(np.float32(0), (100_000, 100))  # no memory behind it
     big_database = np.broadcast_to(np.float32(0), (1_000, 100))

@@ -7,18 +7,15 @@
 
 namespace py = pybind11;
 
-void register_spmm(py::module_& m);  // spmm.cpp
 void register_cooccur(py::module_& m);  // cooccur.cpp
-void register_topk(py::module_& m);   // topk.cpp
-void register_vecio(py::module_& m);  // vecio.cpp
+void register_spmm(py::module_& m);     // spmm.cpp
+void register_topk(py::module_& m);     // topk.cpp
+void register_vecio(py::module_& m);    // vecio.cpp
 
 PYBIND11_MODULE(_native, m) {
     m.doc() = "embedcore C++ kernels";
-    register_cooccur(m);
     m.def("openmp", &embedcore::have_openmp, "True when the kernels were compiled with OpenMP.");
-    register_topk(m);
     m.def("simd_level", &embedcore::simd_level, "The widest SIMD instruction set this CPU runs.");
-    register_vecio(m);
     m.def("max_threads", [] {
 #ifdef EMBEDCORE_OPENMP
         return omp_get_max_threads();
@@ -26,5 +23,8 @@ PYBIND11_MODULE(_native, m) {
         return 1;
 #endif
     });
+    register_cooccur(m);
     register_spmm(m);
+    register_topk(m);
+    register_vecio(m);
 }

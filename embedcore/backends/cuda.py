@@ -23,6 +23,10 @@ import numpy as np
 
 logger = logging.getLogger("embedcore")
 
+# False until benchmarks/gpu_check.py has passed on a real GPU: until then device="auto" keeps
+# numpy work on the CPU and the paths here run only for device="cuda" or CuPy inputs.
+VALIDATED_ON_GPU = False
+
 KERNEL_DIR = Path(__file__).resolve().parent / "kernels"
 KERNEL_FILES = ("topk.cu", "cooccur.cu", "glove.cu", "sgns.cu")
 COMPILE_OPTIONS = ("-std=c++17",)
@@ -1015,11 +1019,9 @@ def topk_on_gpu(device, queries, database):
     no GPU is usable), "cpu" never, "auto" for CuPy inputs, and for numpy inputs of at least
     AUTO_TOPK_MIN_WORK multiply-adds when a GPU is usable."""
     from embedcore._device import resolve_device
-    resolved = resolve_device(device)
-    if device != "auto" or resolved == "cpu":
+    resolved = resolve_device(device, queries, database)
+    if device != "auto" or resolved == "cpu" or is_device_array(queries) or is_device_array(database):
         return resolved == "cuda"
-    if is_device_array(queries) or is_device_array(database):
-        return True
     shape_q, shape_d = np.shape(queries), np.shape(database)
     if len(shape_q) != 2 or len(shape_d) != 2:
         return False  # the CPU path reports the error
