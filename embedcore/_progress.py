@@ -49,3 +49,13 @@ def progress_bar(enabled, total=None, desc="", unit="it"):
         except ImportError:
             pass
     return _LogProgress(total, desc, unit)
+
+
+def call_epoch_end(callbacks, model, epoch):
+    """Call each training callback at the end of an epoch: an object with `on_epoch_end(model)`
+    (gensim's CallbackAny2Vec style) or a plain function `f(model, epoch)`."""
+    for callback in callbacks:
+        if hasattr(callback, "on_epoch_end"):
+            callback.on_epoch_end(model)
+        else:
+            callback(model, epoch)

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 
 from embedcore import _sgd
 from embedcore._device import resolve_device
-from embedcore._progress import progress_bar
+from embedcore._progress import call_epoch_end, progress_bar
 from embedcore._threads import effective_workers
 from embedcore._validation import check_choice, check_float, check_int, describe
 from embedcore.cooccurrence import cooccurrence
@@ -253,11 +253,7 @@ class GloVe:
                 if not np.isfinite(cost):
                     raise FloatingPointError(f"glove: the cost became {cost} in epoch {epoch + 1}; "
                                              f"lower learning_rate or check the counts")
-                for cb in self.callbacks:
-                    if hasattr(cb, "on_epoch_end"):
-                        cb.on_epoch_end(self)
-                    else:
-                        cb(self, epoch)
+                call_epoch_end(self.callbacks, self, epoch)
         except KeyboardInterrupt:
             logger.warning("glove training interrupted after %d of %d epochs; the vectors are usable",
                            len(self.loss_history), self.epochs)

@@ -6,7 +6,7 @@ import numpy as np
 
 from embedcore import _sgd
 from embedcore._device import resolve_device
-from embedcore._progress import progress_bar
+from embedcore._progress import call_epoch_end, progress_bar
 from embedcore._threads import effective_workers
 from embedcore._validation import check_float, check_int, describe
 from embedcore.corpus import EncodedCorpus, check_restartable
@@ -244,11 +244,7 @@ class Word2Vec:
                 self.loss_history.append(float(loss.sum()))
                 logger.info("word2vec epoch %d/%d: loss %.6g", epoch + 1, self.epochs, self.loss_history[-1])
                 self._finish_stats(words_done, time.perf_counter() - t0, simd, threads, False)
-                for cb in self.callbacks:
-                    if hasattr(cb, "on_epoch_end"):
-                        cb.on_epoch_end(self)
-                    else:
-                        cb(self, epoch)
+                call_epoch_end(self.callbacks, self, epoch)
         except KeyboardInterrupt:
             interrupted = True
             logger.warning("word2vec training interrupted after %d of %d words; the vectors are usable",

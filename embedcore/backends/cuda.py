@@ -958,7 +958,7 @@ def train_word2vec_model(model, corpus):
         count whose skip-gram block does not fit in a GPU block's shared memory.
     """
     import time
-    from embedcore._progress import progress_bar
+    from embedcore._progress import call_epoch_end, progress_bar
     cp = _cupy()
     if not model.negative_sharing:
         raise ValueError("negative_sharing=False (word2vec.c's per-pair update) runs on the CPU only; "
@@ -993,11 +993,7 @@ def train_word2vec_model(model, corpus):
             logger.info("word2vec epoch %d/%d on the GPU: loss %.6g", epoch + 1, model.epochs, loss)
             model.input_vectors, model.syn1neg = inp.get(), out.get()
             model._finish_stats(words_done, time.perf_counter() - start, "cuda", 1, False)
-            for cb in model.callbacks:
-                if hasattr(cb, "on_epoch_end"):
-                    cb.on_epoch_end(model)
-                else:
-                    cb(model, epoch)
+            call_epoch_end(model.callbacks, model, epoch)
     except KeyboardInterrupt:
         interrupted = True
         logger.warning("word2vec training interrupted after %d of %d words; the vectors are usable",
