@@ -80,3 +80,12 @@ def check_path(value, name):
     if not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{name} must be a path (str or os.PathLike), got {type(value).__name__}")
     return os.fspath(value)
+
+
+def check_callbacks(callbacks):
+    """A list of epoch-end callbacks: callables `f(model, epoch)` or objects with `on_epoch_end`."""
+    callbacks = [] if callbacks is None else list(callbacks)
+    for i, cb in enumerate(callbacks):
+        if not (callable(cb) or hasattr(cb, "on_epoch_end")):
+            raise TypeError(f"callbacks[{i}] must be callable or have on_epoch_end, got {type(cb).__name__}")
+    return callbacks

@@ -9,7 +9,7 @@ from embedcore import _sgd
 from embedcore._device import resolve_device
 from embedcore._progress import call_epoch_end, progress_bar
 from embedcore._threads import effective_workers
-from embedcore._validation import check_choice, check_float, check_int, describe
+from embedcore._validation import check_callbacks, check_choice, check_float, check_int, describe
 from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus, check_restartable
 from embedcore.keyedvectors import KeyedVectors
@@ -91,11 +91,7 @@ class GloVe:
         effective_workers(workers)
         self.seed = check_int(seed, "seed", minimum=0)
         self.device = check_choice(device, "device", ("auto", "cpu", "cuda"))
-        callbacks = () if callbacks is None else callbacks
-        for i, cb in enumerate(callbacks):
-            if not (callable(cb) or hasattr(cb, "on_epoch_end")):
-                raise TypeError(f"callbacks[{i}] must be callable or have on_epoch_end, got {type(cb).__name__}")
-        self.callbacks = list(callbacks)
+        self.callbacks = check_callbacks(callbacks)
         self.progress = progress
         self._simd = _simd
         self.words = None

@@ -8,7 +8,7 @@ from embedcore import _sgd
 from embedcore._device import resolve_device
 from embedcore._progress import call_epoch_end, progress_bar
 from embedcore._threads import effective_workers
-from embedcore._validation import check_float, check_int, describe
+from embedcore._validation import check_callbacks, check_float, check_int, describe
 from embedcore.corpus import EncodedCorpus, check_restartable
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.vocab import Vocab
@@ -131,12 +131,7 @@ class Word2Vec:
         if not isinstance(negative_sharing, (bool, np.bool_)):
             raise TypeError(f"negative_sharing must be a bool, got {type(negative_sharing).__name__}")
         self.negative_sharing = bool(negative_sharing)
-        if callbacks is None:
-            callbacks = ()
-        for i, cb in enumerate(callbacks):
-            if not (callable(cb) or hasattr(cb, "on_epoch_end")):
-                raise TypeError(f"callbacks[{i}] must be callable or have on_epoch_end, got {type(cb).__name__}")
-        self.callbacks = list(callbacks)
+        self.callbacks = check_callbacks(callbacks)
         self.progress = bool(progress)
         self._cbow_batch = check_int(_cbow_batch, "_cbow_batch", minimum=1, maximum=64)
         self._simd = _simd
