@@ -175,15 +175,3 @@ def ppmi_reference(counts, cds=0.75, shift=1.0):
         pmi = np.log(c * smoothed.sum() / (rows * smoothed[None, :])) - np.log(shift)
     pmi[~np.isfinite(pmi)] = 0.0
     return np.maximum(pmi, 0.0)
-
-
-def analogy_accuracy(words, vectors, analogies):
-    """3CosAdd accuracy over all words (the three inputs excluded) for (section, a, b, c, d)
-    questions, in plain numpy."""
-    index = {w: i for i, w in enumerate(words)}
-    q = np.array([[index[w] for w in question[1:]] for question in analogies])
-    v = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    scores = (v[q[:, 1]] - v[q[:, 0]] + v[q[:, 2]]) @ v.T
-    for j in range(3):
-        scores[np.arange(len(q)), q[:, j]] = -np.inf
-    return float((scores.argmax(axis=1) == q[:, 3]).mean())

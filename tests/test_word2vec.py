@@ -5,6 +5,7 @@ import pytest
 
 import embedcore as ec
 from embedcore import _sgd
+from reference import analogy_accuracy
 
 TWO32 = 2.0 ** 32
 
@@ -375,17 +376,6 @@ def test_cuda_device_without_a_gpu_is_a_runtime_error(monkeypatch):
 
 # ---------------------------------------------------------------------------------------------
 # planted relations of the synthetic corpus
-
-def analogy_accuracy(words, vectors, analogies):
-    """3CosAdd over all words (inputs excluded), as a plain numpy reference."""
-    index = {w: i for i, w in enumerate(words)}
-    q = np.array([[index[w] for w in question[1:]] for question in analogies])
-    v = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    scores = (v[q[:, 1]] - v[q[:, 0]] + v[q[:, 2]]) @ v.T
-    for j in range(3):
-        scores[np.arange(len(q)), q[:, j]] = -np.inf
-    return float((scores.argmax(axis=1) == q[:, 3]).mean())
-
 
 @pytest.fixture(scope="module")
 def planted():
