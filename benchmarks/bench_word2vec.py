@@ -4,7 +4,7 @@
     python benchmarks/bench_word2vec.py --quick         # 1 epoch on the first 1M lines' worth
     python benchmarks/bench_word2vec.py --threads       # adds embedcore 1 vs 2 threads
     python benchmarks/bench_word2vec.py --exact         # adds word2vec.c's per-pair update
-    python benchmarks/bench_word2vec.py --scale         # adds 5M vs 50M synthetic tokens (linearity)
+    python benchmarks/bench_word2vec.py --scale         # adds 5M vs 50M synthetic tokens, sg and CBOW (linearity)
     python benchmarks/bench_word2vec.py --simd          # adds embedcore forced to AVX2 and baseline code
 
 The real corpus is benchmarks/data/corpus.txt (python benchmarks/make_corpus.py builds it), the
@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -31,7 +32,7 @@ def main(argv=None):
     p.add_argument("--models", default="sg,cbow", help="sg, cbow or both (default sg,cbow)")
     p.add_argument("--threads", action="store_true", help="also embedcore with 1 thread vs --workers")
     p.add_argument("--exact", action="store_true", help="also embedcore with negative_sharing=False")
-    p.add_argument("--scale", action="store_true", help="also 5M vs 50M synthetic tokens, CBOW, 1 epoch")
+    p.add_argument("--scale", action="store_true", help="also 5M vs 50M synthetic tokens, 1 epoch")
     p.add_argument("--simd", action="store_true", help="also embedcore forced to each SIMD variant")
     p.add_argument("--repeats", type=int, default=2, help="alternating runs per side (best time is kept)")
     args = p.parse_args(argv)
@@ -93,17 +94,28 @@ def main(argv=None):
                 lines.append(f"{model} embedcore threads: 1 -> {rates[1] / 1e3:.0f}k words/s, {args.workers} -> "
                              f"{rates[args.workers] / 1e3:.0f}k words/s (x{rates[args.workers] / rates[1]:.2f})")
         if args.scale:
+            # cost per token must not grow with the corpus: same vocabulary size, 10x the tokens;
+            # CPU seconds (all threads) are printed too, since they are less sensitive to load
             from embedcore.datasets import synthetic_corpus
             per_token = {}
             for n_tokens in (5_000_000, 50_000_000):
                 synth = synthetic_corpus(n_tokens, vocab_size=100_000, seed=0)
-                r = w2v.run_embedcore(None, 0, args.workers, dict(settings, epochs=1, min_count=1),
-                                      vocab_and_corpus=(synth.vocab, synth.corpus))
-                per_token[n_tokens] = r[1] / n_tokens
-                lines.append(f"scale CBOW 1 epoch {n_tokens / 1e6:.0f}M synthetic tokens: {r[1]:.1f} s, "
-                             f"{r[3].stats['words_per_sec'] / 1e6:.2f}M words/s")
-                del synth, r
-            lines.append(f"scale: time per token 50M / 5M = {per_token[50_000_000] / per_token[5_000_000]:.2f}")
+                for sg in (1, 0):
+                    cpu = time.process_time()
+                    r = w2v.run_embedcore(None, sg, args.workers, dict(settings, epochs=1, min_count=1),
+                                          vocab_and_corpus=(synth.vocab, synth.corpus))
+                    cpu = time.process_time() - cpu
+                    model = "skip-gram" if sg else "CBOW"
+                    per_token[model, n_tokens] = r[1] / n_tokens
+                    lines.append(f"scale {model} 1 epoch {n_tokens / 1e6:.0f}M synthetic tokens "
+                                 f"({len(synth.vocab):,} words): {r[1]:.2f} s, "
+                                 f"{r[3].stats['words_per_sec'] / 1e6:.2f}M words/s, "
+                                 f"{r[1] / n_tokens * 1e9:.0f} ns/token, {cpu / n_tokens * 1e9:.0f} CPU ns/token")
+                    del r
+                del synth
+            for model in ("skip-gram", "CBOW"):
+                ratio = per_token[model, 50_000_000] / per_token[model, 5_000_000]
+                lines.append(f"scale {model}: time per token 50M / 5M = {ratio:.2f}")
     print()
     print(bench.format_table(rows))
     for line in lines:
