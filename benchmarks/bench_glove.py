@@ -4,14 +4,16 @@
 
 Cases (embedcore/benchcases/glove.py, also run by `embedcore bench`):
   cooccur-real       our counter vs a vectorised numpy/scipy counter on benchmarks/data/corpus.txt
-                     (window 10, symmetric, 1/d, min_count 5), equality checked; then ours with
-                     max_memory at a tenth of the unbounded working set (same matrix, time ratio).
+                     (window 10, symmetric, 1/d, min_count 5), equality checked; Stanford cooccur
+                     from the same text when built; then ours with max_memory at a tenth of the
+                     unbounded working set (same matrix, time ratio).
   cooccur-synthetic  the same on the synthetic corpus (5M tokens with --quick; 50M without, ours only).
   glove-real         GloVe dim 100, x_max 100, alpha 0.75, 15 epochs (3 with --quick) on the real
-                     corpus's counts: our epoch time and cost curve vs the Stanford tool's figures
-                     (not installable from a package registry), and analogy / WS353 / SimLex scores
-                     by gensim's evaluation functions.
-Build the real corpus first with `python benchmarks/make_corpus.py`.
+                     corpus's counts: our epoch time and cost curve vs Stanford glove trained on the
+                     same counts when built (else its figures), and analogy / WS353 / SimLex scores
+                     of both by gensim's evaluation functions.
+Build the real corpus first with `python benchmarks/make_corpus.py`, and the Stanford tools with
+`bash benchmarks/build_peers.sh` (found through EMBEDCORE_PEERS_DIR, default benchmarks/peers).
 """
 import argparse
 import logging

@@ -4,12 +4,16 @@ Both sides get the same corpus file, vocabulary rule (min_count), hyperparameter
 side's time is split into the vocabulary pass and training; words/s counts raw corpus tokens x
 epochs over training time, as gensim and word2vec.c report it. Both sides' vectors are scored with
 gensim's own evaluation functions (Google analogies with restrict_vocab=30000, WordSim353 and
-SimLex-999 Spearman), so one ruler judges both.
+SimLex-999 Spearman), so one ruler judges both. On the real corpus word2vec.c runs too, when
+benchmarks/build_peers.sh has built it, next to embedcore's whole pipeline from the same text file.
 """
 import os
+import shutil
+import tempfile
 import time
 
 from embedcore.bench import Row, case
+from embedcore.benchcases import _peers
 
 SETTINGS = dict(vector_size=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=5)
 
@@ -99,12 +103,16 @@ def run_embedcore(path, sg, workers, settings, seed=1, vocab_and_corpus=None, **
     return t1 - t0, t2 - t1, len(corpus), model
 
 
+def with_alpha(settings, sg):
+    """The settings with word2vec.c's default learning rate unless one is set, so every side trains
+    with the same one (gensim's default is 0.025 for both models)."""
+    return dict({"alpha": 0.025 if sg else 0.05}, **settings)
+
+
 def compare(name, path, sg, ctx, settings, files, label, extra_quality=None, repeats=1):
     """Rows: gensim vs embedcore (training time; vocabulary time in the notes)."""
     kind = "skip-gram" if sg else "CBOW"
-    # the same learning rate on both sides: word2vec.c's default (gensim's default is 0.025 for both)
-    settings = dict(settings)
-    settings.setdefault("alpha", 0.025 if sg else 0.05)
+    settings = with_alpha(settings, sg)
     try:
         import gensim
     except ImportError:
@@ -138,13 +146,62 @@ def compare(name, path, sg, ctx, settings, files, label, extra_quality=None, rep
                        f"{'best of %d alternating runs' % repeats if repeats > 1 else 'one run each'}"))]
 
 
+def word2vec_c_row(name, path, sg, ctx, settings, files, label, binary):
+    """word2vec.c vs embedcore, each from the text file to a text vectors file: vocabulary pass,
+    training and output on both sides, one run each; both vector sets scored by `score`."""
+    import embedcore as ec
+    kind = "skip-gram" if sg else "CBOW"
+    settings = with_alpha(settings, sg)
+    work = tempfile.mkdtemp(prefix="word2vec-c-", dir=ctx.scratch)
+    try:
+        peer_file, our_file = os.path.join(work, "word2vec-c.txt"), os.path.join(work, "embedcore.txt")
+        peer_s, lines = _peers.run(
+            [binary, "-train", os.path.abspath(path), "-output", peer_file, "-size", str(settings["vector_size"]),
+             "-window", str(settings["window"]), "-negative", str(settings["negative"]), "-hs", "0",
+             "-sample", str(settings["sample"]), "-min-count", str(settings["min_count"]),
+             "-iter", str(settings["epochs"]), "-alpha", str(settings["alpha"]), "-cbow", str(1 - sg),
+             "-threads", str(ctx.workers), "-binary", "0", "-debug", "2"], watch="stdout", cwd=work)
+        # its vocabulary pass ends where its first progress line arrives (stdout is flushed there)
+        peer_vocab_s = next((t for t, text in lines if "Progress:" in text), float("nan"))
+        peer_kv = ec.KeyedVectors.load_word2vec_format(peer_file)
+        t0 = time.perf_counter()
+        vocab_s, train_s, _, model = run_embedcore(path, sg, ctx.workers, settings)
+        model.wv.save_word2vec_format(our_file)
+        ours_s = time.perf_counter() - t0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    # word2vec.c keeps its sentence-end token </s> as word 0; without it both sets hold the same words
+    words, vectors = peer_kv.words, peer_kv.vectors
+    if words and words[0] == "</s>":
+        words, vectors = words[1:], vectors[1:]
+    peer_q = score(to_gensim(words, vectors), files)
+    ours_q = score(to_gensim(model.wv.words, model.wv.vectors), files)
+    raw_words = model.vocab.total_words * settings["epochs"]
+    return Row(name, f"{kind} from text to vectors file, {label}, {ctx.workers} threads",
+               f"word2vec.c ({_peers.version('word2vec')})", peer_s, ours_s,
+               peer_quality=describe_quality(peer_q), ours_quality=describe_quality(ours_q),
+               notes=f"whole runs: vocabulary pass, training and writing text vectors on both sides; words/s "
+                     f"word2vec.c {raw_words / peer_s / 1e3:.0f}k, embedcore {raw_words / ours_s / 1e3:.0f}k "
+                     f"({raw_words / train_s / 1e3:.0f}k in training alone); vocabulary pass word2vec.c "
+                     f"{peer_vocab_s:.1f} s (to its first progress line), embedcore {vocab_s:.1f} s (vocab+encode); "
+                     f"{len(words):,} vs {len(model.wv.words):,} words; alpha {settings['alpha']} both, hs 0; "
+                     f"word2vec.c has no seed option (deterministic per run only with 1 thread); one run each")
+
+
 def _real(ctx, sg):
     path = ctx.data_file("corpus.txt")
     if path is None:
         return []
     settings = dict(SETTINGS, epochs=1) if ctx.quick else SETTINGS
-    return compare(f"word2vec-{'sg' if sg else 'cbow'}-real", path, sg, ctx, settings, eval_files(ctx),
-                   f"real corpus, {settings['epochs']} epochs")
+    name, files = f"word2vec-{'sg' if sg else 'cbow'}-real", eval_files(ctx)
+    label = f"real corpus, {settings['epochs']} epochs"
+    rows = compare(name, path, sg, ctx, settings, files, label)
+    tools = _peers.find("word2vec")
+    if tools is None:
+        rows[0].notes += "; " + _peers.missing_note("word2vec.c")
+    else:
+        rows.append(word2vec_c_row(name, path, sg, ctx, settings, files, label, tools["word2vec"]))
+    return rows
 
 
 @case("word2vec-sg-real", "word2vec", "skip-gram on the real English corpus vs gensim corpus_file")
