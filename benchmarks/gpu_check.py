@@ -270,9 +270,9 @@ def case_count_based(table, cp, cuda, ec, torch, scale):
                 "word_bias_gradsq": cp.ones(n_words, dtype=cp.float32),
                 "context_bias_gradsq": cp.ones(n_words, dtype=cp.float32)}
     p = params()
-    cuda.glove_epoch(records[:1000], p, 0.05)  # warm-up
-    seconds, cost = measure(lambda: cuda.glove_epoch(records, p, 0.05))
-    second = cuda.glove_epoch(records, p, 0.05)
+    cuda.glove_epoch(records[:1000], p, 0.05, 1.0)  # warm-up
+    seconds, cost = measure(lambda: cuda.glove_epoch(records, p, 0.05, 1.0))
+    second = cuda.glove_epoch(records, p, 0.05, 1.0)
     table.add("GloVe epoch", "embedcore GPU", f"{records.shape[0]:,} nonzeros, dim {dim}", seconds,
               records.shape[0], "nnz/s", "ok" if math.isfinite(cost) and second < cost else f"FAIL cost {cost} -> {second}")
     cls = getattr(ec, "GloVe", None)

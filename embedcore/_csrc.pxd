@@ -65,11 +65,11 @@ cdef extern from *:
     #include "embedcore/glove.hpp"
     // One GloVe epoch; *level receives the instruction set used (0 scalar, 1 avx2, 2 avx512).
     static double embedcore_glove_epoch(const embedcore::glove::Params& p, const void* records,
-                                        std::int64_t n, float eta, int threads, const char* simd,
-                                        int* level) {
+                                        std::int64_t n, float eta, float bias_eta, int threads,
+                                        const char* simd, int* level) {
         std::string chosen;
         const double cost = embedcore::glove::epoch(
-            p, static_cast<const embedcore::glove::Record*>(records), n, eta, threads, simd, &chosen);
+            p, static_cast<const embedcore::glove::Record*>(records), n, eta, bias_eta, threads, simd, &chosen);
         *level = chosen == "avx512" ? 2 : chosen == "avx2" ? 1 : 0;
         return cost;
     }
@@ -98,8 +98,8 @@ cdef extern from *:
         float x_max, float alpha, uint64_t seed, void* out, int64_t nnz, int threads) except + nogil
 
     double glove_epoch "embedcore_glove_epoch" (const GloveParams& p, const void* records, int64_t n,
-                                                  float eta, int threads, const char* simd,
-                                                  int* level) except + nogil
+                                                  float eta, float bias_eta, int threads,
+                                                  const char* simd, int* level) except + nogil
 cdef extern from "embedcore/sgns.hpp" namespace "embedcore::sgns" nogil:
     cdef cppclass W2VConfig "embedcore::sgns::Config":
         int dim

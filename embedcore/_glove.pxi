@@ -8,7 +8,8 @@ _GLOVE_SIMD = ("scalar", "avx2", "avx512")
 def glove_train_epoch(float[:, ::1] word, float[:, ::1] context, float[::1] word_bias,
                       float[::1] context_bias, float[:, ::1] word_gradsq, float[:, ::1] context_gradsq,
                       float[::1] word_bias_gradsq, float[::1] context_bias_gradsq,
-                      const int32_t[:, ::1] records, float learning_rate, int threads, str simd=""):
+                      const int32_t[:, ::1] records, float learning_rate, float bias_learning_rate, int threads,
+                      str simd=""):
     """Run one epoch in place; returns (sum of 0.5 f(x) diff**2, instruction set used).
 
     `records` is an (n, 4) int32 view of records (row, col, log x as float32, f(x) as float32).
@@ -47,7 +48,7 @@ def glove_train_epoch(float[:, ::1] word, float[:, ::1] context, float[::1] word
     cdef int level = 0
     cdef double cost
     with nogil:
-        cost = glove_epoch(p, rec, n, learning_rate, threads, simd_c, &level)
+        cost = glove_epoch(p, rec, n, learning_rate, bias_learning_rate, threads, simd_c, &level)
     return cost, _GLOVE_SIMD[level]
 
 

@@ -28,7 +28,7 @@ TRAINERS = {
 DEMO_MODELS = [
     ("word2vec skip-gram", lambda synth, workers: _word2vec.demo_model(synth, workers, 1)),
     ("word2vec CBOW", lambda synth, workers: _word2vec.demo_model(synth, workers, 0)),
-    ("glove", _glove.demo_model),
+    ("glove (bias_learning_rate=0.05)", _glove.demo_model),
     ("svd", _svd.demo_model),
 ]
 

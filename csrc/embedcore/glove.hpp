@@ -2,10 +2,11 @@
 //
 // Objective (Pennington, Socher, Manning 2014; Stanford glove.c): for each nonzero x = X[i, j],
 //   J += f(x) (w_i . w~_j + b_i + b~_j - log x)^2,  f(x) = min(1, (x / x_max)^alpha).
-// Each nonzero takes one AdaGrad step as glove.c does: with fdiff = eta * f(x) * diff,
-//   g = fdiff * w~_j;  w_i -= g / sqrt(G_i);  G_i += g^2   (and symmetrically for w~_j),
-//   b_i -= fdiff / sqrt(Gb_i);  Gb_i += fdiff^2,
-// both gradients taken from the values before the step. The epoch returns sum 0.5 f(x) diff^2
+// Each nonzero takes one AdaGrad step as glove.c does: with fdiff = f(x) * diff,
+//   g = eta * clip(fdiff * w~_j, +-100);  w_i -= g / sqrt(G_i);  G_i += g^2   (same for w~_j),
+//   h = eta_b * fdiff;  b_i -= h / sqrt(Gb_i);  Gb_i += h^2   (and for b~_j),
+// both gradients taken from the values before the step. Stanford's current glove.c leaves eta
+// out of the bias step (eta_b = 1); GloVe 1.2 and the paper scale it too (eta_b = eta). The epoch returns sum 0.5 f(x) diff^2
 // (glove.c's reported cost is this over the number of nonzeros). O(nnz * dim) per epoch.
 //
 // Records carry log x and f(x), computed once per fit. Rows are padded to a multiple of 16
@@ -41,6 +42,9 @@ struct Record {
 };
 static_assert(sizeof(Record) == 16, "Record is four 32-bit fields");
 
+// glove.c's default bound on each component of a vector gradient (before eta).
+constexpr float kGradClip = 100.0f;
+
 struct Params {
     float* word;            // n_words x stride
     float* context;         // n_words x stride
@@ -55,7 +59,7 @@ struct Params {
 };
 
 // One step on one nonzero; returns 0.5 f diff^2. The vector part is the only SIMD part.
-inline double step_scalar(const Params& p, const Record& r, float eta) {
+inline double step_scalar(const Params& p, const Record& r, float eta, float bias_eta) {
     float* w = p.word + r.row * p.stride;
     float* c = p.context + r.col * p.stride;
     float* gw = p.word_gradsq + r.row * p.stride;
@@ -63,25 +67,26 @@ inline double step_scalar(const Params& p, const Record& r, float eta) {
     float dot = 0.0f;
     for (index_t k = 0; k < p.stride; ++k) dot += w[k] * c[k];
     const float diff = dot + p.word_bias[r.row] + p.context_bias[r.col] - r.log_x;
-    float fdiff = r.weight * diff;
+    const float fdiff = r.weight * diff;
     const double cost = 0.5 * static_cast<double>(fdiff) * diff;
-    fdiff *= eta;
     for (index_t k = 0; k < p.stride; ++k) {
-        const float t1 = fdiff * c[k], t2 = fdiff * w[k];
+        const float t1 = std::min(std::max(fdiff * c[k], -kGradClip), kGradClip) * eta;
+        const float t2 = std::min(std::max(fdiff * w[k], -kGradClip), kGradClip) * eta;
         w[k] -= t1 / std::sqrt(gw[k]);
         c[k] -= t2 / std::sqrt(gc[k]);
         gw[k] += t1 * t1;
         gc[k] += t2 * t2;
     }
-    p.word_bias[r.row] -= fdiff / std::sqrt(p.word_bias_gradsq[r.row]);
-    p.context_bias[r.col] -= fdiff / std::sqrt(p.context_bias_gradsq[r.col]);
-    p.word_bias_gradsq[r.row] += fdiff * fdiff;
-    p.context_bias_gradsq[r.col] += fdiff * fdiff;
+    const float h = bias_eta * fdiff;
+    p.word_bias[r.row] -= h / std::sqrt(p.word_bias_gradsq[r.row]);
+    p.context_bias[r.col] -= h / std::sqrt(p.context_bias_gradsq[r.col]);
+    p.word_bias_gradsq[r.row] += h * h;
+    p.context_bias_gradsq[r.col] += h * h;
     return cost;
 }
 
 #ifdef EMBEDCORE_GLOVE_X86
-__attribute__((target("avx2,fma"))) inline double step_avx2(const Params& p, const Record& r, float eta) {
+__attribute__((target("avx2,fma"))) inline double step_avx2(const Params& p, const Record& r, float eta, float bias_eta) {
     float* w = p.word + r.row * p.stride;
     float* c = p.context + r.col * p.stride;
     float* gw = p.word_gradsq + r.row * p.stride;
@@ -96,27 +101,29 @@ __attribute__((target("avx2,fma"))) inline double step_avx2(const Params& p, con
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     const float diff = _mm_cvtss_f32(s) + p.word_bias[r.row] + p.context_bias[r.col] - r.log_x;
-    float fdiff = r.weight * diff;
+    const float fdiff = r.weight * diff;
     const double cost = 0.5 * static_cast<double>(fdiff) * diff;
-    fdiff *= eta;
-    const __m256 f = _mm256_set1_ps(fdiff);
+    const __m256 f = _mm256_set1_ps(fdiff), e = _mm256_set1_ps(eta);
+    const __m256 hi = _mm256_set1_ps(kGradClip), lo = _mm256_set1_ps(-kGradClip);
     for (index_t k = 0; k < p.stride; k += 8) {
         const __m256 wv = _mm256_loadu_ps(w + k), cv = _mm256_loadu_ps(c + k);
         const __m256 g1 = _mm256_loadu_ps(gw + k), g2 = _mm256_loadu_ps(gc + k);
-        const __m256 t1 = _mm256_mul_ps(f, cv), t2 = _mm256_mul_ps(f, wv);
+        const __m256 t1 = _mm256_mul_ps(_mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(f, cv), lo), hi), e);
+        const __m256 t2 = _mm256_mul_ps(_mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(f, wv), lo), hi), e);
         _mm256_storeu_ps(w + k, _mm256_sub_ps(wv, _mm256_div_ps(t1, _mm256_sqrt_ps(g1))));
         _mm256_storeu_ps(c + k, _mm256_sub_ps(cv, _mm256_div_ps(t2, _mm256_sqrt_ps(g2))));
         _mm256_storeu_ps(gw + k, _mm256_fmadd_ps(t1, t1, g1));
         _mm256_storeu_ps(gc + k, _mm256_fmadd_ps(t2, t2, g2));
     }
-    p.word_bias[r.row] -= fdiff / std::sqrt(p.word_bias_gradsq[r.row]);
-    p.context_bias[r.col] -= fdiff / std::sqrt(p.context_bias_gradsq[r.col]);
-    p.word_bias_gradsq[r.row] += fdiff * fdiff;
-    p.context_bias_gradsq[r.col] += fdiff * fdiff;
+    const float h = bias_eta * fdiff;
+    p.word_bias[r.row] -= h / std::sqrt(p.word_bias_gradsq[r.row]);
+    p.context_bias[r.col] -= h / std::sqrt(p.context_bias_gradsq[r.col]);
+    p.word_bias_gradsq[r.row] += h * h;
+    p.context_bias_gradsq[r.col] += h * h;
     return cost;
 }
 
-__attribute__((target("avx512f"))) inline double step_avx512(const Params& p, const Record& r, float eta) {
+__attribute__((target("avx512f"))) inline double step_avx512(const Params& p, const Record& r, float eta, float bias_eta) {
     float* w = p.word + r.row * p.stride;
     float* c = p.context + r.col * p.stride;
     float* gw = p.word_gradsq + r.row * p.stride;
@@ -125,23 +132,25 @@ __attribute__((target("avx512f"))) inline double step_avx512(const Params& p, co
     for (index_t k = 0; k < p.stride; k += 16)
         acc = _mm512_fmadd_ps(_mm512_loadu_ps(w + k), _mm512_loadu_ps(c + k), acc);
     const float diff = _mm512_reduce_add_ps(acc) + p.word_bias[r.row] + p.context_bias[r.col] - r.log_x;
-    float fdiff = r.weight * diff;
+    const float fdiff = r.weight * diff;
     const double cost = 0.5 * static_cast<double>(fdiff) * diff;
-    fdiff *= eta;
-    const __m512 f = _mm512_set1_ps(fdiff);
+    const __m512 f = _mm512_set1_ps(fdiff), e = _mm512_set1_ps(eta);
+    const __m512 hi = _mm512_set1_ps(kGradClip), lo = _mm512_set1_ps(-kGradClip);
     for (index_t k = 0; k < p.stride; k += 16) {
         const __m512 wv = _mm512_loadu_ps(w + k), cv = _mm512_loadu_ps(c + k);
         const __m512 g1 = _mm512_loadu_ps(gw + k), g2 = _mm512_loadu_ps(gc + k);
-        const __m512 t1 = _mm512_mul_ps(f, cv), t2 = _mm512_mul_ps(f, wv);
+        const __m512 t1 = _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(f, cv), lo), hi), e);
+        const __m512 t2 = _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(f, wv), lo), hi), e);
         _mm512_storeu_ps(w + k, _mm512_sub_ps(wv, _mm512_div_ps(t1, _mm512_sqrt_ps(g1))));
         _mm512_storeu_ps(c + k, _mm512_sub_ps(cv, _mm512_div_ps(t2, _mm512_sqrt_ps(g2))));
         _mm512_storeu_ps(gw + k, _mm512_fmadd_ps(t1, t1, g1));
         _mm512_storeu_ps(gc + k, _mm512_fmadd_ps(t2, t2, g2));
     }
-    p.word_bias[r.row] -= fdiff / std::sqrt(p.word_bias_gradsq[r.row]);
-    p.context_bias[r.col] -= fdiff / std::sqrt(p.context_bias_gradsq[r.col]);
-    p.word_bias_gradsq[r.row] += fdiff * fdiff;
-    p.context_bias_gradsq[r.col] += fdiff * fdiff;
+    const float h = bias_eta * fdiff;
+    p.word_bias[r.row] -= h / std::sqrt(p.word_bias_gradsq[r.row]);
+    p.context_bias[r.col] -= h / std::sqrt(p.context_bias_gradsq[r.col]);
+    p.word_bias_gradsq[r.row] += h * h;
+    p.context_bias_gradsq[r.col] += h * h;
     return cost;
 }
 #endif
@@ -208,7 +217,7 @@ void prepare_records(const std::int64_t* indptr, const std::int32_t* indices, co
     });
 }
 
-using StepFn = double (*)(const Params&, const Record&, float);
+using StepFn = double (*)(const Params&, const Record&, float, float);
 
 // The step for `simd` ("" picks the widest this CPU runs; "avx512", "avx2", "scalar" force one).
 inline StepFn pick_step(const std::string& simd, std::string* chosen) {
@@ -232,10 +241,11 @@ inline StepFn pick_step(const std::string& simd, std::string* chosen) {
 }
 
 // One pass over records[0, n) with `threads` threads; returns sum 0.5 f diff^2 (float64).
-inline double epoch(const Params& p, const Record* records, index_t n, float eta, int threads,
+inline double epoch(const Params& p, const Record* records, index_t n, float eta, float bias_eta, int threads,
                     const std::string& simd = "", std::string* chosen = nullptr) {
     require(p.stride > 0 && p.stride % 16 == 0, "stride must be a positive multiple of 16");
     require(eta > 0.0f, "learning rate must be positive");
+    require(bias_eta > 0.0f, "bias learning rate must be positive");
     const StepFn step = pick_step(simd, chosen);
     threads = std::max(1, threads);
     std::vector<double> cost(static_cast<std::size_t>(threads) * 8, 0.0);  // one cache line each
@@ -256,7 +266,7 @@ inline double epoch(const Params& p, const Record* records, index_t n, float eta
             const Record& r = records[k];
             if (r.row < 0 || r.row >= p.n_words || r.col < 0 || r.col >= p.n_words)
                 throw std::invalid_argument("glove: a record's row or column is outside the vocabulary");
-            local += step(p, r, eta);
+            local += step(p, r, eta, bias_eta);
         }
         cost[static_cast<std::size_t>(t) * 8] = local;
     });

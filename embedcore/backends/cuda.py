@@ -496,7 +496,7 @@ def cooccurrence(ids, offsets, vocab_size, window=10, symmetric=True, distance_w
 # GloVe
 
 def launch_glove_epoch(records, word, context, word_bias, context_bias, word_gradsq, context_gradsq,
-                       word_bias_gradsq, context_bias_gradsq, eta, cost, sequential=False):
+                       word_bias_gradsq, context_bias_gradsq, eta, bias_eta, cost, sequential=False):
     """One AdaGrad pass over `records` (int32 (nnz, 4)), updating the eight arrays in place.
 
     Vectors and accumulators: float32 (n_words, stride); biases and their accumulators: float32
@@ -521,7 +521,8 @@ def launch_glove_epoch(records, word, context, word_bias, context_bias, word_gra
     blocks = 1 if sequential else _grid(nnz, threads // 32)
     kernel((blocks,), (threads,),
            (records, np.int64(nnz), word, context, word_bias, context_bias, word_gradsq, context_gradsq,
-            word_bias_gradsq, context_bias_gradsq, np.int32(stride), np.float32(eta), cost))
+            word_bias_gradsq, context_bias_gradsq, np.int32(stride), np.float32(eta), np.float32(bias_eta),
+            cost))
 
 
 def glove_records(cooc, x_max, alpha, seed):
@@ -548,7 +549,7 @@ def glove_records(cooc, x_max, alpha, seed):
     return cp.ascontiguousarray(records[order])
 
 
-def glove_epoch(records, params, eta, sequential=False):
+def glove_epoch(records, params, eta, bias_eta, sequential=False):
     """One GloVe epoch on the GPU; returns the summed cost ``sum 0.5 f(x) diff**2`` (float).
 
     Parameters
@@ -561,7 +562,9 @@ def glove_epoch(records, params, eta, sequential=False):
         ``context_gradsq``, ``word_bias_gradsq``, ``context_bias_gradsq`` (starting at 1);
         updated in place.
     eta : float
-        Learning rate.
+        Learning rate of the vectors.
+    bias_eta : float
+        Learning rate of the biases (`GloVe.bias_learning_rate`).
     sequential : bool
         One warp, records strictly in order (reproduces the serial CPU epoch up to rounding).
     """
@@ -569,7 +572,8 @@ def glove_epoch(records, params, eta, sequential=False):
     cost = cp.zeros(1, dtype=cp.float64)
     launch_glove_epoch(records, params["word"], params["context"], params["word_bias"],
                        params["context_bias"], params["word_gradsq"], params["context_gradsq"],
-                       params["word_bias_gradsq"], params["context_bias_gradsq"], eta, cost, sequential)
+                       params["word_bias_gradsq"], params["context_bias_gradsq"], eta, bias_eta, cost,
+                       sequential)
     return float(cost[0])
 
 
@@ -934,8 +938,8 @@ class GloveTrainer:
         self.records = cp.asarray(np.ascontiguousarray(records).view(np.int32).reshape(len(records), 4))
         self.params = {name: cp.asarray(getattr(model, attr)) for name, attr in self.NAMES}
 
-    def epoch(self, learning_rate):
-        return glove_epoch(self.records, self.params, learning_rate), "cuda"
+    def epoch(self, learning_rate, bias_learning_rate):
+        return glove_epoch(self.records, self.params, learning_rate, bias_learning_rate), "cuda"
 
     def finish(self):
         for name, attr in self.NAMES:
