@@ -161,7 +161,8 @@ def _fixed_bytes(vocab_size, threads):
 
 
 def _sort_bytes(vocab_size, threads):
-    """Word counts, tiers and neighbour tallies, and per thread a sorting cursor and tallies."""
+    """Word counts, tiers, neighbour tallies and a chunk's word starts, and per thread a sorting
+    cursor and tallies (more than the planning after the scan takes)."""
     return (29 + 16 * threads) * vocab_size + 8
 
 
@@ -245,9 +246,10 @@ def _count_by_row_ranges(ids, offsets, counts, args, max_memory, progress):
     sort_bytes = _sort_bytes(V, threads)
     chunk = min(max(n, 1), (max_memory - sort_bytes) // entry_bytes, (1 << 31) - 1)
     n_chunks = -(-n // chunk) if chunk > 0 else 0
-    # per row: its occurrences, where each chunk's run of them begins, its bookkeeping, its nonzeros
-    row_need = entry_bytes * counts + 8 * n_chunks + ROW_BYTES
-    largest = int((row_need + ROW_BYTES_PER_NONZERO * _loose_row_bound(counts, V, window, symmetric)).max())
+    # per row: its occurrences, its nonzeros, and where each chunk's run of them begins
+    row_bytes = ROW_BYTES + 8 * n_chunks
+    largest = row_bytes + int((entry_bytes * counts + ROW_BYTES_PER_NONZERO
+                               * _loose_row_bound(counts, V, window, symmetric)).max())
     if chunk < 1 or budget < largest:
         minimum = max(fixed + largest, sort_bytes + entry_bytes)
         raise ValueError(f"max_memory must be at least {minimum} bytes here (a row accumulator of {V} words "
@@ -271,11 +273,13 @@ def _count_by_row_ranges(ids, offsets, counts, args, max_memory, progress):
                 peak = max(peak, sort_bytes + entries.nbytes)
                 del entries, word_start
                 bar.update(b - a)
-            bound = _row_bound(tallies, sizes, V)
+            need = _row_bound(tallies, sizes, V)
             del tallies, tier_of
-            row_need += ROW_BYTES_PER_NONZERO * bound
-            plan = _plan_row_ranges(row_need, budget)
-            del row_need, bound
+            need *= ROW_BYTES_PER_NONZERO
+            need += entry_bytes * counts
+            need += row_bytes
+            plan = _plan_row_ranges(need, budget)
+            del need
             indptr = np.empty(V + 1, dtype=np.int64)
             indptr[0] = 0
             for lo, hi in plan:

@@ -98,11 +98,12 @@ def test_workers_do_not_change_the_result():
     np.testing.assert_array_equal(one.data, two.data)
 
 
+@pytest.mark.parametrize("symmetric", [True, False])
 @pytest.mark.parametrize("max_memory", [40_000, 60_000])
-def test_max_memory_does_not_change_the_result(max_memory):
+def test_max_memory_does_not_change_the_result(max_memory, symmetric):
     corpus = random_corpus(8, n_tokens=5000, vocab_size=40)
-    full = ec.cooccurrence(corpus, 40, window=6, workers=2)
-    bounded = ec.cooccurrence(corpus, 40, window=6, workers=2, max_memory=max_memory)
+    full = ec.cooccurrence(corpus, 40, window=6, symmetric=symmetric, workers=2)
+    bounded = ec.cooccurrence(corpus, 40, window=6, symmetric=symmetric, workers=2, max_memory=max_memory)
     assert ec.cooccurrence.last_stats["shards"] > 1
     assert ec.cooccurrence.last_stats["working_bytes"] <= max_memory
     np.testing.assert_array_equal(full.indptr, bounded.indptr)
