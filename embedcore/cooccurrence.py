@@ -299,10 +299,13 @@ def _count_by_row_ranges(ids, offsets, counts, args, max_memory, progress):
                     ids, entries, starts, lo, hi, V, *args)
                 peak = max(peak, counts.nbytes + working)  # the kernel counts the entries and starts too
                 del entries, starts
-                indices.tofile(rows)
-                data.tofile(rows)
+                # the range's columns, then its values, a block at a time, each released once written
+                for blocks in (indices, data):
+                    blocks.reverse()
+                    while blocks:
+                        blocks.pop().tofile(rows)
                 indptr[lo + 1:hi + 1] = piece[1:] + indptr[lo]
-                del indices, data, piece
+                del piece
                 bar.update(filled)
             nnz = int(indptr[-1])
             indices = np.empty(nnz, dtype=np.int32)

@@ -1,5 +1,6 @@
-// Bindings of the co-occurrence kernel: count a range of rows. Arrays in, new CSR arrays out;
-// the GIL is released for the counting and for the copy into the numpy arrays.
+// Bindings of the co-occurrence kernel: count a range of rows. Arrays in, new CSR arrays out
+// (or, for a range of a bounded count, its row blocks); the GIL is released for the counting and
+// for the copy into the numpy arrays.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -28,6 +29,29 @@ py::tuple to_numpy(co::Result<Value>& result, int threads) {
         py::gil_scoped_release release;
         result.copy_to(p, i, d, result.nnz >= (index_t{1} << 20) ? threads : 1);  // small: not worth a thread
     }
+    return py::make_tuple(indptr, indices, data);
+}
+
+// A vector handed to numpy without a copy: the array owns it.
+template <class T>
+py::array_t<T> adopt(std::vector<T>&& v) {
+    auto* owned = new std::vector<T>(std::move(v));
+    py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+    return py::array_t<T>(static_cast<py::ssize_t>(owned->size()), owned->data(), owner);
+}
+
+// (indptr int64, [indices int32 per block], [data per block]): the blocks in row order, not
+// copied, so that a caller writing them out holds each block once.
+template <class Value>
+py::tuple to_numpy_blocks(co::Result<Value>& result) {
+    py::array_t<std::int64_t> indptr(result.n_rows + 1);
+    result.fill_indptr(indptr.mutable_data());
+    py::list indices, data;
+    for (auto& blk : result.blocks) {
+        indices.append(adopt(std::move(blk.cols)));
+        data.append(adopt(std::move(blk.vals)));
+    }
+    result.blocks.clear();
     return py::make_tuple(indptr, indices, data);
 }
 
@@ -134,7 +158,7 @@ py::tuple count_occurrences_py(carray<std::int32_t> ids, carray<std::uint64_t> o
                                               opt);
     }
     const std::int64_t bytes = result.working_bytes;
-    return py::make_tuple(to_numpy<float, float>(result, threads), bytes);
+    return py::make_tuple(to_numpy_blocks(result), bytes);
 }
 
 }  // namespace
@@ -155,5 +179,5 @@ void register_cooccur(py::module_& m) {
           py::arg("starts"), py::arg("row_lo"), py::arg("row_hi"), py::arg("vocab_size"), py::arg("window"),
           py::arg("symmetric"), py::arg("distance_weighting"), py::arg("threads"),
           "Rows [row_lo, row_hi) from their sorted occurrences and each chunk's row starts: "
-          "((indptr, indices, data), working_bytes).");
+          "((indptr, [indices per row block], [data per row block]), working_bytes).");
 }

@@ -55,11 +55,8 @@ struct Result {
     std::vector<Block<Value>> blocks;
     std::int64_t working_bytes = 0;  // peak extra memory of the count, besides input and result
 
-    template <class Out>
-    void copy_to(std::int64_t* indptr, std::int32_t* indices, Out* data, int threads) {
-        std::vector<index_t> start(blocks.size() + 1, 0);
-        for (std::size_t b = 0; b < blocks.size(); ++b)
-            start[b + 1] = start[b] + static_cast<index_t>(blocks[b].cols.size());
+    // The CSR row pointers (n_rows + 1 values).
+    void fill_indptr(std::int64_t* indptr) const {
         indptr[0] = 0;
         for (auto& blk : blocks) {
             index_t acc = indptr[blk.row_begin];
@@ -68,6 +65,14 @@ struct Result {
                 indptr[r + 1] = acc;
             }
         }
+    }
+
+    template <class Out>
+    void copy_to(std::int64_t* indptr, std::int32_t* indices, Out* data, int threads) {
+        std::vector<index_t> start(blocks.size() + 1, 0);
+        for (std::size_t b = 0; b < blocks.size(); ++b)
+            start[b + 1] = start[b] + static_cast<index_t>(blocks[b].cols.size());
+        fill_indptr(indptr);
         parallel_blocks(static_cast<index_t>(blocks.size()), threads, [&](index_t b0, index_t b1, int) {
             for (index_t b = b0; b < b1; ++b) {
                 auto& blk = blocks[static_cast<std::size_t>(b)];
