@@ -19,9 +19,12 @@ logger = logging.getLogger("embedcore")
 
 # Bytes a count needs per 64-bit word of a packed occurrence of a row's word, per nonzero of a row
 # (int32 column + float32 value while built, then copied out block by block; the growth slack of
-# the largest block comes on top) and per row (row counts, row nonzeros, indptr).
+# the largest block comes on top) and per row (row counts, row nonzeros, indptr). A range of a
+# bounded count sizes its row blocks from the row bound once and writes them out as they are:
+# 8 bytes per nonzero of the bound.
 ENTRY_BYTES_PER_WORD = 8
 ROW_BYTES_PER_NONZERO = 12
+RANGE_BYTES_PER_BOUNDED_NONZERO = 8
 ROW_BYTES = 40
 # A row's nonzeros are bounded by how many of its neighbours are not among the 64, or the 2048,
 # most frequent words (the tiers of the neighbour tallies).
@@ -136,10 +139,10 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
 
     start = time.perf_counter()
     args = (window, bool(symmetric), bool(distance_weighting), threads)
-    counts = None if max_memory is None else _native.cooccur_word_counts(ids, vocab_size, threads)
-    if counts is not None and not _fits_in_memory(counts, window, symmetric, threads, max_memory):
-        indptr, indices, data, working, shards = _count_by_row_ranges(ids, offsets, counts, args, max_memory,
-                                                                      progress)
+    bounded = None if max_memory is None else _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory,
+                                                                    progress)
+    if bounded is not None:
+        indptr, indices, data, working, shards = bounded
     else:
         (indptr, indices, data), working = _native.cooccur_count(ids, offsets, 0, vocab_size, vocab_size, *args)
         shards = 1
@@ -156,7 +159,7 @@ cooccurrence.last_stats = {}
 
 
 def _fixed_bytes(vocab_size, threads):
-    """Row accumulators and bitmaps (per thread), and the word counts held while counting."""
+    """Row accumulators and bitmaps (per thread), and the row bounds held while counting."""
     return 13 * vocab_size * threads + 12 * vocab_size
 
 
@@ -229,16 +232,20 @@ def _read_into(f, offset, array):
         raise OSError(f"co-occurrence: temporary file {f.name} was truncated")
 
 
-def _count_by_row_ranges(ids, offsets, counts, args, max_memory, progress):
+def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
     """Bounded count. One scan of the corpus, in chunks that fit max_memory, sorts each chunk's
     word occurrences by word into a temporary file (after the chunk's word starts) and tallies
     each occurrence's neighbours by tier; the tallies bound each row's nonzeros, which plans the
     row ranges; each range gathers its runs from every chunk and is counted, its finished rows
     going to another file; the rows are read back in order into the result.
 
-    Returns indptr, indices, data, the peak working bytes and the number of row ranges."""
+    Returns indptr, indices, data, the peak working bytes and the number of row ranges; or None
+    when one in-memory count fits max_memory."""
     window, symmetric, _, threads = args
-    V, n = len(counts), len(ids)
+    counts = _native.cooccur_word_counts(ids, vocab_size, threads)
+    if _fits_in_memory(counts, window, symmetric, threads, max_memory):
+        return None
+    V, n = vocab_size, len(ids)
     words = _entry_words(window, n)
     entry_bytes = ENTRY_BYTES_PER_WORD * words
     fixed = _fixed_bytes(V, threads)
@@ -248,7 +255,7 @@ def _count_by_row_ranges(ids, offsets, counts, args, max_memory, progress):
     n_chunks = -(-n // chunk) if chunk > 0 else 0
     # per row: its occurrences, its nonzeros, and where each chunk's run of them begins
     row_bytes = ROW_BYTES + 8 * n_chunks
-    largest = row_bytes + int((entry_bytes * counts + ROW_BYTES_PER_NONZERO
+    largest = row_bytes + int((entry_bytes * counts + RANGE_BYTES_PER_BOUNDED_NONZERO
                                * _loose_row_bound(counts, V, window, symmetric)).max())
     if chunk < 1 or budget < largest:
         minimum = max(fixed + largest, sort_bytes + entry_bytes)
@@ -273,13 +280,13 @@ def _count_by_row_ranges(ids, offsets, counts, args, max_memory, progress):
                 peak = max(peak, sort_bytes + entries.nbytes)
                 del entries, word_start
                 bar.update(b - a)
-            need = _row_bound(tallies, sizes, V)
+            bound = _row_bound(tallies, sizes, V)
             del tallies, tier_of
-            need *= ROW_BYTES_PER_NONZERO
+            need = RANGE_BYTES_PER_BOUNDED_NONZERO * bound
             need += entry_bytes * counts
             need += row_bytes
             plan = _plan_row_ranges(need, budget)
-            del need
+            del need, counts
             indptr = np.empty(V + 1, dtype=np.int64)
             indptr[0] = 0
             for lo, hi in plan:
@@ -296,8 +303,8 @@ def _count_by_row_ranges(ids, offsets, counts, args, max_memory, progress):
                     starts[c] += filled - first
                     filled += k
                 (piece, indices, data), working = _native.cooccur_count_occurrences(
-                    ids, entries, starts, lo, hi, V, *args)
-                peak = max(peak, counts.nbytes + working)  # the kernel counts the entries and starts too
+                    ids, entries, starts, bound[lo:hi], lo, hi, V, *args)
+                peak = max(peak, bound.nbytes + working)  # the kernel counts the entries and starts too
                 del entries, starts
                 # the range's columns, then its values, a block at a time, each released once written
                 for blocks in (indices, data):

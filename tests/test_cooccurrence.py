@@ -99,7 +99,7 @@ def test_workers_do_not_change_the_result():
 
 
 @pytest.mark.parametrize("symmetric", [True, False])
-@pytest.mark.parametrize("max_memory", [40_000, 60_000])
+@pytest.mark.parametrize("max_memory", [20_000, 40_000])
 def test_max_memory_does_not_change_the_result(max_memory, symmetric):
     corpus = random_corpus(8, n_tokens=5000, vocab_size=40)
     full = ec.cooccurrence(corpus, 40, window=6, symmetric=symmetric, workers=2)

@@ -132,12 +132,15 @@ py::tuple sort_occurrences_py(carray<std::int32_t> ids, carray<std::int64_t> off
 }
 
 py::tuple count_occurrences_py(carray<std::int32_t> ids, carray<std::uint64_t> occurrences,
-                               carray<std::int64_t> starts, index_t row_lo, index_t row_hi, index_t vocab_size,
-                               int window, bool symmetric, bool distance_weighting, int threads) {
+                               carray<std::int64_t> starts, carray<std::int64_t> row_bound, index_t row_lo,
+                               index_t row_hi, index_t vocab_size, int window, bool symmetric,
+                               bool distance_weighting, int threads) {
     if (ids.ndim() != 1 || occurrences.ndim() != 1) throw std::invalid_argument("ids and occurrences must be 1-D arrays");
     if (row_lo < 0 || row_hi < row_lo) throw std::invalid_argument("rows [row_lo, row_hi) must be a range");
     if (starts.ndim() != 2 || starts.shape(1) != row_hi - row_lo + 1)
         throw std::invalid_argument("starts must be a (chunks, rows + 1) array");
+    if (row_bound.ndim() != 1 || row_bound.shape(0) != row_hi - row_lo)
+        throw std::invalid_argument("row_bound must hold one value per row");
     co::Options opt;
     opt.window = window;
     opt.symmetric = symmetric;
@@ -150,12 +153,13 @@ py::tuple count_occurrences_py(carray<std::int32_t> ids, carray<std::uint64_t> o
     const std::int32_t* id = ids.data();
     const std::uint64_t* occ = occurrences.data();
     const std::int64_t* st = starts.data();
+    const std::int64_t* bound = row_bound.data();
     const index_t n_tokens = ids.shape(0), n_chunks = starts.shape(0);
     co::Result<float> result;
     {
         py::gil_scoped_release release;
         result = co::count_occurrences<float>(id, n_tokens, occ, n_entries, st, n_chunks, row_lo, row_hi, vocab_size,
-                                              opt);
+                                              opt, bound);
     }
     const std::int64_t bytes = result.working_bytes;
     return py::make_tuple(to_numpy_blocks(result), bytes);
@@ -176,8 +180,9 @@ void register_cooccur(py::module_& m) {
           "Occurrences in positions [a, b), packed and sorted by word: (uint64 entries, int64 word starts); "
           "with tier_of, adds their neighbour tallies to tallies.");
     m.def("cooccur_count_occurrences", &count_occurrences_py, py::arg("ids"), py::arg("occurrences"),
-          py::arg("starts"), py::arg("row_lo"), py::arg("row_hi"), py::arg("vocab_size"), py::arg("window"),
-          py::arg("symmetric"), py::arg("distance_weighting"), py::arg("threads"),
-          "Rows [row_lo, row_hi) from their sorted occurrences and each chunk's row starts: "
+          py::arg("starts"), py::arg("row_bound"), py::arg("row_lo"), py::arg("row_hi"), py::arg("vocab_size"),
+          py::arg("window"), py::arg("symmetric"), py::arg("distance_weighting"), py::arg("threads"),
+          "Rows [row_lo, row_hi) from their sorted occurrences, each chunk's row starts and a bound of each row's "
+          "nonzeros: "
           "((indptr, [indices per row block], [data per row block]), working_bytes).");
 }

@@ -295,10 +295,12 @@ private:
 // Builds rows [row_lo, row_lo + R) from their occurrences, grouped by word in n_chunks runs of
 // increasing positions: the occurrences of row r are entries [starts[c * (R + 1) + r],
 // starts[c * (R + 1) + r + 1]) for c = 0, 1, ... in turn, so they are added in position order.
+// With row_bound (at least each row's nonzeros), a block's arrays are sized from it once, so that
+// they never grow beyond it, nor are copied to drop growth slack.
 template <class Value>
 Result<Value> build_rows(const std::int32_t* ids, index_t n_tokens, const std::uint64_t* entries,
                          const Packing& pack, const index_t* starts, index_t n_chunks, index_t row_lo, index_t R,
-                         index_t vocab_size, const Options& opt) {
+                         index_t vocab_size, const Options& opt, const index_t* row_bound = nullptr) {
     const int threads = std::max(1, opt.threads);
     const int W = opt.window;
     Result<Value> result;
@@ -328,6 +330,12 @@ Result<Value> build_rows(const std::int32_t* ids, index_t n_tokens, const std::u
         blk.row_begin = bounds[static_cast<std::size_t>(b)];
         blk.row_end = bounds[static_cast<std::size_t>(b) + 1];
         blk.row_nnz.resize(static_cast<std::size_t>(blk.row_end - blk.row_begin));
+        if (row_bound) {
+            index_t most = 0;
+            for (index_t r = blk.row_begin; r < blk.row_end; ++r) most += row_bound[r];
+            blk.cols.reserve(static_cast<std::size_t>(most));
+            blk.vals.reserve(static_cast<std::size_t>(most));
+        }
         OccurrenceWalk ahead(starts, run, n_chunks, blk.row_begin, blk.row_end);
         for (index_t j = 0; j < kPrefetch; ++j) ahead.next();
         for (index_t r = blk.row_begin; r < blk.row_end; ++r) {
@@ -355,9 +363,10 @@ Result<Value> build_rows(const std::int32_t* ids, index_t n_tokens, const std::u
             }
             blk.row_nnz[static_cast<std::size_t>(r - blk.row_begin)] = acc->emit(blk.cols, blk.vals);
         }
-        // drop the growth slack: blocks are held until the whole result is copied out
-        blk.cols.shrink_to_fit();
-        blk.vals.shrink_to_fit();
+        if (!row_bound) {  // drop the growth slack: blocks are held until the whole result is copied out
+            blk.cols.shrink_to_fit();
+            blk.vals.shrink_to_fit();
+        }
     });
     std::int64_t out_bytes = 0;
     for (auto& blk : result.blocks) {
@@ -607,10 +616,12 @@ inline void sort_occurrences(const std::int32_t* ids, index_t n_tokens, const st
 // Counts rows [row_lo, row_hi) from their occurrences as `sort_occurrences` sorted them, gathered
 // from n_chunks calls: entries holds them all, and starts (n_chunks x (R + 1)) where each chunk's
 // run of each row begins in `entries`. The same rows, summed in the same order, as `count` builds.
+// row_bound (R values, or null): at least each row's nonzeros, as `build_rows` takes it.
 template <class Value>
 Result<Value> count_occurrences(const std::int32_t* ids, index_t n_tokens, const std::uint64_t* entries,
                                 index_t n_entries, const index_t* starts, index_t n_chunks, index_t row_lo,
-                                index_t row_hi, index_t vocab_size, const Options& opt) {
+                                index_t row_hi, index_t vocab_size, const Options& opt,
+                                const index_t* row_bound = nullptr) {
     check_options(opt, vocab_size);
     require(0 <= row_lo && row_lo <= row_hi && row_hi <= vocab_size, "rows [row_lo, row_hi) must lie within the vocabulary");
     const index_t R = row_hi - row_lo;
@@ -631,7 +642,11 @@ Result<Value> count_occurrences(const std::int32_t* ids, index_t n_tokens, const
     // a small range is not worth waking threads for
     Options local = opt;
     local.threads = static_cast<int>(std::max<index_t>(1, std::min<index_t>(opt.threads, n_entries / 16384)));
-    Result<Value> result = build_rows<Value>(ids, n_tokens, entries, pack, starts, n_chunks, row_lo, R, vocab_size, local);
+    if (row_bound)
+        for (index_t r = 0; r < R; ++r)
+            require(0 <= row_bound[r] && row_bound[r] <= vocab_size, "row bounds must lie in [0, vocab_size]");
+    Result<Value> result =
+        build_rows<Value>(ids, n_tokens, entries, pack, starts, n_chunks, row_lo, R, vocab_size, local, row_bound);
     result.working_bytes += static_cast<std::int64_t>(8 * pack.words) * n_entries + 8 * n_chunks * (R + 1);
     return result;
 }
