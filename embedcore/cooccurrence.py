@@ -302,12 +302,12 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
                                entries[filled * words:(filled + k) * words])
                     starts[c] += filled - first
                     filled += k
-                (piece, indices, data), working = _native.cooccur_count_occurrences(
+                (piece, index_blocks, data_blocks), working = _native.cooccur_count_occurrences(
                     ids, entries, starts, bound[lo:hi], lo, hi, V, *args)
                 peak = max(peak, bound.nbytes + working)  # the kernel counts the entries and starts too
                 del entries, starts
                 # the range's columns, then its values, a block at a time, each released once written
-                for blocks in (indices, data):
+                for blocks in (index_blocks, data_blocks):
                     blocks.reverse()
                     while blocks:
                         blocks.pop().tofile(rows)
