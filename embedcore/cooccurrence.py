@@ -275,8 +275,8 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
                 entries, word_start = _native.cooccur_sort_occurrences(ids, offsets, a, b, V, window, symmetric,
                                                                        tier_of, tallies, threads)
                 chunk_at.append(occurrences.tell())
-                word_start.tofile(occurrences)
-                entries.tofile(occurrences)
+                occurrences.write(word_start)
+                occurrences.write(entries)
                 peak = max(peak, sort_bytes + entries.nbytes)
                 del entries, word_start
                 bar.update(b - a)
@@ -310,7 +310,7 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
                 for blocks in (index_blocks, data_blocks):
                     blocks.reverse()
                     while blocks:
-                        blocks.pop().tofile(rows)
+                        rows.write(blocks.pop())
                 indptr[lo + 1:hi + 1] = piece[1:] + indptr[lo]
                 del piece
                 bar.update(filled)
