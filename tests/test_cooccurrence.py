@@ -193,6 +193,18 @@ def test_sorted_occurrences_are_grouped_by_word_in_position_order():
         np.testing.assert_array_equal(positions[word_start[w]:word_start[w + 1]], expected)
 
 
+def test_the_range_kernel_rejects_occurrences_that_do_not_fit_the_corpus():
+    ids = np.array([0, 1, 2, 1], dtype=np.int32)
+    starts = np.array([[0, 1]])
+    bound = np.array([3])
+    beyond = np.array([(3 << 24) | (1 << 12) | 5], dtype=np.uint64)  # position 3, 5 to its right
+    with pytest.raises(ValueError, match="reaches outside the corpus"):
+        _native.cooccur_count_occurrences(ids, beyond, starts, bound, 1, 2, 3, 5, True, True, 1)
+    other_word = np.array([(2 << 24) | (1 << 12) | 1], dtype=np.uint64)  # position 2 holds word 2
+    with pytest.raises(ValueError, match="not its row's word"):
+        _native.cooccur_count_occurrences(ids, other_word, starts, bound, 1, 2, 3, 5, True, True, 1)
+
+
 def test_accepts_an_ids_offsets_pair():
     ids = np.array([0, 1, 2], dtype=np.int32)
     X = ec.cooccurrence((ids, np.array([0, 3])), 3, window=1)

@@ -296,7 +296,8 @@ private:
 // increasing positions: the occurrences of row r are entries [starts[c * (R + 1) + r],
 // starts[c * (R + 1) + r + 1]) for c = 0, 1, ... in turn, so they are added in position order.
 // With row_bound (at least each row's nonzeros), a block's arrays are sized from it once, so that
-// they never grow beyond it, nor are copied to drop growth slack.
+// they never grow beyond it, nor are copied to drop growth slack. Each occurrence is checked (its
+// word, its reach within the corpus) as it is added.
 template <class Value>
 Result<Value> build_rows(const std::int32_t* ids, index_t n_tokens, const std::uint64_t* entries,
                          const Packing& pack, const index_t* starts, index_t n_chunks, index_t row_lo, index_t R,
@@ -353,6 +354,8 @@ Result<Value> build_rows(const std::int32_t* ids, index_t n_tokens, const std::u
                     index_t p;
                     int left, right;
                     pack.get(entries + static_cast<std::size_t>(k) * stride, p, left, right);
+                    if (p < 0 || p >= n_tokens || right >= n_tokens - p || (symmetric && left > p))
+                        throw std::invalid_argument("an occurrence reaches outside the corpus");
                     const std::int32_t* at = ids + p;
                     // its cache line is fetched for the neighbours anyway
                     if (*at != word) throw std::invalid_argument("an occurrence's word is not its row's word");
@@ -630,14 +633,6 @@ Result<Value> count_occurrences(const std::int32_t* ids, index_t n_tokens, const
         const index_t* s = starts + c * (R + 1);
         require(0 <= s[0] && s[R] <= n_entries, "starts must lie within the entries");
         for (index_t r = 0; r < R; ++r) require(s[r] <= s[r + 1], "starts must not decrease within a chunk");
-    }
-    // the neighbours an entry claims must lie within the corpus
-    for (index_t k = 0; k < n_entries; ++k) {
-        index_t p;
-        int left, right;
-        pack.get(entries + static_cast<std::size_t>(k) * pack.words, p, left, right);
-        require(0 <= p && p < n_tokens && right < n_tokens - p && (!opt.symmetric || left <= p),
-                "an occurrence reaches outside the corpus");
     }
     // a small range is not worth waking threads for
     Options local = opt;
