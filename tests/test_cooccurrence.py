@@ -228,22 +228,24 @@ def test_temporary_files_are_removed_after_a_bounded_count(private_tmp):
     assert os.listdir(private_tmp) == []
 
 
+@pytest.mark.parametrize("stage", ["cooccur_sort_occurrences", "cooccur_count_occurrences"])
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
-def test_temporary_files_are_removed_when_counting_fails_midway(private_tmp, monkeypatch, error):
+def test_temporary_files_are_removed_when_counting_fails_midway(private_tmp, monkeypatch, error, stage):
     calls = []
 
     class Failing:
         def __getattr__(self, name):
-            return getattr(_native, name)
+            if name != stage:
+                return getattr(_native, name)
 
-        @staticmethod
-        def cooccur_count_occurrences(*args):
-            calls.append(args)
-            if len(calls) == 2:
-                (spill_dir,) = os.listdir(private_tmp)
-                assert os.listdir(private_tmp / spill_dir)  # occurrences and finished rows were spilled
-                raise error("stop")
-            return _native.cooccur_count_occurrences(*args)
+            def fail_on_the_second_call(*args):
+                calls.append(args)
+                if len(calls) == 2:
+                    (spill_dir,) = os.listdir(private_tmp)
+                    assert os.listdir(private_tmp / spill_dir)  # the spill files exist by now
+                    raise error("stop")
+                return getattr(_native, name)(*args)
+            return fail_on_the_second_call
 
     monkeypatch.setattr(cooc_module, "_native", Failing())
     with pytest.raises(error):
