@@ -17,13 +17,18 @@ from embedcore.corpus import EncodedCorpus
 
 logger = logging.getLogger("embedcore")
 
-# Bytes a row range needs per occurrence of its words and per 64-bit word of its packed form
-# (read from its file, then sorted by word)
-# and per nonzero of
-# its rows (int32 column + float32 value while built, then copied out block by block; the growth
-# slack of the largest block comes on top).
-INDEX_BYTES_PER_TOKEN = 16
+# Bytes a count needs per 64-bit word of a packed occurrence of a row's word, per nonzero of a row
+# (int32 column + float32 value while built, then copied out block by block; the growth slack of
+# the largest block comes on top) and per row (row counts, row nonzeros, indptr). A range of a
+# bounded count sizes its row blocks from the row bound once and writes them out as they are:
+# 8 bytes per nonzero of the bound.
+ENTRY_BYTES_PER_WORD = 8
 ROW_BYTES_PER_NONZERO = 12
+RANGE_BYTES_PER_BOUNDED_NONZERO = 8
+ROW_BYTES = 40
+# A row's nonzeros are bounded by how many of its neighbours are not among the 64, or the 2048,
+# most frequent words (the tiers of the neighbour tallies).
+NEIGHBOUR_TIERS = (64, 2048)
 
 
 def _as_corpus(corpus):
@@ -68,15 +73,18 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         `max_memory` is not given.
     max_memory : int, optional
         Bytes of working memory the count may use besides the corpus and the result. When the
-        whole count needs more, the rows are counted in ranges sized from the word counts so
-        that each range's occurrences and rows fit (a row's nonzeros are at most
-        min(vocab_size, 2 * window * its word's count)). One scan of the corpus writes each word
-        occurrence to its range's temporary file (under ``tempfile.gettempdir()``); each range
-        is then counted from its file and its finished rows go to another file, read back in
-        order into the result, so the peak is about the result plus `max_memory`. The files are
-        removed on success, on error and on KeyboardInterrupt. GloVe's cooccur spills sorted
-        runs of records and merges them; rows counted by range are final, so nothing needs
-        merging, and the matrix is bit-identical to the unbounded count.
+        whole count needs more, one scan of the corpus, in chunks that fit, sorts the word
+        occurrences of each chunk by word into a temporary file (under
+        ``tempfile.gettempdir()``) and tallies the neighbours of each occurrence. The tallies
+        bound each row's nonzeros before it is counted (one column at most per neighbour
+        position, and at most one per word among the 64, or the 2048, most frequent words
+        however often they occur), and the rows are cut into ranges whose occurrences and
+        bounded rows fit. Each range gathers its occurrences from the file and is counted, its
+        finished rows going to another file, read back in order into the result, so the peak is
+        about the result plus `max_memory`. The files are removed on success, on error and on
+        KeyboardInterrupt. GloVe's cooccur spills sorted runs of records and merges them; rows
+        counted by range are final, so nothing needs merging, and the matrix is bit-identical to
+        the unbounded count.
     progress : bool
         Show a progress bar of a bounded count.
 
@@ -92,7 +100,7 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         corpus is not an EncodedCorpus or an (ids, offsets) pair; an argument has the wrong type.
     ValueError
         window < 1, vocab_size < 1, an id >= vocab_size, max_memory too small to hold one row
-        accumulator per thread and the largest row.
+        accumulator per thread, the largest row and the planner's word tables.
     RuntimeError
         device='cuda' and CUDA is not usable.
 
@@ -131,14 +139,13 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
 
     start = time.perf_counter()
     args = (window, bool(symmetric), bool(distance_weighting), threads)
-    plan = None if max_memory is None else _plan_row_ranges(ids, vocab_size, window, symmetric, threads, max_memory)
-    if plan is None or len(plan) == 1:
+    bounded = None if max_memory is None else _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory,
+                                                                    progress)
+    if bounded is not None:
+        indptr, indices, data, working, shards = bounded
+    else:
         (indptr, indices, data), working = _native.cooccur_count(ids, offsets, 0, vocab_size, vocab_size, *args)
         shards = 1
-    else:
-        budget = max_memory - _fixed_bytes(vocab_size, threads)
-        indptr, indices, data, working = _count_by_row_ranges(ids, offsets, vocab_size, plan, args, progress, budget)
-        shards = len(plan)
     matrix = sp.csr_matrix((data, indices, indptr), shape=(vocab_size, vocab_size), copy=False)
     matrix.has_sorted_indices = True
     seconds = time.perf_counter() - start
@@ -152,8 +159,14 @@ cooccurrence.last_stats = {}
 
 
 def _fixed_bytes(vocab_size, threads):
-    """Row accumulators and bitmaps (per thread), word counts and the word -> range table."""
+    """Row accumulators and bitmaps (per thread), and the row bounds held while counting."""
     return 13 * vocab_size * threads + 12 * vocab_size
+
+
+def _sort_bytes(vocab_size, threads):
+    """Word counts, tiers, neighbour tallies and a chunk's word starts, and per thread a sorting
+    cursor and tallies (more than the planning after the scan takes)."""
+    return (29 + 16 * threads) * vocab_size + 8
 
 
 def _entry_words(window, n_tokens):
@@ -161,89 +174,155 @@ def _entry_words(window, n_tokens):
     return 2 if window > 4095 or n_tokens >= (1 << 40) else 1
 
 
-def _plan_row_ranges(ids, vocab_size, window, symmetric, threads, max_memory):
-    """Row ranges [lo, hi) whose count fits max_memory, from an upper bound of each row's need."""
-    counts = np.bincount(ids, minlength=vocab_size).astype(np.int64)
+def _loose_row_bound(counts, vocab_size, window, symmetric):
+    """Nonzeros of each row at most: one per neighbour position, one per word."""
     reach = 2 * window if symmetric else window
-    words = _entry_words(window, len(ids))
-    need = (INDEX_BYTES_PER_TOKEN * words * counts + ROW_BYTES_PER_NONZERO * np.minimum(vocab_size, reach * counts)
-            + 40)
-    fixed = _fixed_bytes(vocab_size, threads)
-    budget = max_memory - fixed
-    if budget < need.max():
-        raise ValueError(f"max_memory must be at least {fixed + int(need.max())} bytes here (a row accumulator "
-                         f"of {vocab_size} words for each of {threads} threads, and the largest row), "
-                         f"got {max_memory}")
-    if need.sum() <= budget:
-        return [(0, vocab_size)]
-    ranges, lo, used = [], 0, 0
-    for r, b in enumerate(need.tolist()):
-        if used + b > budget:
-            ranges.append((lo, r))
-            lo, used = r, 0
-        used += b
-    ranges.append((lo, vocab_size))
+    return np.minimum(vocab_size, reach * counts)
+
+
+def _fits_in_memory(counts, window, symmetric, threads, max_memory):
+    """Whether one in-memory count (all occurrences sorted by word, every row) fits max_memory."""
+    vocab_size, n_tokens = len(counts), int(counts.sum())
+    words = _entry_words(window, n_tokens)
+    need = (ENTRY_BYTES_PER_WORD * words * n_tokens + (ROW_BYTES + 8 * threads) * vocab_size
+            + ROW_BYTES_PER_NONZERO * int(_loose_row_bound(counts, vocab_size, window, symmetric).sum()))
+    return need <= max_memory - _fixed_bytes(vocab_size, threads)
+
+
+def _neighbour_tiers(counts):
+    """Tier 0 for the most frequent words, 1 for the next, 2 for the rest; and for j = 1, 2 how
+    many words have a tier below j."""
+    tier_of = np.full(len(counts), len(NEIGHBOUR_TIERS), dtype=np.uint8)
+    top = np.arange(len(counts))
+    for tier in reversed(range(len(NEIGHBOUR_TIERS))):  # each tier's words among those of the next
+        k = NEIGHBOUR_TIERS[tier]
+        if k < len(top):
+            top = top[np.argpartition(-counts[top], k - 1)[:k]]
+        tier_of[top] = tier
+    return tier_of, [int(np.count_nonzero(tier_of < j)) for j in range(1, len(NEIGHBOUR_TIERS) + 1)]
+
+
+def _row_bound(tallies, sizes, vocab_size):
+    """Nonzeros of each row at most, from its neighbour tallies: each neighbour position adds at
+    most one column, and the words of tiers below j at most their number of columns in all."""
+    tallies = tallies.reshape(-1, 3)
+    bound = np.minimum(tallies[:, 0], vocab_size).astype(np.int64)
+    for j, size in enumerate(sizes, start=1):
+        rest = tallies[:, j].astype(np.int64)  # int64: a saturated tally plus the size must not wrap
+        rest += size
+        np.minimum(bound, rest, out=bound)
+    return bound
+
+
+def _plan_row_ranges(need, budget):
+    """Consecutive row ranges [lo, hi) whose needs sum to at most budget (each row's need does)."""
+    ends = np.cumsum(need)
+    ranges, lo, base = [], 0, 0
+    while lo < len(need):
+        hi = int(np.searchsorted(ends, base + budget, side="right"))
+        ranges.append((lo, hi))
+        base, lo = int(ends[hi - 1]), hi
     return ranges
 
 
-def _count_by_row_ranges(ids, offsets, vocab_size, plan, args, progress, budget):
-    """Bounded count: one scan of the corpus sorts each word occurrence into its row range's
-    temporary file; then each range is counted from its file and its finished rows go to another
-    file; the rows are read back in order into the result."""
-    window = args[0]
+def _read_into(f, offset, array):
+    """Fills `array` from the bytes of file f at offset."""
+    f.seek(offset)
+    if f.readinto(memoryview(array).cast("B")) != array.nbytes:
+        raise OSError(f"co-occurrence: temporary file {f.name} was truncated")
+
+
+def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
+    """Bounded count. One scan of the corpus, in chunks that fit max_memory, sorts each chunk's
+    word occurrences by word into a temporary file (after the chunk's word starts) and tallies
+    each occurrence's neighbours by tier; the tallies bound each row's nonzeros, which plans the
+    row ranges; each range gathers its runs from every chunk and is counted, its finished rows
+    going to another file; the rows are read back in order into the result.
+
+    Returns indptr, indices, data, the peak working bytes and the number of row ranges; or None
+    when one in-memory count fits max_memory."""
+    window, symmetric, _, threads = args
+    counts = _native.cooccur_word_counts(ids, vocab_size, threads)
+    if _fits_in_memory(counts, window, symmetric, threads, max_memory):
+        return None
+    V, n = vocab_size, len(ids)
+    words = _entry_words(window, n)
+    entry_bytes = ENTRY_BYTES_PER_WORD * words
+    fixed = _fixed_bytes(V, threads)
+    budget = max_memory - fixed
+    sort_bytes = _sort_bytes(V, threads)
+    chunk = min(max(n, 1), (max_memory - sort_bytes) // entry_bytes, (1 << 31) - 1)
+    n_chunks = -(-n // chunk) if chunk > 0 else 0
+    # per row: its occurrences, its nonzeros, and where each chunk's run of them begins
+    row_bytes = ROW_BYTES + 8 * n_chunks
+    largest = row_bytes + int((entry_bytes * counts + RANGE_BYTES_PER_BOUNDED_NONZERO
+                               * _loose_row_bound(counts, V, window, symmetric)).max())
+    if chunk < 1 or budget < largest:
+        minimum = max(fixed + largest, sort_bytes + entry_bytes)
+        raise ValueError(f"max_memory must be at least {minimum} bytes here (a row accumulator of {V} words "
+                         f"for each of {threads} threads, the largest row, and the word tables), got {max_memory}")
+    tier_of, sizes = _neighbour_tiers(counts)
+    tallies = np.zeros(3 * V, dtype=np.uint32)
     tmpdir = tempfile.mkdtemp(prefix="embedcore-cooccur-")
-    range_start = np.array([lo for lo, _ in plan] + [vocab_size], dtype=np.int64)
-    n = len(ids)
-    chunk = max(1, budget // (INDEX_BYTES_PER_TOKEN * _entry_words(window, len(ids))))
-    pieces, peak = [], 0
-    bar = progress_bar(progress, total=n + len(plan), desc="co-occurrence", unit="step")
+    bar = progress_bar(progress, total=2 * n, desc="co-occurrence", unit="token")
+    peak = 0
     try:
-        occurrence_paths = [os.path.join(tmpdir, f"occ{i:05d}") for i in range(len(plan))]
-        for a in range(0, n, chunk):
-            b = min(n, a + chunk)
-            entries, counts = _native.cooccur_partition(ids, offsets, a, b, range_start, vocab_size, window)
-            words = len(entries) // max(1, b - a)
+        with open(os.path.join(tmpdir, "occurrences"), "w+b") as occurrences, \
+                open(os.path.join(tmpdir, "rows"), "w+b") as rows:
+            chunk_at = []  # file offset of each chunk: its V + 1 word starts, then its entries
+            for a in range(0, n, chunk):
+                b = min(n, a + chunk)
+                entries, word_start = _native.cooccur_sort_occurrences(ids, offsets, a, b, V, window, symmetric,
+                                                                       tier_of, tallies, threads)
+                chunk_at.append(occurrences.tell())
+                occurrences.write(word_start)
+                occurrences.write(entries)
+                peak = max(peak, sort_bytes + entries.nbytes)
+                del entries, word_start
+                bar.update(b - a)
+            bound = _row_bound(tallies, sizes, V)
+            del tallies, tier_of
+            need = RANGE_BYTES_PER_BOUNDED_NONZERO * bound
+            need += entry_bytes * counts
+            need += row_bytes
+            plan = _plan_row_ranges(need, budget)
+            del need, counts
+            indptr = np.empty(V + 1, dtype=np.int64)
+            indptr[0] = 0
+            for lo, hi in plan:
+                # the range's word starts in each chunk, then its runs of occurrences
+                starts = np.empty((len(chunk_at), hi - lo + 1), dtype=np.int64)
+                for c, at in enumerate(chunk_at):
+                    _read_into(occurrences, at + 8 * lo, starts[c])
+                entries = np.empty(int((starts[:, -1] - starts[:, 0]).sum()) * words, dtype=np.uint64)
+                filled = 0
+                for c, at in enumerate(chunk_at):
+                    first, k = int(starts[c, 0]), int(starts[c, -1] - starts[c, 0])
+                    _read_into(occurrences, at + 8 * (V + 1) + entry_bytes * first,
+                               entries[filled * words:(filled + k) * words])
+                    starts[c] += filled - first
+                    filled += k
+                (piece, index_blocks, data_blocks), working = _native.cooccur_count_occurrences(
+                    ids, entries, starts, bound[lo:hi], lo, hi, V, *args)
+                peak = max(peak, bound.nbytes + working)  # the kernel counts the entries and starts too
+                del entries, starts
+                # the range's columns, then its values, a block at a time, each released once written
+                for blocks in (index_blocks, data_blocks):
+                    blocks.reverse()
+                    while blocks:
+                        rows.write(blocks.pop())
+                indptr[lo + 1:hi + 1] = piece[1:] + indptr[lo]
+                del piece
+                bar.update(filled)
+            nnz = int(indptr[-1])
+            indices = np.empty(nnz, dtype=np.int32)
+            data = np.empty(nnz, dtype=np.float32)
             at = 0
-            for path, k in zip(occurrence_paths, counts.tolist()):
-                if k:  # opened per chunk, so that many ranges never hold many files open
-                    with open(path, "ab") as f:
-                        entries[at:at + k * words].tofile(f)
-                    at += k * words
-            peak = max(peak, entries.nbytes + 4 * vocab_size)
-            del entries
-            bar.update(b - a)
-        for i, (lo, hi) in enumerate(plan):
-            if os.path.exists(occurrence_paths[i]):
-                occurrences = np.fromfile(occurrence_paths[i], dtype=np.uint64)
-                os.remove(occurrence_paths[i])
-            else:  # no word of the range occurs
-                occurrences = np.zeros(0, dtype=np.uint64)
-            (indptr, indices, data), working = _native.cooccur_count_occurrences(
-                ids, occurrences, lo, hi, vocab_size, *args)
-            peak = max(peak, working)  # the kernel counts its copy of the occurrences and ours
-            del occurrences
-            path = os.path.join(tmpdir, f"rows{i:05d}")
-            with open(path, "wb") as f:
-                indices.tofile(f)
-                data.tofile(f)
-            pieces.append((path, indptr))
-            del indices, data
-            bar.update(1)
-        nnz = sum(int(p[-1]) for _, p in pieces)
-        indptr = np.empty(vocab_size + 1, dtype=np.int64)
-        indices = np.empty(nnz, dtype=np.int32)
-        data = np.empty(nnz, dtype=np.float32)
-        indptr[0] = at = 0
-        for (path, piece), (lo, hi) in zip(pieces, plan):
-            k = int(piece[-1])
-            indptr[lo + 1:hi + 1] = piece[1:] + at
-            with open(path, "rb") as f:
-                for array in (indices[at:at + k], data[at:at + k]):
-                    if f.readinto(memoryview(array).cast("B")) != array.nbytes:
-                        raise OSError(f"co-occurrence: temporary file {path} was truncated")
-            os.remove(path)
-            at += k
-        return indptr, indices, data, peak
+            for lo, hi in plan:
+                for array in (indices[indptr[lo]:indptr[hi]], data[indptr[lo]:indptr[hi]]):
+                    _read_into(rows, at, array)
+                    at += array.nbytes
+        return indptr, indices, data, peak, len(plan)
     finally:
         bar.close()
         shutil.rmtree(tmpdir, ignore_errors=True)

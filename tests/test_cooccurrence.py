@@ -98,16 +98,111 @@ def test_workers_do_not_change_the_result():
     np.testing.assert_array_equal(one.data, two.data)
 
 
-@pytest.mark.parametrize("max_memory", [40_000, 60_000])
-def test_max_memory_does_not_change_the_result(max_memory):
+@pytest.mark.parametrize("symmetric", [True, False])
+@pytest.mark.parametrize("max_memory", [20_000, 40_000])
+def test_max_memory_does_not_change_the_result(max_memory, symmetric):
     corpus = random_corpus(8, n_tokens=5000, vocab_size=40)
-    full = ec.cooccurrence(corpus, 40, window=6, workers=2)
-    bounded = ec.cooccurrence(corpus, 40, window=6, workers=2, max_memory=max_memory)
+    full = ec.cooccurrence(corpus, 40, window=6, symmetric=symmetric, workers=2)
+    bounded = ec.cooccurrence(corpus, 40, window=6, symmetric=symmetric, workers=2, max_memory=max_memory)
     assert ec.cooccurrence.last_stats["shards"] > 1
     assert ec.cooccurrence.last_stats["working_bytes"] <= max_memory
     np.testing.assert_array_equal(full.indptr, bounded.indptr)
     np.testing.assert_array_equal(full.indices, bounded.indices)
     np.testing.assert_array_equal(full.data, bounded.data)  # same rows, summed in the same order
+
+
+def zipf_corpus(seed, n_tokens, vocab_size):
+    """Word frequencies falling off as in text, sentences of about 20 tokens."""
+    rng = np.random.default_rng(seed)
+    ids = ((rng.zipf(1.3, n_tokens) - 1) % vocab_size).astype(np.int32)
+    cuts = np.sort(rng.choice(np.arange(1, n_tokens), size=n_tokens // 20, replace=False))
+    return ec.EncodedCorpus(ids, np.concatenate([[0], cuts, [n_tokens]]))
+
+
+def hub_corpus(vocab_size, repeats):
+    """Word 0 between every two other words: its row meets every word of the vocabulary."""
+    others = np.tile(np.arange(1, vocab_size, dtype=np.int32), repeats)
+    ids = np.zeros(2 * len(others), dtype=np.int32)
+    ids[1::2] = others
+    return ec.EncodedCorpus(ids, [0, len(ids)])
+
+
+def joined(*corpora):
+    ids = np.concatenate([c.ids for c in corpora])
+    offsets, at = [0], 0
+    for c in corpora:
+        offsets.extend(np.asarray(c.offsets[1:]) + at)
+        at += len(c.ids)
+    return ec.EncodedCorpus(ids, offsets)
+
+
+@pytest.mark.parametrize("corpus, vocab_size, max_memory", [
+    (ec.EncodedCorpus(np.zeros(4000, np.int32), [0, 4000]), 50, 36_000),
+    (hub_corpus(300, 10), 300, 41_000),
+    (zipf_corpus(0, 20_000, 3000), 3000, 300_000),
+], ids=["one word repeated", "a word next to every word", "text-like frequencies"])
+def test_bounded_counts_stay_within_max_memory(corpus, vocab_size, max_memory):
+    full = ec.cooccurrence(corpus, vocab_size, window=5, workers=2)
+    bounded = ec.cooccurrence(corpus, vocab_size, window=5, workers=2, max_memory=max_memory)
+    assert ec.cooccurrence.last_stats["shards"] > 1
+    assert ec.cooccurrence.last_stats["working_bytes"] <= max_memory
+    np.testing.assert_array_equal(full.indptr, bounded.indptr)
+    np.testing.assert_array_equal(full.indices, bounded.indices)
+    np.testing.assert_array_equal(full.data, bounded.data)
+
+
+def neighbour_row_bound(corpus, vocab_size, window, symmetric, chunk, threads):
+    """The planner's row bound, from tallies of the occurrences sorted chunk by chunk."""
+    counts = np.bincount(corpus.ids, minlength=vocab_size)
+    tier_of, sizes = cooc_module._neighbour_tiers(counts)
+    tallies = np.zeros(3 * vocab_size, dtype=np.uint32)
+    for a in range(0, len(corpus.ids), chunk):
+        _native.cooccur_sort_occurrences(corpus.ids, corpus.offsets, a, min(len(corpus.ids), a + chunk),
+                                         vocab_size, window, symmetric, tier_of, tallies, threads)
+    return cooc_module._row_bound(tallies, sizes, vocab_size)
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+@pytest.mark.parametrize("window", [1, 4])
+def test_row_bounds_are_never_below_the_nonzeros(monkeypatch, symmetric, window):
+    monkeypatch.setattr(cooc_module, "NEIGHBOUR_TIERS", (4, 40))  # tiers well inside the vocabulary
+    corpus = joined(zipf_corpus(1, 20_000, 500), hub_corpus(500, 2))
+    nnz = np.diff(ec.cooccurrence(corpus, 500, window=window, symmetric=symmetric).indptr)
+    bound = neighbour_row_bound(corpus, 500, window, symmetric, chunk=7000, threads=2)
+    assert (bound >= nnz).all()
+    reach = 2 * window if symmetric else window
+    loose = np.minimum(500, reach * np.bincount(corpus.ids, minlength=500))
+    assert (bound <= loose).all() and bound.sum() < 0.7 * loose.sum()
+
+
+def test_row_bounds_hold_when_a_wide_window_fills_a_tally_table():
+    # one thread tallies 40000 occurrences, more than its table takes at once with this window
+    corpus = zipf_corpus(2, 40_000, 500)
+    nnz = np.diff(ec.cooccurrence(corpus, 500, window=65535).indptr)
+    bound = neighbour_row_bound(corpus, 500, 65535, True, chunk=40_000, threads=1)
+    assert (bound >= nnz).all()
+
+
+def test_sorted_occurrences_are_grouped_by_word_in_position_order():
+    corpus = random_corpus(9, n_tokens=3000, vocab_size=30)
+    entries, word_start = _native.cooccur_sort_occurrences(corpus.ids, corpus.offsets, 1000, 3000, 30, 4, True,
+                                                           None, None, 2)
+    positions = (entries >> np.uint64(24)).astype(np.int64)
+    for w in range(30):
+        expected = 1000 + np.flatnonzero(corpus.ids[1000:] == w)
+        np.testing.assert_array_equal(positions[word_start[w]:word_start[w + 1]], expected)
+
+
+def test_the_range_kernel_rejects_occurrences_that_do_not_fit_the_corpus():
+    ids = np.array([0, 1, 2, 1], dtype=np.int32)
+    starts = np.array([[0, 1]])
+    bound = np.array([3])
+    beyond = np.array([(3 << 24) | (1 << 12) | 5], dtype=np.uint64)  # position 3, 5 to its right
+    with pytest.raises(ValueError, match="reaches outside the corpus"):
+        _native.cooccur_count_occurrences(ids, beyond, starts, bound, 1, 2, 3, 5, True, True, 1)
+    other_word = np.array([(2 << 24) | (1 << 12) | 1], dtype=np.uint64)  # position 2 holds word 2
+    with pytest.raises(ValueError, match="not its row's word"):
+        _native.cooccur_count_occurrences(ids, other_word, starts, bound, 1, 2, 3, 5, True, True, 1)
 
 
 def test_accepts_an_ids_offsets_pair():
@@ -133,22 +228,24 @@ def test_temporary_files_are_removed_after_a_bounded_count(private_tmp):
     assert os.listdir(private_tmp) == []
 
 
+@pytest.mark.parametrize("stage", ["cooccur_sort_occurrences", "cooccur_count_occurrences"])
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
-def test_temporary_files_are_removed_when_counting_fails_midway(private_tmp, monkeypatch, error):
+def test_temporary_files_are_removed_when_counting_fails_midway(private_tmp, monkeypatch, error, stage):
     calls = []
 
     class Failing:
         def __getattr__(self, name):
-            return getattr(_native, name)
+            if name != stage:
+                return getattr(_native, name)
 
-        @staticmethod
-        def cooccur_count_occurrences(*args):
-            calls.append(args)
-            if len(calls) == 2:
-                (spill_dir,) = os.listdir(private_tmp)
-                assert os.listdir(private_tmp / spill_dir)  # occurrences and finished rows were spilled
-                raise error("stop")
-            return _native.cooccur_count_occurrences(*args)
+            def fail_on_the_second_call(*args):
+                calls.append(args)
+                if len(calls) == 2:
+                    (spill_dir,) = os.listdir(private_tmp)
+                    assert os.listdir(private_tmp / spill_dir)  # the spill files exist by now
+                    raise error("stop")
+                return getattr(_native, name)(*args)
+            return fail_on_the_second_call
 
     monkeypatch.setattr(cooc_module, "_native", Failing())
     with pytest.raises(error):

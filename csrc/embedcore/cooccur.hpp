@@ -11,14 +11,17 @@
 // neighbours are added into a dense float64 row accumulator of V entries (it stays in L2), and
 // the touched columns come back in order from a bitmap. Work is O(tokens * window + nnz) plus
 // O(V / 64) per row; rows are independent, so threads take blocks of rows dynamically and the
-// result does not depend on the number of threads. Under a memory budget the rows are counted
-// in ranges (one corpus scan each), whose finished rows need no merging.
+// result does not depend on the number of threads. Under a memory budget, the occurrences are
+// sorted by word chunk by chunk of the corpus (and spilled by the caller), with tallies of their
+// neighbours that bound each row's nonzeros; the rows are then counted in ranges that fit, each
+// from its runs in every chunk, and finished rows need no merging.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -52,11 +55,8 @@ struct Result {
     std::vector<Block<Value>> blocks;
     std::int64_t working_bytes = 0;  // peak extra memory of the count, besides input and result
 
-    template <class Out>
-    void copy_to(std::int64_t* indptr, std::int32_t* indices, Out* data, int threads) {
-        std::vector<index_t> start(blocks.size() + 1, 0);
-        for (std::size_t b = 0; b < blocks.size(); ++b)
-            start[b + 1] = start[b] + static_cast<index_t>(blocks[b].cols.size());
+    // The CSR row pointers (n_rows + 1 values).
+    void fill_indptr(std::int64_t* indptr) const {
         indptr[0] = 0;
         for (auto& blk : blocks) {
             index_t acc = indptr[blk.row_begin];
@@ -65,6 +65,14 @@ struct Result {
                 indptr[r + 1] = acc;
             }
         }
+    }
+
+    template <class Out>
+    void copy_to(std::int64_t* indptr, std::int32_t* indices, Out* data, int threads) {
+        std::vector<index_t> start(blocks.size() + 1, 0);
+        for (std::size_t b = 0; b < blocks.size(); ++b)
+            start[b + 1] = start[b] + static_cast<index_t>(blocks[b].cols.size());
+        fill_indptr(indptr);
         parallel_blocks(static_cast<index_t>(blocks.size()), threads, [&](index_t b0, index_t b1, int) {
             for (index_t b = b0; b < b1; ++b) {
                 auto& blk = blocks[static_cast<std::size_t>(b)];
@@ -248,19 +256,62 @@ void scan_positions(const std::int32_t* ids, const std::int64_t* offsets, index_
     }
 }
 
-// Builds rows [row_lo, row_lo + R) from their occurrences, grouped by word: the occurrences of
-// row r are entries [row_start[r], row_start[r + 1]).
+// Walks the occurrences of rows [r, r_end) in the order they are added (row by row, chunk by
+// chunk; see build_rows), so that prefetches run ahead across runs and rows.
+struct OccurrenceWalk {
+    const index_t* starts;
+    std::size_t run;
+    index_t n_chunks, r_end, r, c = 0, k = 0, end = 0;
+
+    OccurrenceWalk(const index_t* starts_, std::size_t run_, index_t n_chunks_, index_t r_begin, index_t r_end_)
+        : starts(starts_), run(run_), n_chunks(n_chunks_), r_end(n_chunks_ > 0 ? r_end_ : r_begin), r(r_begin) {
+        if (r < r_end) {
+            k = at(0, r);
+            end = at(0, r + 1);
+            settle();
+        }
+    }
+    bool done() const { return r >= r_end; }
+    void next() {
+        if (done()) return;
+        ++k;
+        settle();
+    }
+
+private:
+    index_t at(index_t chunk, index_t row) const { return starts[static_cast<std::size_t>(chunk) * run + static_cast<std::size_t>(row)]; }
+    void settle() {
+        while (k >= end) {
+            if (++c == n_chunks) {
+                c = 0;
+                if (++r == r_end) return;
+            }
+            k = at(c, r);
+            end = at(c, r + 1);
+        }
+    }
+};
+
+// Builds rows [row_lo, row_lo + R) from their occurrences, grouped by word in n_chunks runs of
+// increasing positions: the occurrences of row r are entries [starts[c * (R + 1) + r],
+// starts[c * (R + 1) + r + 1]) for c = 0, 1, ... in turn, so they are added in position order.
+// With row_bound (at least each row's nonzeros), a block's arrays are sized from it once, so that
+// they never grow beyond it, nor are copied to drop growth slack. Each occurrence is checked (its
+// word, its reach within the corpus) as it is added.
 template <class Value>
 Result<Value> build_rows(const std::int32_t* ids, index_t n_tokens, const std::uint64_t* entries,
-                         const Packing& pack, const std::vector<index_t>& row_start, index_t R, index_t vocab_size,
-                         const Options& opt) {
+                         const Packing& pack, const index_t* starts, index_t n_chunks, index_t row_lo, index_t R,
+                         index_t vocab_size, const Options& opt, const index_t* row_bound = nullptr) {
     const int threads = std::max(1, opt.threads);
     const int W = opt.window;
     Result<Value> result;
     result.n_rows = R;
-    std::vector<index_t> row_count(static_cast<std::size_t>(R));
-    for (index_t r = 0; r < R; ++r)
-        row_count[static_cast<std::size_t>(r)] = row_start[static_cast<std::size_t>(r) + 1] - row_start[static_cast<std::size_t>(r)];
+    const std::size_t run = static_cast<std::size_t>(R) + 1;  // starts of one chunk
+    std::vector<index_t> row_count(static_cast<std::size_t>(R), 0);
+    for (index_t c = 0; c < n_chunks; ++c)
+        for (index_t r = 0; r < R; ++r)
+            row_count[static_cast<std::size_t>(r)] += starts[static_cast<std::size_t>(c) * run + static_cast<std::size_t>(r) + 1] -
+                                                      starts[static_cast<std::size_t>(c) * run + static_cast<std::size_t>(r)];
     std::vector<double> weight(static_cast<std::size_t>(W) + 1, 1.0);
     if (opt.distance_weighting)
         for (int d = 1; d <= W; ++d) weight[static_cast<std::size_t>(d)] = 1.0 / d;
@@ -280,28 +331,45 @@ Result<Value> build_rows(const std::int32_t* ids, index_t n_tokens, const std::u
         blk.row_begin = bounds[static_cast<std::size_t>(b)];
         blk.row_end = bounds[static_cast<std::size_t>(b) + 1];
         blk.row_nnz.resize(static_cast<std::size_t>(blk.row_end - blk.row_begin));
+        if (row_bound) {
+            index_t most = 0;
+            for (index_t r = blk.row_begin; r < blk.row_end; ++r) most += row_bound[r];
+            blk.cols.reserve(static_cast<std::size_t>(most));
+            blk.vals.reserve(static_cast<std::size_t>(most));
+        }
+        OccurrenceWalk ahead(starts, run, n_chunks, blk.row_begin, blk.row_end);
+        for (index_t j = 0; j < kPrefetch; ++j) ahead.next();
         for (index_t r = blk.row_begin; r < blk.row_end; ++r) {
-            const index_t k0 = row_start[static_cast<std::size_t>(r)], k1 = row_start[static_cast<std::size_t>(r) + 1];
-            for (index_t k = k0; k < k1; ++k) {
-                if (k + kPrefetch < k1) {
-                    // the neighbours of a later occurrence, so their cache misses overlap this one
-                    const index_t q = pack.position(entries + static_cast<std::size_t>(k + kPrefetch) * stride);
-                    __builtin_prefetch(ids + std::max<index_t>(0, q - (symmetric ? W : 0)));
-                    __builtin_prefetch(ids + std::min<index_t>(n_tokens - 1, q + W));
+            const std::int32_t word = static_cast<std::int32_t>(row_lo + r);
+            for (index_t c = 0; c < n_chunks; ++c) {
+                const index_t* s = starts + static_cast<std::size_t>(c) * run + static_cast<std::size_t>(r);
+                for (index_t k = s[0], k1 = s[1]; k < k1; ++k) {
+                    if (!ahead.done()) {
+                        // the neighbours of a later occurrence, so their cache misses overlap this one
+                        const index_t q = pack.position(entries + static_cast<std::size_t>(ahead.k) * stride);
+                        __builtin_prefetch(ids + std::max<index_t>(0, q - (symmetric ? W : 0)));
+                        __builtin_prefetch(ids + std::min<index_t>(n_tokens - 1, q + W));
+                        ahead.next();
+                    }
+                    index_t p;
+                    int left, right;
+                    pack.get(entries + static_cast<std::size_t>(k) * stride, p, left, right);
+                    if (p < 0 || p >= n_tokens || right >= n_tokens - p || (symmetric && left > p))
+                        throw std::invalid_argument("an occurrence reaches outside the corpus");
+                    const std::int32_t* at = ids + p;
+                    // its cache line is fetched for the neighbours anyway
+                    if (*at != word) throw std::invalid_argument("an occurrence's word is not its row's word");
+                    if (symmetric)
+                        for (int d = 1; d <= left; ++d) acc->add(at[-d], weight[static_cast<std::size_t>(d)]);
+                    for (int d = 1; d <= right; ++d) acc->add(at[d], weight[static_cast<std::size_t>(d)]);
                 }
-                index_t p;
-                int left, right;
-                pack.get(entries + static_cast<std::size_t>(k) * stride, p, left, right);
-                const std::int32_t* at = ids + p;
-                if (symmetric)
-                    for (int d = 1; d <= left; ++d) acc->add(at[-d], weight[static_cast<std::size_t>(d)]);
-                for (int d = 1; d <= right; ++d) acc->add(at[d], weight[static_cast<std::size_t>(d)]);
             }
             blk.row_nnz[static_cast<std::size_t>(r - blk.row_begin)] = acc->emit(blk.cols, blk.vals);
         }
-        // drop the growth slack: blocks are held until the whole result is copied out
-        blk.cols.shrink_to_fit();
-        blk.vals.shrink_to_fit();
+        if (!row_bound) {  // drop the growth slack: blocks are held until the whole result is copied out
+            blk.cols.shrink_to_fit();
+            blk.vals.shrink_to_fit();
+        }
     });
     std::int64_t out_bytes = 0;
     for (auto& blk : result.blocks) {
@@ -374,79 +442,207 @@ Result<Value> count(const std::int32_t* ids, index_t n_tokens, const std::int64_
     const std::int64_t index_bytes = static_cast<std::int64_t>(8 * pack.words) * run + 8 * R * static_cast<std::int64_t>(chunks);
     hist.clear();
     hist.shrink_to_fit();
-    Result<Value> result = build_rows<Value>(ids, n_tokens, entries.get(), pack, row_start, R, vocab_size, opt);
+    Result<Value> result = build_rows<Value>(ids, n_tokens, entries.get(), pack, row_start.data(), 1, row_lo, R,
+                                             vocab_size, opt);
     result.working_bytes += index_bytes;
     return result;
 }
 
-// For a memory-bounded count: the occurrences in positions [a, b) of the words of each row range
-// (range i is words [range_start[i], range_start[i + 1])), packed as `count` packs them and grouped
-// by range in position order; counts[i] receives how many fell in range i. `out` holds
-// (b - a) * Packing.words words.
-inline void partition_occurrences(const std::int32_t* ids, index_t n_tokens, const std::int64_t* offsets,
-                                  index_t n_sentences, index_t a, index_t b, const std::int64_t* range_start,
-                                  index_t n_ranges, index_t vocab_size, int window, std::uint64_t* out,
-                                  std::int64_t* counts) {
+// Neighbour tallies from which a memory-bounded count bounds each row's nonzeros before counting.
+// For every occurrence of word w, three 21-bit lanes of one 64-bit word count its neighbour
+// positions: all of them, those holding a word of tier >= 1, and those of tier 2 (the planner gives
+// tier 0 to the most frequent words and tier 1 to the next most frequent). Row w then has at most
+// min(all, |tier 0| + tier >= 1, |tiers 0 and 1| + tier 2) nonzeros: a frequent neighbour adds at
+// most one column however often it occurs.
+struct NeighbourLanes {
+    static constexpr int kBits = 21;  // a window holds at most 2 * 65535 neighbours
+    static constexpr std::uint64_t kMask = (std::uint64_t{1} << kBits) - 1;
+    static constexpr std::uint64_t kOne[3] = {1, 1 | (std::uint64_t{1} << kBits),
+                                              1 | (std::uint64_t{1} << kBits) | (std::uint64_t{1} << (2 * kBits))};
+    static inline void add_to(std::uint32_t* tally, std::uint64_t lanes) {
+        for (int j = 0; j < 3; ++j) tally[j] += static_cast<std::uint32_t>((lanes >> (j * kBits)) & kMask);
+    }
+    // A tally that saturates at 2**32 - 1 still bounds the row by vocab_size (< 2**31).
+    static inline void add_saturating(std::uint32_t& x, std::uint64_t v) {
+        const std::uint64_t y = x + v;
+        x = y > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<std::uint32_t>(y);
+    }
+};
+
+// How often each word occurs (counts: vocab_size values); every id is checked. Memory 8 *
+// vocab_size per thread.
+inline void word_counts(const std::int32_t* ids, index_t n_tokens, index_t vocab_size, int threads,
+                        std::int64_t* counts) {
+    require(vocab_size >= 1 && vocab_size <= (index_t{1} << 31) - 1, "vocab_size must be in [1, 2**31 - 1]");
+    const std::size_t V = static_cast<std::size_t>(vocab_size);
+    const int pieces = static_cast<int>(std::max<index_t>(1, std::min<index_t>(threads, n_tokens / 65536)));
+    std::vector<std::vector<std::int64_t>> local(static_cast<std::size_t>(pieces) - 1);
+    parallel_blocks(pieces, pieces, [&](index_t t0, index_t t1, int) {
+        for (index_t t = t0; t < t1; ++t) {
+            std::int64_t* h = counts;
+            if (t > 0) {
+                local[static_cast<std::size_t>(t) - 1].assign(V, 0);
+                h = local[static_cast<std::size_t>(t) - 1].data();
+            } else {
+                std::fill(counts, counts + V, 0);
+            }
+            for (index_t p = n_tokens * t / pieces, e = n_tokens * (t + 1) / pieces; p < e; ++p) {
+                const std::int32_t id = ids[p];
+                if (static_cast<std::uint32_t>(id) >= static_cast<std::uint64_t>(vocab_size))
+                    throw std::invalid_argument("corpus ids must lie in [0, vocab_size=" + std::to_string(vocab_size) +
+                                                "), got " + std::to_string(id) + " at position " + std::to_string(p));
+                ++h[static_cast<std::size_t>(id)];
+            }
+        }
+    });
+    for (auto& l : local)
+        for (std::size_t w = 0; w < V; ++w) counts[w] += l[w];
+}
+
+// For a memory-bounded count: the occurrences in positions [a, b), packed as `count` packs them and
+// sorted by word, stably (position order within a word) into `out` ((b - a) * Packing.words words);
+// word_start (vocab_size + 1 values) receives where each word's run begins. When `tier_of` is given
+// (a tier 0-2 per word), the occurrences' NeighbourLanes are added to `tallies` (3 per word).
+// b - a must stay below 2**31. Work O(b - a + vocab_size * threads), memory 16 * vocab_size per
+// thread besides the output.
+//
+// Each thread tallies into its own uint32 table with plain adds, and moves it into `tallies`
+// (saturating) before an occurrence could overflow it: an occurrence adds at most 2 * window.
+inline void sort_occurrences(const std::int32_t* ids, index_t n_tokens, const std::int64_t* offsets,
+                             index_t n_sentences, index_t a, index_t b, index_t vocab_size, int window,
+                             bool symmetric, const std::uint8_t* tier_of, std::uint32_t* tallies, int threads,
+                             std::uint64_t* out, std::int64_t* word_start) {
     require(window >= 1 && window <= 65535, "window must be in [1, 65535]");
+    require(vocab_size >= 1 && vocab_size <= (index_t{1} << 31) - 1, "vocab_size must be in [1, 2**31 - 1]");
     require(n_sentences >= 0 && offsets[0] == 0 && offsets[n_sentences] == n_tokens,
             "offsets must run from 0 to the number of tokens");
     require(0 <= a && a <= b && b <= n_tokens, "positions [a, b) must lie within the corpus");
-    require(n_ranges >= 1 && range_start[0] == 0 && range_start[n_ranges] == vocab_size, "ranges must cover the vocabulary");
+    require(b - a < (index_t{1} << 31), "at most 2**31 - 1 positions at a time");
     const Packing pack(window, n_tokens);
-    // range of each word, then a stable counting sort of the positions by range
-    std::vector<std::int32_t> range_of(static_cast<std::size_t>(vocab_size));
-    for (index_t i = 0; i < n_ranges; ++i)
-        for (index_t w = range_start[i]; w < range_start[i + 1]; ++w) range_of[static_cast<std::size_t>(w)] = static_cast<std::int32_t>(i);
-    std::vector<index_t> cursor(static_cast<std::size_t>(n_ranges) + 1, 0);
-    for (index_t p = a; p < b; ++p) {
-        const std::int32_t id = ids[p];
-        if (id < 0 || id >= vocab_size)
-            throw std::invalid_argument("corpus ids must lie in [0, vocab_size=" + std::to_string(vocab_size) +
-                                        "), got " + std::to_string(id) + " at position " + std::to_string(p));
-        ++cursor[static_cast<std::size_t>(range_of[static_cast<std::size_t>(id)]) + 1];
+    const std::size_t V = static_cast<std::size_t>(vocab_size);
+    const int pieces = static_cast<int>(std::max<index_t>(1, std::min<index_t>(threads, (b - a) / 65536)));
+    auto piece_begin = [&](int t) { return a + (b - a) * t / pieces; };
+    auto bad_id = [&](std::int32_t id, index_t p) {
+        return std::invalid_argument("corpus ids must lie in [0, vocab_size=" + std::to_string(vocab_size) +
+                                     "), got " + std::to_string(id) + " at position " + std::to_string(p));
+    };
+    // Pass 1: each piece counts its words; the counts become the piece's write cursors, piece t
+    // writing each word's occurrences after those of piece t - 1. The window of a tally reaches
+    // `window` positions beyond [a, b): their ids are checked here too.
+    std::vector<std::vector<std::uint32_t>> cursor(static_cast<std::size_t>(pieces));
+    parallel_blocks(pieces, pieces, [&](index_t t0, index_t t1, int) {
+        for (index_t t = t0; t < t1; ++t) {
+            auto& h = cursor[static_cast<std::size_t>(t)];
+            h.assign(V, 0);
+            const index_t pa = piece_begin(static_cast<int>(t)), pb = piece_begin(static_cast<int>(t) + 1);
+            for (index_t p = pa; p < pb; ++p) {
+                const std::int32_t id = ids[p];
+                if (static_cast<std::uint32_t>(id) >= static_cast<std::uint64_t>(vocab_size)) throw bad_id(id, p);
+                ++h[static_cast<std::size_t>(id)];
+            }
+            auto check = [&](index_t p0, index_t p1) {
+                for (index_t p = p0; p < p1; ++p)
+                    if (static_cast<std::uint32_t>(ids[p]) >= static_cast<std::uint64_t>(vocab_size)) throw bad_id(ids[p], p);
+            };
+            if (t == 0) check(std::max<index_t>(0, a - window), a);
+            if (t == pieces - 1) check(b, std::min<index_t>(n_tokens, b + window));
+        }
+    });
+    std::uint32_t run = 0;
+    for (std::size_t w = 0; w < V; ++w) {
+        word_start[w] = run;
+        for (auto& h : cursor) {
+            const std::uint32_t k = h[w];
+            h[w] = run;
+            run += k;
+        }
     }
-    for (index_t i = 0; i < n_ranges; ++i) {
-        counts[i] = cursor[static_cast<std::size_t>(i) + 1];
-        cursor[static_cast<std::size_t>(i) + 1] += cursor[static_cast<std::size_t>(i)];
-    }
-    scan_positions(ids, offsets, n_sentences, a, b, 0, vocab_size, vocab_size, window,
-                   [&](index_t p, index_t left, index_t right) {
-                       const index_t at = cursor[static_cast<std::size_t>(range_of[static_cast<std::size_t>(ids[p])])]++;
-                       pack.put(out + static_cast<std::size_t>(at) * pack.words, p, left, right);
-                   });
+    word_start[V] = run;
+    // Pass 2: scatter, and tally each occurrence's neighbours by tier over a window that slides
+    // with the position (the neighbours of p: [p - left, p + right] without p, or (p, p + right]).
+    std::vector<std::vector<std::uint32_t>> local(tier_of ? static_cast<std::size_t>(pieces) : 0);
+    std::mutex merging;
+    // under a lock: one more parallel region would cost more than the adds
+    auto move_to_tallies = [&](std::vector<std::uint32_t>& l) {
+        std::lock_guard<std::mutex> lock(merging);
+        for (std::size_t k = 0; k < l.size(); ++k) NeighbourLanes::add_saturating(tallies[k], l[k]);
+        std::fill(l.begin(), l.end(), 0);
+    };
+    const index_t safe_adds = 0xFFFFFFFFll / (2 * window);  // occurrences a thread's table takes
+    parallel_blocks(pieces, pieces, [&](index_t t0, index_t t1, int) {
+        for (index_t t = t0; t < t1; ++t) {
+            auto& at = cursor[static_cast<std::size_t>(t)];
+            std::uint32_t* tally = nullptr;
+            if (tier_of) {
+                local[static_cast<std::size_t>(t)].assign(3 * V, 0);
+                tally = local[static_cast<std::size_t>(t)].data();
+            }
+            const index_t pa = piece_begin(static_cast<int>(t)), pb = piece_begin(static_cast<int>(t) + 1);
+            if (pa >= pb) continue;
+            index_t s = static_cast<index_t>(std::upper_bound(offsets, offsets + n_sentences + 1, pa) - offsets) - 1;
+            index_t lo_in = 0, hi_in = -1;  // the window [lo_in, hi_in] that `lanes` counts
+            std::uint64_t lanes = 0;
+            bool fresh = true;
+            auto lanes_of = [&](index_t q) { return NeighbourLanes::kOne[tier_of[ids[q]]]; };
+            for (index_t p = pa, since_move = 0; p < pb; ++p) {
+                while (offsets[s + 1] <= p) {
+                    ++s;
+                    fresh = true;
+                }
+                const std::int32_t id = ids[p];
+                const index_t left = std::min<index_t>(window, p - offsets[s]);
+                const index_t right = std::min<index_t>(window, offsets[s + 1] - 1 - p);
+                pack.put(out + static_cast<std::size_t>(at[static_cast<std::size_t>(id)]++) * pack.words, p, left, right);
+                if (!tally) continue;
+                const index_t lo = symmetric ? p - left : p + 1, hi = p + right;
+                if (fresh) {
+                    lanes = 0;
+                    lo_in = lo;
+                    hi_in = lo - 1;
+                    fresh = false;
+                }
+                while (hi_in < hi) lanes += lanes_of(++hi_in);
+                for (; lo_in < lo; ++lo_in)
+                    if (lo_in <= hi_in) lanes -= lanes_of(lo_in);
+                const std::uint64_t own = symmetric ? NeighbourLanes::kOne[tier_of[id]] : 0;
+                if (++since_move > safe_adds) {  // only with windows in the thousands
+                    move_to_tallies(local[static_cast<std::size_t>(t)]);
+                    since_move = 1;
+                }
+                NeighbourLanes::add_to(tally + 3 * static_cast<std::size_t>(id), lanes - own);
+            }
+            if (tally) move_to_tallies(local[static_cast<std::size_t>(t)]);
+        }
+    });
 }
 
-// Counts rows [row_lo, row_hi) from their occurrences as `partition_occurrences` packed them
-// (position order, n_entries of them): the same rows, in the same order, as `count` builds.
+// Counts rows [row_lo, row_hi) from their occurrences as `sort_occurrences` sorted them, gathered
+// from n_chunks calls: entries holds them all, and starts (n_chunks x (R + 1)) where each chunk's
+// run of each row begins in `entries`. The same rows, summed in the same order, as `count` builds.
+// row_bound (R values, or null): at least each row's nonzeros, as `build_rows` takes it.
 template <class Value>
-Result<Value> count_occurrences(const std::int32_t* ids, index_t n_tokens, const std::uint64_t* occurrences,
-                                index_t n_entries, index_t row_lo, index_t row_hi, index_t vocab_size,
-                                const Options& opt) {
+Result<Value> count_occurrences(const std::int32_t* ids, index_t n_tokens, const std::uint64_t* entries,
+                                index_t n_entries, const index_t* starts, index_t n_chunks, index_t row_lo,
+                                index_t row_hi, index_t vocab_size, const Options& opt,
+                                const index_t* row_bound = nullptr) {
     check_options(opt, vocab_size);
     require(0 <= row_lo && row_lo <= row_hi && row_hi <= vocab_size, "rows [row_lo, row_hi) must lie within the vocabulary");
     const index_t R = row_hi - row_lo;
     const Packing pack(opt.window, n_tokens);
-    std::vector<index_t> row_start(static_cast<std::size_t>(R) + 1, 0);
-    for (index_t k = 0; k < n_entries; ++k) {
-        const index_t p = pack.position(occurrences + static_cast<std::size_t>(k) * pack.words);
-        require(0 <= p && p < n_tokens, "an occurrence lies outside the corpus");
-        const index_t r = ids[p] - row_lo;
-        require(0 <= r && r < R, "an occurrence's word lies outside the row range");
-        ++row_start[static_cast<std::size_t>(r) + 1];
-    }
-    for (index_t r = 0; r < R; ++r) row_start[static_cast<std::size_t>(r) + 1] += row_start[static_cast<std::size_t>(r)];
-    std::vector<index_t> cursor(row_start.begin(), row_start.end() - 1);
-    std::unique_ptr<std::uint64_t[]> entries(new std::uint64_t[static_cast<std::size_t>(std::max<index_t>(n_entries, 1)) * pack.words]);
-    for (index_t k = 0; k < n_entries; ++k) {
-        const std::uint64_t* e = occurrences + static_cast<std::size_t>(k) * pack.words;
-        const index_t at = cursor[static_cast<std::size_t>(ids[pack.position(e)] - row_lo)]++;
-        std::memcpy(entries.get() + static_cast<std::size_t>(at) * pack.words, e, 8 * pack.words);
+    for (index_t c = 0; c < n_chunks; ++c) {
+        const index_t* s = starts + c * (R + 1);
+        require(0 <= s[0] && s[R] <= n_entries, "starts must lie within the entries");
+        for (index_t r = 0; r < R; ++r) require(s[r] <= s[r + 1], "starts must not decrease within a chunk");
     }
     // a small range is not worth waking threads for
     Options local = opt;
-    local.threads = static_cast<int>(std::max<index_t>(1, std::min<index_t>(opt.threads, n_entries / 262144)));
-    Result<Value> result = build_rows<Value>(ids, n_tokens, entries.get(), pack, row_start, R, vocab_size, local);
-    result.working_bytes += static_cast<std::int64_t>(8 * pack.words) * n_entries * 2 + 8 * R;
+    local.threads = static_cast<int>(std::max<index_t>(1, std::min<index_t>(opt.threads, n_entries / 16384)));
+    if (row_bound)
+        for (index_t r = 0; r < R; ++r)
+            require(0 <= row_bound[r] && row_bound[r] <= vocab_size, "row bounds must lie in [0, vocab_size]");
+    Result<Value> result =
+        build_rows<Value>(ids, n_tokens, entries, pack, starts, n_chunks, row_lo, R, vocab_size, local, row_bound);
+    result.working_bytes += static_cast<std::int64_t>(8 * pack.words) * n_entries + 8 * n_chunks * (R + 1);
     return result;
 }
 
