@@ -3,7 +3,7 @@ import os
 
 import numpy as np
 
-from embedcore._validation import as_int_array, check_path, describe
+from embedcore._validation import as_int_array, check_int, check_path, describe
 
 
 def classify_source(source, name="source"):
@@ -48,6 +48,9 @@ class EncodedCorpus:
         Token ids, non-negative.
     offsets : array-like of int, optional
         Sentence boundaries starting at 0 and ending at ``len(ids)``; one sentence if omitted.
+    raw_tokens : int, optional
+        Tokens of the source text before out-of-vocabulary tokens were dropped (what gensim and
+        word2vec.c count as words trained); ``len(ids)`` if omitted. `Vocab.encode` sets it.
 
     Examples
     --------
@@ -56,7 +59,7 @@ class EncodedCorpus:
     (2, 4)
     """
 
-    def __init__(self, ids, offsets=None):
+    def __init__(self, ids, offsets=None, raw_tokens=None):
         ids = as_int_array(ids, "ids", np.int32) if not (
             isinstance(ids, np.ndarray) and ids.dtype == np.int32 and ids.ndim == 1) else ids
         if offsets is None:
@@ -70,8 +73,12 @@ class EncodedCorpus:
             raise ValueError("offsets must be non-decreasing")
         if len(ids) and int(ids.min()) < 0:
             raise ValueError(f"ids must be non-negative, got {int(ids.min())}")
+        if raw_tokens is None:
+            raw_tokens = len(ids)
+        raw_tokens = check_int(raw_tokens, "raw_tokens", minimum=len(ids))
         self.ids = ids
         self.offsets = offsets
+        self.raw_tokens = raw_tokens
 
     def __len__(self):
         return len(self.ids)
@@ -94,12 +101,14 @@ class EncodedCorpus:
     @staticmethod
     def _paths(path):
         path = os.fspath(path)
-        return path + ".ids.npy", path + ".offsets.npy"
+        return path + ".ids.npy", path + ".offsets.npy", path + ".raw_tokens.npy"
 
     def save(self, path):
-        """Write `path.ids.npy` and `path.offsets.npy` (each to a temporary file, then renamed)."""
+        """Write `path.ids.npy`, `path.offsets.npy` and `path.raw_tokens.npy` (each to a temporary
+        file, then renamed)."""
         path = check_path(path, "path")
-        for target, array in zip(self._paths(path), (self.ids, self.offsets)):
+        arrays = (self.ids, self.offsets, np.array([self.raw_tokens], dtype=np.int64))
+        for target, array in zip(self._paths(path), arrays):
             tmp = target + ".tmp"
             try:
                 with open(tmp, "wb") as f:
@@ -113,7 +122,7 @@ class EncodedCorpus:
     def load(cls, path, mmap=True):
         """Load what `save` wrote; `mmap=True` maps the ids read-only instead of reading them."""
         path = check_path(path, "path")
-        ids_path, offsets_path = cls._paths(path)
+        ids_path, offsets_path, raw_path = cls._paths(path)
         for p in (ids_path, offsets_path):
             if not os.path.isfile(p):
                 raise FileNotFoundError(f"path: no encoded corpus at {path!r} ({p} is missing)")
@@ -126,4 +135,10 @@ class EncodedCorpus:
             raise ValueError(f"path: {ids_path} must hold a 1-D int32 array, got {describe(ids)}")
         if offsets.dtype != np.int64 or offsets.ndim != 1:
             raise ValueError(f"path: {offsets_path} must hold a 1-D int64 array, got {describe(offsets)}")
-        return cls(ids, offsets)
+        raw_tokens = None
+        if os.path.isfile(raw_path):  # absent in files saved before it was kept
+            raw = np.load(raw_path)
+            if raw.dtype != np.int64 or raw.shape != (1,):
+                raise ValueError(f"path: {raw_path} must hold one int64, got {describe(raw)}")
+            raw_tokens = int(raw[0])
+        return cls(ids, offsets, raw_tokens)

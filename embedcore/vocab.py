@@ -148,8 +148,9 @@ class Vocab:
         check_choice(errors, "errors", ("strict", "replace", "ignore"))
         encoder = _sgd.WordEncoder(self.words, errors)
         _read_source(encoder, source, progress, "encoding corpus")
+        dropped = encoder.dropped
         ids, offsets = encoder.result()
-        return EncodedCorpus(ids, offsets)
+        return EncodedCorpus(ids, offsets, raw_tokens=len(ids) + dropped)
 
     def __len__(self):
         return len(self.words)

@@ -187,6 +187,7 @@ class Word2Vec:
             raise ValueError(f"corpus ids must be < len(vocab) = {len(vocab)}, got id {top}")
         self.vocab = vocab
         vocab_seconds = time.perf_counter() - t0
+        self._raw_per_token = getattr(corpus, "raw_tokens", len(corpus)) / len(corpus)
         self._train(corpus)
         self.stats["vocab_seconds"] = vocab_seconds
         return self
@@ -249,10 +250,12 @@ class Word2Vec:
         self._finish_stats(words_done, time.perf_counter() - t0, simd, threads, interrupted)
 
     def _finish_stats(self, words_done, seconds, simd, threads, interrupted):
+        # words_done counts in-vocabulary tokens; gensim and word2vec.c count the source's tokens
+        raw = words_done * getattr(self, "_raw_per_token", 1.0)
         self.stats = {
-            "words_trained": int(words_done),
+            "words_trained": int(round(raw)),
             "train_seconds": seconds,
-            "words_per_sec": words_done / seconds if seconds > 0 else float("inf"),
+            "words_per_sec": raw / seconds if seconds > 0 else float("inf"),
             "epochs_completed": len(self.loss_history),
             "interrupted": interrupted,
             "simd": simd,

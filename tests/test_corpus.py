@@ -15,6 +15,17 @@ def test_save_and_load_round_trip_memory_mapped(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_raw_tokens_round_trip_and_default(tmp_path):
+    corpus = ec.EncodedCorpus([3, 1, 2], raw_tokens=10)
+    corpus.save(tmp_path / "c")
+    assert ec.EncodedCorpus.load(tmp_path / "c").raw_tokens == 10
+    (tmp_path / "c.raw_tokens.npy").unlink()  # as saved before raw_tokens was kept
+    assert ec.EncodedCorpus.load(tmp_path / "c").raw_tokens == 3
+    assert ec.EncodedCorpus([1, 2]).raw_tokens == 2
+    with pytest.raises(ValueError, match="raw_tokens"):
+        ec.EncodedCorpus([1, 2, 3], raw_tokens=2)
+
+
 def test_load_without_mmap_reads_into_memory(tmp_path):
     ec.EncodedCorpus([1, 2]).save(tmp_path / "c")
     back = ec.EncodedCorpus.load(tmp_path / "c", mmap=False)

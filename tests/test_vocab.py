@@ -89,6 +89,7 @@ def test_encode_drops_unknown_tokens_and_empty_sentences():
     assert corpus.ids.tolist() == ids
     assert corpus.offsets.tolist() == offsets == [0, 2, 4]
     assert len(corpus) == 4 and corpus.n_sentences == 2
+    assert corpus.raw_tokens == 6  # the two 'zebra's count as source tokens
 
 
 def test_sentence_offsets_follow_lines_and_skip_blank_lines(tmp_path):

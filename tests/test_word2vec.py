@@ -271,6 +271,14 @@ def test_stats_count_raw_tokens_times_epochs(topic_corpus):
     assert s["epochs_completed"] == 3 and not s["interrupted"]
 
 
+def test_stats_count_the_source_tokens_that_min_count_dropped(topic_corpus):
+    # gensim and word2vec.c count every token of the text as trained, in vocabulary or not
+    sentences, _, _ = topic_corpus
+    sentences = sentences + [["rare1", "rare2"]]
+    model = ec.Word2Vec(vector_size=8, min_count=2, epochs=2, workers=1).fit(sentences)
+    assert model.stats["words_trained"] == 2 * sum(len(s) for s in sentences)
+
+
 def test_fit_on_text_builds_the_vocabulary_with_min_count(topic_corpus):
     sentences, _, _ = topic_corpus
     sentences = sentences + [["rare"]]

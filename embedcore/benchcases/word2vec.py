@@ -100,7 +100,7 @@ def run_embedcore(path, sg, workers, settings, seed=1, vocab_and_corpus=None, **
     t1 = time.perf_counter()
     model = ec.Word2Vec(sg=sg, workers=workers, seed=seed, device="cpu", **settings, **extra).fit(corpus, vocab=vocab)
     t2 = time.perf_counter()
-    return t1 - t0, t2 - t1, len(corpus), model
+    return t1 - t0, t2 - t1, corpus.raw_tokens, model
 
 
 def with_alpha(settings, sg):
