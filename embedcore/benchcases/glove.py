@@ -4,7 +4,6 @@ neither PyPI nor Debian): `cooccur` on the same text and window, `glove` on the 
 embedcore trains on. Without them the GloVe row falls back to the tools' figures measured once on
 this machine's kind (cooccur 7.7 s, glove 16.8 s per epoch with 2 threads, cost 0.0266 after
 epoch 1 and 0.0083 after 15, on a 6.9M-token dictionary corpus)."""
-import logging
 import os
 import re
 import shutil
@@ -16,8 +15,7 @@ import scipy.sparse as sp
 
 from embedcore.bench import Row, alternate, case
 from embedcore.benchcases import _peers
-
-logger = logging.getLogger("embedcore")
+from embedcore.benchcases._quality import describe_quality, score_vectors
 
 STANFORD = {"cooccur_seconds": 7.7, "glove_epoch_seconds": 16.8, "cost_epoch1": 0.0266, "cost_epoch15": 0.0083,
             "tokens": 6.9e6, "nnz": 16.4e6}
@@ -149,31 +147,8 @@ def glove_rows(name, label, vocab, cooc, ctx, epochs=15, evaluate=True):
 
 
 def evaluate_vectors(wv, ctx):
-    """Analogy accuracy and WS353 / SimLex Spearman by gensim's evaluation, or '' without gensim."""
-    try:
-        from gensim.models import KeyedVectors as GensimKV
-        from gensim.test.utils import datapath
-    except ImportError:
-        return ""
-    kv = GensimKV(vector_size=wv.vectors.shape[1])
-    kv.add_vectors(wv.words, wv.vectors)
-
-    def find(name):
-        return ctx.data_file(name) or datapath(name)
-
-    parts = []
-    try:
-        acc, _ = kv.evaluate_word_analogies(find("questions-words.txt"), restrict_vocab=30000)
-        parts.append(f"analogy {acc:.3f}")
-    except Exception as exc:  # a missing file or no question in vocabulary
-        logger.warning("analogy evaluation failed: %s", exc)
-    for label, fname in (("WS353", "wordsim353.tsv"), ("SimLex", "simlex999.txt")):
-        try:
-            _, spearman, oov = kv.evaluate_word_pairs(find(fname))
-            parts.append(f"{label} {spearman[0]:.3f}")
-        except Exception as exc:
-            logger.warning("%s evaluation failed: %s", label, exc)
-    return ", ".join(parts)
+    """Analogy accuracy and WS353 / SimLex Spearman as text, or '' without gensim."""
+    return describe_quality(score_vectors(wv.words, wv.vectors, ctx))
 
 
 def stanford_cooccur_row(name, label, path, vocab, ctx, tools, window=10, min_count=5):

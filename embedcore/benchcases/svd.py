@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from embedcore.bench import Row, alternate, case
+from embedcore.benchcases._quality import score_vectors
 
 
 def synthetic_cooccurrence(n_words, n_samples, n_topics=300, noise=0.3, seed=0):
@@ -77,27 +78,9 @@ def window_cooccurrence(corpus, vocab_size, window=10):
 
 
 def evaluate_vectors(words, vectors, ctx):
-    """(analogy accuracy, WS353 Spearman, SimLex Spearman) by gensim's evaluation, or None."""
-    paths = [ctx.data_file(n) for n in ("questions-words.txt", "wordsim353.tsv", "simlex999.txt")]
-    if None in paths:
-        return None
-    try:
-        import logging
-        from gensim.models import KeyedVectors as GensimKeyedVectors
-    except ImportError:
-        return None
-    kv = GensimKeyedVectors(vectors.shape[1])
-    kv.add_vectors(list(words), np.asarray(vectors, dtype=np.float32))
-    gensim_logger = logging.getLogger("gensim")
-    level = gensim_logger.level
-    gensim_logger.setLevel(logging.ERROR)
-    try:
-        analogy = kv.evaluate_word_analogies(paths[0], restrict_vocab=30000)[0]
-        ws = kv.evaluate_word_pairs(paths[1])[1][0]
-        simlex = kv.evaluate_word_pairs(paths[2])[1][0]
-    finally:
-        gensim_logger.setLevel(level)
-    return analogy, ws, simlex
+    """(analogy accuracy, WS353 Spearman, SimLex Spearman), or None without gensim or the files."""
+    q = score_vectors(words, vectors, ctx)
+    return tuple(q[k] for k in ("analogy", "ws353", "simlex")) if len(q) == 3 else None
 
 
 def scipy_ppmi(cooc, cds=0.75, shift=1.0):

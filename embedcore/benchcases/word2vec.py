@@ -14,64 +14,9 @@ import time
 
 from embedcore.bench import Row, case
 from embedcore.benchcases import _peers
+from embedcore.benchcases._quality import describe_quality, eval_files, score, to_gensim
 
 SETTINGS = dict(vector_size=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=5)
-
-
-def eval_files(ctx=None):
-    """{'analogies': path, 'ws353': path, 'simlex': path} from the data folder, else gensim's test data."""
-    names = {"analogies": "questions-words.txt", "ws353": "wordsim353.tsv", "simlex": "simlex999.txt"}
-    found = {}
-    for key, name in names.items():
-        path = ctx.data_file(name) if ctx is not None else None
-        if path is None:
-            try:
-                from gensim.test.utils import datapath
-                path = datapath(name)
-            except ImportError:
-                path = None
-        if path is not None and os.path.exists(path):
-            found[key] = path
-    return found
-
-
-def to_gensim(words, vectors):
-    from gensim.models import KeyedVectors
-    kv = KeyedVectors(vectors.shape[1])
-    kv.add_vectors(list(words), vectors)
-    return kv
-
-
-def score(kv, files, restrict_vocab=30000):
-    """Quality of gensim KeyedVectors: {'analogy': acc, 'ws353': rho, 'simlex': rho}."""
-    import logging
-    out = {}
-    level = logging.getLogger("gensim").level
-    logging.getLogger("gensim").setLevel(logging.WARNING)
-    try:
-        if "analogies" in files:
-            out["analogy"] = kv.evaluate_word_analogies(files["analogies"], restrict_vocab=restrict_vocab)[0]
-        for key in ("ws353", "simlex"):
-            if key in files:
-                try:
-                    out[key] = kv.evaluate_word_pairs(files[key])[1][0]
-                except ValueError:  # no pair in the vocabulary
-                    out[key] = float("nan")
-    finally:
-        logging.getLogger("gensim").setLevel(level)
-    return out
-
-
-def describe_quality(q):
-    parts = []
-    if "analogy" in q:
-        parts.append(f"analogy {q['analogy']:.3f}")
-    if "planted" in q:
-        parts.append(f"planted {q['planted']:.3f}")
-    for key, label in (("ws353", "WS353"), ("simlex", "SimLex")):
-        if key in q:
-            parts.append(f"{label} {q[key]:.3f}")
-    return ", ".join(parts)
 
 
 def run_gensim(path, sg, workers, settings, seed=1):
