@@ -75,7 +75,7 @@ class EncodedCorpus:
             raise ValueError(f"ids must be non-negative, got {int(ids.min())}")
         if raw_tokens is None:
             raw_tokens = len(ids)
-        raw_tokens = check_int(raw_tokens, "raw_tokens", minimum=len(ids))
+        raw_tokens = check_int(raw_tokens, "raw_tokens", minimum=len(ids), maximum=np.iinfo(np.int64).max)
         self.ids = ids
         self.offsets = offsets
         self.raw_tokens = raw_tokens
