@@ -251,14 +251,25 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
     fixed = _fixed_bytes(V, threads)
     budget = max_memory - fixed
     sort_bytes = _sort_bytes(V, threads)
-    chunk = min(max(n, 1), (max_memory - sort_bytes) // entry_bytes, (1 << 31) - 1)
-    n_chunks = -(-n // chunk) if chunk > 0 else 0
-    # per row: its occurrences, its nonzeros, and where each chunk's run of them begins
-    row_bytes = ROW_BYTES + 8 * n_chunks
-    largest = row_bytes + int((entry_bytes * counts + RANGE_BYTES_PER_BOUNDED_NONZERO
-                               * _loose_row_bound(counts, V, window, symmetric)).max())
+    largest_row = int((entry_bytes * counts + RANGE_BYTES_PER_BOUNDED_NONZERO
+                       * _loose_row_bound(counts, V, window, symmetric)).max())
+
+    def layout(memory):
+        """Scan chunk (tokens), bytes per row, bytes per range, and the need of a range holding
+        only the largest row, under `memory`."""
+        chunk = min(max(n, 1), (memory - sort_bytes) // entry_bytes, (1 << 31) - 1)
+        n_chunks = -(-n // chunk) if chunk > 0 else 0
+        # per row: its occurrences, its nonzeros, and where each chunk's run of them begins;
+        # per range: where each chunk's runs end
+        row_bytes = ROW_BYTES + 8 * n_chunks
+        range_bytes = 8 * n_chunks
+        return chunk, row_bytes, range_bytes, row_bytes + range_bytes + largest_row
+
+    chunk, row_bytes, range_bytes, largest = layout(max_memory)
     if chunk < 1 or budget < largest:
+        # a larger budget means fewer chunks and smaller rows, so this need is enough for itself
         minimum = max(fixed + largest, sort_bytes + entry_bytes)
+        minimum = max(minimum, fixed + layout(minimum)[3])
         raise ValueError(f"max_memory must be at least {minimum} bytes here (a row accumulator of {V} words "
                          f"for each of {threads} threads, the largest row, and the word tables), got {max_memory}")
     tier_of, sizes = _neighbour_tiers(counts)
@@ -285,7 +296,7 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
             need = RANGE_BYTES_PER_BOUNDED_NONZERO * bound
             need += entry_bytes * counts
             need += row_bytes
-            plan = _plan_row_ranges(need, budget)
+            plan = _plan_row_ranges(need, budget - range_bytes)
             del need, counts
             indptr = np.empty(V + 1, dtype=np.int64)
             indptr[0] = 0

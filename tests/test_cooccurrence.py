@@ -280,6 +280,26 @@ def test_max_memory_below_the_accumulators_is_an_error():
         ec.cooccurrence(random_corpus(1), 13, max_memory=100)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_the_minimum_max_memory_an_error_names_is_enough_and_kept(seed):
+    # short sentences and tight budgets: many scan chunks, so per-chunk bookkeeping counts
+    import re
+    rng = np.random.default_rng(seed)
+    vocab_size, n = int(rng.integers(50, 300)), int(rng.integers(100, 3000))
+    ids = np.minimum(rng.zipf(1.5, n) - 1, vocab_size - 1).astype(np.int32)
+    cuts = np.sort(rng.choice(np.arange(1, n), size=n // 3, replace=False))
+    corpus = ec.EncodedCorpus(ids, np.concatenate([[0], cuts, [n]]))
+    window = int(rng.integers(1, 12))
+    expected = ec.cooccurrence(corpus, vocab_size, window=window, workers=1)
+    with pytest.raises(ValueError, match="max_memory must be at least") as info:
+        ec.cooccurrence(corpus, vocab_size, window=window, workers=2, max_memory=1000)
+    minimum = int(re.search(r"at least (\d+)", str(info.value)).group(1))
+    for max_memory in (minimum, minimum + 97, 2 * minimum):
+        got = ec.cooccurrence(corpus, vocab_size, window=window, workers=2, max_memory=max_memory)
+        assert ec.cooccurrence.last_stats["working_bytes"] <= max_memory
+        assert (got != expected).nnz == 0
+
+
 def test_cuda_device_without_a_gpu_is_a_runtime_error(monkeypatch):
     from embedcore.backends import cuda
     monkeypatch.setattr(cuda, "_probe", lambda: (False, "no CUDA device is visible"))
