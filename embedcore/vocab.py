@@ -78,8 +78,10 @@ class Vocab:
         Parameters
         ----------
         source : path, list of paths, or iterable of sentences
-            UTF-8 text, one sentence per line, tokens separated by ASCII whitespace (``.gz`` and
-            ``.bz2`` are decompressed); or sentences as lists of str.
+            UTF-8 text, one sentence per line ("\\n" ends a line), tokens separated by whitespace
+            as ``str.split()`` sees it, Unicode spaces such as U+00A0 and U+3000 included, as
+            gensim reads text (``.gz`` and ``.bz2`` are decompressed); or sentences as lists of
+            str, taken as they are.
         min_count : int
             Words seen fewer times are left out.
         max_size : int, optional

@@ -119,6 +119,34 @@ def test_tokens_straddling_read_chunks_are_whole(tmp_path, monkeypatch):
     assert corpus.ids.tolist() == reference_encode(sentences, words)[0]
 
 
+UNICODE_SPACES = "\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2005\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="ab\u00e9\u4e2d\U0001f600\u200b \t\r\x0b\x0c" + UNICODE_SPACES,
+                        max_size=40), min_size=1, max_size=12),
+       st.sampled_from([3, 5, 64]))
+def test_text_splits_where_str_split_splits(tmp_path_factory, lines, chunk_bytes):
+    # gensim reads a line and calls str.split(): Unicode spaces separate tokens too, U+200B does
+    # not, and only "\n" ends a sentence
+    sentences = [line.split() for line in lines]
+    if not any(sentences):
+        return
+    path = tmp_path_factory.mktemp("t") / "c.txt"
+    path.write_bytes("\n".join(lines).encode("utf-8"))
+    old = _sgd.CHUNK_BYTES
+    _sgd.CHUNK_BYTES = chunk_bytes  # tokens and multi-byte spaces straddle reads
+    try:
+        vocab = ec.Vocab.from_corpus(path, min_count=1)
+        corpus = vocab.encode(path)
+    finally:
+        _sgd.CHUNK_BYTES = old
+    words, counts = reference_vocabulary(sentences)
+    assert vocab.words == words and vocab.counts.tolist() == counts
+    ids, offsets = reference_encode(sentences, words)
+    assert corpus.ids.tolist() == ids and corpus.offsets.tolist() == offsets
+
+
 def test_very_long_line_is_not_truncated(tmp_path):
     tokens = [f"w{i % 1000}" for i in range(300_000)]
     tokens.append("x" * 100_000)  # one very long token too

@@ -1,9 +1,13 @@
 // The text pass: split a UTF-8 byte stream into whitespace-separated tokens and lines, count
-// distinct tokens in a string hash table, and map tokens to ids.
+// distinct tokens in a string hash table, and map tokens to ids. Whitespace is what Python's
+// str.split() splits on (gensim's rule): ASCII whitespace, U+001C-001F, and the Unicode spaces
+// U+0085, U+00A0, U+1680, U+2000-200A, U+2028, U+2029, U+202F, U+205F and U+3000; only '\n'
+// ends a line.
 //
 // Input arrives in chunks of any size (a token may straddle two chunks), so memory is bounded by
-// the chunk plus the longest token whatever the file size. Tokens are validated as UTF-8; since
-// ASCII whitespace never occurs inside a valid multi-byte sequence, checking token by token is
+// the chunk plus the longest token whatever the file size. The stream is cut at ASCII whitespace
+// first, and each piece at the other spaces when it holds one. Tokens are validated as UTF-8;
+// since no whitespace byte occurs inside a valid multi-byte sequence, checking token by token is
 // the same as checking the whole stream. Counting is O(tokens) with one hash probe per token;
 // pruning (gensim's max_vocab_size rule) is O(table) and happens rarely.
 #pragma once
@@ -31,6 +35,20 @@ public:
 };
 
 inline bool is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+// Bytes of the whitespace character starting at p that is_space does not cover (U+001C-001F and
+// the multi-byte Unicode spaces), or 0 when there is none there.
+inline int other_space_length(const unsigned char* p, std::size_t avail) {
+    const unsigned char c = p[0];
+    if (c >= 0x1C && c <= 0x1F) return 1;
+    if (c == 0xC2) return avail >= 2 && (p[1] == 0x85 || p[1] == 0xA0) ? 2 : 0;
+    if (avail < 3 || c < 0xE1 || c > 0xE3) return 0;
+    if (c == 0xE1) return p[1] == 0x9A && p[2] == 0x80 ? 3 : 0;  // U+1680
+    if (c == 0xE3) return p[1] == 0x80 && p[2] == 0x80 ? 3 : 0;  // U+3000
+    if (p[1] == 0x80)  // U+2000-200A, U+2028, U+2029, U+202F
+        return (p[2] >= 0x80 && p[2] <= 0x8A) || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF ? 3 : 0;
+    return p[1] == 0x81 && p[2] == 0x9F ? 3 : 0;  // U+205F
+}
 
 // Length of the valid UTF-8 sequence starting at p (1-4), or 0 if the bytes there are invalid.
 inline int utf8_sequence_length(const unsigned char* p, std::size_t avail) {
@@ -275,7 +293,7 @@ public:
                 consumed_ += static_cast<std::int64_t>(n);
                 return;
             }
-            emit(carry_.data(), carry_.size(), carry_start_, false, on_token);
+            if (emit(carry_.data(), carry_.size(), carry_start_, false, on_token)) pending_line_ = true;
             carry_.clear();
             i = j;
         }
@@ -291,13 +309,12 @@ public:
             }
             std::size_t j = i;
             while (j < n && !is_space(static_cast<unsigned char>(buf[j]))) ++j;
-            pending_line_ = true;
             if (j == n && !last) {
                 carry_.assign(buf + i, j - i);
                 carry_start_ = consumed_ + static_cast<std::int64_t>(i);
                 break;
             }
-            emit(buf + i, j - i, consumed_ + static_cast<std::int64_t>(i), true, on_token);
+            if (emit(buf + i, j - i, consumed_ + static_cast<std::int64_t>(i), true, on_token)) pending_line_ = true;
             i = j;
         }
         consumed_ += static_cast<std::int64_t>(n);
@@ -310,16 +327,41 @@ public:
     std::int64_t bytes_consumed() const { return consumed_; }
 
 private:
+    // Emits the tokens of a piece cut at ASCII whitespace, cutting it again at the other
+    // whitespace characters; returns whether any token was emitted.
     template <class OnToken>
-    void emit(const char* s, std::size_t n, std::int64_t start, bool stable, OnToken& on_token) {
+    bool emit(const char* s, std::size_t n, std::int64_t start, bool stable, OnToken& on_token) {
+        const auto* u = reinterpret_cast<const unsigned char*>(s);
+        bool any = false;
+        std::size_t from = 0;
+        for (std::size_t k = 0; k < n;) {
+            const unsigned char c = u[k];
+            // only bytes 1C-1F, C2, E1, E2 and E3 can start one of the other spaces
+            const int len = (c >= 0x1C && c <= 0x1F) || c >= 0xC2 ? other_space_length(u + k, n - k) : 0;
+            if (len == 0) {
+                ++k;
+                continue;
+            }
+            if (k > from) any |= emit_token(s + from, k - from, start + static_cast<std::int64_t>(from), stable, on_token);
+            k += static_cast<std::size_t>(len);
+            from = k;
+        }
+        if (n > from) any |= emit_token(s + from, n - from, start + static_cast<std::int64_t>(from), stable, on_token);
+        return any;
+    }
+
+    template <class OnToken>
+    bool emit_token(const char* s, std::size_t n, std::int64_t start, bool stable, OnToken& on_token) {
         const std::int64_t bad = utf8_first_invalid(s, n);
         if (bad < 0) {
             on_token(s, n, stable);
-            return;
+            return true;
         }
         if (policy_ == Utf8Policy::Strict) throw Utf8Error(start + bad);
         const std::string fixed = utf8_repair(s, n, policy_ == Utf8Policy::Replace);
-        if (!fixed.empty()) on_token(fixed.data(), fixed.size(), false);
+        if (fixed.empty()) return false;
+        on_token(fixed.data(), fixed.size(), false);
+        return true;
     }
 
     Utf8Policy policy_;
