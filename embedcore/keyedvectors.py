@@ -22,13 +22,16 @@ logger = logging.getLogger("embedcore")
 _CHUNK_BYTES = 1 << 24
 _WRITE_BLOCK_BYTES = 1 << 23
 
-# A word must not be empty nor contain whitespace: the file formats separate fields with it.
-_WHITESPACE_BUT_NEWLINE = re.compile(r"[^\S\n]")
+# A word must not be empty nor contain ASCII whitespace: the file formats separate fields with
+# it. Other spaces (U+00A0, U+3000, ...) may occur in words, as in vectors fastText and word2vec.c
+# wrote for text that holds them; gensim reads and writes such words too.
+_ASCII_SPACES = " \t\n\r\x0b\x0c"
+_WHITESPACE_BUT_NEWLINE = re.compile(r"[ \t\r\x0b\x0c]")
 _UNICODE_ERRORS = ("strict", "replace", "ignore")
 
 
 def _first_bad_word(words, joined):
-    """(index, reason) of the first word that is empty or holds whitespace; None when all are fine.
+    """(index, reason) of the first word that is empty or holds ASCII whitespace; None when all are fine.
 
     `joined` is "\\n".join(words); the common all-good case is checked in a few C-level passes.
     """
@@ -40,7 +43,7 @@ def _first_bad_word(words, joined):
     for i, word in enumerate(words):
         if word == "":
             return i, "is empty"
-        if any(c.isspace() for c in word):
+        if any(c in _ASCII_SPACES for c in word):
             return i, f"{word!r} contains whitespace"
     return None  # pragma: no cover - the fast check and the loop agree
 
@@ -148,8 +151,8 @@ class KeyedVectors:
     Parameters
     ----------
     words : sequence of str
-        Distinct, non-empty words without whitespace (the file formats separate fields with it),
-        in row order.
+        Distinct, non-empty words without ASCII whitespace (the file formats separate fields with
+        it; other spaces such as U+00A0 may occur), in row order.
     vectors : array-like, shape (len(words), vector_size)
         One finite row per word; stored as C-contiguous float32 (a copy only when needed, so a
         float32 C-contiguous array is shared, not copied).
