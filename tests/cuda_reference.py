@@ -70,31 +70,6 @@ def cooccurrence_reference(ids, offsets, vocab_size, window, symmetric=True, dis
     return x
 
 
-def glove_epoch_reference(records, params, eta, bias_eta):
-    """One serial GloVe epoch in float64 on copies of `params`; returns (params, cost)."""
-    p = {name: np.asarray(value, dtype=np.float64).copy() for name, value in params.items()}
-    cost = 0.0
-    for row, col, log_x_bits, weight_bits in np.asarray(records):
-        log_x = float(np.int32(log_x_bits).view(np.float32))
-        weight = float(np.int32(weight_bits).view(np.float32))
-        w, c = p["word"][row], p["context"][col]
-        diff = w @ c + p["word_bias"][row] + p["context_bias"][col] - log_x
-        fdiff = weight * diff
-        cost += 0.5 * fdiff * diff
-        t1 = eta * np.clip(fdiff * c, -100, 100)
-        t2 = eta * np.clip(fdiff * w, -100, 100)
-        p["word"][row] = w - t1 / np.sqrt(p["word_gradsq"][row])
-        p["context"][col] = c - t2 / np.sqrt(p["context_gradsq"][col])
-        p["word_gradsq"][row] += t1 * t1
-        p["context_gradsq"][col] += t2 * t2
-        h = bias_eta * fdiff
-        p["word_bias"][row] -= h / np.sqrt(p["word_bias_gradsq"][row])
-        p["context_bias"][col] -= h / np.sqrt(p["context_bias_gradsq"][col])
-        p["word_bias_gradsq"][row] += h * h
-        p["context_bias_gradsq"][col] += h * h
-    return p, cost
-
-
 def _gradient(f, label, alpha):
     if f > 6.0:
         return (label - 1.0) * alpha

@@ -4,29 +4,18 @@ import pytest
 import scipy.sparse as sp
 
 import embedcore as ec
+from reference import glove_epoch_reference
 
 
-def reference_epoch(params, records, eta, bias_eta):
-    """Stanford glove.c's epoch in float64: one AdaGrad step per record, in order; returns the cost.
-    Vector gradients are clipped to +-100 and scaled by eta; the bias step is scaled by bias_eta."""
-    W, C, b, bc, gW, gC, gb, gbc = params
-    cost = 0.0
-    for row, col, log_x, weight in records:
-        diff = W[row] @ C[col] + b[row] + bc[col] - log_x
-        fdiff = weight * diff
-        cost += 0.5 * fdiff * diff
-        t1 = eta * np.clip(fdiff * C[col], -100, 100)
-        t2 = eta * np.clip(fdiff * W[row], -100, 100)
-        W[row] -= t1 / np.sqrt(gW[row])
-        C[col] -= t2 / np.sqrt(gC[col])
-        gW[row] += t1 * t1
-        gC[col] += t2 * t2
-        h = bias_eta * fdiff
-        b[row] -= h / np.sqrt(gb[row])
-        bc[col] -= h / np.sqrt(gbc[col])
-        gb[row] += h * h
-        gbc[col] += h * h
-    return cost
+PARAMS = ("word", "context", "word_bias", "context_bias", "word_gradsq", "context_gradsq",
+          "word_bias_gradsq", "context_bias_gradsq")
+
+
+def reference_epoch(state, records, eta, bias_eta):
+    """tests/reference.py's float64 glove.c epoch from `model_state`; returns (state, cost)."""
+    p, cost = glove_epoch_reference(records.view(np.int32).reshape(len(records), 4), dict(zip(PARAMS, state)),
+                                    eta, bias_eta)
+    return [p[name] for name in PARAMS], cost
 
 
 def small_cooc(seed=0, n=6):
@@ -61,8 +50,7 @@ def test_one_epoch_equals_the_float64_adagrad_reference(simd, bias_learning_rate
     records = model._records(cooc, cooc.shape[0])
     model.words = [str(i) for i in range(cooc.shape[0])]
     model._init_params(cooc.shape[0])
-    expected = model_state(model, dim)
-    expected_cost = reference_epoch(expected, [tuple(r) for r in records.tolist()], 0.05, bias_learning_rate)
+    expected, expected_cost = reference_epoch(model_state(model, dim), records, 0.05, bias_learning_rate)
     model._train(records, 1)
     assert model.stats["simd"] == simd
     for got, want in zip(model_state(model, dim), expected):
@@ -86,7 +74,7 @@ def test_large_gradients_are_clipped_as_glove_c_clips_them(simd):
     w, c = expected[0][first["row"]], expected[1][first["col"]]
     fdiff = first["weight"] * (w @ c + expected[2][first["row"]] + expected[3][first["col"]] - first["log_x"])
     assert np.abs(fdiff * c).max() > 100  # the clip is exercised by the first record
-    reference_epoch(expected, [tuple(r) for r in records.tolist()], 0.05, 1.0)
+    expected, _ = reference_epoch(expected, records, 0.05, 1.0)
     model._train(records, 1)
     for got, want in zip(model_state(model, dim), expected):
         np.testing.assert_allclose(got, want, rtol=5e-5, atol=1e-5)
