@@ -58,6 +58,14 @@ struct Params {
     index_t stride;         // floats per row, a multiple of 16
 };
 
+// The bias part of a step, h = eta_b * f(x) * diff (scalar; shared by every SIMD level).
+inline void step_biases(const Params& p, const Record& r, float h) {
+    p.word_bias[r.row] -= h / std::sqrt(p.word_bias_gradsq[r.row]);
+    p.context_bias[r.col] -= h / std::sqrt(p.context_bias_gradsq[r.col]);
+    p.word_bias_gradsq[r.row] += h * h;
+    p.context_bias_gradsq[r.col] += h * h;
+}
+
 // One step on one nonzero; returns 0.5 f diff^2. The vector part is the only SIMD part.
 inline double step_scalar(const Params& p, const Record& r, float eta, float bias_eta) {
     float* w = p.word + r.row * p.stride;
@@ -77,11 +85,7 @@ inline double step_scalar(const Params& p, const Record& r, float eta, float bia
         gw[k] += t1 * t1;
         gc[k] += t2 * t2;
     }
-    const float h = bias_eta * fdiff;
-    p.word_bias[r.row] -= h / std::sqrt(p.word_bias_gradsq[r.row]);
-    p.context_bias[r.col] -= h / std::sqrt(p.context_bias_gradsq[r.col]);
-    p.word_bias_gradsq[r.row] += h * h;
-    p.context_bias_gradsq[r.col] += h * h;
+    step_biases(p, r, bias_eta * fdiff);
     return cost;
 }
 
@@ -115,11 +119,7 @@ __attribute__((target("avx2,fma"))) inline double step_avx2(const Params& p, con
         _mm256_storeu_ps(gw + k, _mm256_fmadd_ps(t1, t1, g1));
         _mm256_storeu_ps(gc + k, _mm256_fmadd_ps(t2, t2, g2));
     }
-    const float h = bias_eta * fdiff;
-    p.word_bias[r.row] -= h / std::sqrt(p.word_bias_gradsq[r.row]);
-    p.context_bias[r.col] -= h / std::sqrt(p.context_bias_gradsq[r.col]);
-    p.word_bias_gradsq[r.row] += h * h;
-    p.context_bias_gradsq[r.col] += h * h;
+    step_biases(p, r, bias_eta * fdiff);
     return cost;
 }
 
@@ -146,11 +146,7 @@ __attribute__((target("avx512f"))) inline double step_avx512(const Params& p, co
         _mm512_storeu_ps(gw + k, _mm512_fmadd_ps(t1, t1, g1));
         _mm512_storeu_ps(gc + k, _mm512_fmadd_ps(t2, t2, g2));
     }
-    const float h = bias_eta * fdiff;
-    p.word_bias[r.row] -= h / std::sqrt(p.word_bias_gradsq[r.row]);
-    p.context_bias[r.col] -= h / std::sqrt(p.context_bias_gradsq[r.col]);
-    p.word_bias_gradsq[r.row] += h * h;
-    p.context_bias_gradsq[r.col] += h * h;
+    step_biases(p, r, bias_eta * fdiff);
     return cost;
 }
 #endif
