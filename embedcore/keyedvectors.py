@@ -26,7 +26,7 @@ _WRITE_BLOCK_BYTES = 1 << 23
 # it. Other spaces (U+00A0, U+3000, ...) may occur in words, as in vectors fastText and word2vec.c
 # wrote for text that holds them; gensim reads and writes such words too.
 _ASCII_SPACES = " \t\n\r\x0b\x0c"
-_WHITESPACE_BUT_NEWLINE = re.compile(r"[ \t\r\x0b\x0c]")
+_WHITESPACE_BUT_NEWLINE = re.compile("[%s]" % re.escape(_ASCII_SPACES.replace("\n", "")))
 _UNICODE_ERRORS = ("strict", "replace", "ignore")
 
 

@@ -134,6 +134,7 @@ class Word2Vec:
         self.callbacks = check_callbacks(callbacks)
         self.progress = bool(progress)
         self._cbow_batch = check_int(_cbow_batch, "_cbow_batch", minimum=1, maximum=64)
+        self._raw_per_token = 1.0  # source tokens per trained token; set by fit
         self._simd = _simd
         self.vocab = None
         self.input_vectors = None
@@ -187,7 +188,7 @@ class Word2Vec:
             raise ValueError(f"corpus ids must be < len(vocab) = {len(vocab)}, got id {top}")
         self.vocab = vocab
         vocab_seconds = time.perf_counter() - t0
-        self._raw_per_token = getattr(corpus, "raw_tokens", len(corpus)) / len(corpus)
+        self._raw_per_token = corpus.raw_tokens / len(corpus)
         self._train(corpus)
         self.stats["vocab_seconds"] = vocab_seconds
         return self
@@ -251,7 +252,7 @@ class Word2Vec:
 
     def _finish_stats(self, words_done, seconds, simd, threads, interrupted):
         # words_done counts in-vocabulary tokens; gensim and word2vec.c count the source's tokens
-        raw = words_done * getattr(self, "_raw_per_token", 1.0)
+        raw = words_done * self._raw_per_token
         self.stats = {
             "words_trained": int(round(raw)),
             "train_seconds": seconds,
