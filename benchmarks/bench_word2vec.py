@@ -21,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 from embedcore import bench  # noqa: E402
+from embedcore.benchcases import _quality as quality  # noqa: E402
 from embedcore.benchcases import word2vec as w2v  # noqa: E402
 
 
@@ -62,7 +63,7 @@ def main(argv=None):
                     if n >= 1_000_000:
                         break
             settings["epochs"] = 1
-        files = w2v.eval_files(ctx)
+        files = quality.eval_files(ctx)
         label = f"{'1M-token prefix' if args.quick else 'real corpus'}, {settings['epochs']} epochs"
         models = [m.strip() for m in args.models.split(",") if m.strip()]
         import embedcore as ec
@@ -77,9 +78,9 @@ def main(argv=None):
                 if not flag:
                     continue
                 r = w2v.run_embedcore(path, sg, args.workers, settings, vocab_and_corpus=(vocab, encoded), **extra)
-                q = w2v.score(w2v.to_gensim(r[3].wv.words, r[3].wv.vectors), files)
+                q = quality.score(quality.to_gensim(r[3].wv.words, r[3].wv.vectors), files)
                 lines.append(f"{model} embedcore {extra}: {r[3].stats['words_per_sec'] / 1e3:.0f}k words/s, "
-                             f"{r[1]:.1f} s; {w2v.describe_quality(q)}")
+                             f"{r[1]:.1f} s; {quality.describe_quality(q)}")
             if args.simd:
                 for variant in ("avx512", "avx2", "baseline"):
                     r = w2v.run_embedcore(path, sg, args.workers, settings, vocab_and_corpus=(vocab, encoded),

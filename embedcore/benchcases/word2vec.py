@@ -19,16 +19,25 @@ from embedcore.benchcases._quality import describe_quality, eval_files, score, t
 SETTINGS = dict(vector_size=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=5)
 
 
-def run_gensim(path, sg, workers, settings, seed=1):
-    """(vocab seconds, train seconds, raw tokens, gensim KeyedVectors)."""
+def run_gensim(path, sg, workers, settings, seed=1, sentences=None):
+    """(vocab seconds, train seconds, raw tokens, gensim KeyedVectors).
+
+    From the file `path` in corpus_file mode, gensim's fastest; or, given `sentences` (a list of
+    token lists), in its standard mode, where one job queue feeds the threads and the learning
+    rate decays over the whole run as set. In corpus_file mode each thread measures its progress
+    against the whole corpus, so with 2 threads the rate falls only halfway within each epoch
+    (gensim 4.4 word2vec_corpusfile.pyx, get_next_alpha)."""
     from gensim.models import Word2Vec
     s = dict(settings)
     epochs = s.pop("epochs")
     model = Word2Vec(sg=sg, workers=workers, seed=seed, **s)
+    source = {"corpus_file": path} if sentences is None else {"corpus_iterable": sentences}
     t0 = time.perf_counter()
-    model.build_vocab(corpus_file=path)
+    model.build_vocab(**source)
     t1 = time.perf_counter()
-    model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=epochs)
+    size = ({"total_words": model.corpus_total_words} if sentences is None
+            else {"total_examples": model.corpus_count})
+    model.train(**source, **size, epochs=epochs)
     t2 = time.perf_counter()
     return t1 - t0, t2 - t1, model.corpus_total_words, model.wv
 
@@ -159,24 +168,6 @@ def cbow_real(ctx):
     return _real(ctx, 0)
 
 
-def run_gensim_iterable(sentences, sg, workers, settings, seed=1):
-    """gensim trained from an in-memory list of sentences (its standard mode), where one job
-    queue feeds the threads and the learning rate decays over the whole run as set; in
-    corpus_file mode each thread measures its progress against the whole corpus, so with 2
-    threads the rate falls only halfway within each epoch (gensim 4.4 word2vec_corpusfile.pyx,
-    get_next_alpha). Same return as run_gensim."""
-    from gensim.models import Word2Vec
-    s = dict(settings)
-    epochs = s.pop("epochs")
-    model = Word2Vec(sg=sg, workers=workers, seed=seed, **s)
-    t0 = time.perf_counter()
-    model.build_vocab(sentences)
-    t1 = time.perf_counter()
-    model.train(sentences, total_examples=model.corpus_count, epochs=epochs)
-    t2 = time.perf_counter()
-    return t1 - t0, t2 - t1, model.corpus_total_words, model.wv
-
-
 def _spread(qualities):
     """'analogy .148 (.145-.152), ...': mean (min-max) of each score over runs."""
     import numpy as np
@@ -194,7 +185,7 @@ def seeds(ctx):
     """One seed moves the analogy score by about a point, so this case trains each side with
     seeds 1, 2 and 3 (quick: 1 epoch, seeds 1 and 2) and reports the mean and range of each
     score, with the median training time. gensim runs in both of its modes, since their
-    learning-rate schedules differ (see run_gensim_iterable)."""
+    learning-rate schedules differ (see run_gensim)."""
     path = ctx.data_file("corpus.txt")
     if path is None:
         return []
@@ -215,7 +206,7 @@ def seeds(ctx):
         runs = {"corpus_file": [], "iterable": [], "ours": []}
         for seed in seed_list:
             runs["corpus_file"].append(run_gensim(path, sg, ctx.workers, s, seed=seed))
-            runs["iterable"].append(run_gensim_iterable(sentences, sg, ctx.workers, s, seed=seed))
+            runs["iterable"].append(run_gensim(path, sg, ctx.workers, s, seed=seed, sentences=sentences))
             runs["ours"].append(run_embedcore(path, sg, ctx.workers, s, seed=seed))
         quality = {"corpus_file": [score(r[3], files) for r in runs["corpus_file"]],
                    "iterable": [score(r[3], files) for r in runs["iterable"]],
