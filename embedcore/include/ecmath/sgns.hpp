@@ -17,12 +17,9 @@ namespace ecmath {
 #define EC_SIGMOID_CELLS 1000
 #define EC_MAX_EXP 6.0f
 
-// The cell of a score strictly inside (-6, 6): word2vec.c's (f + 6) * (1000 / 12), clamped so
-// that no score can index outside the table.
-EC_HD int sigmoid_cell(float f) {
-    const int c = (int)((f + EC_MAX_EXP) * ((float)EC_SIGMOID_CELLS / EC_MAX_EXP / 2.0f));
-    return c < 0 ? 0 : (c > EC_SIGMOID_CELLS ? EC_SIGMOID_CELLS : c);
-}
+// The cell of a score strictly inside (-6, 6): word2vec.c's (f + 6) * (1000 / 12), in [0, 1000]
+// (1000 only when f + 6 rounds up to 12). Callers check the range first (sgns_gradient does).
+EC_HD int sigmoid_cell(float f) { return (int)((f + EC_MAX_EXP) * ((float)EC_SIGMOID_CELLS / EC_MAX_EXP / 2.0f)); }
 
 // The score at which cell c starts, x_c = (c / 1000 * 2 - 1) * 6.
 template <class T>
@@ -57,6 +54,11 @@ struct ComputedSigmoid {
 // can stop and say so; it never reaches the table.
 template <class Table, class Loss>
 EC_HD float sgns_gradient(float f, float label, float alpha, Loss& loss, const Table& table) {
+    if (f > -EC_MAX_EXP && f < EC_MAX_EXP) {  // false for NaN: it never reaches the table
+        const int c = sigmoid_cell(f);
+        loss += label != 0.0f ? table.neg_log_sigma(c) : table.neg_log_sigma(c) + f;
+        return (label - table.sigma(c)) * alpha;
+    }
     if (f >= EC_MAX_EXP) {
         if (label == 0.0f) loss += f;
         return (label - 1.0f) * alpha;
@@ -65,13 +67,8 @@ EC_HD float sgns_gradient(float f, float label, float alpha, Loss& loss, const T
         if (label != 0.0f) loss -= f;
         return label * alpha;
     }
-    if (!(f == f)) {
-        loss += f;
-        return 0.0f;
-    }
-    const int c = sigmoid_cell(f);
-    loss += label != 0.0f ? table.neg_log_sigma(c) : table.neg_log_sigma(c) + f;
-    return (label - table.sigma(c)) * alpha;
+    loss += f;  // NaN
+    return 0.0f;
 }
 
 // CBOW's hidden layer is scale * (sum of the n context rows): 1/n for the mean, 1 for the sum.
