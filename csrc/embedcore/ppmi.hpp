@@ -91,7 +91,9 @@ EMBEDCORE_FORCE_INLINE void pmi_rows_body(index_t r0, index_t r1, const index_t*
         const float row_offset = static_cast<float>(ecmath::ppmi_row_offset(log_total, row_sum[i], log_shift));
         const index_t begin = indptr[i], end = indptr[i + 1];
         std::int32_t count = 0;  // a row has fewer than 2^31 nonzeros
+#if defined(_OPENMP)
 #pragma omp simd reduction(+ : count)
+#endif
         for (index_t k = begin; k < end; ++k) {
             const float c = data[k];
             // log 0 = -inf: a zero count is dropped

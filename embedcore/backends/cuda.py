@@ -32,8 +32,8 @@ KERNEL_FILES = ("topk.cu", "cooccur.cu", "glove.cu", "sgns.cu")
 COMPILE_OPTIONS = ("-std=c++17",)
 
 # Must match the #defines of the kernels.
-TOPK_THREADS = 128
-TOPK_MAX_K = 256
+TOPK_THREADS = 256
+TOPK_MAX_K = 1024
 EMPTY_KEY = np.uint64(0xFFFFFFFFFFFFFFFF)
 MAX_NEGATIVE = 255  # noise draws are counted p * 256 + j
 
@@ -122,10 +122,13 @@ def to_device(value, dtype=None):
 def kernel_source(filename):
     """The text NVRTC compiles for ``kernels/<filename>``.
 
-    Local includes (``#include "x.cuh"``) are inlined once each, and every piece of text is
-    preceded by a ``#line`` directive naming its file, so that a compile error points at the
-    right line of the right file. Inlining (rather than an include path) also makes CuPy's
-    compile cache, keyed by the source text, see changes to the headers.
+    Local includes (``#include "x"``) are inlined once each, and every piece of text is preceded
+    by a ``#line`` directive naming its file, so that a compile error points at the right line of
+    the right file. A name is looked up as a C preprocessor looks up a quoted include: beside the
+    including file, then in `INCLUDE_DIRS` (``embedcore/include``, which holds the per-example
+    math the C++ kernels share, ``ecmath/*.hpp``; it ships as package data, so the same lookup
+    works in an installed wheel and in a source tree). Inlining (rather than an include path)
+    also makes CuPy's compile cache, keyed by the source text, see changes to the headers.
 
     Parameters
     ----------
@@ -141,21 +144,35 @@ def kernel_source(filename):
     FileNotFoundError
         The file, or a file it includes, does not exist.
     """
-    return _expand(filename, set())
+    return _expand(KERNEL_DIR / filename, filename, set())
 
 
-def _expand(filename, seen):
-    path = KERNEL_DIR / filename
+def _include_dirs():
+    import importlib.resources
+    return (Path(str(importlib.resources.files("embedcore") / "include")),)
+
+
+def _resolve(name, including_dir):
+    for folder in (including_dir,) + _include_dirs():
+        path = folder / name
+        if path.is_file():
+            return path.resolve()
+    raise FileNotFoundError(f"CUDA source {name} not found beside {including_dir} nor in "
+                            f"{', '.join(str(d) for d in _include_dirs())}")
+
+
+def _expand(path, display, seen):
     if not path.is_file():
-        raise FileNotFoundError(f"CUDA source {filename} not found in {KERNEL_DIR}")
-    seen.add(filename)
-    out = [f'#line 1 "{filename}"']
+        raise FileNotFoundError(f"CUDA source {display} not found in {path.parent}")
+    seen.add(path.resolve())
+    out = [f'#line 1 "{display}"']
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         match = _INCLUDE.match(line)
         if match:
-            if match.group(1) not in seen:
-                out.append(_expand(match.group(1), seen))
-            out.append(f'#line {number + 1} "{filename}"')
+            included = _resolve(match.group(1), path.parent)
+            if included not in seen:
+                out.append(_expand(included, match.group(1), seen))
+            out.append(f'#line {number + 1} "{display}"')
         elif _PRAGMA_ONCE.match(line):
             out.append("")  # each file is inlined once anyway
         else:
@@ -242,6 +259,30 @@ def _grid(n_items, items_per_block):
     return max(1, min(blocks, _max_blocks(cp.cuda.Device().id)))
 
 
+# Hogwild kernels (word2vec, GloVe) run at most one warp per this many words of the vocabulary:
+# warps in flight update rows concurrently, and with many warps for few words every row would be
+# updated at once from the same stale values (one full-batch step). A real vocabulary still fills
+# the GPU; a test's few dozen words run a few warps.
+WORDS_PER_WARP = 16
+
+
+def _hogwild_grid(n_items, vocab_size, warps_per_block):
+    """(blocks, warps per block) for a warp-per-item Hogwild launch over n_items items."""
+    cap = max(1, int(vocab_size) // WORDS_PER_WARP)
+    warps = max(1, min(int(n_items), cap))
+    per_block = max(1, min(int(warps_per_block), warps))
+    return _grid(warps, per_block), per_block
+
+
+def _check_ids(ids, vocab_size, name="ids"):
+    """Every id in [0, vocab_size): kernels index tables with them (one reduction, one sync)."""
+    if ids.size == 0:
+        return
+    low, high = int(ids.min()), int(ids.max())
+    if low < 0 or high >= vocab_size:
+        raise ValueError(f"{name} must lie in [0, {vocab_size}), got values in [{low}, {high}]")
+
+
 # ----------------------------------------------------------------------------------------------
 # cosine top-k
 
@@ -250,7 +291,8 @@ def launch_topk_merge_tile(scores, row_offset, col_offset, exclude, k, best_scor
 
     scores: float32 (rows, cols), rows are queries row_offset.., columns database rows
     col_offset..; exclude: int64 (n_queries,) or None; best_scores float32 / best_indices int64
-    (n_queries, k), updated in place (index -1 marks an empty slot).
+    (n_queries, k), sorted per row, updated in place (index -1 marks an empty slot, listed last);
+    1 <= k <= TOPK_MAX_K.
     """
     cp = _cupy()
     _check(scores, "scores", np.float32, ndim=2)
@@ -273,7 +315,15 @@ def launch_topk_merge_tile(scores, row_offset, col_offset, exclude, k, best_scor
     kernel = _kernel("topk.cu", "topk_merge_tile")
     kernel((min(rows, 65535),), (TOPK_THREADS,),
            (scores, np.int32(rows), np.int32(cols), np.int64(row_offset), np.int64(col_offset),
-            exclude_arg, np.int32(has_exclude), np.int32(k), best_scores, best_indices))
+            exclude_arg, np.int32(has_exclude), np.int32(k), best_scores, best_indices),
+           shared_mem=topk_shared_bytes(k))
+
+
+def topk_shared_bytes(k):
+    """Dynamic shared memory of topk_merge_tile: 2 kp candidates (float32 score, int64 index),
+    kp the power of two >= k (see topk.cu)."""
+    kp = 1 << (int(k) - 1).bit_length()
+    return 12 * 2 * kp
 
 
 def normalize_rows(x):
@@ -296,7 +346,7 @@ def topk(queries, database, k, exclude=None, normalized=False, tile_queries=4096
     queries : cupy.ndarray float32 (nq, d)
     database : cupy.ndarray float32 (nb, d)
     k : int
-        1 <= k <= min(nb, 256).
+        1 <= k <= min(nb, TOPK_MAX_K) (1024).
     exclude : cupy.ndarray int64 (nq,), optional
         One database row per query to leave out, -1 for none.
     normalized : bool
@@ -369,6 +419,7 @@ def launch_cooccur_pairs(ids, offsets, begin, end, window, symmetric, distance_w
         raise ValueError(f"token range [{begin}, {end}) outside the {n_tokens} tokens")
     if end == begin:
         return
+    _check_ids(ids[begin:min(n_tokens, end + window)], vocab_size)
     kernel = _kernel("cooccur.cu", "cooccur_pairs")
     kernel((_grid(end - begin, 256),), (256,),
            (ids, offsets, np.int64(offsets.shape[0] - 1), np.int64(begin), np.int64(end), np.int32(window),
@@ -376,7 +427,8 @@ def launch_cooccur_pairs(ids, offsets, begin, end, window, symmetric, distance_w
 
 
 def launch_segment_sums(weights, starts, sums):
-    """sums[s] = weights[starts[s]:starts[s + 1]].sum(), each run summed in order."""
+    """sums[s] = weights[starts[s]:starts[s + 1]].sum(); a short run summed in order by one
+    thread, a long one by a warp in a fixed order, so the sums are deterministic."""
     _check(weights, "weights", np.float64, ndim=1)
     _check(starts, "starts", np.int64, ndim=1)
     n_segments = starts.shape[0] - 1
@@ -384,7 +436,8 @@ def launch_segment_sums(weights, starts, sums):
     if n_segments <= 0:
         return
     kernel = _kernel("cooccur.cu", "segment_sums")
-    kernel((_grid(n_segments, 256),), (256,), (weights, starts, np.int64(n_segments), sums))
+    groups = -(-n_segments // 32)  # one warp per 32 runs
+    kernel((_grid(groups, 256 // 32),), (256,), (weights, starts, np.int64(n_segments), sums))
 
 
 def _check_offsets(offsets, n_tokens):
@@ -500,8 +553,10 @@ def launch_glove_epoch(records, word, context, word_bias, context_bias, word_gra
     """One AdaGrad pass over `records` (int32 (nnz, 4)), updating the eight arrays in place.
 
     Vectors and accumulators: float32 (n_words, stride); biases and their accumulators: float32
-    (n_words,); cost: float64 (1,), added to. `sequential` runs one warp, which processes the
-    records strictly in order (for checks against the serial CPU epoch).
+    (n_words,); cost: float64 (1,), added to. Rows and columns of the records must lie in
+    [0, n_words) (checked). At most one warp per WORDS_PER_WARP words runs at once. `sequential`
+    runs one warp, which processes the records strictly in order (for checks against the serial
+    CPU epoch).
     """
     _check(records, "records", np.int32, shape=(None, 4))
     _check(word, "word_vectors", np.float32, ndim=2)
@@ -516,10 +571,10 @@ def launch_glove_epoch(records, word, context, word_bias, context_bias, word_gra
     nnz = records.shape[0]
     if nnz == 0:
         return
+    _check_ids(records[:, :2], n_words, "records' rows and columns")
     kernel = _kernel("glove.cu", "glove_epoch")
-    threads = 32 if sequential else 256
-    blocks = 1 if sequential else _grid(nnz, threads // 32)
-    kernel((blocks,), (threads,),
+    blocks, warps = (1, 1) if sequential else _hogwild_grid(nnz, n_words, 8)
+    kernel((blocks,), (32 * warps,),
            (records, np.int64(nnz), word, context, word_bias, context_bias, word_gradsq, context_gradsq,
             word_bias_gradsq, context_bias_gradsq, np.int32(stride), np.float32(eta), np.float32(bias_eta),
             cost))
@@ -588,6 +643,7 @@ def launch_w2v_keep_mask(ids, keep_table, seed, epoch, mask):
     n = ids.shape[0]
     if n == 0:
         return
+    _check_ids(ids, keep_table.shape[0])
     kernel = _kernel("sgns.cu", "w2v_keep_mask")
     kernel((_grid(n, 256),), (256,), (ids, np.int64(n), keep_table, np.uint64(seed), np.uint64(epoch), mask))
 
@@ -602,30 +658,37 @@ def subsample(ids, offsets, keep_table, seed, epoch):
     return cp.ascontiguousarray(ids[kept]), cp.ascontiguousarray(before[offsets])
 
 
-def sgns_shared_bytes(sg, dim, negative, warps_per_block):
-    """Dynamic shared memory of a word2vec block (see sgns.cu)."""
+def sgns_shared_bytes(sg, dim, negative, warps_per_block, window):
+    """Dynamic shared memory of a word2vec block (see sgns.cu): per warp, skip-gram keeps the
+    1 + negative output rows and their deltas, one context row and the gradients of up to
+    2 * window contexts; CBOW the hidden layer, its gradient and 1 + negative gradients."""
     n_targets = 1 + negative
-    floats = (2 * n_targets * dim + dim) if sg else 2 * dim
+    floats = (2 * n_targets * dim + dim + 2 * window * n_targets) if sg else (2 * dim + n_targets)
     return warps_per_block * (4 * floats + 4 * n_targets)
 
 
 _SHARED_LIMIT = 48 * 1024  # bytes of shared memory every CUDA card gives a block without opt-in
 
 
-def _warps_per_block(sg, dim, negative, sequential):
+def _warps_per_block(sg, dim, negative, sequential, window):
     if sequential:
         return 1
     for warps in (8, 4, 2, 1):
-        if sgns_shared_bytes(sg, dim, negative, warps) <= _SHARED_LIMIT:
+        if sgns_shared_bytes(sg, dim, negative, warps, window) <= _SHARED_LIMIT:
             return warps
-    raise ValueError(f"vector_size={dim} with negative={negative} needs "
-                     f"{sgns_shared_bytes(sg, dim, negative, 1)} bytes of shared memory per warp on the "
-                     f"GPU, more than {_SHARED_LIMIT}; lower one of them or use device='cpu'")
+    raise ValueError(f"vector_size={dim} with negative={negative} and window={window} needs "
+                     f"{sgns_shared_bytes(sg, dim, negative, 1, window)} bytes of shared memory per warp on "
+                     f"the GPU, more than {_SHARED_LIMIT}; lower one of them or use device='cpu'")
 
 
 def launch_sgns(ids, offsets, begin, end, input_vectors, output_vectors, noise_prob, noise_alias, window,
                 negative, alpha, sg, cbow_mean, seed, epoch, loss, sequential=False):
-    """Train centre positions [begin, end) of the token stream (skip-gram or CBOW), in place."""
+    """Train centre positions [begin, end) of the token stream (skip-gram or CBOW), in place.
+
+    The ids the launch reads (the positions and their windows) must lie in [0, vocab_size)
+    (checked). At most one warp per WORDS_PER_WARP words runs at once; `sequential` runs one
+    warp, centre words strictly in order. loss (float64 (1,)) gets the summed pair losses added.
+    """
     n_tokens = ids.shape[0]
     _check(ids, "ids", np.int32, ndim=1)
     _check(offsets, "offsets", np.int64, ndim=1)
@@ -643,9 +706,10 @@ def launch_sgns(ids, offsets, begin, end, input_vectors, output_vectors, noise_p
         raise ValueError(f"window must be >= 1, got {window}")
     if end == begin:
         return
-    warps = _warps_per_block(sg, dim, negative, sequential)
-    blocks = 1 if sequential else _grid(end - begin, warps)
-    shared = sgns_shared_bytes(sg, dim, negative, warps)
+    _check_ids(ids[max(0, begin - window):min(n_tokens, end + window)], vocab_size)
+    warps = _warps_per_block(sg, dim, negative, sequential, window)
+    blocks, warps = (1, 1) if sequential else _hogwild_grid(end - begin, vocab_size, warps)
+    shared = sgns_shared_bytes(sg, dim, negative, warps, window)
     common = (ids, offsets, np.int64(offsets.shape[0] - 1), np.int64(begin), np.int64(end), input_vectors,
               output_vectors, np.int32(dim), noise_prob, noise_alias, np.int32(vocab_size), np.int32(window),
               np.int32(negative), np.float32(alpha))
@@ -856,7 +920,7 @@ def _device_matrix(value, name):
 def cosine_topk(queries, database, k=10, exclude=None, normalized=False):
     """``ec.cosine_topk(..., device="cuda")``: CuPy in, CuPy out; numpy in, numpy out.
 
-    Validates as the CPU function does (plus k <= 256, the GPU selection's limit) and runs
+    Validates as the CPU function does (plus k <= TOPK_MAX_K, the GPU selection's limit) and runs
     `topk`. See ``embedcore.cosine_topk`` for the parameters.
     """
     cp = _cupy()
@@ -969,7 +1033,7 @@ def train_word2vec_model(model, corpus):
                          "use device='cpu'")
     if model.negative > MAX_NEGATIVE:
         raise ValueError(f"negative must be <= {MAX_NEGATIVE} with device='cuda', got {model.negative}")
-    _warps_per_block(bool(model.sg), model.vector_size, model.negative, False)  # fits shared memory
+    _warps_per_block(bool(model.sg), model.vector_size, model.negative, False, model.window)  # fits shared memory
     n_words, dim = len(model.vocab), model.vector_size
     rng = np.random.default_rng(model.seed)
     inp = cp.asarray((rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
