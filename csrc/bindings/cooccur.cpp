@@ -5,10 +5,12 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "bindings/args.hpp"
 #include "embedcore/cooccur.hpp"
 
 namespace py = pybind11;
 using embedcore::index_t;
+using embedcore::bindings::writable;
 namespace co = embedcore::cooccur;
 
 namespace {
@@ -100,20 +102,14 @@ py::tuple sort_occurrences_py(carray<std::int32_t> ids, carray<std::int64_t> off
     const std::uint8_t* tier = nullptr;
     std::uint32_t* tally = nullptr;
     py::array_t<std::uint8_t> tier_array;
-    py::array_t<std::uint32_t> tally_array;
     if (!tier_of.is_none()) {
         tier_array = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(tier_of);
         if (!tier_array || tier_array.ndim() != 1 || tier_array.shape(0) != vocab_size)
             throw std::invalid_argument("tier_of must hold one tier per word");
         for (py::ssize_t w = 0; w < vocab_size; ++w)
             if (tier_array.data()[w] > 2) throw std::invalid_argument("tiers must be 0, 1 or 2");
-        // tallies is updated in place, so it must not be a converted copy
-        tally_array = py::array_t<std::uint32_t>::ensure(tallies);
-        if (!tally_array || tally_array.ptr() != tallies.ptr() || !(tally_array.flags() & py::array::c_style) ||
-            !tally_array.writeable() || tally_array.size() != 3 * vocab_size)
-            throw std::invalid_argument("tallies must be a writeable C-contiguous uint32 array of 3 values per word");
+        tally = writable<std::uint32_t>(tallies, "tallies", {3 * vocab_size});
         tier = tier_array.data();
-        tally = tally_array.mutable_data();
     }
     const co::Packing pack(window, ids.shape(0));
     py::array_t<std::uint64_t> out(static_cast<py::ssize_t>((b - a) * static_cast<index_t>(pack.words)));

@@ -8,11 +8,15 @@
 #include <utility>
 #include <vector>
 
+#include "bindings/args.hpp"
 #include "embedcore/ppmi.hpp"
 #include "embedcore/spmm.hpp"
 
 namespace py = pybind11;
 using embedcore::index_t;
+using embedcore::bindings::Int32;
+using embedcore::bindings::Int64;
+using embedcore::bindings::writable;
 
 namespace {
 
@@ -36,43 +40,42 @@ index_t check_csr_arrays(const Indptr& indptr, const Indices& indices, const Flo
     return nnz;
 }
 
-void csr_matmul(const Indptr& indptr, const Indices& indices, const Floats& data, index_t n_cols,
-                const Floats& X, Floats& out, int threads, const std::string& isa_name) {
+void csr_matmul(const Indptr& indptr, const Indices& indices, const Floats& data, Int64 n_cols,
+                const Floats& X, const py::object& out_object, Int32 threads, const std::string& isa_name) {
     const auto isa = embedcore::spmm::select_isa(isa_name);
-    if (out.ndim() != 2) throw std::invalid_argument("out must be a 2-D float32 array");
+    float* yv = writable<float>(out_object, "out", {-1, -1});
+    const auto out = py::reinterpret_borrow<py::array>(out_object);
     const index_t n_rows = out.shape(0), p = out.shape(1);
     check_csr_arrays(indptr, indices, data, n_rows);
     if (X.ndim() != 2 || X.shape(0) != n_cols || X.shape(1) != p)
         throw std::invalid_argument("X must have shape (" + std::to_string(n_cols) + ", " + std::to_string(p) + ")");
-    if (!out.writeable()) throw std::invalid_argument("out must be writeable");
     const index_t* ip = indptr.data();
     const std::int32_t* ix = indices.data();
     const float* dv = data.data();
     const float* xv = X.data();
-    float* yv = out.mutable_data();
     py::gil_scoped_release release;
     embedcore::spmm::csr_matmul(n_rows, n_cols, ip, ix, dv, xv, p, p, yv, p, threads, isa);
 }
 
-void dense_matmul(const Floats& A, const Floats& X, Floats& out, int threads, const std::string& isa_name) {
+void dense_matmul(const Floats& A, const Floats& X, const py::object& out_object, Int32 threads, const std::string& isa_name) {
     const auto isa = embedcore::spmm::select_isa(isa_name);
-    if (A.ndim() != 2 || X.ndim() != 2 || out.ndim() != 2)
-        throw std::invalid_argument("A, X and out must be 2-D float32 arrays");
+    float* yv = writable<float>(out_object, "out", {-1, -1});
+    const auto out = py::reinterpret_borrow<py::array>(out_object);
+    if (A.ndim() != 2 || X.ndim() != 2)
+        throw std::invalid_argument("A and X must be 2-D float32 arrays");
     const index_t n_rows = A.shape(0), q = A.shape(1), p = X.shape(1);
     if (X.shape(0) != q || out.shape(0) != n_rows || out.shape(1) != p)
         throw std::invalid_argument("dense_matmul: shapes do not match: A (" + std::to_string(n_rows) + ", " +
                                     std::to_string(q) + "), X (" + std::to_string(X.shape(0)) + ", " +
                                     std::to_string(p) + "), out (" + std::to_string(out.shape(0)) + ", " +
                                     std::to_string(out.shape(1)) + ")");
-    if (!out.writeable()) throw std::invalid_argument("out must be writeable");
     const float* av = A.data();
     const float* xv = X.data();
-    float* yv = out.mutable_data();
     py::gil_scoped_release release;
     embedcore::spmm::dense_matmul(n_rows, q, av, q, xv, p, p, yv, p, threads, isa);
 }
 
-void check_csr(const Indptr& indptr, const Indices& indices, index_t n_rows, index_t n_cols, int threads) {
+void check_csr(const Indptr& indptr, const Indices& indices, Int64 n_rows, Int64 n_cols, Int32 threads) {
     check_1d(indptr, "indptr", n_rows + 1);
     check_1d(indices, "indices", indices.ndim() == 1 ? indices.shape(0) : -1);
     const index_t nnz = indices.shape(0);
@@ -82,8 +85,8 @@ void check_csr(const Indptr& indptr, const Indices& indices, index_t n_rows, ind
     embedcore::spmm::check_csr(n_rows, n_cols, ip, ix, nnz, threads);
 }
 
-py::tuple csr_transpose(const Indptr& indptr, const Indices& indices, const Floats& data, index_t n_rows,
-                        index_t n_cols, int threads) {
+py::tuple csr_transpose(const Indptr& indptr, const Indices& indices, const Floats& data, Int64 n_rows,
+                        Int64 n_cols, Int32 threads) {
     const index_t nnz = check_csr_arrays(indptr, indices, data, n_rows);
     Indptr t_indptr(n_cols + 1);
     Indices t_indices(nnz);
@@ -101,8 +104,8 @@ py::tuple csr_transpose(const Indptr& indptr, const Indices& indices, const Floa
     return py::make_tuple(t_indptr, t_indices, t_data);
 }
 
-py::tuple ppmi(const Indptr& indptr, const Indices& indices, const Floats& data, index_t n_rows, index_t n_cols,
-               double cds, double shift, int threads, const std::string& isa_name) {
+py::tuple ppmi(const Indptr& indptr, const Indices& indices, const Floats& data, Int64 n_rows, Int64 n_cols,
+               double cds, double shift, Int32 threads, const std::string& isa_name) {
     const auto isa = embedcore::ppmi::select_isa(isa_name);
     const index_t nnz = check_csr_arrays(indptr, indices, data, n_rows);
     // numpy allocates the outputs (large ones on transparent huge pages), sized for every input
@@ -127,9 +130,9 @@ py::tuple ppmi(const Indptr& indptr, const Indices& indices, const Floats& data,
 
 void register_spmm(py::module_& m) {
     m.def("csr_matmul", &csr_matmul, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("n_cols"),
-          py::arg("X"), py::arg("out").noconvert(), py::arg("threads"), py::arg("isa") = "",
+          py::arg("X"), py::arg("out"), py::arg("threads"), py::arg("isa") = "",
           "out[:] = A @ X for the CSR matrix A (out.shape[0] x n_cols) and X (n_cols x out.shape[1]).");
-    m.def("dense_matmul", &dense_matmul, py::arg("A"), py::arg("X"), py::arg("out").noconvert(),
+    m.def("dense_matmul", &dense_matmul, py::arg("A"), py::arg("X"), py::arg("out"),
           py::arg("threads"), py::arg("isa") = "",
           "out[:] = A @ X for a tall dense A and a small X (float32, C-contiguous).");
     m.def("check_csr", &check_csr, py::arg("indptr"), py::arg("indices"), py::arg("n_rows"), py::arg("n_cols"),

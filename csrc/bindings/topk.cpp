@@ -1,6 +1,7 @@
 // Bindings of the exact cosine top-k kernel (csrc/embedcore/topk.hpp). Arrays arrive checked,
-// C-contiguous and allocated by the Python layer (embedcore/similarity.py); this file only
-// translates pointers and releases the GIL for the search.
+// C-contiguous and allocated by the Python layer (embedcore/similarity.py); this file translates
+// pointers, refuses output arrays it would have to copy (args.hpp) and releases the GIL for the
+// search.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -8,10 +9,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "bindings/args.hpp"
 #include "embedcore/topk.hpp"
 
 namespace py = pybind11;
 using embedcore::index_t;
+using embedcore::bindings::Int32;
+using embedcore::bindings::Int64;
+using embedcore::bindings::writable;
 
 namespace {
 
@@ -27,15 +32,14 @@ void set_sgemm(py::capsule capsule) {
     blas_sgemm.store(reinterpret_cast<embedcore::topk::sgemm_fn>(pointer));
 }
 
-void cosine_topk(farray queries, farray database, index_t k, py::object exclude, bool normalized,
-                 int threads, farray out_scores, iarray out_indices, index_t tile_queries,
-                 index_t tile_database, bool use_blas, const std::string& simd) {
+void cosine_topk(farray queries, farray database, Int64 k, py::object exclude, bool normalized,
+                 Int32 threads, const py::object& out_scores, const py::object& out_indices, Int64 tile_queries,
+                 Int64 tile_database, bool use_blas, const std::string& simd) {
     if (queries.ndim() != 2 || database.ndim() != 2 || queries.shape(1) != database.shape(1))
         throw std::invalid_argument("cosine_topk: queries and database must be 2-D with equal widths");
     const index_t nq = queries.shape(0);
-    if (out_scores.ndim() != 2 || out_scores.shape(0) != nq || out_scores.shape(1) != k ||
-        out_indices.ndim() != 2 || out_indices.shape(0) != nq || out_indices.shape(1) != k)
-        throw std::invalid_argument("cosine_topk: outputs must be (nq, k)");
+    float* scores = writable<float>(out_scores, "out_scores", {nq, k});
+    index_t* indices = writable<index_t>(out_indices, "out_indices", {nq, k});
     iarray ex;
     if (!exclude.is_none()) {
         ex = exclude.cast<iarray>();
@@ -56,8 +60,8 @@ void cosine_topk(farray queries, farray database, index_t k, py::object exclude,
     p.tile_database = tile_database;
     p.sgemm = use_blas ? blas_sgemm.load() : nullptr;
     p.isa = embedcore::topk::select_isa(simd);
-    p.out_scores = out_scores.mutable_data();
-    p.out_indices = out_indices.mutable_data();
+    p.out_scores = scores;
+    p.out_indices = indices;
     py::gil_scoped_release release;
     embedcore::topk::cosine_topk(p);
 }
