@@ -1,6 +1,6 @@
 """Plain numpy references of the CUDA kernels (float64, serial, obviously correct).
 
-They replay the kernels' counter-based random draws (embedcore/backends/kernels/common.cuh), so a
+They replay the kernels' counter-based random draws (embedcore/backends/cuda/kernels/common.cuh), so a
 kernel run in its sequential mode can be compared value by value.
 """
 import numpy as np

@@ -27,7 +27,7 @@ logger = logging.getLogger("embedcore")
 # numpy work on the CPU and the paths here run only for device="cuda" or CuPy inputs.
 VALIDATED_ON_GPU = False
 
-KERNEL_DIR = Path(__file__).resolve().parent / "kernels"
+KERNEL_DIR = Path(__file__).resolve().parent / "cuda" / "kernels"
 KERNEL_FILES = ("topk.cu", "cooccur.cu", "glove.cu", "sgns.cu")
 COMPILE_OPTIONS = ("-std=c++17",)
 
