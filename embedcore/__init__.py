@@ -4,6 +4,7 @@ Skip-gram and CBOW with negative sampling, co-occurrence counting and GloVe, PPM
 SVD, and exact cosine top-k search, as C++ kernels under a gensim-familiar API.
 """
 from embedcore._version import __version__
+from embedcore._base import NotFittedError
 from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
 from embedcore.glove import GloVe
@@ -26,17 +27,17 @@ def build_info():
         are usable now), ``max_threads`` (int: threads a kernel uses with ``workers=None``).
     """
     from embedcore import _native
-    from embedcore._device import cuda_available
+    from embedcore.backends import HAS_CUDA
     from embedcore._threads import usable_cores
 
     return {
         "version": __version__,
         "openmp": bool(_native.openmp()),
         "simd": _native.simd_level(),
-        "cuda": cuda_available(),
+        "cuda": HAS_CUDA(),
         "max_threads": usable_cores() if _native.openmp() else 1,
     }
 
 
-__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
+__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "NotFittedError", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
            "cooccurrence", "cosine_topk", "datasets", "ppmi", "randomized_svd", "__version__"]
