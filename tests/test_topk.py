@@ -324,22 +324,32 @@ def test_cupy_inputs_give_cupy_results_on_the_gpu(device):
 
 
 class ProcessWideBlas:
-    """A BLAS thread setting shared by the whole process, limited as threadpoolctl before 3.8
-    limits it: a limit saves the current value and restores it on exit (slowly, so that
-    overlapping limits are likely)."""
+    """A BLAS thread count shared by the whole process, limited as threadpoolctl before 3.8
+    limits it: a limit saves the current count and restores it on exit. The first two limits
+    wait for each other (half a second at most) and the second leaves last, so that two
+    overlapping limits overlap the worst way."""
 
     def __init__(self, threads):
         self.threads = threads
+        self.entries = 0
+        self.meet = threading.Barrier(2, timeout=0.5)
 
     @contextlib.contextmanager
     def limit(self, limits, user_api):
         saved = self.threads
         self.threads = limits
-        time.sleep(0.001)
+        self.entries += 1
+        order = self.entries
+        if order <= 2:
+            try:
+                self.meet.wait()
+            except threading.BrokenBarrierError:  # the limits do not overlap
+                pass
         try:
             yield
         finally:
-            time.sleep(0.001)
+            if order == 2:
+                time.sleep(0.05)
             self.threads = saved
 
 
@@ -349,21 +359,20 @@ def test_blas_thread_count_is_restored_after_concurrent_searches(rng, monkeypatc
     monkeypatch.setattr(cpu._BLAS, "controller", blas)
     queries = rng.standard_normal((40, 32)).astype(np.float32)
     database = rng.standard_normal((2000, 32)).astype(np.float32)
-    seen, errors = set(), []
+    errors = []
 
     def search():
         try:
-            for _ in range(10):
-                ec.cosine_topk(queries, database, k=5, workers=1)
+            ec.cosine_topk(queries, database, k=5, workers=1)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=search) for _ in range(6)]
+    threads = [threading.Thread(target=search) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert not errors
+    assert not errors and blas.entries == 2
     assert blas.threads == 3
 
 
