@@ -57,8 +57,9 @@ class GloVe(Model):
         seed and input give bit-identical vectors on one machine; with more threads the lock-free
         updates make runs reproducible only statistically.
     device : {'auto', 'cpu', 'cuda'}
-        ``'cuda'`` trains on the GPU (one warp per nonzero, Hogwild; the parameters return to
-        the host after training); ``'auto'`` uses it when a GPU is usable.
+        ``'cuda'`` counts and trains on the GPU (one warp per nonzero, Hogwild, on the CPU's
+        records; the parameters return to the host after every epoch); ``'auto'`` uses it when
+        a GPU is usable.
     callbacks : sequence, optional
         Called at the end of every epoch: objects with ``on_epoch_end(model)`` or callables
         ``f(model, epoch)``.
@@ -67,6 +68,9 @@ class GloVe(Model):
 
     Attributes
     ----------
+    wv : KeyedVectors
+        W + W~. Before `fit`, reading it or any fitted attribute below raises
+        ``embedcore.NotFittedError``.
     word_vectors, context_vectors : ndarray (n_words, vector_size) float32
         W and W~ (views of the padded training arrays).
     word_biases, context_biases : ndarray (n_words,) float32
@@ -131,12 +135,17 @@ class GloVe(Model):
         Raises
         ------
         ValueError
-            A matrix that is not square, holds negative, NaN or infinite counts, or does not
-            match `vocab`; an empty vocabulary or matrix.
+            A matrix that is not square, holds negative, NaN or infinite counts, does not match
+            `vocab`, or is a CSR matrix whose structure is not sound (an indptr that decreases,
+            columns out of range); an empty vocabulary or matrix. Duplicate entries of a sparse
+            matrix are one count (their sum).
         TypeError
             `source` of an unsupported type; `vocab` missing for a matrix or encoded corpus.
         RuntimeError
             ``device='cuda'`` without a usable GPU.
+        FloatingPointError
+            The training diverged (the cost of an epoch became NaN or infinite); the model is
+            then left unfitted.
         """
         threads = effective_workers(self.workers)
         if is_device_array(source) or hasattr(source, "tocsr"):  # scipy or cupyx sparse
