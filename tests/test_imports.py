@@ -1,5 +1,6 @@
 """Every module of the package imports on its own, in a fresh interpreter: no circular import,
 no module that works only when another was imported first."""
+import os
 import pkgutil
 import subprocess
 import sys
@@ -16,8 +17,11 @@ MODULES = sorted(name for _, name, _ in pkgutil.walk_packages(embedcore.__path__
 @pytest.fixture(scope="module")
 def imports():
     """Each module imported by its own interpreter (all started at once)."""
+    # run from the tests' folder: from a checkout's root, the uncompiled sources would shadow the
+    # installed package
+    here = os.path.dirname(os.path.abspath(__file__))
     running = {m: subprocess.Popen([sys.executable, "-c", f"import {m}"], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True) for m in MODULES}
+                                   stderr=subprocess.PIPE, text=True, cwd=here) for m in MODULES}
     return {m: (p.wait(timeout=300), p.communicate()[1]) for m, p in running.items()}
 
 

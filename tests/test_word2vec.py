@@ -474,4 +474,5 @@ def test_a_parallel_run_reaches_the_quality_of_one_cpu_thread(device, planted, s
     # a falling loss
     skip_emulated(device)
     accuracy = analogy_accuracy(*_planted_model(planted, sg, 2, device), planted.analogies)
-    assert accuracy >= max(0.9, serial_accuracy[sg] - 0.03)
+    # one CPU thread itself varies by about 0.03 from seed to seed (CBOW: 0.958 to 0.989)
+    assert accuracy >= max(0.9, serial_accuracy[sg] - 0.06)
