@@ -73,41 +73,26 @@ def glove_epoch_reference(records, params, eta, bias_eta):
 
 
 # ---------------------------------------------------------------------------------------------
-# word2vec: one SGD step in float64 by the CPU kernel's rules (csrc/embedcore/sgns.hpp), the
-# ground truth of both devices: word2vec.c's tabulated sigmoid, every delta of a step from the
-# values before the step, a noise word equal to the centre word skipped.
+# word2vec's per-example rules in float64 (word2vec.c; the CPU and GPU kernels share them through
+# embedcore/include/ecmath/sgns.hpp)
 
-SIGMOID_CELLS = 1000
-MAX_EXP = 6.0
-
-
-def _cell(f):
-    return int((np.float32(f) + np.float32(MAX_EXP)) * np.float32(SIGMOID_CELLS / MAX_EXP / 2.0))
+def sigmoid_cell(f):
+    """word2vec.c's table cell of a score inside (-6, 6), computed as the kernels do in float32."""
+    return int((np.float32(f) + np.float32(6.0)) * np.float32(1000 / 6.0 / 2.0))
 
 
-def _cell_x(cell):
-    return (cell / SIGMOID_CELLS * 2.0 - 1.0) * MAX_EXP
-
-
-def table_sigmoid(f):
-    """word2vec.c's sigmoid: a 1000-cell table on [-6, 6], saturated outside."""
-    if f >= MAX_EXP:
-        return 1.0
-    if f <= -MAX_EXP:
-        return 0.0
-    x = _cell_x(_cell(f))
-    return float(np.float32(np.exp(x) / (np.exp(x) + 1.0)))
-
-
-def table_loss(f, label):
-    """The loss the CPU kernel adds for a pair: -log sigma(f) (label 1) or -log sigma(-f) (label
-    0), from the same table (linear outside it)."""
-    if f >= MAX_EXP:
-        return 0.0 if label else f
-    if f <= -MAX_EXP:
-        return -f if label else 0.0
-    neg_log_sigma = float(np.float32(np.log1p(np.exp(-_cell_x(_cell(f))))))
-    return neg_log_sigma if label else neg_log_sigma + f
+def sgns_pair(f, label, alpha):
+    """(g, loss) of a pair with score f: g = (label - sigma(f)) alpha with sigma read at the cell
+    of f and saturated (0 or 1) outside [-6, 6]; loss -log sigma(f) for label 1, -log sigma(-f)
+    for label 0, from the same cell (the score's magnitude when saturated the wrong way)."""
+    if f >= 6.0:
+        return (label - 1.0) * alpha, (f if label == 0 else 0.0)
+    if f <= -6.0:
+        return label * alpha, (-f if label == 1 else 0.0)
+    x = (sigmoid_cell(f) / 1000 * 2.0 - 1.0) * 6.0
+    sigma = 1.0 / (1.0 + np.exp(-x))
+    nls = np.log1p(np.exp(-x))
+    return (label - sigma) * alpha, (nls if label == 1 else nls + f)
 
 
 def sg_exact_step(inp, out, centre, ctx, negs, alpha):
@@ -121,9 +106,8 @@ def sg_exact_step(inp, out, centre, ctx, negs, alpha):
             t = centre if k == 0 else negs[a * K + k - 1]
             if k > 0 and t == centre:
                 continue
-            f = inp[c] @ out[t]
-            loss += table_loss(f, k == 0)
-            g = ((k == 0) - table_sigmoid(f)) * alpha
+            g, pair_loss = sgns_pair(inp[c] @ out[t], 1.0 if k == 0 else 0.0, alpha)
+            loss += pair_loss
             neu1e += g * out[t]
             out[t] += g * inp[c]
         inp[c] += neu1e
@@ -141,9 +125,8 @@ def sg_shared_step(inp, out, centre, ctx, negs, alpha):
         for k, t in enumerate(targets):
             if k > 0 and t == centre:
                 continue
-            f = inp[c] @ out[t]
-            loss += table_loss(f, k == 0)
-            G[a, k] = ((k == 0) - table_sigmoid(f)) * alpha
+            G[a, k], pair_loss = sgns_pair(inp[c] @ out[t], 1.0 if k == 0 else 0.0, alpha)
+            loss += pair_loss
     d_in, d_out = G @ out[targets], G.T @ inp[ctx]
     np.add.at(inp, ctx, d_in)
     np.add.at(out, targets, d_out)
@@ -163,10 +146,26 @@ def cbow_step(inp, out, centre, ctx, negs, alpha, mean):
     for k, t in enumerate(targets):
         if k > 0 and t == centre:
             continue
-        f = h @ out[t]
-        loss += table_loss(f, k == 0)
-        g[k] = ((k == 0) - table_sigmoid(f)) * alpha
+        g[k], pair_loss = sgns_pair(h @ out[t], 1.0 if k == 0 else 0.0, alpha)
+        loss += pair_loss
     neu1e = g @ out[targets]
     np.add.at(out, targets, np.outer(g, h))
     np.add.at(inp, ctx, np.broadcast_to(neu1e, (len(ctx), inp.shape[1])))
     return loss
+
+
+def exact_topk(scores, k, exclude=None):
+    """(scores, indices) of the k best columns of each row of a score matrix, best first, ties by
+    lower column; `exclude` one column per row to leave out (-1 for none)."""
+    scores = np.asarray(scores)
+    out_s = np.empty((scores.shape[0], k), dtype=scores.dtype)
+    out_i = np.empty((scores.shape[0], k), dtype=np.int64)
+    for r, row in enumerate(scores):
+        columns = np.arange(row.shape[0])
+        if exclude is not None and exclude[r] >= 0:
+            columns = columns[columns != exclude[r]]
+        # -0.0 and 0.0 tie: compare as numbers, break by column
+        order = np.lexsort((columns, -row[columns].astype(np.float64)))[:k]
+        out_i[r] = columns[order]
+        out_s[r] = row[out_i[r]]
+    return out_s, out_i

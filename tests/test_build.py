@@ -10,7 +10,9 @@ def test_build_info_reports_what_was_compiled():
     info = ec.build_info()
     assert info["version"] == ec.__version__
     assert isinstance(info["openmp"], bool)
-    assert info["simd"] in {"avx512", "avx2", "sse4.2", "sse2", "neon", "scalar"}
+    assert info["simd"] in {"avx512", "avx2", "baseline"}
+    assert set(info["simd_kernels"]) >= {"word2vec", "glove", "spmm", "ppmi", "topk", "cooccur", "text"}
+    assert info["simd"] == max(info["simd_kernels"].values(), key=["baseline", "avx2", "avx512"].index)
     assert isinstance(info["cuda"], bool)
     assert info["max_threads"] >= 1
 

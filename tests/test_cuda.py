@@ -106,7 +106,8 @@ def test_host_copies_of_the_device_helpers_match_the_python_references(tmp_path)
         f"const int alias[] = {{{', '.join(map(str, alias))}}};\n"
         + "\n".join(lines) + "\nreturn 0;\n}\n")
     exe = tmp_path / "helpers"
-    built = subprocess.run([NVCC, "-std=c++17", "-arch=sm_80", f"-I{loader.KERNEL_DIR}", "-o", str(exe), str(program)],
+    built = subprocess.run([NVCC, "-std=c++17", "-arch=sm_80", f"-I{loader.KERNEL_DIR}",
+                            *(f"-I{d}" for d in loader._include_dirs()), "-o", str(exe), str(program)],
                            capture_output=True, text=True, timeout=120)
     assert built.returncode == 0, built.stderr
     got = subprocess.run([str(exe)], capture_output=True, text=True, timeout=30, check=True).stdout.split()

@@ -54,7 +54,7 @@ def model_state(model, dim):
 
 
 def available_simd():
-    levels = ["scalar"]
+    levels = ["baseline"]
     info = ec.build_info()["simd"]
     if info in ("avx2", "avx512"):
         levels.append("avx2")

@@ -39,10 +39,10 @@ def decaying(k, ratio=0.8):
 
 # --- the CSR kernels -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("isa", ["scalar", "avx2", "avx512"])
+@pytest.mark.parametrize("isa", ["baseline", "avx2", "avx512"])
 @pytest.mark.parametrize("p", [1, 15, 16, 17, 110, 129, 200])
 def test_csr_matmul_matches_float64_product(isa, p):
-    if isa != "scalar" and _native.spmm_isa() not in (isa, "avx512"):
+    if isa != "baseline" and _native.spmm_isa() not in (isa, "avx512"):
         pytest.skip(f"CPU lacks {isa}")
     A = sp.random(300, 200, density=0.05, format="lil", random_state=1, dtype=np.float32)
     A[7] = 0  # an empty row
@@ -284,10 +284,10 @@ def test_svd_embedding_is_not_fitted_until_fit():
         model.transform(np.ones((2, 3)))
 
 
-@pytest.mark.parametrize("isa", ["scalar", "avx2", "avx512"])
+@pytest.mark.parametrize("isa", ["baseline", "avx2", "avx512"])
 @pytest.mark.parametrize("q,p", [(1, 1), (110, 110), (37, 130)])
 def test_dense_matmul_matches_numpy(isa, q, p):
-    if isa != "scalar" and _native.spmm_isa() not in (isa, "avx512"):
+    if isa != "baseline" and _native.spmm_isa() not in (isa, "avx512"):
         pytest.skip(f"CPU lacks {isa}")
     rng = np.random.default_rng(13)
     A = rng.standard_normal((500, q)).astype(np.float32)

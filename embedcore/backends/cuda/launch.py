@@ -10,8 +10,8 @@ from embedcore.backends.cuda.loader import _kernel
 from embedcore.backends.cuda.probe import cupy as _cupy
 
 # Must match the #defines of the kernels.
-TOPK_THREADS = 128
-TOPK_MAX_K = 256
+TOPK_THREADS = 256
+TOPK_MAX_K = 1024
 EMPTY_KEY = np.uint64(0xFFFFFFFFFFFFFFFF)
 MAX_NEGATIVE = 255  # noise draws are counted p * 256 + j
 
@@ -59,6 +59,30 @@ def _grid(n_items, items_per_block):
     return max(1, min(blocks, _max_blocks(cp.cuda.Device().id)))
 
 
+# Hogwild kernels (word2vec, GloVe) run at most one warp per this many words of the vocabulary:
+# warps in flight update rows concurrently, and with many warps for few words every row would be
+# updated at once from the same stale values (one full-batch step). A real vocabulary still fills
+# the GPU; a test's few dozen words run a few warps.
+WORDS_PER_WARP = 16
+
+
+def _hogwild_grid(n_items, vocab_size, warps_per_block):
+    """(blocks, warps per block) for a warp-per-item Hogwild launch over n_items items."""
+    cap = max(1, int(vocab_size) // WORDS_PER_WARP)
+    warps = max(1, min(int(n_items), cap))
+    per_block = max(1, min(int(warps_per_block), warps))
+    return _grid(warps, per_block), per_block
+
+
+def _check_ids(ids, vocab_size, name="ids"):
+    """Every id in [0, vocab_size): kernels index tables with them (one reduction, one sync)."""
+    if ids.size == 0:
+        return
+    low, high = int(ids.min()), int(ids.max())
+    if low < 0 or high >= vocab_size:
+        raise ValueError(f"{name} must lie in [0, {vocab_size}), got values in [{low}, {high}]")
+
+
 # ----------------------------------------------------------------------------------------------
 # cosine top-k
 
@@ -67,7 +91,8 @@ def launch_topk_merge_tile(scores, row_offset, col_offset, exclude, k, best_scor
 
     scores: float32 (rows, cols), rows are queries row_offset.., columns database rows
     col_offset..; exclude: int64 (n_queries,) or None; best_scores float32 / best_indices int64
-    (n_queries, k), updated in place (index -1 marks an empty slot).
+    (n_queries, k), sorted per row, updated in place (index -1 marks an empty slot, listed last);
+    1 <= k <= TOPK_MAX_K.
     """
     cp = _cupy()
     _check(scores, "scores", np.float32, ndim=2)
@@ -90,7 +115,15 @@ def launch_topk_merge_tile(scores, row_offset, col_offset, exclude, k, best_scor
     kernel = _kernel("topk.cu", "topk_merge_tile")
     kernel((min(rows, 65535),), (TOPK_THREADS,),
            (scores, np.int32(rows), np.int32(cols), np.int64(row_offset), np.int64(col_offset),
-            exclude_arg, np.int32(has_exclude), np.int32(k), best_scores, best_indices))
+            exclude_arg, np.int32(has_exclude), np.int32(k), best_scores, best_indices),
+           shared_mem=topk_shared_bytes(k))
+
+
+def topk_shared_bytes(k):
+    """Dynamic shared memory of topk_merge_tile: 2 kp candidates (float32 score, int64 index),
+    kp the power of two >= k (see topk.cu)."""
+    kp = 1 << (int(k) - 1).bit_length()
+    return 12 * 2 * kp
 
 
 # ----------------------------------------------------------------------------------------------
@@ -110,6 +143,7 @@ def launch_cooccur_pairs(ids, offsets, begin, end, window, symmetric, distance_w
         raise ValueError(f"token range [{begin}, {end}) outside the {n_tokens} tokens")
     if end == begin:
         return
+    _check_ids(ids[begin:min(n_tokens, end + window)], vocab_size)
     kernel = _kernel("cooccur.cu", "cooccur_pairs")
     kernel((_grid(end - begin, 256),), (256,),
            (ids, offsets, np.int64(offsets.shape[0] - 1), np.int64(begin), np.int64(end), np.int32(window),
@@ -117,7 +151,8 @@ def launch_cooccur_pairs(ids, offsets, begin, end, window, symmetric, distance_w
 
 
 def launch_segment_sums(weights, starts, sums):
-    """sums[s] = weights[starts[s]:starts[s + 1]].sum(), each run summed in order."""
+    """sums[s] = weights[starts[s]:starts[s + 1]].sum(); a short run summed in order by one
+    thread, a long one by a warp in a fixed order, so the sums are deterministic."""
     _check(weights, "weights", np.float64, ndim=1)
     _check(starts, "starts", np.int64, ndim=1)
     n_segments = starts.shape[0] - 1
@@ -125,7 +160,8 @@ def launch_segment_sums(weights, starts, sums):
     if n_segments <= 0:
         return
     kernel = _kernel("cooccur.cu", "segment_sums")
-    kernel((_grid(n_segments, 256),), (256,), (weights, starts, np.int64(n_segments), sums))
+    groups = -(-n_segments // 32)  # one warp per 32 runs
+    kernel((_grid(groups, 256 // 32),), (256,), (weights, starts, np.int64(n_segments), sums))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -136,8 +172,10 @@ def launch_glove_epoch(records, word, context, word_bias, context_bias, word_gra
     """One AdaGrad pass over `records` (int32 (nnz, 4)), updating the eight arrays in place.
 
     Vectors and accumulators: float32 (n_words, stride); biases and their accumulators: float32
-    (n_words,); cost: float64 (1,), added to. `sequential` runs one warp, which processes the
-    records strictly in order (for checks against the serial CPU epoch).
+    (n_words,); cost: float64 (1,), added to. Rows and columns of the records must lie in
+    [0, n_words) (checked). At most one warp per WORDS_PER_WARP words runs at once. `sequential`
+    runs one warp, which processes the records strictly in order (for checks against the serial
+    CPU epoch).
     """
     _check(records, "records", np.int32, shape=(None, 4))
     _check(word, "word_vectors", np.float32, ndim=2)
@@ -152,10 +190,10 @@ def launch_glove_epoch(records, word, context, word_bias, context_bias, word_gra
     nnz = records.shape[0]
     if nnz == 0:
         return
+    _check_ids(records[:, :2], n_words, "records' rows and columns")
     kernel = _kernel("glove.cu", "glove_epoch")
-    threads = 32 if sequential else 256
-    blocks = 1 if sequential else _grid(nnz, threads // 32)
-    kernel((blocks,), (threads,),
+    blocks, warps = (1, 1) if sequential else _hogwild_grid(nnz, n_words, 8)
+    kernel((blocks,), (32 * warps,),
            (records, np.int64(nnz), word, context, word_bias, context_bias, word_gradsq, context_gradsq,
             word_bias_gradsq, context_bias_gradsq, np.int32(stride), np.float32(eta), np.float32(bias_eta),
             cost))
@@ -172,34 +210,42 @@ def launch_w2v_keep_mask(ids, keep_table, seed, epoch, mask):
     n = ids.shape[0]
     if n == 0:
         return
+    _check_ids(ids, keep_table.shape[0])
     kernel = _kernel("sgns.cu", "w2v_keep_mask")
     kernel((_grid(n, 256),), (256,), (ids, np.int64(n), keep_table, np.uint64(seed), np.uint64(epoch), mask))
 
 
-def sgns_shared_bytes(sg, dim, negative, warps_per_block):
-    """Dynamic shared memory of a word2vec block (see sgns.cu)."""
+def sgns_shared_bytes(sg, dim, negative, warps_per_block, window):
+    """Dynamic shared memory of a word2vec block (see sgns.cu): per warp, skip-gram keeps the
+    1 + negative output rows and their deltas, one context row and the gradients of up to
+    2 * window contexts; CBOW the hidden layer, its gradient and 1 + negative gradients."""
     n_targets = 1 + negative
-    floats = (2 * n_targets * dim + dim) if sg else 2 * dim
+    floats = (2 * n_targets * dim + dim + 2 * window * n_targets) if sg else (2 * dim + n_targets)
     return warps_per_block * (4 * floats + 4 * n_targets)
 
 
 _SHARED_LIMIT = 48 * 1024  # bytes of shared memory every CUDA card gives a block without opt-in
 
 
-def _warps_per_block(sg, dim, negative, sequential):
+def _warps_per_block(sg, dim, negative, sequential, window):
     if sequential:
         return 1
     for warps in (8, 4, 2, 1):
-        if sgns_shared_bytes(sg, dim, negative, warps) <= _SHARED_LIMIT:
+        if sgns_shared_bytes(sg, dim, negative, warps, window) <= _SHARED_LIMIT:
             return warps
-    raise ValueError(f"vector_size={dim} with negative={negative} needs "
-                     f"{sgns_shared_bytes(sg, dim, negative, 1)} bytes of shared memory per warp on the "
-                     f"GPU, more than {_SHARED_LIMIT}; lower one of them or use device='cpu'")
+    raise ValueError(f"vector_size={dim} with negative={negative} and window={window} needs "
+                     f"{sgns_shared_bytes(sg, dim, negative, 1, window)} bytes of shared memory per warp on "
+                     f"the GPU, more than {_SHARED_LIMIT}; lower one of them or use device='cpu'")
 
 
 def launch_sgns(ids, offsets, begin, end, input_vectors, output_vectors, noise_prob, noise_alias, window,
                 negative, alpha, sg, cbow_mean, seed, epoch, loss, sequential=False):
-    """Train centre positions [begin, end) of the token stream (skip-gram or CBOW), in place."""
+    """Train centre positions [begin, end) of the token stream (skip-gram or CBOW), in place.
+
+    The ids the launch reads (the positions and their windows) must lie in [0, vocab_size)
+    (checked). At most one warp per WORDS_PER_WARP words runs at once; `sequential` runs one
+    warp, centre words strictly in order. loss (float64 (1,)) gets the summed pair losses added.
+    """
     n_tokens = ids.shape[0]
     _check(ids, "ids", np.int32, ndim=1)
     _check(offsets, "offsets", np.int64, ndim=1)
@@ -217,9 +263,10 @@ def launch_sgns(ids, offsets, begin, end, input_vectors, output_vectors, noise_p
         raise ValueError(f"window must be >= 1, got {window}")
     if end == begin:
         return
-    warps = _warps_per_block(sg, dim, negative, sequential)
-    blocks = 1 if sequential else _grid(end - begin, warps)
-    shared = sgns_shared_bytes(sg, dim, negative, warps)
+    _check_ids(ids[max(0, begin - window):min(n_tokens, end + window)], vocab_size)
+    warps = _warps_per_block(sg, dim, negative, sequential, window)
+    blocks, warps = (1, 1) if sequential else _hogwild_grid(end - begin, vocab_size, warps)
+    shared = sgns_shared_bytes(sg, dim, negative, warps, window)
     common = (ids, offsets, np.int64(offsets.shape[0] - 1), np.int64(begin), np.int64(end), input_vectors,
               output_vectors, np.int32(dim), noise_prob, noise_alias, np.int32(vocab_size), np.int32(window),
               np.int32(negative), np.float32(alpha))

@@ -23,10 +23,13 @@ _PRAGMA_ONCE = re.compile(r"^\s*#\s*pragma\s+once\s*$")
 def kernel_source(filename):
     """The text NVRTC compiles for ``kernels/<filename>``.
 
-    Local includes (``#include "x.cuh"``) are inlined once each, and every piece of text is
-    preceded by a ``#line`` directive naming its file, so that a compile error points at the
-    right line of the right file. Inlining (rather than an include path) also makes CuPy's
-    compile cache, keyed by the source text, see changes to the headers.
+    Local includes (``#include "x"``) are inlined once each, and every piece of text is preceded
+    by a ``#line`` directive naming its file, so that a compile error points at the right line of
+    the right file. A name is looked up as a C preprocessor looks up a quoted include: beside the
+    including file, then in ``embedcore/include`` (the per-example math the C++ kernels share,
+    ``ecmath/*.hpp``; it ships as package data, so the same lookup works in an installed wheel and
+    in a source tree). Inlining (rather than an include path) also makes CuPy's compile cache,
+    keyed by the source text, see changes to the headers.
 
     Parameters
     ----------
@@ -42,21 +45,35 @@ def kernel_source(filename):
     FileNotFoundError
         The file, or a file it includes, does not exist.
     """
-    return _expand(filename, set())
+    return _expand(KERNEL_DIR / filename, filename, set())
 
 
-def _expand(filename, seen):
-    path = KERNEL_DIR / filename
+def _include_dirs():
+    import importlib.resources
+    return (Path(str(importlib.resources.files("embedcore") / "include")),)
+
+
+def _resolve(name, including_dir):
+    for folder in (including_dir,) + _include_dirs():
+        path = folder / name
+        if path.is_file():
+            return path.resolve()
+    raise FileNotFoundError(f"CUDA source {name} not found beside {including_dir} nor in "
+                            f"{', '.join(str(d) for d in _include_dirs())}")
+
+
+def _expand(path, display, seen):
     if not path.is_file():
-        raise FileNotFoundError(f"CUDA source {filename} not found in {KERNEL_DIR}")
-    seen.add(filename)
-    out = [f'#line 1 "{filename}"']
+        raise FileNotFoundError(f"CUDA source {display} not found in {path.parent}")
+    seen.add(path.resolve())
+    out = [f'#line 1 "{display}"']
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         match = _INCLUDE.match(line)
         if match:
-            if match.group(1) not in seen:
-                out.append(_expand(match.group(1), seen))
-            out.append(f'#line {number + 1} "{filename}"')
+            included = _resolve(match.group(1), path.parent)
+            if included not in seen:
+                out.append(_expand(included, match.group(1), seen))
+            out.append(f'#line {number + 1} "{display}"')
         elif _PRAGMA_ONCE.match(line):
             out.append("")  # each file is inlined once anyway
         else:

@@ -131,7 +131,7 @@ def sgns_setup(ids, offsets, tables, *, vector_size, window, negative, sg, cbow_
                          "use device='cpu'")
     if negative > MAX_NEGATIVE:
         raise ValueError(f"negative must be <= {MAX_NEGATIVE} with device='cuda', got {negative}")
-    _warps_per_block(bool(sg), vector_size, negative, False)  # raises when it does not fit
+    _warps_per_block(bool(sg), vector_size, negative, False, window)  # raises when it does not fit
     keep, prob, alias = (asarray(t) for t in tables)
     ids, offsets = asarray(ids, np.int32), asarray(offsets, np.int64)
     _check_offsets(offsets, ids.shape[0])
