@@ -3,6 +3,7 @@ import os
 
 import numpy as np
 
+from embedcore._io import is_regular_file
 from embedcore._validation import as_int_array, check_int, check_path, describe
 
 
@@ -25,17 +26,26 @@ def classify_source(source, name="source"):
                             f"(lists of str), got {type(source).__name__}") from None
         return "sentences", source
     for p in paths:
-        if not os.path.isfile(p):
+        if not os.path.exists(p):
             raise FileNotFoundError(f"{name}: no such file: {p!r}")
+        if os.path.isdir(p):
+            raise IsADirectoryError(f"{name}: {p!r} is a directory, not a text file")
     return "files", paths
 
 
 def check_restartable(source, name="source"):
-    """Raise if an iterable of sentences is a one-shot iterator but must be read twice."""
-    kind, _ = classify_source(source, name)
+    """Raise if a source must be read twice (vocabulary, then training) but can be read only once:
+    a one-shot iterator of sentences, or a named pipe."""
+    kind, items = classify_source(source, name)
     if kind == "sentences" and iter(source) is source:
         raise TypeError(f"{name} is an iterator that can be read only once, but it must be read "
                         f"twice (vocabulary, then training); pass a list or a restartable iterable")
+    if kind == "files":
+        for p in items:
+            if not is_regular_file(p):
+                raise ValueError(f"{name}: {p!r} is not a regular file (a pipe?) and can be read only "
+                                 f"once, but it must be read twice (vocabulary, then training); save it "
+                                 f"to a file first")
 
 
 class EncodedCorpus:

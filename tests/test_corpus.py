@@ -53,3 +53,19 @@ def test_lengths_and_sentences():
     corpus = ec.EncodedCorpus([5, 6, 7], [0, 1, 3])
     assert len(corpus) == 3 and corpus.n_sentences == 2
     assert corpus.sentence(1).tolist() == [6, 7]
+
+
+def test_a_source_that_must_be_read_twice_cannot_be_a_pipe(tmp_path):
+    import os
+    from embedcore.corpus import check_restartable
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="can be read only once"):
+        check_restartable(str(fifo))
+    (tmp_path / "c.txt").write_text("a b\n")
+    check_restartable(str(tmp_path / "c.txt"))
+
+
+def test_a_directory_is_not_a_source(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        ec.Vocab.from_corpus(tmp_path)

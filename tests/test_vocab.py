@@ -71,6 +71,49 @@ def test_compressed_files_read_like_plain(tmp_path, suffix, opener):
     assert ca.ids.tolist() == cb.ids.tolist() and ca.offsets.tolist() == cb.offsets.tolist()
 
 
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress])
+def test_compressed_text_without_a_compressed_suffix_reads_as_in_the_vectors_reader(tmp_path, compress):
+    # the text pass and load_word2vec_format recognise compression the same way: by content
+    text = "".join(" ".join(s) + "\n" for s in SENTENCES).encode("utf-8")
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(compress(text))
+    vocab = ec.Vocab.from_corpus(path, min_count=1)
+    assert vocab.words == reference_vocabulary(SENTENCES)[0]
+    assert vocab.encode(path).ids.tolist() == reference_encode(SENTENCES, vocab.words)[0]
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress])
+def test_a_corrupt_compressed_corpus_is_a_valueerror_naming_the_file(tmp_path, compress):
+    text = "".join(" ".join(s) + "\n" for s in SENTENCES * 200).encode("utf-8")
+    data = compress(text)
+    path = tmp_path / "corpus.txt.gz"
+    path.write_bytes(data[: len(data) // 2])  # truncated
+    with pytest.raises(ValueError, match=r"corpus\.txt\.gz: corrupt or truncated"):
+        ec.Vocab.from_corpus(path, min_count=1)
+    vocab = ec.Vocab.from_corpus(SENTENCES, min_count=1)
+    with pytest.raises(ValueError, match=r"corpus\.txt\.gz: corrupt or truncated"):
+        vocab.encode(path)
+
+
+def test_a_named_pipe_is_read_once_without_hanging(tmp_path):
+    import os
+    import threading
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    text = gzip.compress("".join(" ".join(s) + "\n" for s in SENTENCES).encode("utf-8"))
+
+    def feed():
+        with open(fifo, "wb") as f:
+            f.write(text)
+    threading.Thread(target=feed, daemon=True).start()
+    result = []
+    reader = threading.Thread(target=lambda: result.append(ec.Vocab.from_corpus(fifo, min_count=1)), daemon=True)
+    reader.start()
+    reader.join(20)
+    assert not reader.is_alive(), "reading a named pipe hangs"
+    assert result[0].words == reference_vocabulary(SENTENCES)[0]
+
+
 def test_list_of_paths_is_one_corpus(tmp_path):
     p1 = write_lines(tmp_path / "a.txt", SENTENCES[:2])
     p2 = write_lines(tmp_path / "b.txt", SENTENCES[2:])
