@@ -3,7 +3,7 @@ import os
 
 import numpy as np
 
-from embedcore._io import is_regular_file
+from embedcore._io import atomic_write_many, is_regular_file, recover_many
 from embedcore._validation import as_int_array, check_int, check_path, describe
 
 
@@ -113,42 +113,79 @@ class EncodedCorpus:
         path = os.fspath(path)
         return path + ".ids.npy", path + ".offsets.npy", path + ".raw_tokens.npy"
 
+    @staticmethod
+    def _journal(path):
+        directory, base = os.path.split(os.fspath(path))
+        return os.path.join(directory, f".{base}.commit")
+
     def save(self, path):
-        """Write `path.ids.npy`, `path.offsets.npy` and `path.raw_tokens.npy` (each to a temporary
-        file, then renamed)."""
+        """Write `path.ids.npy`, `path.offsets.npy` and `path.raw_tokens.npy`, all or none.
+
+        The three files are written to temporary files first and replaced together
+        (:func:`embedcore._io.atomic_write_many`): on any error (a full disk on the second file),
+        Ctrl-C or signal, `load` finds the whole old corpus; once the commit journal
+        ``.NAME.commit`` is in place, it finds the whole new one (finishing the renames of a save
+        that was killed midway). Replaced files keep their permissions and group.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The common prefix of the files.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> prefix = os.path.join(tempfile.mkdtemp(), "corpus")
+        >>> EncodedCorpus([0, 1, 0], [0, 2, 3]).save(prefix)
+        >>> EncodedCorpus.load(prefix).offsets.tolist()
+        [0, 2, 3]
+        """
         path = check_path(path, "path")
         arrays = (self.ids, self.offsets, np.array([self.raw_tokens], dtype=np.int64))
-        for target, array in zip(self._paths(path), arrays):
-            tmp = target + ".tmp"
-            try:
-                with open(tmp, "wb") as f:
-                    np.save(f, np.ascontiguousarray(array))
-                os.replace(tmp, target)
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
+        with atomic_write_many(self._paths(path), self._journal(path)) as files:
+            for f, array in zip(files, arrays):
+                np.save(f, np.ascontiguousarray(array), allow_pickle=False)
 
     @classmethod
     def load(cls, path, mmap=True):
-        """Load what `save` wrote; `mmap=True` maps the ids read-only instead of reading them."""
+        """Load what `save` wrote; `mmap=True` maps the ids read-only instead of reading them.
+
+        A save that was interrupted after its commit point is finished first, so the files read
+        are always one save's.
+
+        Raises
+        ------
+        FileNotFoundError
+            No corpus at `path`.
+        ValueError
+            The files are not a saved corpus (wrong dtypes, shapes, inconsistent offsets).
+        """
         path = check_path(path, "path")
-        ids_path, offsets_path, raw_path = cls._paths(path)
+        ids_path, offsets_path, raw_path = recover_many(cls._paths(path), cls._journal(path))
         for p in (ids_path, offsets_path):
             if not os.path.isfile(p):
                 raise FileNotFoundError(f"path: no encoded corpus at {path!r} ({p} is missing)")
-        try:
-            ids = np.load(ids_path, mmap_mode="r" if mmap else None)
-            offsets = np.load(offsets_path)
-        except ValueError as exc:
-            raise ValueError(f"path: {path!r} is not a saved encoded corpus: {exc}") from exc
+        ids = _load_array(ids_path, path, "r" if mmap else None)
+        offsets = _load_array(offsets_path, path)
         if ids.dtype != np.int32 or ids.ndim != 1:
             raise ValueError(f"path: {ids_path} must hold a 1-D int32 array, got {describe(ids)}")
         if offsets.dtype != np.int64 or offsets.ndim != 1:
             raise ValueError(f"path: {offsets_path} must hold a 1-D int64 array, got {describe(offsets)}")
         raw_tokens = None
         if os.path.isfile(raw_path):  # absent in files saved before it was kept
-            raw = np.load(raw_path)
+            raw = _load_array(raw_path, path)
             if raw.dtype != np.int64 or raw.shape != (1,):
                 raise ValueError(f"path: {raw_path} must hold one int64, got {describe(raw)}")
             raw_tokens = int(raw[0])
-        return cls(ids, offsets, raw_tokens)
+        try:
+            return cls(ids, offsets, raw_tokens)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"path: {path!r} is not a valid encoded corpus: {exc}") from None
+
+
+def _load_array(file, path, mmap_mode=None):
+    """One .npy array of a saved corpus; anything but a plain .npy array is a ValueError naming it."""
+    try:
+        return np.load(file, mmap_mode=mmap_mode, allow_pickle=False)
+    except (ValueError, EOFError, OverflowError) as exc:
+        raise ValueError(f"path: {path!r} is not a saved encoded corpus: {file}: {exc}") from exc
