@@ -36,6 +36,7 @@ import gzip
 import io
 import json
 import os
+import re
 import secrets
 import signal
 import stat
@@ -489,24 +490,45 @@ def atomic_write(path, mode="wb", encoding="utf-8", compression=None, name="path
 def _journal_entries(journal, pairs):
     """[[temporary, target], ...] relative to the journal's directory, as the journal stores them."""
     here = os.path.dirname(os.path.abspath(journal))
-    return [[os.path.relpath(os.path.abspath(a), here), os.path.relpath(os.path.abspath(b), here)]
-            for a, b in pairs]
+    return [[os.path.relpath(os.path.abspath(a), here), os.path.relpath(_resolved(b), here)] for a, b in pairs]
 
 
-def _read_journal(journal):
-    """The (temporary, target) absolute path pairs of a commit journal, or None without one."""
+def _resolved(path):
+    """The file a write to `path` replaces: the target of a symlink, as an absolute path."""
+    return os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+
+
+def _is_temporary_name_of(temporary, target):
+    """Whether `temporary` is a name `_unique_name` could give a temporary file of `target`."""
+    directory, base = os.path.split(target)
+    return (os.path.dirname(temporary) == directory
+            and re.fullmatch(r"\.%s\.[0-9a-f]{12}\.tmp" % re.escape(base), os.path.basename(temporary)) is not None)
+
+
+def _read_journal(journal, paths):
+    """The (temporary, target) absolute path pairs of a commit journal, or None without one.
+
+    A journal is obeyed only when it names targets of `paths` and, for each, a temporary file
+    next to it with the name a save gives: a crafted journal cannot move other files.
+    """
     try:
         with open(journal, "rb") as f:
             data = f.read()
     except FileNotFoundError:
         return None
     here = os.path.dirname(os.path.abspath(journal))
+    expected = {_resolved(p) for p in paths}
     try:
         entries = json.loads(data.decode("utf-8"))["embedcore_commit"]
-        pairs = [(os.path.join(here, a), os.path.join(here, b)) for a, b in entries]
-    except (ValueError, KeyError, TypeError) as exc:
+        pairs = [(os.path.normpath(os.path.join(here, a)), os.path.normpath(os.path.join(here, b)))
+                 for a, b in entries]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{journal}: not a commit journal written by embedcore; move it away "
-                         f"({exc})") from None
+                         f"({type(exc).__name__}: {exc})") from None
+    targets = [target for _, target in pairs]
+    if len(set(targets)) != len(targets) or not all(
+            target in expected and _is_temporary_name_of(temporary, target) for temporary, target in pairs):
+        raise ValueError(f"{journal}: a commit journal that names files other than this save's; move it away")
     return pairs
 
 
@@ -527,8 +549,13 @@ def recover_many(paths, journal):
     Returns
     -------
     list of str
+
+    Raises
+    ------
+    ValueError
+        The journal is not one a save of these files wrote.
     """
-    pairs = _read_journal(journal)
+    pairs = _read_journal(journal, paths)
     if pairs is None:
         return list(paths)
     try:
@@ -542,12 +569,8 @@ def recover_many(paths, journal):
             _fsync_directory(os.path.dirname(os.path.abspath(journal)))
         return list(paths)
     except OSError:
-        pending = {os.path.abspath(t): tmp for tmp, t in pairs if os.path.lexists(tmp)}
-        resolved = []
-        for p in paths:
-            target = os.path.realpath(p) if os.path.islink(p) else os.path.abspath(p)
-            resolved.append(pending.get(target, p))
-        return resolved
+        pending = {target: temporary for temporary, target in pairs if os.path.lexists(temporary)}
+        return [pending.get(_resolved(p), p) for p in paths]
 
 
 @contextlib.contextmanager

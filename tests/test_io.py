@@ -341,8 +341,8 @@ def test_a_crash_after_the_commit_point_is_finished_by_the_next_load(tmp_path, t
 
 def test_a_load_that_cannot_finish_the_renames_reads_the_new_files_where_they_are(tmp_path, monkeypatch):
     write_set(tmp_path, [b"a1", b"b1"])
-    (tmp_path / ".c.b.pending.tmp").write_bytes(b"b2")
-    (tmp_path / ".c.commit").write_text(json.dumps({"embedcore_commit": [[".c.b.pending.tmp", "c.b"]]}))
+    (tmp_path / ".c.b.0123456789ab.tmp").write_bytes(b"b2")
+    (tmp_path / ".c.commit").write_text(json.dumps({"embedcore_commit": [[".c.b.0123456789ab.tmp", "c.b"]]}))
 
     def read_only(*args):
         raise PermissionError("read-only")
@@ -354,3 +354,20 @@ def test_a_foreign_file_where_the_journal_goes_is_an_error(tmp_path):
     (tmp_path / ".c.commit").write_text("my notes")
     with pytest.raises(ValueError, match="not a commit journal"):
         read_set(tmp_path)
+
+
+@pytest.mark.parametrize("entries", [
+    [[".c.b.0123456789ab.tmp", "../elsewhere"]],    # a target outside the set
+    [["victim", "c.b"]],                             # a source that is no temporary file of ours
+    [["sub/.c.b.0123456789ab.tmp", "c.b"]],          # a temporary file in another directory
+    [[".c.b.0123456789ab.tmp", "c.b"], [".c.b.0123456789ac.tmp", "c.b"]],  # one target twice
+])
+def test_a_crafted_journal_moves_nothing(tmp_path, entries):
+    write_set(tmp_path, [b"a1", b"b1"])
+    (tmp_path / "victim").write_bytes(b"keep")
+    (tmp_path / ".c.b.0123456789ab.tmp").write_bytes(b"x")
+    (tmp_path / ".c.commit").write_text(json.dumps({"embedcore_commit": entries}))
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(ValueError, match="names files other than this save's"):
+        read_set(tmp_path)
+    assert sorted(os.listdir(tmp_path)) == before and (tmp_path / "victim").read_bytes() == b"keep"
