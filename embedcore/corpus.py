@@ -165,16 +165,12 @@ class EncodedCorpus:
         for p in (ids_path, offsets_path):
             if not os.path.isfile(p):
                 raise FileNotFoundError(f"path: no encoded corpus at {path!r} ({p} is missing)")
-        ids = _load_array(ids_path, path, "r" if mmap else None)
-        offsets = _load_array(offsets_path, path)
-        if ids.dtype != np.int32 or ids.ndim != 1:
-            raise ValueError(f"path: {ids_path} must hold a 1-D int32 array, got {describe(ids)}")
-        if offsets.dtype != np.int64 or offsets.ndim != 1:
-            raise ValueError(f"path: {offsets_path} must hold a 1-D int64 array, got {describe(offsets)}")
+        ids = _load_array(ids_path, path, np.int32, mmap)
+        offsets = _load_array(offsets_path, path, np.int64)
         raw_tokens = None
         if os.path.isfile(raw_path):  # absent in files saved before it was kept
-            raw = _load_array(raw_path, path)
-            if raw.dtype != np.int64 or raw.shape != (1,):
+            raw = _load_array(raw_path, path, np.int64)
+            if raw.shape != (1,):
                 raise ValueError(f"path: {raw_path} must hold one int64, got {describe(raw)}")
             raw_tokens = int(raw[0])
         try:
@@ -183,9 +179,38 @@ class EncodedCorpus:
             raise ValueError(f"path: {path!r} is not a valid encoded corpus: {exc}") from None
 
 
-def _load_array(file, path, mmap_mode=None):
-    """One .npy array of a saved corpus; anything but a plain .npy array is a ValueError naming it."""
-    try:
-        return np.load(file, mmap_mode=mmap_mode, allow_pickle=False)
-    except (ValueError, EOFError, OverflowError) as exc:
-        raise ValueError(f"path: {path!r} is not a saved encoded corpus: {file}: {exc}") from exc
+def _load_array(file, path, dtype, mmap=False):
+    """The 1-D array of `dtype` in one .npy file of a saved corpus, memory-mapped or read.
+
+    The header is checked before any data is read (format, dtype, shape, and that the file holds
+    exactly the data it announces), so a corrupt or foreign file is a ValueError naming it, never
+    a huge allocation or an error from inside numpy.
+    """
+    def refuse(reason):
+        return ValueError(f"path: {path!r} is not a saved encoded corpus: {file}: {reason}")
+
+    with open(file, "rb") as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran_order, found = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran_order, found = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
+        except Exception as exc:  # numpy parses the header with the tokenizer and literal_eval
+            raise refuse(f"not a .npy array ({type(exc).__name__}: {exc})") from None
+        if found != np.dtype(dtype) or len(shape) != 1:
+            raise refuse(f"expected a 1-D {np.dtype(dtype).name} array, got {found} with shape {shape}")
+        n = shape[0]
+        start = f.tell()
+        size = os.fstat(f.fileno()).st_size
+        if size - start != n * found.itemsize:
+            raise refuse(f"the header announces {n} values ({n * found.itemsize} bytes) but "
+                         f"{size - start} bytes follow it")
+        if mmap and n:
+            return np.memmap(f, dtype=found, mode="r", offset=start, shape=(n,))
+        array = np.fromfile(f, dtype=found, count=n)
+        if len(array) != n:  # the file shrank while we read it
+            raise refuse(f"truncated after {len(array)} of {n} values")
+        return array
