@@ -21,8 +21,14 @@ with atheris.instrument_imports(include=["embedcore"]):
     import embedcore.corpus  # noqa: F401
     import embedcore.formats.word2vec  # noqa: F401
     import embedcore.vocab  # noqa: F401
+    import embedcore._sgd  # noqa: F401
 
 import targets  # noqa: E402
+
+# Small read chunks: records straddle chunk ends far more often (the code that joins them is
+# fuzzed too), and each input costs less than the 16 MiB buffer of an ordinary load.
+embedcore.formats.word2vec._CHUNK_BYTES = 1 << 12
+embedcore._sgd.CHUNK_BYTES = 1 << 10
 
 
 def main():
