@@ -190,8 +190,16 @@ def _load_array(file, path, dtype, mmap=False):
         return ValueError(f"path: {path!r} is not a saved encoded corpus: {file}: {reason}")
 
     with open(file, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
         try:
             version = np.lib.format.read_magic(f)
+            # the header's length, checked against the file before numpy reads that many bytes
+            width = 2 if version == (1, 0) else 4
+            at = f.tell()
+            length = int.from_bytes(f.read(width), "little")
+            if at + width + length > size:
+                raise ValueError(f"a header of {length} bytes does not fit in a file of {size}")
+            f.seek(at)
             if version == (1, 0):
                 shape, fortran_order, found = np.lib.format.read_array_header_1_0(f)
             elif version == (2, 0):
@@ -204,7 +212,6 @@ def _load_array(file, path, dtype, mmap=False):
             raise refuse(f"expected a 1-D {np.dtype(dtype).name} array, got {found} with shape {shape}")
         n = shape[0]
         start = f.tell()
-        size = os.fstat(f.fileno()).st_size
         if size - start != n * found.itemsize:
             raise refuse(f"the header announces {n} values ({n * found.itemsize} bytes) but "
                          f"{size - start} bytes follow it")

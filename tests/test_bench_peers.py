@@ -111,10 +111,12 @@ def test_case_modules_do_not_import_the_bench_runner():
     import subprocess
     import sys
 
+    import embedcore
     from embedcore.benchcases._registry import CASE_MODULES
     for module in CASE_MODULES:
         code = f"import sys, {module}; assert 'embedcore.bench' not in sys.modules, '{module} imports embedcore.bench'"
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                cwd=os.path.dirname(os.path.dirname(embedcore.__file__)))
         assert result.returncode == 0, result.stderr
 
 

@@ -153,8 +153,10 @@ def test_ctrl_c_during_training_exits_130_and_leaves_the_old_output(corpus_file,
     assert "interrupted" in capsys.readouterr().err
 
 
-def run_cli(*argv, cwd=None):
-    return subprocess.run([sys.executable, "-m", "embedcore", *argv], capture_output=True, text=True, cwd=cwd)
+def run_cli(*argv):
+    # run outside the source tree, so the child imports the installed package, as the parent does
+    return subprocess.run([sys.executable, "-m", "embedcore", *argv], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(ec.__file__)))
 
 
 @pytest.mark.parametrize("case", ["vectors are a directory", "output under a file", "missing source"])

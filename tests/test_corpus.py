@@ -157,3 +157,18 @@ def test_offsets_from_another_corpus_are_a_valueerror_naming_the_corpus(tmp_path
     os.replace(tmp_path / "d.offsets.npy", tmp_path / "c.offsets.npy")
     with pytest.raises(ValueError, match="is not a valid encoded corpus: offsets must"):
         ec.EncodedCorpus.load(tmp_path / "c")
+
+
+def test_a_header_length_beyond_the_file_is_refused_before_reading_it(tmp_path):
+    # found by fuzzing: a .npy 2.0 header announcing 4 GiB made numpy allocate 4 GiB to read it
+    import tracemalloc
+    OLD.save(tmp_path / "c")
+    (tmp_path / "c.ids.npy").write_bytes(b"\x93NUMPY\x02\x00\xff\xff\xff\xff" + b"\xff" * 100)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="a header of 4294967295 bytes does not fit"):
+            ec.EncodedCorpus.load(tmp_path / "c")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 << 20

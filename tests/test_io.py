@@ -262,7 +262,7 @@ def test_sigterm_while_writing_removes_the_temporary_file_and_ends_the_process(t
     path.write_bytes(b"old")
     root = os.path.dirname(os.path.dirname(_io.__file__))
     child = subprocess.Popen([sys.executable, "-c", SIGTERM_CHILD.format(root=root, path=str(path), named=named)],
-                             stdout=subprocess.PIPE)
+                             stdout=subprocess.PIPE, cwd=root)
     assert child.stdout.readline() == b"writing\n"
     child.send_signal(signal.SIGTERM)
     assert child.wait(10) == -signal.SIGTERM
