@@ -20,12 +20,14 @@ when everything is written and on disk:
 - a target that exists and is not a regular file (``/dev/stdout``, a pipe) is written directly.
 
 A set of files (:func:`atomic_write_many`) is all-or-nothing: every temporary file is written and
-fsynced first; then a commit journal (``.NAME.commit``, naming each temporary file and its target)
-is put in place by one rename, which is the commit point; then each temporary file is renamed over
-its target and the journal removed. Interrupted before the commit point, the old files are
-untouched; after it, :func:`recover_many` (called by the loaders and by the next save) finishes
-the renames, so a reader sees the old set or the new set, never a mix. Ctrl-C and SIGTERM that
-arrive during the renames are held until they are done.
+fsynced first; then a record (``.NAME.commit.prepared``) naming each temporary file and its target
+is put in place, the temporary files get those hidden names, and the commit journal
+(``.NAME.commit``, the same list) is put in place: the commit point; then each temporary file is
+renamed over its target and both records are removed. Interrupted before the commit point, the
+old files are untouched; whatever a killed save left, :func:`recover_many` (called by the loaders
+and by the next save) settles it: it removes the named temporary files of a save that never
+committed and finishes the renames of one that did, so a reader sees the old set or the new set,
+never a mix. Ctrl-C and SIGTERM that arrive during these steps are held until they are done.
 
 Spill files: :func:`anonymous_temp_file` opens a read-write file that has no name, so it
 disappears when closed or when the process dies, however it dies.
@@ -532,13 +534,19 @@ def _read_journal(journal, paths):
     return pairs
 
 
-def recover_many(paths, journal):
-    """The paths to read a file set from, after finishing a save that was interrupted after its
-    commit point.
+def _prepared(journal):
+    """The record a save writes before naming its temporary files."""
+    return journal + ".prepared"
 
-    With no journal this is `paths` itself. With one, the renames it lists are completed and the
-    journal removed; when that is not possible (a read-only directory), the new files are read
-    where they are.
+
+def recover_many(paths, journal):
+    """The paths to read a file set from, after settling a save that was interrupted.
+
+    A save interrupted after its commit point (the journal exists) is finished: the renames it
+    lists are completed and the journal removed; when that is not possible (a read-only
+    directory), the new files are read where they are. A save interrupted between naming its
+    temporary files and its commit point (only the ``.prepared`` record exists) is undone: the
+    temporary files it names are removed. Without either record this is `paths` itself.
 
     Parameters
     ----------
@@ -553,23 +561,41 @@ def recover_many(paths, journal):
     Raises
     ------
     ValueError
-        The journal is not one a save of these files wrote.
+        A record that is not one a save of these files wrote (nothing is touched).
     """
-    pairs = _read_journal(journal, paths)
-    if pairs is None:
+    committed = _read_journal(journal, paths)
+    prepared = _read_journal(_prepared(journal), paths)
+    if committed is None and prepared is None:
         return list(paths)
     try:
         with _signals_held():
-            for temporary, target in pairs:
-                if os.path.lexists(temporary):
-                    os.replace(temporary, target)
-            for directory in {os.path.dirname(t) for _, t in pairs}:
-                _fsync_directory(directory)
-            os.unlink(journal)
-            _fsync_directory(os.path.dirname(os.path.abspath(journal)))
+            if committed is not None:  # past the commit point: the new set wins
+                for temporary, target in committed:
+                    if os.path.lexists(temporary):
+                        os.replace(temporary, target)
+                for directory in {os.path.dirname(t) for _, t in committed}:
+                    _fsync_directory(directory)
+                os.unlink(journal)
+            else:  # never committed: the old set stays, the new files go
+                for temporary, _ in prepared:
+                    if os.path.lexists(temporary):
+                        os.unlink(temporary)
+            if prepared is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(_prepared(journal))
+            # where temporary files have names from the start, the records' own may be left too
+            here = os.path.dirname(os.path.abspath(journal))
+            for name in os.listdir(here):
+                name = os.path.join(here, name)
+                if _is_temporary_name_of(name, os.path.abspath(journal)) or _is_temporary_name_of(
+                        name, os.path.abspath(_prepared(journal))):
+                    os.unlink(name)
+            _fsync_directory(here)
         return list(paths)
     except OSError:
-        pending = {target: temporary for temporary, target in pairs if os.path.lexists(temporary)}
+        if committed is None:
+            return list(paths)
+        pending = {target: temporary for temporary, target in committed if os.path.lexists(temporary)}
         return [pending.get(_resolved(p), p) for p in paths]
 
 
@@ -577,11 +603,13 @@ def recover_many(paths, journal):
 def atomic_write_many(paths, journal):
     """Write several files that change together: all of them, or none.
 
-    The scheme (see the module notes): write and fsync every temporary file; give each a unique
-    hidden name next to its target; put the journal naming each (temporary, target) pair in place
-    by one rename (the commit point); rename each temporary file over its target; remove the
-    journal. A journal left by an interrupted save is completed first (:func:`recover_many`), as
-    every loader does.
+    The scheme (see the module notes): write and fsync every temporary file; put a record
+    naming each (temporary, target) pair in place (``JOURNAL.prepared``); give each temporary
+    file that hidden name next to its target; put the journal (the same pairs) in place: the
+    commit point; rename each temporary file over its target; remove the journal, then the
+    record. Both records are created whole in one step (on Linux they are linked from unnamed
+    files), so a process killed anywhere leaves a state that :func:`recover_many`, called by every
+    loader and by the next save, settles: undone before the commit point, finished after it.
 
     Parameters
     ----------
@@ -608,7 +636,7 @@ def atomic_write_many(paths, journal):
     recover_many(paths, journal)
     with _sigterm_unwinds():
         replacements = []
-        committed = False
+        prepared = committed = False
         try:
             for p in paths:
                 replacements.append(_Replacement(p))
@@ -617,26 +645,34 @@ def atomic_write_many(paths, journal):
                 r.flush()
             staged = [r for r in replacements if not r.direct]
             names = [r.name or _unique_name(r.directory, r.base) for r in staged]
-            record = _Replacement(journal)
-            replacements.append(record)
-            entries = _journal_entries(journal, [(n, r.target) for n, r in zip(names, staged)])
-            record.file.write(json.dumps({"embedcore_commit": entries}).encode("utf-8"))
-            record.flush()
+            content = json.dumps({"embedcore_commit": _journal_entries(
+                journal, [(n, r.target) for n, r in zip(names, staged)])}).encode("utf-8")
+            records = []
+            for record_path in (_prepared(journal), journal):
+                record = _Replacement(record_path)
+                replacements.append(record)
+                record.file.write(content)
+                record.flush()
+                records.append(record)
+            directories = {r.directory for r in staged}
             with _signals_held():
+                records[0].replace()
+                prepared = True  # from here on recover_many can undo what follows
+                _fsync_directory(records[0].directory)
                 for r, name in zip(staged, names):
                     r.materialize(name)
-                directories = {r.directory for r in staged}
                 for directory in directories:
                     _fsync_directory(directory)
-                record.replace()
+                records[1].replace()
                 committed = True  # the journal is in place: from here on the new set wins
                 for r in staged:
                     os.replace(r.name, r.target)
                     r.name = None
-                for directory in directories | {record.directory}:
+                for directory in directories | {records[1].directory}:
                     _fsync_directory(directory)
                 os.unlink(journal)
-                _fsync_directory(record.directory)
+                os.unlink(_prepared(journal))
+                _fsync_directory(records[1].directory)
             for r in replacements:
                 r.close()
         except BaseException:
@@ -645,4 +681,7 @@ def atomic_write_many(paths, journal):
                     r.name = None
             for r in replacements:
                 r.discard()
+            if prepared and not committed:
+                with contextlib.suppress(OSError):
+                    os.unlink(_prepared(journal))
             raise

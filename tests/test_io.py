@@ -339,6 +339,39 @@ def test_a_crash_after_the_commit_point_is_finished_by_the_next_load(tmp_path, t
     assert sorted(os.listdir(tmp_path)) == ["c.a", "c.b"]
 
 
+KILLED_CHILD = """
+import os, sys
+sys.path.insert(0, {root!r})
+from embedcore import _io
+if {named}:
+    _io._HAS_TMPFILE = False
+real, calls = _io._fsync_directory, []
+def die_at_the_second(directory):
+    calls.append(directory)
+    if len(calls) == {at}:
+        os._exit(9)  # as SIGKILL: no cleanup runs
+    real(directory)
+_io._fsync_directory = die_at_the_second
+with _io.atomic_write_many({paths!r}, {journal!r}) as (a, b):
+    a.write(b"a2")
+    b.write(b"b2")
+"""
+
+
+@pytest.mark.parametrize("at, expected", [(2, [b"a1", b"b1"]), (3, [b"a2", b"b2"])],
+                         ids=["temporary files named, not committed", "committed, not renamed"])
+@pytest.mark.parametrize("named", [False, True])
+def test_a_save_killed_anywhere_is_settled_by_the_next_load(tmp_path, at, expected, named):
+    write_set(tmp_path, [b"a1", b"b1"])
+    paths, journal = paths_of(tmp_path)
+    root = os.path.dirname(os.path.dirname(_io.__file__))
+    code = KILLED_CHILD.format(root=root, named=named, at=at, paths=paths, journal=journal)
+    assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 9
+    assert len(os.listdir(tmp_path)) > 2  # the named temporary files and records it left
+    assert read_set(tmp_path) == expected
+    assert sorted(os.listdir(tmp_path)) == ["c.a", "c.b"]
+
+
 def test_a_load_that_cannot_finish_the_renames_reads_the_new_files_where_they_are(tmp_path, monkeypatch):
     write_set(tmp_path, [b"a1", b"b1"])
     (tmp_path / ".c.b.0123456789ab.tmp").write_bytes(b"b2")
