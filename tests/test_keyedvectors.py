@@ -704,3 +704,30 @@ def test_files_gensim_writes_load_with_equal_vectors(tmp_path, binary):
     ours = ec.KeyedVectors.load_word2vec_format(path, binary=binary)
     assert ours.words == words
     np.testing.assert_array_equal(ours.vectors, theirs.vectors)
+
+
+def test_save_keeps_permissions_and_group_writes_through_symlinks_and_leaves_tmp_files(tmp_path):
+    # before, a 0600 file came back 0644 (world-readable) and a symlink was replaced by a file
+    import stat
+    real = tmp_path / "real.txt"
+    random_kv(n=3, dim=2, seed=1).save_word2vec_format(real)
+    os.chmod(real, 0o600)
+    if os.geteuid() == 0:
+        os.chown(real, -1, 4242)
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    (tmp_path / "link.txt.tmp").write_text("mine")
+    kv = random_kv(n=5, dim=2, seed=2)
+    kv.save_word2vec_format(link)
+    assert link.is_symlink() and ec.KeyedVectors.load_word2vec_format(real).words == kv.words
+    info = os.stat(real)
+    assert stat.S_IMODE(info.st_mode) == 0o600
+    if os.geteuid() == 0:
+        assert info.st_gid == 4242
+    assert (tmp_path / "link.txt.tmp").read_text() == "mine"
+    assert sorted(os.listdir(tmp_path)) == ["link.txt", "link.txt.tmp", "real.txt"]
+
+
+def test_a_word_that_is_not_valid_unicode_is_refused_when_built():
+    with pytest.raises(ValueError, match=r"words\[1\] .* not encodable as UTF-8"):
+        ec.KeyedVectors(["a", "b\ud800"], np.zeros((2, 2)))
