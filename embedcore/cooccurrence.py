@@ -1,14 +1,12 @@
 """Word-word co-occurrence counts (GloVe's `cooccur`) as a scipy CSR matrix."""
 import logging
-import os
-import shutil
-import tempfile
 import time
 
 import numpy as np
 import scipy.sparse as sp
 
 from embedcore import _native
+from embedcore._io import anonymous_temp_file
 from embedcore._progress import progress_bar
 from embedcore._threads import effective_workers
 from embedcore._validation import check_int
@@ -81,10 +79,11 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         however often they occur), and the rows are cut into ranges whose occurrences and
         bounded rows fit. Each range gathers its occurrences from the file and is counted, its
         finished rows going to another file, read back in order into the result, so the peak is
-        about the result plus `max_memory`. The files are removed on success, on error and on
-        KeyboardInterrupt. GloVe's cooccur spills sorted runs of records and merges them; rows
-        counted by range are final, so nothing needs merging, and the matrix is bit-identical to
-        the unbounded count.
+        about the result plus `max_memory`. The files have no name (they are unlinked as they
+        are opened), so nothing is left behind whatever ends the count, SIGKILL included.
+        GloVe's cooccur spills sorted runs of records and merges them; rows counted by range
+        are final, so nothing needs merging, and the matrix is bit-identical to the unbounded
+        count.
     progress : bool
         Show a progress bar of a bounded count.
 
@@ -228,7 +227,7 @@ def _read_into(f, offset, array):
     """Fills `array` from the bytes of file f at offset."""
     f.seek(offset)
     if f.readinto(memoryview(array).cast("B")) != array.nbytes:
-        raise OSError(f"co-occurrence: temporary file {f.name} was truncated")
+        raise OSError("co-occurrence: a spill file was truncated")
 
 
 def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
@@ -273,12 +272,11 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
                          f"for each of {threads} threads, the largest row, and the word tables), got {max_memory}")
     tier_of, sizes = _neighbour_tiers(counts)
     tallies = np.zeros(3 * V, dtype=np.uint32)
-    tmpdir = tempfile.mkdtemp(prefix="embedcore-cooccur-")
     bar = progress_bar(progress, total=2 * n, desc="co-occurrence", unit="token")
     peak = 0
     try:
-        with open(os.path.join(tmpdir, "occurrences"), "w+b") as occurrences, \
-                open(os.path.join(tmpdir, "rows"), "w+b") as rows:
+        # nameless files: the system frees them however the process ends, SIGKILL included
+        with anonymous_temp_file() as occurrences, anonymous_temp_file() as rows:
             chunk_at = []  # file offset of each chunk: its V + 1 word starts, then its entries
             for a in range(0, n, chunk):
                 b = min(n, a + chunk)
@@ -335,4 +333,3 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
         return indptr, indices, data, peak, len(plan)
     finally:
         bar.close()
-        shutil.rmtree(tmpdir, ignore_errors=True)

@@ -281,26 +281,3 @@ class GloVe(Model):
     def __repr__(self):
         n = f"{len(self.words)} words" if self.is_fitted else "unfitted"
         return f"GloVe(vector_size={self.vector_size}, {n}, epochs={len(self.loss_history)}/{self.epochs})"
-
-
-def cli_train(args):
-    """`embedcore train SOURCE --model glove`: vocabulary, counts (window 10 by default), 15 epochs."""
-    source = args.source if len(args.source) > 1 else args.source[0]
-    vocab = Vocab.from_corpus(source, min_count=args.min_count, max_size=args.max_vocab, progress=True)
-    if len(vocab) == 0:
-        raise ValueError(f"source: no word occurs at least --min-count={args.min_count} times")
-    cooc = cooccurrence(vocab.encode(source, progress=True), len(vocab), window=args.window or 10,
-                        workers=args.workers)
-    model = GloVe(vector_size=args.dim, epochs=15 if args.epochs is None else args.epochs, workers=args.workers,
-                  seed=args.seed, progress=True).fit(cooc, vocab=vocab)
-    return model.wv, {"nonzeros": cooc.nnz,
-                      "final_cost": model.loss_history[-1] if model.loss_history else float("nan")}
-
-
-def demo_model(synth, workers):
-    """`embedcore demo`'s GloVe step: window 10, dim 100, 15 epochs on the synthetic corpus, with
-    the paper's bias rule. Each planted word there meets only its ~14 snippet words, and GloVe fits
-    only nonzero counts: with the default rule (Stanford's current one) the fast-learning biases
-    absorb those counts and the planted analogies are not recovered, by Stanford's glove either."""
-    cooc = cooccurrence(synth.corpus, len(synth.vocab), window=10, workers=workers)
-    return GloVe(vector_size=100, epochs=15, workers=workers, bias_learning_rate=0.05).fit(cooc, vocab=synth.vocab).wv

@@ -500,27 +500,3 @@ class SVDEmbedding(Model):
         if array.shape[1] != n_features:
             raise ValueError(f"rows must have {n_features} columns, got {describe(array)}")
         return cpu.matmul(array, basis, threads)
-
-
-def cli_train(args):
-    """`embedcore train SOURCE --model svd`: vocabulary, counts (window 5 by default), PPMI, SVD."""
-    from embedcore.cooccurrence import cooccurrence
-    from embedcore.vocab import Vocab
-    source = args.source if len(args.source) > 1 else args.source[0]
-    vocab = Vocab.from_corpus(source, min_count=args.min_count, max_size=args.max_vocab, progress=True)
-    if len(vocab) == 0:
-        raise ValueError(f"source: no word occurs at least --min-count={args.min_count} times")
-    window = args.window or 5
-    cooc = cooccurrence(vocab.encode(source, progress=True), len(vocab), window=window,
-                        workers=args.workers, progress=True)
-    dim = min(args.dim, len(vocab))
-    model = SVDEmbedding(vector_size=dim, window=window, workers=args.workers,
-                         seed=max(args.seed, 0)).fit(cooc, vocab=vocab)
-    return model.wv, {"nonzeros": cooc.nnz, "ppmi_nonzeros": model.stats["nnz"],
-                      "svd_seconds": model.stats["svd_seconds"]}
-
-
-def demo_model(synth, workers):
-    """`embedcore demo`'s PPMI-SVD step: window 5, dim 100, on the synthetic corpus."""
-    model = SVDEmbedding(vector_size=min(100, len(synth.vocab)), workers=workers)
-    return model.fit(synth.corpus, vocab=synth.vocab).wv

@@ -256,24 +256,3 @@ class Word2Vec(Model):
         kind = "skip-gram" if self.sg else "CBOW"
         state = f"{len(self.vocab)} words" if self.is_fitted else "untrained"
         return f"Word2Vec({kind}, vector_size={self.vector_size}, window={self.window}, {state})"
-
-
-# ----------------------------------------------------------------------------------------------
-# command-line hooks (registered in embedcore.cli)
-
-def cli_train(args, sg):
-    """`embedcore train --model sgns|cbow`: (KeyedVectors, stats) for the parsed arguments."""
-    source = args.source[0] if len(args.source) == 1 else list(args.source)
-    vocab = Vocab.from_corpus(source, min_count=args.min_count, max_size=args.max_vocab, progress=True)
-    corpus = vocab.encode(source, progress=True)
-    model = Word2Vec(vector_size=args.dim, window=args.window or 5, sg=sg, min_count=args.min_count,
-                     epochs=args.epochs or 5, workers=args.workers, seed=args.seed, progress=True)
-    model.fit(corpus, vocab=vocab)
-    s = model.stats
-    return model.wv, {"words_per_sec": s["words_per_sec"], "train_seconds": s["train_seconds"],
-                      "final_loss": model.loss_history[-1] if model.loss_history else float("nan")}
-
-
-def demo_model(synthetic, workers, sg):
-    """`embedcore demo`: train on the synthetic corpus, return the KeyedVectors."""
-    return Word2Vec(sg=sg, min_count=1, workers=workers).fit(synthetic.corpus, vocab=synthetic.vocab).wv

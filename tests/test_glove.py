@@ -333,9 +333,9 @@ def test_cli_trains_glove_and_writes_vectors(tmp_path):
 
 def test_demo_step_trains_on_the_synthetic_corpus():
     from embedcore.datasets import synthetic_corpus
-    from embedcore.glove import demo_model
+    from embedcore.cli import _demo_glove
     synth = synthetic_corpus(100_000, vocab_size=1000, seed=0)
-    kv = demo_model(synth, 1)
+    kv = _demo_glove(synth, 1)
     assert kv.words == synth.vocab.words
     assert np.isfinite(kv.vectors).all() and kv.vectors.shape[1] == 100
 

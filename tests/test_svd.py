@@ -319,9 +319,9 @@ def test_svd_embedding_needs_vocab_for_an_encoded_corpus():
 
 def test_svd_demo_model_recovers_planted_analogies():
     gensim_models = pytest.importorskip("gensim.models")
-    from embedcore import svd
+    from embedcore.cli import _demo_svd
     synth = ec.datasets.synthetic_corpus(300_000, vocab_size=3000, seed=0)
-    kv = svd.demo_model(synth, 2)
+    kv = _demo_svd(synth, 2)
     gensim_kv = gensim_models.KeyedVectors(kv.vectors.shape[1])
     gensim_kv.add_vectors(kv.words, kv.vectors)
     import tempfile, os
