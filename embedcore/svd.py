@@ -15,6 +15,7 @@ from scipy import linalg
 from embedcore import _native
 from embedcore._threads import effective_workers
 from embedcore._validation import as_float32_matrix, check_choice, check_float, check_int, describe
+from embedcore.sharded import ShardedMatrix
 
 logger = logging.getLogger("embedcore")
 
@@ -500,7 +501,10 @@ class SVDEmbedding:
             the matrix to factorise as it is (LSA, recommendation). A text source (path, list
             of paths, iterable of sentences) builds its vocabulary with `min_count` and an
             encoded corpus (with `vocab`) is counted with :func:`cooccurrence` (`window`, 1/d
-            weights, symmetric), then PPMI and SVD as for a matrix.
+            weights, symmetric), then PPMI and SVD as for a matrix. A `ShardedMatrix` (from
+            ``embedcore.distributed.cooccurrence(..., out_dir=...)``) is weighted and factorised
+            block by block on Dask (:mod:`embedcore.distributed`, which needs the dask extra;
+            the PPMI matrix is gathered on the client; `workers` and `device` are not used).
         vocab : Vocab or list of str, optional
             The words of the rows of `X` (or of the ids of an encoded corpus).
 
@@ -521,7 +525,10 @@ class SVDEmbedding:
         from embedcore.corpus import EncodedCorpus
         resolve_device(self.device)  # device='cuda' without a GPU fails before any work
         count_seconds = 0.0
-        if isinstance(X, EncodedCorpus) or _is_source(X):
+        on_dask = isinstance(X, ShardedMatrix)  # row-range shards: PPMI and SVD block by block on Dask
+        if on_dask:
+            from embedcore import distributed
+        elif isinstance(X, EncodedCorpus) or _is_source(X):
             X, vocab, count_seconds = self._count(X, vocab)
         elif not (_is_matrix(X) or hasattr(X, "__array__") or isinstance(X, (list, tuple))):
             raise TypeError(f"X must be a scipy.sparse matrix, a 2-D array, an EncodedCorpus or a "
@@ -536,19 +543,24 @@ class SVDEmbedding:
         start = time.perf_counter()
         matrix = X
         if words is not None:
-            matrix = ppmi(X, cds=self.cds, shift=self.shift, workers=self.workers)
+            matrix = (distributed.ppmi(X, cds=self.cds, shift=self.shift) if on_dask
+                      else ppmi(X, cds=self.cds, shift=self.shift, workers=self.workers))
         ppmi_seconds = time.perf_counter() - start
         shape = matrix.shape
         if len(shape) == 2 and min(shape) and self.vector_size > min(shape):
             raise ValueError(f"vector_size must be <= min(X.shape) = {min(shape)}, "
                              f"got {self.vector_size}")
         start = time.perf_counter()
-        u, s, vt = randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
-                                  n_iter=self.n_iter, seed=self.seed, workers=self.workers,
-                                  device=self.device)
+        if on_dask:
+            u, s, vt = distributed.randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
+                                                  n_iter=self.n_iter, seed=self.seed)
+        else:
+            u, s, vt = randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
+                                      n_iter=self.n_iter, seed=self.seed, workers=self.workers,
+                                      device=self.device)
         self.stats = {"count_seconds": count_seconds, "ppmi_seconds": ppmi_seconds,
                       "svd_seconds": time.perf_counter() - start,
-                      "nnz": int(matrix.nnz) if sp.issparse(matrix) else int(np.prod(shape))}
+                      "nnz": int(matrix.nnz) if hasattr(matrix, "nnz") else int(np.prod(shape))}
         self.words, self._left, self.singular_values_, self.components_ = words, u, s, vt
         logger.info("SVDEmbedding: %d x %d matrix, %d dimensions, %.2f s", shape[0], shape[1],
                     self.vector_size, self.stats["ppmi_seconds"] + self.stats["svd_seconds"])

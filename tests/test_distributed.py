@@ -327,6 +327,16 @@ def test_randomized_svd_refuses_bad_arguments():
         dd.randomized_svd(bad, 2, client="sync")
 
 
+def test_svd_embedding_fits_a_sharded_matrix(cooc, vocab, tmp_path):
+    shards = ShardedMatrix.from_scipy(cooc, str(tmp_path / "cooc"), shard_bytes=40_000)
+    single = ec.SVDEmbedding(vector_size=8).fit(cooc, vocab=vocab)
+    got = ec.SVDEmbedding(vector_size=8).fit(shards, vocab=vocab)
+    assert got.wv.words == single.wv.words
+    np.testing.assert_allclose(got.singular_values_, single.singular_values_, rtol=1e-6)
+    np.testing.assert_allclose(got.wv.vectors, single.wv.vectors, atol=1e-5)
+    assert got.stats["nnz"] == single.stats["nnz"]
+
+
 # --- top-k ---------------------------------------------------------------------------------
 
 
