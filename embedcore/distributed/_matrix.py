@@ -150,7 +150,7 @@ def _ppmi_write(out_dir, index, row_begin, block, column_sums, cds, shift):
     return sharded.write_shard(out_dir, index, row_begin, _ppmi_block(block, column_sums, cds, shift))
 
 
-def ppmi(matrix, cds=0.75, shift=1.0, out_dir=None, client=None, progress=False):
+def ppmi(matrix, cds=0.75, shift=1.0, client=None, out_dir=None, progress=False):
     """Positive PMI of a co-occurrence matrix held as row blocks on Dask workers: the matrix of
     ``embedcore.ppmi(matrix, cds, shift)`` on one machine.
 
@@ -169,11 +169,13 @@ def ppmi(matrix, cds=0.75, shift=1.0, out_dir=None, client=None, progress=False)
         tasks.
     cds, shift : float
         As for ``embedcore.ppmi`` (> 0).
+    client : distributed.Client, 'threads' or 'sync', optional
+        As for `build_vocab`.
     out_dir : str or os.PathLike, optional
         A new or empty directory (local and shared with the workers, or an fsspec URL): the
         result is written there as a ShardedMatrix with the input's row blocks, and removed again
         if the weighting fails. Without it, the blocks are gathered into one CSR matrix.
-    client, progress
+    progress : bool
         As for `build_vocab`.
 
     Returns

@@ -83,7 +83,7 @@ def _keep_frequent(table, min_count, max_size):
     return [words[i] for i in order], counts[order], total
 
 
-def build_vocab(paths, min_count=5, max_size=None, errors="strict", client=None, progress=False):
+def build_vocab(paths, min_count=5, max_size=None, client=None, errors="strict", progress=False):
     """Count the words of many text files across Dask workers: the same `Vocab` as
     ``Vocab.from_corpus(files)`` on one machine.
 
@@ -105,11 +105,11 @@ def build_vocab(paths, min_count=5, max_size=None, errors="strict", client=None,
         task counts every distinct word of its file), so the result equals the single-machine
         vocabulary whenever that one did not need to prune (fewer than ``max(2 * max_size,
         2**20)`` distinct words) and is exact otherwise.
-    errors : {'strict', 'replace', 'ignore'}
-        Invalid UTF-8, as for `Vocab.from_corpus`.
     client : distributed.Client, 'threads' or 'sync', optional
         Where the tasks run; None uses the current Dask client, or Dask's threaded scheduler
         when there is none.
+    errors : {'strict', 'replace', 'ignore'}
+        Invalid UTF-8, as for `Vocab.from_corpus`.
     progress : bool
         Show Dask's progress bar.
 
@@ -163,7 +163,7 @@ def _encode_file(path, vocab, errors):
     return corpus.ids, corpus.offsets, corpus.raw_tokens
 
 
-def encode(paths, vocab, errors="strict", client=None, progress=False):
+def encode(paths, vocab, client=None, errors="strict", progress=False):
     """Encode many text files to ids across Dask workers: the same `EncodedCorpus` as
     ``vocab.encode(files)`` on one machine (each file's sentences in the order of `paths`).
 
@@ -173,7 +173,7 @@ def encode(paths, vocab, errors="strict", client=None, progress=False):
         As for `build_vocab`.
     vocab : Vocab
         The words to keep; other tokens are dropped.
-    errors, client, progress
+    client, errors, progress
         As for `build_vocab`.
 
     Returns
@@ -240,8 +240,8 @@ def _nonzeros(part):
     return part.nnz
 
 
-def cooccurrence(paths, vocab, window=10, symmetric=True, distance_weighting=True, out_dir=None,
-                 max_memory=None, errors="strict", client=None, progress=False):
+def cooccurrence(paths, vocab, window=10, symmetric=True, distance_weighting=True, max_memory=None,
+                 out_dir=None, client=None, errors="strict", progress=False):
     """Count word-word co-occurrences of many text files across Dask workers: the matrix of
     ``embedcore.cooccurrence(vocab.encode(files), len(vocab), ...)`` on one machine.
 
@@ -266,15 +266,15 @@ def cooccurrence(paths, vocab, window=10, symmetric=True, distance_weighting=Tru
         The rows and columns; tokens outside it are dropped before counting.
     window, symmetric, distance_weighting
         As for ``embedcore.cooccurrence``.
-    out_dir : str or os.PathLike, optional
-        A new or empty directory, local (shared with the workers) or any fsspec URL, for the
-        result's row-range shards. The shards are removed again if the count fails.
     max_memory : int, optional
         Bytes one piece of the result may take (12 bytes per nonzero, 8 per row, counted from
         the partial counts, an upper bound): with `out_dir` the size of each shard (default
         256 MiB); without, the largest result gathered on the client, beyond which the count
         stops with a MemoryError that suggests `out_dir` (default: no limit).
-    errors, client, progress
+    out_dir : str or os.PathLike, optional
+        A new or empty directory, local (shared with the workers) or any fsspec URL, for the
+        result's row-range shards. The shards are removed again if the count fails.
+    client, errors, progress
         As for `build_vocab`.
 
     Returns
