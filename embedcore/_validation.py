@@ -188,3 +188,19 @@ def _check_structure(indptr, indices, n_rows, n_cols, name, here, threads):
         here.check_csr(here.asarray(indptr, np.int64), here.asarray(indices, np.int32), n_rows, n_cols, threads)
     except ValueError as exc:
         raise ValueError(f"{name} is not a valid CSR matrix: {exc}") from None
+
+
+def check_exclude(exclude, nq, nb, backend):
+    """exclude as int64 on the backend's device: one database row per query, -1 for none."""
+    array = exclude if is_device_array(exclude) else np.asarray(exclude)
+    if array.ndim != 1 or array.shape[0] != nq:
+        raise ValueError(f"exclude must be a 1-D integer array with one entry per query ({nq}), "
+                         f"got {describe(array)}")
+    if array.size and array.dtype.kind not in "iu":
+        raise TypeError(f"exclude must hold integers, got {describe(array)}")
+    if array.size:
+        low, high = int(array.min()), int(array.max())
+        if low < -1 or high >= nb:
+            raise ValueError(f"exclude must hold database rows in [0, {nb}) or -1 for none, "
+                             f"got values in [{low}, {high}]")
+    return backend.asarray(array, np.int64)

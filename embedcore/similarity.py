@@ -4,26 +4,10 @@ import logging
 import numpy as np
 
 from embedcore._threads import effective_workers
-from embedcore._validation import check_int, describe, device_matrix, is_device_array, like_inputs
+from embedcore._validation import check_exclude, check_int, device_matrix, like_inputs
 from embedcore.backends import get_backend
 
 logger = logging.getLogger("embedcore")
-
-
-def _check_exclude(exclude, nq, nb, backend):
-    """exclude as int64 on the backend's device: one database row per query, -1 for none."""
-    array = exclude if is_device_array(exclude) else np.asarray(exclude)
-    if array.ndim != 1 or array.shape[0] != nq:
-        raise ValueError(f"exclude must be a 1-D integer array with one entry per query ({nq}), "
-                         f"got {describe(array)}")
-    if array.size and array.dtype.kind not in "iu":
-        raise TypeError(f"exclude must hold integers, got {describe(array)}")
-    if array.size:
-        low, high = int(array.min()), int(array.max())
-        if low < -1 or high >= nb:
-            raise ValueError(f"exclude must hold database rows in [0, {nb}) or -1 for none, "
-                             f"got values in [{low}, {high}]")
-    return backend.asarray(array, np.int64)
 
 
 def _work(queries, database):
@@ -108,7 +92,7 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
     if k > nb:
         raise ValueError(f"k must be <= the number of database rows ({nb}), got {k}")
     if exclude is not None:
-        exclude = _check_exclude(exclude, nq, nb, backend)
+        exclude = check_exclude(exclude, nq, nb, backend)
         if k == nb and nq and int(exclude.max()) >= 0:
             raise ValueError(f"k must be <= {nb - 1} (the database rows left after exclude), got {k}")
     result = backend.topk(q, db, k, exclude, bool(normalized), threads)

@@ -16,6 +16,7 @@ from embedcore._threads import effective_workers
 from embedcore._validation import (as_csr, as_float32_matrix, check_float, check_int, describe, device_matrix,
                                    is_device_array, like_inputs)
 from embedcore.backends import blas_threads, get_backend
+from embedcore.sharded import ShardedMatrix
 
 logger = logging.getLogger("embedcore")
 
@@ -374,7 +375,10 @@ class SVDEmbedding(Model):
             the matrix to factorise as it is (LSA, recommendation). A text source (path, list
             of paths, iterable of sentences) builds its vocabulary with `min_count` and an
             encoded corpus (with `vocab`) is counted with :func:`cooccurrence` (`window`, 1/d
-            weights, symmetric), then PPMI and SVD as for a matrix.
+            weights, symmetric), then PPMI and SVD as for a matrix. A `ShardedMatrix` (from
+            ``embedcore.distributed.cooccurrence(..., out_dir=...)``) is weighted and factorised
+            block by block on Dask (:mod:`embedcore.distributed`, which needs the dask extra;
+            the PPMI matrix is gathered on the client; `workers` and `device` are not used).
         vocab : Vocab or list of str, optional
             The words of the rows of `X` (or of the ids of an encoded corpus).
 
@@ -393,7 +397,10 @@ class SVDEmbedding(Model):
         """
         from embedcore.corpus import EncodedCorpus
         count_seconds = 0.0
-        if isinstance(X, EncodedCorpus) or _is_source(X):
+        on_dask = isinstance(X, ShardedMatrix)  # row-range shards: PPMI and SVD block by block on Dask
+        if on_dask:
+            from embedcore import distributed
+        elif isinstance(X, EncodedCorpus) or _is_source(X):
             X, vocab, count_seconds = self._count(X, vocab)
         elif not (_is_sparse(X) or hasattr(X, "__array__") or isinstance(X, (list, tuple))):
             raise TypeError(f"X must be a scipy.sparse matrix, a 2-D array, an EncodedCorpus or a "
@@ -408,20 +415,25 @@ class SVDEmbedding(Model):
         start = time.perf_counter()
         matrix = X
         if words is not None:
-            matrix = ppmi(X, cds=self.cds, shift=self.shift, workers=self.workers, device=self.device)
+            matrix = (distributed.ppmi(X, cds=self.cds, shift=self.shift) if on_dask
+                      else ppmi(X, cds=self.cds, shift=self.shift, workers=self.workers, device=self.device))
         ppmi_seconds = time.perf_counter() - start
         shape = matrix.shape
         if len(shape) == 2 and min(shape) and self.vector_size > min(shape):
             raise ValueError(f"vector_size must be <= min(X.shape) = {min(shape)}, "
                              f"got {self.vector_size}")
         start = time.perf_counter()
-        u, s, vt = randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
-                                  n_iter=self.n_iter, seed=self.seed, workers=self.workers,
-                                  device=self.device)
+        if on_dask:
+            u, s, vt = distributed.randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
+                                                  n_iter=self.n_iter, seed=self.seed)
+        else:
+            u, s, vt = randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
+                                      n_iter=self.n_iter, seed=self.seed, workers=self.workers,
+                                      device=self.device)
         u, s, vt = (x.get() if is_device_array(x) else x for x in (u, s, vt))  # the model's arrays: numpy
         self.stats = {"count_seconds": count_seconds, "ppmi_seconds": ppmi_seconds,
                       "svd_seconds": time.perf_counter() - start,
-                      "nnz": int(matrix.nnz) if _is_sparse(matrix) else int(np.prod(shape))}
+                      "nnz": int(matrix.nnz) if hasattr(matrix, "nnz") else int(np.prod(shape))}
         with self._fitting():
             self.words, self._left, self.singular_values_, self.components_ = words, u, s, vt
         logger.info("SVDEmbedding: %d x %d matrix, %d dimensions, %.2f s", shape[0], shape[1],
