@@ -21,6 +21,24 @@ logger = logging.getLogger("embedcore")
 CHUNK_TOKENS = 1 << 19
 
 
+def initial_vectors(n_words, dim, seed):
+    """The starting input vectors: float32 uniform in ``[-1/dim, 1/dim)``, drawn exactly as gensim
+    4 draws them (``numpy.random.default_rng(seed)``, so the same seed and vocabulary order give
+    the same values).
+
+    word2vec.c starts from half that range. The updates are the same either way, but the smaller
+    start costs quality when training gives each word few updates (strong subsampling, few
+    epochs): with sample=1e-5, skip-gram from the smaller start scored 1.3 analogy points and
+    0.03 WS353 below gensim, and gensim from the smaller start lost as much
+    (benchmarks/RESULTS.md).
+    """
+    vectors = np.random.default_rng(seed).random((n_words, dim), dtype=np.float32)
+    vectors *= np.float32(2.0)
+    vectors -= np.float32(1.0)
+    vectors /= np.float32(dim)
+    return vectors
+
+
 class Word2Vec:
     """Skip-gram or CBOW word vectors with negative sampling (word2vec).
 
@@ -206,9 +224,7 @@ class Word2Vec:
             from embedcore.backends import cuda
             return cuda.train_word2vec_model(self, corpus)
         n_words, dim = len(self.vocab), self.vector_size
-        rng = np.random.default_rng(self.seed)
-        self.input_vectors = ((rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5))
-                              / np.float32(dim))
+        self.input_vectors = initial_vectors(n_words, dim, self.seed)
         self.syn1neg = np.zeros((n_words, dim), dtype=np.float32)
         keep, prob, alias = self._tables()
         ids = corpus.ids if corpus.ids.flags.c_contiguous else np.ascontiguousarray(corpus.ids)

@@ -5,6 +5,7 @@ import pytest
 
 import embedcore as ec
 from embedcore import _sgd
+from embedcore.word2vec import initial_vectors
 from reference import analogy_accuracy
 
 TWO32 = 2.0 ** 32
@@ -240,13 +241,13 @@ def test_two_workers_train_to_a_similar_loss(topic_corpus):
     assert two.loss_history[-1] == pytest.approx(one.loss_history[-1], rel=0.15)
 
 
-def test_initial_vectors_follow_word2vec(topic_corpus):
-    """Input rows uniform in [-0.5/dim, 0.5/dim), output rows zero: with a vanishing learning
-    rate the trained vectors are the initial ones."""
+def test_initial_vectors_follow_gensim(topic_corpus):
+    """Input rows uniform in [-1/dim, 1/dim) (gensim 4's range), output rows zero: with a vanishing
+    learning rate the trained vectors are the initial ones."""
     _, vocab, corpus = topic_corpus
     model = ec.Word2Vec(vector_size=10, alpha=1e-30, min_alpha=1e-30, epochs=1, workers=1).fit(corpus, vocab=vocab)
     v = model.wv.vectors
-    assert v.min() >= -0.05 and v.max() < 0.05 and v.std() == pytest.approx(0.1 / np.sqrt(12), rel=0.05)
+    assert v.min() >= -0.1 and v.max() < 0.1 and v.std() == pytest.approx(0.2 / np.sqrt(12), rel=0.05)
     assert np.abs(model.syn1neg).max() < 1e-20
 
 
@@ -257,7 +258,7 @@ def test_every_word_of_one_long_sentence_is_trained():
     vocab = ec.Vocab([f"w{i}" for i in range(50)], np.bincount(ids, minlength=50))
     corpus = ec.EncodedCorpus(ids)  # one sentence of 60,000 tokens
     model = ec.Word2Vec(vector_size=8, sample=0, epochs=1, workers=1).fit(corpus, vocab=vocab)
-    init = (np.random.default_rng(1).random((50, 8), dtype=np.float32) - np.float32(0.5)) / np.float32(8)
+    init = initial_vectors(50, 8, seed=1)
     assert (np.abs(model.wv.vectors - init).max(axis=1) > 0).all()
     assert model.stats["words_trained"] == 60_000
 

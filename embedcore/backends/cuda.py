@@ -963,6 +963,7 @@ def train_word2vec_model(model, corpus):
     """
     import time
     from embedcore._progress import call_epoch_end, progress_bar
+    from embedcore.word2vec import initial_vectors
     cp = _cupy()
     if not model.negative_sharing:
         raise ValueError("negative_sharing=False (word2vec.c's per-pair update) runs on the CPU only; "
@@ -971,8 +972,7 @@ def train_word2vec_model(model, corpus):
         raise ValueError(f"negative must be <= {MAX_NEGATIVE} with device='cuda', got {model.negative}")
     _warps_per_block(bool(model.sg), model.vector_size, model.negative, False)  # fits shared memory
     n_words, dim = len(model.vocab), model.vector_size
-    rng = np.random.default_rng(model.seed)
-    inp = cp.asarray((rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
+    inp = cp.asarray(initial_vectors(n_words, dim, model.seed))
     out = cp.zeros((n_words, dim), dtype=cp.float32)
     keep, prob, alias = model._tables()
     keep, prob, alias = cp.asarray(keep), cp.asarray(prob), cp.asarray(alias)
