@@ -225,3 +225,29 @@ def test_one_sentence_through_gensim_and_embedcore_with_the_same_draws(sg, sampl
     np.testing.assert_allclose(o1, ours_ref[1], atol=tol)
     assert np.abs(o0 - syn0).max() > 100 * tol  # the step moved the rows
 
+
+
+# ---------------------------------------------------------------------------------------------
+# the quality grid of `embedcore bench word2vec-grid`
+
+def test_grid_covers_every_parameter_range():
+    from embedcore.benchcases.word2vec import GRID, GRID_SEEDS
+    dims, windows, negatives, samples, epochs = (set(column) for column in zip(*GRID))
+    assert len(set(GRID)) == len(GRID) >= 16 and len(GRID_SEEDS) == 3
+    assert min(dims) == 50 and max(dims) == 300
+    assert min(windows) == 2 and max(windows) == 10
+    assert min(negatives) == 2 and max(negatives) == 20
+    assert {0, 1e-5, 1e-4, 1e-3} <= samples
+    assert min(epochs) == 1 and max(epochs) == 10
+
+
+def test_grid_gaps_compare_seed_means_and_report_the_worst_setting():
+    from embedcore.benchcases.word2vec import describe_gaps, quality_gaps, worst_gaps
+    ours = [{"analogy": 0.10, "ws353": 0.50, "simlex": 0.30}, {"analogy": 0.12, "ws353": 0.52, "simlex": 0.28}]
+    peer = [{"analogy": 0.115, "ws353": 0.50}, {"analogy": 0.115, "ws353": 0.50}, {"analogy": 0.115, "ws353": 0.53}]
+    gaps = quality_gaps(ours, peer)
+    assert set(gaps) == {"analogy", "ws353"}  # SimLex only on one side
+    assert gaps["analogy"] == pytest.approx(-0.005) and gaps["ws353"] == pytest.approx(0.0)
+    assert describe_gaps(gaps) == "analogy -0.50 pts, WS353 +0.000"
+    worst = worst_gaps({"a": gaps, "b": {"analogy": 0.01, "ws353": -0.02}})
+    assert worst == {"analogy": (pytest.approx(-0.005), "a"), "ws353": (pytest.approx(-0.02), "b")}
