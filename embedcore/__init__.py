@@ -4,6 +4,7 @@ Skip-gram and CBOW with negative sampling, co-occurrence counting and GloVe, PPM
 SVD, and exact cosine top-k search, as C++ kernels under a gensim-familiar API.
 """
 from embedcore._version import __version__
+from embedcore._base import NotFittedError
 from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
 from embedcore.glove import GloVe
@@ -29,7 +30,7 @@ def build_info():
         threads a kernel uses with ``workers=None``).
     """
     from embedcore import _native
-    from embedcore._device import cuda_available
+    from embedcore.backends import HAS_CUDA
     from embedcore._threads import usable_cores
 
     kernels = dict(_native.simd_kernels())
@@ -39,10 +40,10 @@ def build_info():
         "openmp": bool(_native.openmp()),
         "simd": max(kernels.values(), key=order.index),
         "simd_kernels": kernels,
-        "cuda": cuda_available(),
+        "cuda": HAS_CUDA(),
         "max_threads": usable_cores() if _native.openmp() else 1,
     }
 
 
-__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
+__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "NotFittedError", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
            "cooccurrence", "cosine_topk", "datasets", "ppmi", "randomized_svd", "__version__"]

@@ -95,46 +95,63 @@ def sgns_pair(f, label, alpha):
     return (label - sigma) * alpha, (nls if label == 1 else nls + f)
 
 
-def sgns_shared_step(inp, out, centre, contexts, negatives, alpha):
-    """Skip-gram with the negatives shared by the context words, on float64 copies: every pair's
-    gradient from the values before the step, then In += G Out and Out += G^T In. A negative equal
-    to the centre word is skipped. Returns (inp, out, loss)."""
-    inp, out = np.array(inp, dtype=np.float64), np.array(out, dtype=np.float64)
-    targets = [centre] + list(negatives)
-    G = np.zeros((len(contexts), len(targets)))
+def sg_exact_step(inp, out, centre, ctx, negs, alpha):
+    """word2vec.c skip-gram: K fresh negatives per context word, applied pair by pair, in place
+    on float64 arrays; returns the step's loss."""
+    K = len(negs) // len(ctx)
     loss = 0.0
-    for a, c in enumerate(contexts):
-        for j, t in enumerate(targets):
-            if j > 0 and t == centre:
+    for a, c in enumerate(ctx):
+        neu1e = np.zeros(inp.shape[1])
+        for k in range(K + 1):
+            t = centre if k == 0 else negs[a * K + k - 1]
+            if k > 0 and t == centre:
                 continue
-            G[a, j], pair_loss = sgns_pair(inp[c] @ out[t], 1.0 if j == 0 else 0.0, alpha)
+            g, pair_loss = sgns_pair(inp[c] @ out[t], 1.0 if k == 0 else 0.0, alpha)
             loss += pair_loss
-    d_in, d_out = G @ out[targets], G.T @ inp[contexts]
-    np.add.at(inp, contexts, d_in)
+            neu1e += g * out[t]
+            out[t] += g * inp[c]
+        inp[c] += neu1e
+    return loss
+
+
+def sg_shared_step(inp, out, centre, ctx, negs, alpha):
+    """Skip-gram with shared negatives, in place on float64 arrays: G = (labels - sigma(In
+    Out^T)) alpha; In += G Out; Out += G^T In (from the values before the step); returns the
+    step's loss."""
+    targets = [centre] + list(negs)
+    G = np.zeros((len(ctx), len(targets)))
+    loss = 0.0
+    for a, c in enumerate(ctx):
+        for k, t in enumerate(targets):
+            if k > 0 and t == centre:
+                continue
+            G[a, k], pair_loss = sgns_pair(inp[c] @ out[t], 1.0 if k == 0 else 0.0, alpha)
+            loss += pair_loss
+    d_in, d_out = G @ out[targets], G.T @ inp[ctx]
+    np.add.at(inp, ctx, d_in)
     np.add.at(out, targets, d_out)
-    return inp, out, loss
+    return loss
 
 
-def cbow_step(inp, out, centre, contexts, negatives, alpha, mean):
-    """CBOW on float64 copies: h = mean (or sum) of the context rows; the targets' gradients from
-    the old rows; out_t += g_t h; every context row += sum_t g_t out_t, the whole gradient also
-    for the mean (word2vec.c). Returns (inp, out, loss)."""
-    inp, out = np.array(inp, dtype=np.float64), np.array(out, dtype=np.float64)
-    h = inp[contexts].sum(axis=0)
+def cbow_step(inp, out, centre, ctx, negs, alpha, mean):
+    """CBOW, in place on float64 arrays: h = mean (or sum) of the contexts; every context row
+    gets the whole gradient of h (word2vec.c does not divide it by the context size, for the
+    mean either); returns the step's loss."""
+    h = inp[ctx].sum(axis=0)
     if mean:
-        h /= len(contexts)
-    targets = [centre] + list(negatives)
+        h /= len(ctx)
+    targets = [centre] + list(negs)
     g = np.zeros(len(targets))
     loss = 0.0
-    for j, t in enumerate(targets):
-        if j > 0 and t == centre:
+    for k, t in enumerate(targets):
+        if k > 0 and t == centre:
             continue
-        g[j], pair_loss = sgns_pair(h @ out[t], 1.0 if j == 0 else 0.0, alpha)
+        g[k], pair_loss = sgns_pair(h @ out[t], 1.0 if k == 0 else 0.0, alpha)
         loss += pair_loss
     neu1e = g @ out[targets]
     np.add.at(out, targets, np.outer(g, h))
-    np.add.at(inp, contexts, np.broadcast_to(neu1e, (len(contexts), inp.shape[1])))
-    return inp, out, loss
+    np.add.at(inp, ctx, np.broadcast_to(neu1e, (len(ctx), inp.shape[1])))
+    return loss
 
 
 def exact_topk(scores, k, exclude=None):

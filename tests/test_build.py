@@ -2,7 +2,7 @@
 import pytest
 
 import embedcore as ec
-from embedcore._device import resolve_device
+from embedcore.backends import get_backend
 from embedcore._threads import effective_workers, usable_cores
 
 
@@ -36,14 +36,14 @@ def test_bad_workers_are_rejected(bad, error):
 
 
 def test_device_cpu_is_always_available_and_unknown_devices_are_rejected():
-    assert resolve_device("cpu") == "cpu"
-    assert resolve_device("auto") in {"cpu", "cuda"}
+    assert get_backend("cpu").NAME == "cpu"
+    assert get_backend("auto").NAME in {"cpu", "cuda"}
     with pytest.raises(ValueError, match="device"):
-        resolve_device("tpu")
+        get_backend("tpu")
 
 
 def test_device_cuda_without_a_gpu_says_why():
     if ec.build_info()["cuda"]:
         pytest.skip("a GPU is usable here")
     with pytest.raises(RuntimeError, match="device='cuda' but"):
-        resolve_device("cuda")
+        get_backend("cuda")

@@ -1,4 +1,4 @@
-"""The CUDA kernels (embedcore/backends/kernels/*.cu) against the CPU's float64 references.
+"""The CUDA kernels (embedcore/backends/cuda/kernels/*.cu) against the CPU's float64 references.
 
 Every test runs on two engines: `emulated`, the kernels compiled as C++ for the SIMT emulator of
 tests/cpp/cuda_emu.hpp (always, where g++ exists: the same source, run on the CPU, threads switched
@@ -15,11 +15,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from embedcore.backends import cuda
-from reference import cbow_step, exact_topk, glove_epoch_reference, sgns_shared_step
+from embedcore.backends.cuda import launch as cuda, loader, probe
+from reference import cbow_step, exact_topk, glove_epoch_reference, sg_shared_step
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KERNELS = os.path.join(ROOT, "embedcore", "backends", "kernels")
+KERNELS = os.path.join(ROOT, "embedcore", "backends", "cuda", "kernels")
 INCLUDE = os.path.join(ROOT, "embedcore", "include")
 MASK64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
@@ -205,7 +205,7 @@ def emulator_library(tmp_path_factory):
 @pytest.fixture(params=["emulated", pytest.param("gpu", marks=pytest.mark.cuda)])
 def engine(request):
     if request.param == "gpu":
-        usable, reason = cuda._probe()
+        usable, reason = probe._probe()
         if not usable:
             pytest.skip(f"no usable CUDA GPU ({reason})")
         return Gpu()
@@ -233,6 +233,7 @@ def small_corpus(n_words=30, n_tokens=400, sentence=13, seed=0):
 def replay_word2vec(ids, offsets, begin, end, inp, out, prob, alias, window, negative, alpha, sg, mean, seed,
                     epoch):
     """One launch in sequential order with the kernels' draws and the CPU's float64 step rules."""
+    inp, out = np.array(inp, dtype=np.float64), np.array(out, dtype=np.float64)
     loss = 0.0
     for p in range(begin, end):
         s = int(np.searchsorted(offsets, p, side="right")) - 1
@@ -244,9 +245,9 @@ def replay_word2vec(ids, offsets, begin, end, inp, out, prob, alias, window, neg
         centre = int(ids[p])
         negs = [noise_word(draw(seed, 4 * epoch + 2, p * 256 + j), prob, alias) for j in range(1, negative + 1)]
         if sg:
-            inp, out, step_loss = sgns_shared_step(inp, out, centre, contexts, negs, alpha)
+            step_loss = sg_shared_step(inp, out, centre, contexts, negs, alpha)
         else:
-            inp, out, step_loss = cbow_step(inp, out, centre, contexts, negs, alpha, mean)
+            step_loss = cbow_step(inp, out, centre, contexts, negs, alpha, mean)
         loss += step_loss
     return inp, out, loss
 
@@ -467,13 +468,13 @@ def nvrtc_library():
     return None
 
 
-@pytest.mark.parametrize("name", cuda.KERNEL_FILES)
+@pytest.mark.parametrize("name", loader.KERNEL_FILES)
 def test_the_loaders_source_compiles_with_nvrtc(name):
     path = nvrtc_library()
     if path is None:
         pytest.skip("NVRTC is not installed (pip install nvidia-cuda-nvrtc)")
     lib = ctypes.CDLL(path)
-    source = cuda.kernel_source(name).encode()
+    source = loader.kernel_source(name).encode()
     for arch in (b"compute_80", b"compute_90"):
         program = ctypes.c_void_p()
         assert lib.nvrtcCreateProgram(ctypes.byref(program), source, name.encode(), 0, None, None) == 0
@@ -488,7 +489,7 @@ def test_the_loaders_source_compiles_with_nvrtc(name):
 
 
 def test_the_loader_inlines_the_shared_math_with_line_directives():
-    source = cuda.kernel_source("sgns.cu")
+    source = loader.kernel_source("sgns.cu")
     assert '#line 1 "ecmath/sgns.hpp"' in source and '#line 1 "common.cuh"' in source
     assert "#include" not in "\n".join(line for line in source.splitlines() if '"' in line and "#include" in line
                                        and not line.lstrip().startswith("#include <"))
@@ -497,7 +498,7 @@ def test_the_loader_inlines_the_shared_math_with_line_directives():
 @pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc")
 @pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
 def test_every_kernel_compiles_with_nvcc(tmp_path, arch):
-    for name in cuda.KERNEL_FILES:
+    for name in loader.KERNEL_FILES:
         result = subprocess.run(["nvcc", "-std=c++17", f"-arch={arch}", "--ptx", "-I", INCLUDE, "-o",
                                  str(tmp_path / (name + ".ptx")), os.path.join(KERNELS, name)],
                                 capture_output=True, text=True)
@@ -509,7 +510,7 @@ def test_every_kernel_compiles_with_nvcc(tmp_path, arch):
 
 @pytest.mark.cuda
 def test_launch_wrappers_refuse_wrong_arrays_and_k_beyond_the_limit():
-    usable, reason = cuda._probe()
+    usable, reason = probe._probe()
     if not usable:
         pytest.skip(f"no usable CUDA GPU ({reason})")
     import cupy as cp

@@ -10,6 +10,7 @@ from libcpp.vector cimport vector
 cimport numpy as cnp
 import numpy as np
 
+from embedcore._io import open_source
 from embedcore._sgd.text cimport (Encoder, StringTable, Utf8Policy, VocabCounter, feed_counter,
                                   feed_encoder)
 
@@ -27,18 +28,6 @@ cdef Utf8Policy _policy(str errors):
         return <Utf8Policy>_POLICIES[errors]
     except KeyError:
         raise ValueError(f"errors must be one of 'strict', 'replace', 'ignore', got {errors!r}") from None
-
-
-def _open_binary(path):
-    """Open a text file for byte reading, decompressing .gz and .bz2 by their suffix."""
-    name = str(path)
-    if name.endswith(".gz"):
-        import gzip
-        return gzip.open(name, "rb")
-    if name.endswith(".bz2"):
-        import bz2
-        return bz2.open(name, "rb")
-    return open(name, "rb", buffering=0)
 
 
 def _utf8_error(path, int64_t offset):
@@ -66,7 +55,7 @@ cdef class WordCounter:
         cdef const char* buf
         cdef size_t n
         self.counter.reset_stream(self.policy)
-        with _open_binary(path) as f:
+        with open_source(path) as f:
             while True:
                 chunk = f.read(CHUNK_BYTES)
                 buf = PyBytes_AS_STRING(chunk)
@@ -146,7 +135,7 @@ cdef class WordEncoder:
         cdef const char* buf
         cdef size_t n
         self.encoder.reset_stream(self.policy)
-        with _open_binary(path) as f:
+        with open_source(path) as f:
             while True:
                 chunk = f.read(CHUNK_BYTES)
                 buf = PyBytes_AS_STRING(chunk)

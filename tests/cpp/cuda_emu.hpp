@@ -1,4 +1,4 @@
-// A small SIMT emulator, so that the CUDA kernels (embedcore/backends/kernels/*.cu) run on a CPU
+// A small SIMT emulator, so that the CUDA kernels (embedcore/backends/cuda/kernels/*.cu) run on a CPU
 // in the tests: the .cu files are compiled as C++ with this header included first.
 //
 // The blocks of a launch run one after another; the threads of a block run as cooperative fibers

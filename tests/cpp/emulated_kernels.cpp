@@ -1,4 +1,4 @@
-// The CUDA kernels of embedcore/backends/kernels, compiled for the CPU emulator (cuda_emu.hpp,
+// The CUDA kernels of embedcore/backends/cuda/kernels, compiled for the CPU emulator (cuda_emu.hpp,
 // included first on the command line), behind a C interface that tests/test_cuda_kernels.py
 // calls through ctypes with numpy arrays. Each entry point takes the launch shape, then the
 // kernel's own arguments in the kernel's order; it returns 0, or 1 with a message in `error`.

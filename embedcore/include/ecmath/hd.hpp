@@ -1,5 +1,5 @@
 // The basis of the per-example math shared by the CPU kernels (csrc/embedcore/*.hpp, compiled by
-// the C++ compiler) and the GPU kernels (embedcore/backends/kernels/*.cu, compiled by NVRTC at
+// the C++ compiler) and the GPU kernels (embedcore/backends/cuda/kernels/*.cu, compiled by NVRTC at
 // run time, or by nvcc): EC_HD marks a function both compilers take, fixed-width integer names,
 // and the few math functions used, without any standard header under NVRTC (it has no host
 // include path).

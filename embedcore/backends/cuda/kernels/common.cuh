@@ -11,7 +11,7 @@
 // and changed only by atomicAdd of a delta, so no update is lost to a stale read-modify-write.
 //
 // No standard headers: NVRTC compiles this without a host include path. The per-example math
-// is in embedcore/include/ecmath (found by the loader in embedcore/backends/cuda.py, or with
+// is in embedcore/include/ecmath (found by the loader in embedcore/backends/cuda/loader.py, or with
 // nvcc -I embedcore/include).
 #pragma once
 
