@@ -4,6 +4,7 @@ concatenated input, including empty files, one file, a file with no word of the 
 a worker killed in the middle of a computation."""
 import bz2
 import gzip
+import inspect
 import os
 import signal
 import threading
@@ -313,6 +314,15 @@ def test_randomized_svd_of_a_wide_matrix_and_of_shards(client, tmp_path):
     assert_same_svd(dd.randomized_svd(wide, 6, client=client), single)
     shards = ShardedMatrix.from_scipy(wide, str(tmp_path / "wide"), rows_per_shard=17)
     assert_same_svd(dd.randomized_svd(shards, 6, client=client), single)
+
+
+def test_defaults_are_the_single_machine_ones():
+    """Same arguments, same result: the distributed functions default as the single-machine ones."""
+    for ours, single, names in ((dd.randomized_svd, ec.randomized_svd, ("n_oversamples", "n_iter", "seed")),
+                                (dd.ppmi, ec.ppmi, ("cds", "shift"))):
+        ours, single = inspect.signature(ours).parameters, inspect.signature(single).parameters
+        for name in names:
+            assert ours[name].default == single[name].default, name
 
 
 def test_randomized_svd_refuses_bad_arguments():

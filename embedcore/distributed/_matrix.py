@@ -11,11 +11,10 @@ import scipy.sparse as sp
 
 from embedcore import sharded
 from embedcore._threads import effective_workers
-from embedcore._validation import check_float, check_int
+from embedcore._validation import as_csr, check_float, check_int
+from embedcore.backends import blas_threads, cpu
 from embedcore.distributed._scheduler import delayed, resolve, tree_reduce
 from embedcore.sharded import ShardedMatrix
-from embedcore._validation import as_csr
-from embedcore.backends import blas_threads, cpu
 from embedcore.svd import _range_finder_svd
 from embedcore.svd import ppmi as _ppmi
 
@@ -142,7 +141,8 @@ def _ppmi_block(block, column_sums, cds, shift):
     own = np.bincount(block.indices, weights=block.data.astype(np.float64), minlength=n_cols)
     rest = np.maximum(column_sums - own, 0.0)
     ghost = sp.csr_matrix(np.vstack(_truncated_float32_parts(rest)))
-    weighted = _ppmi(sp.vstack([block, ghost], format="csr"), cds=cds, shift=shift, workers=1)
+    weighted = _ppmi(sp.vstack([block, ghost], format="csr"), cds=cds, shift=shift, workers=1,
+                     device="cpu")  # the CPU kernel on every worker, as the other block tasks
     out = weighted[:n_rows]
     out.has_sorted_indices = True
     return out
