@@ -25,6 +25,8 @@ import shutil
 import sys
 import time
 
+from embedcore._io import atomic_write
+
 DEFAULT_DICT = "/usr/share/dictd/gcide.dict.dz"
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 EVAL_FILES = ("questions-words.txt", "wordsim353.tsv", "simlex999.txt")
@@ -85,9 +87,8 @@ def build(dict_path, out_dir, etymologies=False):
         text = f.read().decode("utf-8", errors="replace")
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "corpus.txt")
-    tmp = path + ".tmp"
     n_tokens = n_lines = 0
-    with open(tmp, "w", encoding="utf-8") as out:
+    with atomic_write(path, "w") as out:
         for block in paragraphs(text):
             tokens = clean(block, etymologies)
             if tokens:
@@ -95,7 +96,6 @@ def build(dict_path, out_dir, etymologies=False):
                 out.write("\n")
                 n_tokens += len(tokens)
                 n_lines += 1
-    os.replace(tmp, path)
     return path, n_tokens, n_lines
 
 

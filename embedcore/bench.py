@@ -1,7 +1,9 @@
 """Side-by-side comparisons behind `embedcore bench`.
 
-Each kernel has one case module in `embedcore/benchcases/` listed in CASE_MODULES. A case module
-registers functions with `@case(...)`; each function takes a `Context` and returns a list of `Row`s:
+Each kernel has one case module in `embedcore/benchcases/` listed in the registry's CASE_MODULES
+(`embedcore/benchcases/_registry.py`, which the cases import; they never import this module, so
+there is no import cycle). A case module registers functions with `@case(...)`; each function takes
+a `Context` and returns a list of `Row`s:
 the same work done by a peer (gensim, faiss, scikit-learn, scipy, ...) and by embedcore in this one
 process, with the quality of both next to the times. Peers are imported inside the case; a case
 whose peer is missing returns rows with `peer_seconds=None` and says so in `notes`.
@@ -10,116 +12,20 @@ The rules the cases follow are in the project's benchmarking notes: same input, 
 on both sides, a warm-up, then the best of alternating runs. Cases compare CPU paths, so they pass
 `device="cpu"` explicitly; GPU figures come from benchmarks/gpu_check.py.
 """
-import dataclasses
-import importlib
 import json
 import logging
 import os
 import platform
 import tempfile
-import time
+
+from embedcore._io import atomic_write
+from embedcore.benchcases._registry import (  # the names scripts use, re-exported
+    CASE_MODULES, Case, Context, Row, alternate, available_cases, best_of, case)
 
 logger = logging.getLogger("embedcore")
 
-CASE_MODULES = (
-    "embedcore.benchcases.text",
-    "embedcore.benchcases.svd",
-    "embedcore.benchcases.glove",
-    "embedcore.benchcases.topk",
-    "embedcore.benchcases.word2vec",
-)
-
-_CASES = {}
-
-
-@dataclasses.dataclass
-class Row:
-    """One comparison: `work` done by `peer` and by embedcore, in seconds, with quality."""
-    case: str
-    work: str
-    peer: str
-    peer_seconds: float | None
-    ours_seconds: float
-    peer_quality: str = ""
-    ours_quality: str = ""
-    notes: str = ""
-
-    @property
-    def ratio(self):
-        """How many times faster embedcore is (peer time / our time)."""
-        if self.peer_seconds is None or self.ours_seconds <= 0:
-            return None
-        return self.peer_seconds / self.ours_seconds
-
-    def as_dict(self):
-        return dict(dataclasses.asdict(self), ratio=self.ratio)
-
-
-@dataclasses.dataclass
-class Context:
-    """What a case may use: size preset, thread count, data folder and a scratch folder."""
-    quick: bool = False
-    workers: int = 2
-    data_dir: str | None = None
-    scratch: str = ""
-
-    def data_file(self, name):
-        """Path of `name` in the data folder, or None when absent."""
-        if not self.data_dir:
-            return None
-        path = os.path.join(self.data_dir, name)
-        return path if os.path.exists(path) else None
-
-
-@dataclasses.dataclass
-class Case:
-    name: str
-    kernel: str
-    description: str
-    function: object
-
-
-def case(name, kernel, description):
-    """Register a benchmark case function `f(ctx) -> list[Row]` under `name`."""
-    def register(function):
-        _CASES[name] = Case(name, kernel, description, function)
-        return function
-    return register
-
-
-def available_cases():
-    for module in CASE_MODULES:
-        importlib.import_module(module)
-    return dict(_CASES)
-
-
-def best_of(function, repeats=2, warmup=True):
-    """(best seconds, last result) of `repeats` timed calls after one untimed warm-up call."""
-    if warmup:
-        function()
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
-def alternate(peer, ours, repeats=2, warmup=True):
-    """Best times of two functions run A B A B (after one warm-up each): (peer_s, ours_s, peer_result,
-    our_result)."""
-    if warmup:
-        peer()
-        ours()
-    best = [float("inf"), float("inf")]
-    results = [None, None]
-    for _ in range(repeats):
-        for i, function in enumerate((peer, ours)):
-            start = time.perf_counter()
-            results[i] = function()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best[0], best[1], results[0], results[1]
-
+__all__ = ["CASE_MODULES", "Case", "Context", "Row", "alternate", "available_cases", "best_of", "case",
+           "format_table", "machine_description", "plot", "run", "write_json"]
 
 def machine_description():
     """CPU model, cores, BLAS (threadpoolctl when installed) and OPENBLAS_CORETYPE."""
@@ -185,17 +91,15 @@ def format_table(rows):
 
 
 def write_json(rows, path, extra=None):
-    """Write the rows and the machine description as JSON (temporary file, then rename)."""
+    """Write the rows and the machine description as JSON (replaced atomically)."""
     payload = {"machine": machine_description(), "rows": [r.as_dict() for r in rows]}
     payload.update(extra or {})
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
+    with atomic_write(path, "w") as f:
         json.dump(payload, f, indent=2)
-    os.replace(tmp, path)
 
 
 def plot(rows, path):
-    """A bar chart of the speed ratios (needs matplotlib)."""
+    """A bar chart of the speed ratios (needs matplotlib), replaced atomically."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -210,7 +114,8 @@ def plot(rows, path):
     ax.set_xlabel("speed-up over the peer (peer time / embedcore time)")
     ax.invert_yaxis()
     fig.tight_layout()
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_write(path) as f:
+            fig.savefig(f, format="png", dpi=120)
+    finally:
+        plt.close(fig)

@@ -1,77 +1,207 @@
 """The `embedcore` command line (also `python -m embedcore`).
 
-Extension points for the kernels:
+The recipes live here, not in the model modules:
 - TRAINERS maps a `--model` name of `embedcore train` to `function(args) -> (KeyedVectors, stats)`;
-  model-specific options are added in `_add_train_options`.
+  the options are in `_add_train_options`.
 - DEMO_MODELS lists `(name, function(synthetic, workers) -> KeyedVectors)` pairs that
   `embedcore demo` trains on the synthetic corpus, times, and scores on its planted analogies.
+
+Behaviour every command shares:
+- numeric options are checked when parsed, with the bounds the API uses (a 0 is an error where
+  the API refuses it, never replaced by a default); a bad option exits with status 2;
+- bad input, a corrupt file or an OS error (missing file, permission, full disk) prints one line
+  on stderr and exits with status 1;
+- Ctrl-C exits with status 130, and an output file is written only by a run that was not
+  interrupted: `train -o FILE` leaves an existing FILE untouched;
+- vector files are text or binary by name, the same way for reading and writing (``.bin``,
+  before any ``.gz``/``.bz2``, is binary), or as `--binary`/`--text` say; ``.gz``/``.bz2`` names
+  are compressed when written and any compressed file is read.
 """
 import argparse
 import logging
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 
 logger = logging.getLogger("embedcore")
 
-from embedcore import glove as _glove  # noqa: E402
-from embedcore import svd as _svd  # noqa: E402
-from embedcore import word2vec as _word2vec  # noqa: E402
+
+# ------------------------------------------------------------------------------ option types
+def _int_option(minimum=None, maximum=None, nonzero=False):
+    """An argparse type: an int within [minimum, maximum] (and not 0 when `nonzero`)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if minimum is not None and value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be <= {maximum}, got {value}")
+        if nonzero and value == 0:
+            raise argparse.ArgumentTypeError("must be a thread count (> 0) or negative (-1: all cores), got 0")
+        return value
+    parse.__name__ = "integer"
+    return parse
+
+
+_POSITIVE = _int_option(minimum=1)
+_WORKERS = _int_option(nonzero=True)
+_SEED = _int_option(minimum=0)
+
+
+def _add_layout_options(parser, verb):
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--binary", dest="layout", action="store_const", const="binary", default=None,
+                       help=f"{verb} word2vec's binary format (default: binary for names ending in .bin, "
+                            f"before any .gz/.bz2)")
+    group.add_argument("--text", dest="layout", action="store_const", const="text",
+                       help=f"{verb} word2vec's text format (default for other names)")
+    parser.add_argument("--no-header", action="store_true", help="GloVe's text without the header line")
+
+
+def _is_binary(args, path):
+    from embedcore.formats import layout_of_name
+    return (args.layout or layout_of_name(path)) == "binary"
+
+
+# ---------------------------------------------------------------------------------- recipes
+def _source(args):
+    from embedcore.corpus import check_restartable
+    source = args.source[0] if len(args.source) == 1 else list(args.source)
+    check_restartable(source)  # every recipe reads it twice: vocabulary, then ids
+    return source
+
+
+def _given(**options):
+    """The options the user gave; the rest keep the model's defaults."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def _vocab_and_corpus(args, source):
+    from embedcore.vocab import Vocab
+    vocab = Vocab.from_corpus(source, min_count=args.min_count, max_size=args.max_vocab, progress=True)
+    return vocab, vocab.encode(source, progress=True)
+
+
+def _train_word2vec(args, sg):
+    """`embedcore train --model sgns|cbow`: vocabulary, ids, then word2vec."""
+    from embedcore.word2vec import Word2Vec
+    vocab, corpus = _vocab_and_corpus(args, _source(args))
+    model = Word2Vec(vector_size=args.dim, sg=sg, min_count=args.min_count, workers=args.workers, seed=args.seed,
+                     progress=True, **_given(window=args.window, epochs=args.epochs))
+    model.fit(corpus, vocab=vocab)
+    s = model.stats
+    return model.wv, {"words_per_sec": s["words_per_sec"], "train_seconds": s["train_seconds"],
+                      "final_loss": model.loss_history[-1] if model.loss_history else float("nan")}
+
+
+def _train_glove(args):
+    """`embedcore train --model glove`: vocabulary, counts (window 10 by default), GloVe."""
+    from embedcore.cooccurrence import cooccurrence
+    from embedcore.glove import GloVe
+    vocab, corpus = _vocab_and_corpus(args, _source(args))
+    cooc = cooccurrence(corpus, len(vocab), window=10 if args.window is None else args.window, workers=args.workers)
+    model = GloVe(vector_size=args.dim, workers=args.workers, seed=args.seed, progress=True,
+                  **_given(epochs=args.epochs)).fit(cooc, vocab=vocab)
+    return model.wv, {"nonzeros": cooc.nnz,
+                      "final_cost": model.loss_history[-1] if model.loss_history else float("nan")}
+
+
+def _train_svd(args):
+    """`embedcore train --model svd`: vocabulary, counts (window 5 by default), PPMI, SVD."""
+    from embedcore.cooccurrence import cooccurrence
+    from embedcore.svd import SVDEmbedding
+    if args.epochs is not None:
+        raise ValueError("--epochs does not apply to --model svd (it is not trained in epochs)")
+    vocab, corpus = _vocab_and_corpus(args, _source(args))
+    window = 5 if args.window is None else args.window
+    cooc = cooccurrence(corpus, len(vocab), window=window, workers=args.workers, progress=True)
+    dim = args.dim
+    if dim > len(vocab):
+        logger.warning("--dim %d is more than the %d words of the vocabulary; using %d", dim, len(vocab), len(vocab))
+        dim = len(vocab)
+    model = SVDEmbedding(vector_size=dim, window=window, workers=args.workers, seed=args.seed).fit(cooc, vocab=vocab)
+    return model.wv, {"nonzeros": cooc.nnz, "ppmi_nonzeros": model.stats["nnz"],
+                      "svd_seconds": model.stats["svd_seconds"]}
+
+
+def _demo_word2vec(synthetic, workers, sg):
+    from embedcore.word2vec import Word2Vec
+    return Word2Vec(sg=sg, min_count=1, workers=workers).fit(synthetic.corpus, vocab=synthetic.vocab).wv
+
+
+def _demo_glove(synthetic, workers):
+    """Window 10, dim 100, 15 epochs, with the paper's bias rule. Each planted word meets only its
+    ~14 snippet words, and GloVe fits only nonzero counts: with the default rule (Stanford's
+    current one) the fast-learning biases absorb those counts and the planted analogies are not
+    recovered, by Stanford's glove either."""
+    from embedcore.cooccurrence import cooccurrence
+    from embedcore.glove import GloVe
+    cooc = cooccurrence(synthetic.corpus, len(synthetic.vocab), window=10, workers=workers)
+    return GloVe(vector_size=100, epochs=15, workers=workers, bias_learning_rate=0.05).fit(
+        cooc, vocab=synthetic.vocab).wv
+
+
+def _demo_svd(synthetic, workers):
+    """PPMI-SVD, window 5, dim 100."""
+    from embedcore.svd import SVDEmbedding
+    model = SVDEmbedding(vector_size=min(100, len(synthetic.vocab)), workers=workers)
+    return model.fit(synthetic.corpus, vocab=synthetic.vocab).wv
+
 
 TRAINERS = {
-    "sgns": lambda args: _word2vec.cli_train(args, sg=1),
-    "cbow": lambda args: _word2vec.cli_train(args, sg=0),
-    "glove": _glove.cli_train,
-    "svd": _svd.cli_train,
+    "sgns": lambda args: _train_word2vec(args, sg=1),
+    "cbow": lambda args: _train_word2vec(args, sg=0),
+    "glove": _train_glove,
+    "svd": _train_svd,
 }
 DEMO_MODELS = [
-    ("word2vec skip-gram", lambda synth, workers: _word2vec.demo_model(synth, workers, 1)),
-    ("word2vec CBOW", lambda synth, workers: _word2vec.demo_model(synth, workers, 0)),
-    ("glove (bias_learning_rate=0.05)", _glove.demo_model),
-    ("svd", _svd.demo_model),
+    ("word2vec skip-gram", lambda synthetic, workers: _demo_word2vec(synthetic, workers, 1)),
+    ("word2vec CBOW", lambda synthetic, workers: _demo_word2vec(synthetic, workers, 0)),
+    ("glove (bias_learning_rate=0.05)", _demo_glove),
+    ("svd", _demo_svd),
 ]
 
 
-def _add_train_options(parser):
-    parser.add_argument("source", nargs="+", help="text file(s), one sentence per line (.gz/.bz2 ok)")
-    parser.add_argument("--model", required=True, choices=sorted(TRAINERS), help="what to train")
-    parser.add_argument("-o", "--output", required=True,
-                        help="vectors file to write (word2vec text; binary if it ends in .bin)")
-    parser.add_argument("--dim", type=int, default=100, help="vector size (default 100)")
-    parser.add_argument("--window", type=int, default=None, help="context window (model default)")
-    parser.add_argument("--min-count", type=int, default=5, help="drop rarer words (default 5)")
-    parser.add_argument("--max-vocab", type=int, default=None, help="keep at most this many words")
-    parser.add_argument("--epochs", type=int, default=None, help="passes over the corpus (model default)")
-    parser.add_argument("--workers", type=int, default=None, help="threads (default: all cores)")
-    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+# --------------------------------------------------------------------------------- commands
+class _Interrupted:
+    """Whether Ctrl-C was pressed while the command ran, even where a model caught it to stop
+    training early: a run that was interrupted must not write its output."""
+
+    seen = False
+
+    @classmethod
+    def check(cls):
+        if cls.seen:
+            raise KeyboardInterrupt
 
 
 def _train(args):
-    if not TRAINERS:
-        raise SystemExit("embedcore train: no model is built into this version")
     start = time.perf_counter()
     kv, stats = TRAINERS[args.model](args)
-    binary = args.output.endswith(".bin")
-    kv.save_word2vec_format(args.output, binary=binary)
+    _Interrupted.check()  # partly trained vectors never replace the output
+    kv.save_word2vec_format(args.output, binary=_is_binary(args, args.output), write_header=not args.no_header)
     seconds = time.perf_counter() - start
     details = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in stats.items())
     print(f"{args.model}: {len(kv)} words x {kv.vectors.shape[1]} dims written to {args.output} "
           f"in {seconds:.1f} s" + (f" ({details})" if details else ""))
 
 
-def _load_vectors(path, binary, no_header):
+def _load_vectors(args):
     from embedcore import KeyedVectors
-    if binary is None:
-        binary = path.endswith(".bin") or path.endswith(".bin.gz")
-    return KeyedVectors.load_word2vec_format(path, binary=binary, no_header=no_header)
+    return KeyedVectors.load_word2vec_format(args.vectors, binary=_is_binary(args, args.vectors),
+                                             no_header=args.no_header)
 
 
 def _similar(args):
-    kv = _load_vectors(args.vectors, args.binary, args.no_header)
+    kv = _load_vectors(args)
     for word in args.word:
         if word not in kv:
-            raise SystemExit(f"embedcore similar: {word!r} is not in {args.vectors}")
+            raise ValueError(f"{word!r} is not in {args.vectors}")
         print(f"{word}:")
         for other, score in kv.most_similar(word, topn=args.k):
             print(f"  {score:+.4f}  {other}")
@@ -80,8 +210,8 @@ def _similar(args):
 def _evaluate(args):
     from embedcore.evaluate import evaluate_word_analogies, evaluate_word_pairs
     if not args.analogies and not args.pairs:
-        raise SystemExit("embedcore evaluate: give --analogies FILE and/or --pairs FILE")
-    kv = _load_vectors(args.vectors, args.binary, args.no_header)
+        raise ValueError("give --analogies FILE and/or --pairs FILE")
+    kv = _load_vectors(args)
     if args.analogies:
         accuracy, sections = evaluate_word_analogies(kv.words, kv.vectors, args.analogies,
                                                      restrict_vocab=args.restrict_vocab, method=args.method)
@@ -138,14 +268,12 @@ def _demo(args):
             kv.save_word2vec_format(path, binary=True)
             back = KeyedVectors.load_word2vec_format(path, binary=True)
             if back.words != kv.words or not (back.vectors == kv.vectors).all():
-                raise SystemExit(f"embedcore demo: {name} vectors changed in a save/load round trip")
+                raise RuntimeError(f"{name} vectors changed in a save/load round trip")
 
     width = max(len(r[0]) for r in rows)
     print(f"{'step':<{width}}  {'seconds':>8}  result")
     for name, seconds, result in rows:
         print(f"{name:<{width}}  {seconds:8.2f}  {result}")
-    if not DEMO_MODELS:
-        print("(no embedding model is built into this version yet)")
 
 
 def _bench(args):
@@ -165,46 +293,62 @@ def _info(args):
         print(f"{key}: {value}")
 
 
+def _add_train_options(parser):
+    parser.add_argument("source", nargs="+", help="text file(s), one sentence per line (gzip/bz2 ok)")
+    parser.add_argument("--model", required=True, choices=sorted(TRAINERS), help="what to train")
+    parser.add_argument("-o", "--output", required=True,
+                        help="vectors file to write (word2vec text; binary if it ends in .bin or .bin.gz; "
+                             "compressed if it ends in .gz or .bz2); replaced only by a complete run")
+    _add_layout_options(parser, "write")
+    parser.add_argument("--dim", type=_POSITIVE, default=100, help="vector size (default 100)")
+    parser.add_argument("--window", type=_POSITIVE, default=None,
+                        help="context window (default: 5 for sgns, cbow and svd, 10 for glove)")
+    parser.add_argument("--min-count", type=_POSITIVE, default=5, help="drop rarer words (default 5)")
+    parser.add_argument("--max-vocab", type=_POSITIVE, default=None, help="keep at most this many words")
+    parser.add_argument("--epochs", type=_POSITIVE, default=None,
+                        help="passes over the corpus (default: 5 for sgns and cbow, 15 for glove)")
+    parser.add_argument("--workers", type=_WORKERS, default=None,
+                        help="threads (default: all cores; -1 all, -k all but k-1)")
+    parser.add_argument("--seed", type=_SEED, default=1, help="random seed (default 1)")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="embedcore", description="Fast word embedding kernels.")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="train every model on a synthetic corpus and show the results")
-    p.add_argument("--tokens", type=int, default=2_000_000, help="corpus size (default 2,000,000)")
-    p.add_argument("--vocab", type=int, default=5_000, help="vocabulary size (default 5,000)")
-    p.add_argument("--workers", type=int, default=None, help="threads (default: all cores)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tokens", type=_POSITIVE, default=2_000_000, help="corpus size (default 2,000,000)")
+    p.add_argument("--vocab", type=_POSITIVE, default=5_000, help="vocabulary size (default 5,000)")
+    p.add_argument("--workers", type=_WORKERS, default=None, help="threads (default: all cores)")
+    p.add_argument("--seed", type=_SEED, default=0)
     p.set_defaults(run=_demo)
 
-    if TRAINERS:
-        p = sub.add_parser("train", help="train word vectors on a text corpus")
-        _add_train_options(p)
-        p.set_defaults(run=_train)
+    p = sub.add_parser("train", help="train word vectors on a text corpus")
+    _add_train_options(p)
+    p.set_defaults(run=_train)
 
     p = sub.add_parser("similar", help="nearest words by cosine in a vectors file")
-    p.add_argument("vectors", help="word2vec text or binary file (binary if it ends in .bin)")
+    p.add_argument("vectors", help="word2vec text or binary file (binary if it ends in .bin or .bin.gz)")
     p.add_argument("word", nargs="+")
-    p.add_argument("-k", type=int, default=10, help="how many neighbours (default 10)")
-    p.add_argument("--binary", action="store_true", default=None, help="force the binary format")
-    p.add_argument("--no-header", action="store_true", help="GloVe text without a header line")
+    p.add_argument("-k", type=_POSITIVE, default=10, help="how many neighbours (default 10)")
+    _add_layout_options(p, "read")
     p.set_defaults(run=_similar)
 
     p = sub.add_parser("evaluate", help="analogy accuracy and word-pair correlations of a vectors file")
-    p.add_argument("vectors", help="word2vec text or binary file (binary if it ends in .bin)")
+    p.add_argument("vectors", help="word2vec text or binary file (binary if it ends in .bin or .bin.gz)")
     p.add_argument("--analogies", help="questions in the Google format (': section', then 'a b c d')")
     p.add_argument("--pairs", action="append", help="'word1 word2 score' file (repeatable)")
-    p.add_argument("--restrict-vocab", type=int, default=30000,
+    p.add_argument("--restrict-vocab", type=_POSITIVE, default=30000,
                    help="analogy questions use the first N words (default 30000)")
     p.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd")
-    p.add_argument("--binary", action="store_true", default=None, help="force the binary format")
-    p.add_argument("--no-header", action="store_true", help="GloVe text without a header line")
+    _add_layout_options(p, "read")
     p.set_defaults(run=_evaluate)
 
     p = sub.add_parser("bench", help="compare against the installed peers (gensim, faiss, sklearn)")
     p.add_argument("cases", nargs="*", help="case names (default: all)")
     p.add_argument("--quick", action="store_true", help="small sizes")
-    p.add_argument("--workers", type=int, default=2, help="threads on both sides (default 2)")
+    p.add_argument("--workers", type=_WORKERS, default=2, help="threads on both sides (default 2)")
     p.add_argument("--data", default=os.path.join("benchmarks", "data"),
                    help="folder with corpus.txt and the evaluation files (default benchmarks/data)")
     p.add_argument("--json", help="also write the rows as JSON here")
@@ -216,14 +360,46 @@ def build_parser():
     return parser
 
 
+def _one_line(exc):
+    """An exception as the one line the command prints."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return f"{where}{exc.strerror}"
+    if isinstance(exc, KeyError) and len(exc.args) == 1:
+        return str(exc.args[0])
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv=None):
+    """Run the command line; returns 0 on success, raises SystemExit with the exit status otherwise."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s: %(message)s", stream=sys.stderr)
+    _Interrupted.seen = False
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.getsignal(signal.SIGINT)
+
+        def on_interrupt(signum, frame):
+            _Interrupted.seen = True
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, on_interrupt)
     try:
         args.run(args)
-    except (ValueError, TypeError, KeyError, FileNotFoundError) as exc:
-        raise SystemExit(f"embedcore {args.command}: {exc}") from None
+        _Interrupted.check()
     except KeyboardInterrupt:
+        print(f"embedcore {args.command}: interrupted" + (
+            f"; {args.output} was not written" if getattr(args, "output", None) else ""), file=sys.stderr)
         raise SystemExit(130) from None
+    except BrokenPipeError:
+        # the reader of our output went away (`embedcore similar ... | head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(1) from None
+    except (ValueError, TypeError, KeyError, OSError, RuntimeError, MemoryError) as exc:
+        raise SystemExit(f"embedcore {args.command}: {_one_line(exc)}") from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     return 0

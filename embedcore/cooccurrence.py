@@ -1,18 +1,16 @@
 """Word-word co-occurrence counts (GloVe's `cooccur`) as a scipy CSR matrix."""
 import logging
-import os
-import shutil
-import tempfile
 import time
 
 import numpy as np
 import scipy.sparse as sp
 
 from embedcore import _native
-from embedcore._device import resolve_device
+from embedcore._io import anonymous_temp_file
 from embedcore._progress import progress_bar
 from embedcore._threads import effective_workers
 from embedcore._validation import check_int
+from embedcore.backends import get_backend
 from embedcore.corpus import EncodedCorpus
 
 logger = logging.getLogger("embedcore")
@@ -81,10 +79,11 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         however often they occur), and the rows are cut into ranges whose occurrences and
         bounded rows fit. Each range gathers its occurrences from the file and is counted, its
         finished rows going to another file, read back in order into the result, so the peak is
-        about the result plus `max_memory`. The files are removed on success, on error and on
-        KeyboardInterrupt. GloVe's cooccur spills sorted runs of records and merges them; rows
-        counted by range are final, so nothing needs merging, and the matrix is bit-identical to
-        the unbounded count.
+        about the result plus `max_memory`. The files have no name (they are unlinked as they
+        are opened), so nothing is left behind whatever ends the count, SIGKILL included.
+        GloVe's cooccur spills sorted runs of records and merges them; rows counted by range
+        are final, so nothing needs merging, and the matrix is bit-identical to the unbounded
+        count.
     progress : bool
         Show a progress bar of a bounded count.
 
@@ -129,24 +128,23 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
     if max_memory is not None:
         max_memory = check_int(max_memory, "max_memory", minimum=1)
     # "auto" keeps a count bounded by max_memory on the CPU, which honours the bound
-    on_gpu = resolve_device(device) == "cuda" and (device == "cuda" or max_memory is None)
+    backend = get_backend("cpu" if device == "auto" and max_memory is not None else device)
     ids, offsets = corpus.ids, corpus.offsets
-    if len(ids) and int(ids.max()) >= vocab_size:
-        raise ValueError(f"corpus ids must be < vocab_size={vocab_size}, got the id {int(ids.max())}")
-    if on_gpu:
-        from embedcore.backends import cuda
-        return cuda.count_cooccurrence(ids, offsets, vocab_size, window, symmetric, distance_weighting)
+    if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
+        raise ValueError(f"corpus ids must be in [0, vocab_size={vocab_size}), got ids in "
+                         f"[{int(ids.min())}, {int(ids.max())}]")
 
     start = time.perf_counter()
     args = (window, bool(symmetric), bool(distance_weighting), threads)
-    bounded = None if max_memory is None else _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory,
-                                                                    progress)
+    bounded = None
+    if max_memory is not None and backend.NAME == "cpu":
+        bounded = _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress)
     if bounded is not None:
         indptr, indices, data, working, shards = bounded
+        matrix = sp.csr_matrix((data, indices, indptr), shape=(vocab_size, vocab_size), copy=False)
     else:
-        (indptr, indices, data), working = _native.cooccur_count(ids, offsets, 0, vocab_size, vocab_size, *args)
-        shards = 1
-    matrix = sp.csr_matrix((data, indices, indptr), shape=(vocab_size, vocab_size), copy=False)
+        counts, working = backend.cooccur_counts(ids, offsets, vocab_size, *args)
+        matrix, shards = backend.to_host(counts), 1
     matrix.has_sorted_indices = True
     seconds = time.perf_counter() - start
     logger.info("co-occurrence: %d tokens, window %d, %d nonzeros in %.2f s (%d row range%s, %.0f MB working memory)",
@@ -229,7 +227,7 @@ def _read_into(f, offset, array):
     """Fills `array` from the bytes of file f at offset."""
     f.seek(offset)
     if f.readinto(memoryview(array).cast("B")) != array.nbytes:
-        raise OSError(f"co-occurrence: temporary file {f.name} was truncated")
+        raise OSError("co-occurrence: a spill file was truncated")
 
 
 def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
@@ -274,12 +272,11 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
                          f"for each of {threads} threads, the largest row, and the word tables), got {max_memory}")
     tier_of, sizes = _neighbour_tiers(counts)
     tallies = np.zeros(3 * V, dtype=np.uint32)
-    tmpdir = tempfile.mkdtemp(prefix="embedcore-cooccur-")
     bar = progress_bar(progress, total=2 * n, desc="co-occurrence", unit="token")
     peak = 0
     try:
-        with open(os.path.join(tmpdir, "occurrences"), "w+b") as occurrences, \
-                open(os.path.join(tmpdir, "rows"), "w+b") as rows:
+        # nameless files: the system frees them however the process ends, SIGKILL included
+        with anonymous_temp_file() as occurrences, anonymous_temp_file() as rows:
             chunk_at = []  # file offset of each chunk: its V + 1 word starts, then its entries
             for a in range(0, n, chunk):
                 b = min(n, a + chunk)
@@ -336,4 +333,3 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
         return indptr, indices, data, peak, len(plan)
     finally:
         bar.close()
-        shutil.rmtree(tmpdir, ignore_errors=True)

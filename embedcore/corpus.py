@@ -3,6 +3,7 @@ import os
 
 import numpy as np
 
+from embedcore._io import atomic_write_many, is_regular_file, recover_many
 from embedcore._validation import as_int_array, check_int, check_path, describe
 
 
@@ -25,17 +26,26 @@ def classify_source(source, name="source"):
                             f"(lists of str), got {type(source).__name__}") from None
         return "sentences", source
     for p in paths:
-        if not os.path.isfile(p):
+        if not os.path.exists(p):
             raise FileNotFoundError(f"{name}: no such file: {p!r}")
+        if os.path.isdir(p):
+            raise IsADirectoryError(f"{name}: {p!r} is a directory, not a text file")
     return "files", paths
 
 
 def check_restartable(source, name="source"):
-    """Raise if an iterable of sentences is a one-shot iterator but must be read twice."""
-    kind, _ = classify_source(source, name)
+    """Raise if a source must be read twice (vocabulary, then training) but can be read only once:
+    a one-shot iterator of sentences, or a named pipe."""
+    kind, items = classify_source(source, name)
     if kind == "sentences" and iter(source) is source:
         raise TypeError(f"{name} is an iterator that can be read only once, but it must be read "
                         f"twice (vocabulary, then training); pass a list or a restartable iterable")
+    if kind == "files":
+        for p in items:
+            if not is_regular_file(p):
+                raise ValueError(f"{name}: {p!r} is not a regular file (a pipe?) and can be read only "
+                                 f"once, but it must be read twice (vocabulary, then training); save it "
+                                 f"to a file first")
 
 
 class EncodedCorpus:
@@ -103,42 +113,111 @@ class EncodedCorpus:
         path = os.fspath(path)
         return path + ".ids.npy", path + ".offsets.npy", path + ".raw_tokens.npy"
 
+    @staticmethod
+    def _journal(path):
+        directory, base = os.path.split(os.fspath(path))
+        return os.path.join(directory, f".{base}.commit")
+
     def save(self, path):
-        """Write `path.ids.npy`, `path.offsets.npy` and `path.raw_tokens.npy` (each to a temporary
-        file, then renamed)."""
+        """Write `path.ids.npy`, `path.offsets.npy` and `path.raw_tokens.npy`, all or none.
+
+        The three files are written to temporary files first and replaced together
+        (:func:`embedcore._io.atomic_write_many`): on any error (a full disk on the second file),
+        Ctrl-C or signal, `load` finds the whole old corpus; once the commit journal
+        ``.NAME.commit`` is in place, it finds the whole new one (finishing the renames of a save
+        that was killed midway). Replaced files keep their permissions and group.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The common prefix of the files.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> prefix = os.path.join(tempfile.mkdtemp(), "corpus")
+        >>> EncodedCorpus([0, 1, 0], [0, 2, 3]).save(prefix)
+        >>> EncodedCorpus.load(prefix).offsets.tolist()
+        [0, 2, 3]
+        """
         path = check_path(path, "path")
         arrays = (self.ids, self.offsets, np.array([self.raw_tokens], dtype=np.int64))
-        for target, array in zip(self._paths(path), arrays):
-            tmp = target + ".tmp"
-            try:
-                with open(tmp, "wb") as f:
-                    np.save(f, np.ascontiguousarray(array))
-                os.replace(tmp, target)
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
+        with atomic_write_many(self._paths(path), self._journal(path)) as files:
+            for f, array in zip(files, arrays):
+                np.save(f, np.ascontiguousarray(array), allow_pickle=False)
 
     @classmethod
     def load(cls, path, mmap=True):
-        """Load what `save` wrote; `mmap=True` maps the ids read-only instead of reading them."""
+        """Load what `save` wrote; `mmap=True` maps the ids read-only instead of reading them.
+
+        A save that was interrupted after its commit point is finished first, so the files read
+        are always one save's.
+
+        Raises
+        ------
+        FileNotFoundError
+            No corpus at `path`.
+        ValueError
+            The files are not a saved corpus (wrong dtypes, shapes, inconsistent offsets).
+        """
         path = check_path(path, "path")
-        ids_path, offsets_path, raw_path = cls._paths(path)
+        ids_path, offsets_path, raw_path = recover_many(cls._paths(path), cls._journal(path))
         for p in (ids_path, offsets_path):
             if not os.path.isfile(p):
                 raise FileNotFoundError(f"path: no encoded corpus at {path!r} ({p} is missing)")
-        try:
-            ids = np.load(ids_path, mmap_mode="r" if mmap else None)
-            offsets = np.load(offsets_path)
-        except ValueError as exc:
-            raise ValueError(f"path: {path!r} is not a saved encoded corpus: {exc}") from exc
-        if ids.dtype != np.int32 or ids.ndim != 1:
-            raise ValueError(f"path: {ids_path} must hold a 1-D int32 array, got {describe(ids)}")
-        if offsets.dtype != np.int64 or offsets.ndim != 1:
-            raise ValueError(f"path: {offsets_path} must hold a 1-D int64 array, got {describe(offsets)}")
+        ids = _load_array(ids_path, path, np.int32, mmap)
+        offsets = _load_array(offsets_path, path, np.int64)
         raw_tokens = None
         if os.path.isfile(raw_path):  # absent in files saved before it was kept
-            raw = np.load(raw_path)
-            if raw.dtype != np.int64 or raw.shape != (1,):
+            raw = _load_array(raw_path, path, np.int64)
+            if raw.shape != (1,):
                 raise ValueError(f"path: {raw_path} must hold one int64, got {describe(raw)}")
             raw_tokens = int(raw[0])
-        return cls(ids, offsets, raw_tokens)
+        try:
+            return cls(ids, offsets, raw_tokens)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"path: {path!r} is not a valid encoded corpus: {exc}") from None
+
+
+def _load_array(file, path, dtype, mmap=False):
+    """The 1-D array of `dtype` in one .npy file of a saved corpus, memory-mapped or read.
+
+    The header is checked before any data is read (format, dtype, shape, and that the file holds
+    exactly the data it announces), so a corrupt or foreign file is a ValueError naming it, never
+    a huge allocation or an error from inside numpy.
+    """
+    def refuse(reason):
+        return ValueError(f"path: {path!r} is not a saved encoded corpus: {file}: {reason}")
+
+    with open(file, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        try:
+            version = np.lib.format.read_magic(f)
+            # the header's length, checked against the file before numpy reads that many bytes
+            width = 2 if version == (1, 0) else 4
+            at = f.tell()
+            length = int.from_bytes(f.read(width), "little")
+            if at + width + length > size:
+                raise ValueError(f"a header of {length} bytes does not fit in a file of {size}")
+            f.seek(at)
+            if version == (1, 0):
+                shape, fortran_order, found = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran_order, found = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
+        except Exception as exc:  # numpy parses the header with the tokenizer and literal_eval
+            raise refuse(f"not a .npy array ({type(exc).__name__}: {exc})") from None
+        if found != np.dtype(dtype) or len(shape) != 1:
+            raise refuse(f"expected a 1-D {np.dtype(dtype).name} array, got {found} with shape {shape}")
+        n = shape[0]
+        start = f.tell()
+        if size - start != n * found.itemsize:
+            raise refuse(f"the header announces {n} values ({n * found.itemsize} bytes) but "
+                         f"{size - start} bytes follow it")
+        if mmap and n:
+            return np.memmap(f, dtype=found, mode="r", offset=start, shape=(n,))
+        array = np.fromfile(f, dtype=found, count=n)
+        if len(array) != n:  # the file shrank while we read it
+            raise refuse(f"truncated after {len(array)} of {n} values")
+        return array

@@ -31,11 +31,11 @@ role words) is the cosine between their rows of the snippet co-occurrence matrix
 word pairs across the levels (same pair, same side, other side, other family, own topic word).
 """
 import logging
-import os
 
 import numpy as np
 
-from embedcore._validation import check_float, check_int, check_path
+from embedcore._io import atomic_write
+from embedcore._validation import check_float, check_int
 from embedcore.corpus import EncodedCorpus
 from embedcore.vocab import Vocab
 
@@ -102,7 +102,8 @@ class SyntheticCorpus:
         Parameters
         ----------
         path : str or os.PathLike
-            Destination (written to a temporary file, then renamed).
+            Destination, replaced atomically (:func:`embedcore._io.atomic_write`); ``.gz`` and
+            ``.bz2`` names are compressed.
         """
         lines, section = [], None
         for sec, a, b, c, d in self.analogies:
@@ -118,7 +119,8 @@ class SyntheticCorpus:
         Parameters
         ----------
         path : str or os.PathLike
-            Destination (written to a temporary file, then renamed).
+            Destination, replaced atomically (:func:`embedcore._io.atomic_write`); ``.gz`` and
+            ``.bz2`` names are compressed.
         """
         text = "".join(f"{w1}\t{w2}\t{score:.2f}\n" for w1, w2, score in self.pairs)
         _write_atomic(path, text.encode("utf-8"))
@@ -129,46 +131,33 @@ class SyntheticCorpus:
         Parameters
         ----------
         path : str or os.PathLike
-            Destination (written to a temporary file, then renamed).
+            Destination, replaced atomically (:func:`embedcore._io.atomic_write`); ``.gz`` and
+            ``.bz2`` names are compressed.
         """
-        path = check_path(path, "path")
         encoded = [w.encode("utf-8") + b" " for w in self.vocab.words]
         lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
         table = np.frombuffer(b"".join(encoded), dtype=np.uint8)
         starts = np.zeros(len(encoded), dtype=np.int64)
         np.cumsum(lengths[:-1], out=starts[1:])
         ids, ends = self.corpus.ids, self.corpus.offsets[1:] - 1
-        tmp = path + ".tmp"
-        try:
-            with open(tmp, "wb") as f:
-                for lo in range(0, len(ids), _BLOCK_TOKENS):
-                    block = ids[lo:lo + _BLOCK_TOKENS]
-                    lens = lengths[block]
-                    out_end = np.cumsum(lens)
-                    total = int(out_end[-1])
-                    gather = np.repeat(starts[block] - (out_end - lens), lens)
-                    gather += np.arange(total, dtype=np.int64)
-                    data = table[gather]
-                    # Sentence-final tokens end with a newline instead of a space.
-                    e = ends[(ends >= lo) & (ends < lo + len(block))] - lo
-                    data[out_end[e] - 1] = ord("\n")
-                    f.write(data.tobytes())
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with atomic_write(path, compression="infer") as f:
+            for lo in range(0, len(ids), _BLOCK_TOKENS):
+                block = ids[lo:lo + _BLOCK_TOKENS]
+                lens = lengths[block]
+                out_end = np.cumsum(lens)
+                total = int(out_end[-1])
+                gather = np.repeat(starts[block] - (out_end - lens), lens)
+                gather += np.arange(total, dtype=np.int64)
+                data = table[gather]
+                # Sentence-final tokens end with a newline instead of a space.
+                e = ends[(ends >= lo) & (ends < lo + len(block))] - lo
+                data[out_end[e] - 1] = ord("\n")
+                f.write(data.tobytes())
 
 
 def _write_atomic(path, data):
-    path = check_path(path, "path")
-    tmp = path + ".tmp"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_write(path, compression="infer") as f:
+        f.write(data)
 
 
 def synthetic_corpus(n_tokens, vocab_size, seed=0, n_families=5, pairs_per_family=20,

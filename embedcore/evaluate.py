@@ -5,11 +5,14 @@ Both follow gensim's ``KeyedVectors.evaluate_word_analogies`` / ``evaluate_word_
 comparable; the analogy questions are solved together as one batch through
 :func:`embedcore.cosine_topk`.
 """
+import codecs
 import itertools
 import logging
+import math
 
 import numpy as np
 
+from embedcore._io import open_source
 from embedcore._validation import as_float32_matrix, check_choice, check_int, check_path
 from embedcore.similarity import cosine_topk
 
@@ -48,6 +51,14 @@ def _unit_rows(vectors):
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
+def _decode(raw, encoding, path, line_no):
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: line {line_no + 1} is not valid {encoding} ({exc.reason} at byte "
+                         f"{exc.start} of the line)") from None
+
+
 def read_analogies(path, case_insensitive=True):
     """Parse a Google-format analogy file into sections.
 
@@ -66,13 +77,14 @@ def read_analogies(path, case_insensitive=True):
     Raises
     ------
     ValueError
-        A question before the first section header.
+        A question before the first section header, or a line that is not UTF-8 (the message
+        names the path and line). Compressed files (gzip, bz2) are read transparently.
     """
     path = check_path(path, "path")
     sections = []
-    with open(path, "rb") as handle:
+    with open_source(path) as handle:
         for line_no, raw in enumerate(handle):
-            line = raw.decode("utf-8")
+            line = _decode(raw, "utf-8", path, line_no)
             if line.startswith(": "):
                 sections.append((line.lstrip(": ").strip(), []))
                 continue
@@ -225,7 +237,9 @@ def evaluate_word_pairs(words, vectors, path, delimiter=None, restrict_vocab=300
     words : sequence of str
     vectors : array-like, shape (len(words), dim)
     path : str or os.PathLike
-        Lines ``word1 word2 score``; lines starting with ``#`` are skipped, as are malformed ones.
+        Lines ``word1 word2 score`` (plain, gzip or bz2); lines starting with ``#`` are skipped,
+        as are malformed ones (logged at INFO) and pairs whose score is NaN or infinite (a
+        warning names their lines: a correlation with them would be NaN).
     delimiter : str or None
         Field separator; None splits on a tab when the line has one, else on whitespace.
     restrict_vocab : int, default 300000
@@ -248,7 +262,8 @@ def evaluate_word_pairs(words, vectors, path, delimiter=None, restrict_vocab=300
     Raises
     ------
     ValueError
-        No pair could be scored.
+        No pair could be scored, or a line is not in `encoding` (the message names the path and
+        line).
 
     Example
     -------
@@ -259,11 +274,17 @@ def evaluate_word_pairs(words, vectors, path, delimiter=None, restrict_vocab=300
     words, vectors = _check_words_vectors(words, vectors)
     restrict_vocab = check_int(restrict_vocab, "restrict_vocab", minimum=1)
     path = check_path(path, "path")
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise ValueError(f"encoding must be a known text encoding, got {encoding!r}") from None
     lookup = _lookup(words, restrict_vocab, case_insensitive)
     gold, model = [], []
     oov = 0
-    with open(path, encoding=encoding) as handle:
-        for line_no, line in enumerate(handle):
+    not_finite = []
+    with open_source(path) as handle:
+        for line_no, raw in enumerate(handle):
+            line = _decode(raw, encoding, path, line_no)
             if not line or line.startswith("#"):
                 continue
             sep = delimiter if delimiter is not None else ("\t" if "\t" in line else None)
@@ -276,6 +297,9 @@ def evaluate_word_pairs(words, vectors, path, delimiter=None, restrict_vocab=300
             except ValueError:
                 logger.info("skipping invalid line #%d in %s", line_no, path)
                 continue
+            if not math.isfinite(value):
+                not_finite.append(line_no + 1)
+                continue
             if a not in lookup or b not in lookup:
                 oov += 1
                 if dummy4unknown:
@@ -287,9 +311,13 @@ def evaluate_word_pairs(words, vectors, path, delimiter=None, restrict_vocab=300
             vb = vectors[lookup[b]].astype(np.float64)
             na, nb = np.linalg.norm(va), np.linalg.norm(vb)
             model.append(float(va @ vb / (na * nb)) if na > 0 and nb > 0 else 0.0)
+    if not_finite:
+        logger.warning("%s: skipped %d pair(s) whose score is NaN or infinite (line%s %s)", path, len(not_finite),
+                       "" if len(not_finite) == 1 else "s", ", ".join(map(str, not_finite[:10]))
+                       + (", ..." if len(not_finite) > 10 else ""))
     if not gold:
-        raise ValueError(f"no valid similarity judgements found in {path}: malformed lines or every "
-                         f"pair out of vocabulary")
+        raise ValueError(f"no valid similarity judgements found in {path}: malformed lines, scores that are "
+                         f"not finite, or every pair out of vocabulary")
     spearman = stats.spearmanr(gold, model)
     pearson = stats.pearsonr(gold, model)
     oov_ratio = 100.0 * oov / (len(gold) if dummy4unknown else len(gold) + oov)

@@ -1,61 +1,18 @@
-"""KeyedVectors: words, their vectors, similarity queries, and the word2vec.c file formats."""
-import bz2
-import gzip
+"""KeyedVectors: words, their vectors and similarity queries; the file formats are in
+embedcore.formats."""
 import logging
 import numbers
-import os
-import re
-import secrets
-import zlib
 
 import numpy as np
 
-from embedcore import _native
-from embedcore._progress import progress_bar
 from embedcore._threads import effective_workers
 from embedcore._validation import as_float32_matrix, check_choice, check_int, check_path, describe
+from embedcore.formats import word2vec as _word2vec_format
+from embedcore.formats._words import as_word_list, first_duplicate
 
 logger = logging.getLogger("embedcore")
 
-# Bytes read (after decompression) per parse call, and the rough size of a block of formatted
-# rows when saving: large enough that per-call overhead vanishes, small enough to bound memory.
-_CHUNK_BYTES = 1 << 24
-_WRITE_BLOCK_BYTES = 1 << 23
-
-# A word must not be empty nor contain ASCII whitespace: the file formats separate fields with
-# it. Other spaces (U+00A0, U+3000, ...) may occur in words, as in vectors fastText and word2vec.c
-# wrote for text that holds them; gensim reads and writes such words too.
-_ASCII_SPACES = " \t\n\r\x0b\x0c"
-_WHITESPACE_BUT_NEWLINE = re.compile("[%s]" % re.escape(_ASCII_SPACES.replace("\n", "")))
 _UNICODE_ERRORS = ("strict", "replace", "ignore")
-
-
-def _first_bad_word(words, joined):
-    """(index, reason) of the first word that is empty or holds ASCII whitespace; None when all are fine.
-
-    `joined` is "\\n".join(words); the common all-good case is checked in a few C-level passes.
-    """
-    n = len(words)
-    match = _WHITESPACE_BUT_NEWLINE.search(joined)
-    if (match is None and joined.count("\n") == max(n - 1, 0) and "\n\n" not in joined
-            and not (n and (joined.startswith("\n") or joined.endswith("\n") or joined == ""))):
-        return None
-    for i, word in enumerate(words):
-        if word == "":
-            return i, "is empty"
-        if any(c in _ASCII_SPACES for c in word):
-            return i, f"{word!r} contains whitespace"
-    return None  # pragma: no cover - the fast check and the loop agree
-
-
-def _first_duplicate(words):
-    """(first index, repeated index) of the first word that occurs twice."""
-    seen = {}
-    for i, word in enumerate(words):
-        if word in seen:
-            return seen[word], i
-        seen[word] = i
-    return None  # pragma: no cover
 
 
 def _as_item_list(value, name):
@@ -69,77 +26,6 @@ def _as_item_list(value, name):
     except TypeError:
         raise TypeError(f"{name} must be a word, a vector, or a list of words, vectors or (item, weight) "
                         f"pairs, got {type(value).__name__}") from None
-
-
-class _ChunkReader:
-    """A window over the decompressed bytes of a plain, .gz or .bz2 file, read chunk by chunk.
-
-    ``data[start:end]`` holds bytes read but not yet parsed; ``offset`` is the file offset of
-    ``data[start]``. Chunks are read into one reused buffer (no copy per chunk); decompression
-    failures become ValueError naming the path.
-    """
-
-    def __init__(self, path):
-        self.path = path
-        with open(path, "rb") as probe:
-            magic = probe.read(2)
-        if path.endswith(".gz") or magic == b"\x1f\x8b":
-            self.stream, self.compressed = gzip.open(path, "rb"), True
-        elif path.endswith(".bz2"):
-            self.stream, self.compressed = bz2.open(path, "rb"), True
-        else:
-            self.stream, self.compressed = open(path, "rb"), False
-        self.data = bytearray(max(1, _CHUNK_BYTES))
-        self.start = self.end = self.offset = 0
-        self.eof = False
-
-    def __len__(self):
-        return self.end - self.start
-
-    def fill(self):
-        """Move the unparsed bytes to the front and read one more chunk after them; returns the
-        number of bytes read (0 at the end of the file, which sets `eof`)."""
-        if self.eof:
-            return 0
-        rest = self.end - self.start
-        if self.start:
-            self.data[:rest] = self.data[self.start:self.end]
-            self.start, self.end = 0, rest
-        # read into all the free space; grow (rarely: only for a record longer than half a
-        # chunk) when less than half a chunk is free
-        want = max(1, _CHUNK_BYTES)
-        if len(self.data) - self.end < max(1, want // 2):
-            self.data.extend(bytes(want))
-        try:
-            with memoryview(self.data) as view:
-                n = self.stream.readinto(view[self.end:])
-        except (EOFError, zlib.error, OSError) as exc:
-            if not self.compressed:
-                raise
-            raise ValueError(f"{self.path}: corrupt or truncated compressed data after byte offset "
-                             f"{self.offset + rest} of the decompressed text ({exc})") from exc
-        self.end += n
-        self.eof = n == 0
-        return n
-
-    def consume(self, n):
-        self.start += n
-        self.offset += n
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stream.close()
-
-
-_NOT_SPACE = re.compile(rb"\S")
-
-
-def _write_block(stream, words, vectors, binary):
-    """Append the records of `words` (list of str) and `vectors` (rows) to `stream`."""
-    blob = ("\n".join(words) + "\n").encode("utf-8")
-    stream.write(_native.format_vectors(blob, vectors, binary))
 
 
 class KeyedVectors:
@@ -179,24 +65,11 @@ class KeyedVectors:
     """
 
     def __init__(self, words, vectors):
-        if isinstance(words, (str, bytes)):
-            raise TypeError(f"words must be a sequence of str, got {type(words).__name__}")
-        try:
-            words = list(words)
-        except TypeError:
-            raise TypeError(f"words must be a sequence of str, got {type(words).__name__}") from None
-        try:
-            joined = "\n".join(words)
-        except TypeError:
-            i = next(i for i, w in enumerate(words) if not isinstance(w, str))
-            raise TypeError(f"words[{i}] must be a str, got {type(words[i]).__name__} {words[i]!r}") from None
-        bad = _first_bad_word(words, joined)
-        if bad is not None:
-            raise ValueError(f"words[{bad[0]}] {bad[1]}; words must be non-empty and hold no whitespace")
+        words = as_word_list(words)
         vectors = self._check_vectors(vectors, len(words))
         index = dict(zip(words, range(len(words))))
         if len(index) != len(words):
-            first, again = _first_duplicate(words)
+            first, again = first_duplicate(words)
             raise ValueError(f"words must be distinct, but words[{again}] {words[again]!r} repeats "
                              f"words[{first}]")
         self._set(words, vectors, index)
@@ -757,9 +630,10 @@ class KeyedVectors:
         the shortest decimal that reads back as the same float32 (so a round trip is exact).
         Binary: the same header, then per word its UTF-8 bytes, a space, the little-endian
         float32 values and a newline, as word2vec.c writes. A path ending in ``.gz`` or ``.bz2``
-        is compressed. The file is written to a temporary file in the same directory and renamed
-        over `path` only when complete; on any error the temporary file is removed and an
-        existing file at `path` is left untouched.
+        is compressed. The file is replaced atomically (:func:`embedcore._io.atomic_write`): on
+        any error, Ctrl-C or SIGTERM an existing file at `path` is left untouched and no
+        temporary file remains; a replaced file keeps its permissions and group, and a symlink
+        is written through.
 
         Parameters
         ----------
@@ -792,47 +666,15 @@ class KeyedVectors:
         if binary and not write_header:
             raise ValueError("write_header=False is only possible for text (binary=False): the binary "
                              "format needs the header to know the dimension")
-        n, dim = self._vectors.shape
-        directory = os.path.dirname(os.path.abspath(path))
-        tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-        block = max(1, _WRITE_BLOCK_BYTES // (dim * (4 if binary else 12) + 16))
-        try:
-            with open(tmp, "xb") as raw:
-                if path.endswith(".gz"):
-                    stream = gzip.GzipFile(filename=os.path.basename(path)[:-3], mode="wb", fileobj=raw)
-                elif path.endswith(".bz2"):
-                    stream = bz2.BZ2File(raw, "wb")
-                else:
-                    stream = raw
-                bar = progress_bar(progress, total=n, desc="saving vectors", unit="word")
-                try:
-                    if write_header:
-                        stream.write(f"{n} {dim}\n".encode("ascii"))
-                    for start in range(0, n, block):
-                        stop = min(n, start + block)
-                        _write_block(stream, self._words[start:stop], self._vectors[start:stop], binary)
-                        bar.update(stop - start)
-                finally:
-                    bar.close()
-                if stream is not raw:
-                    stream.close()
-                raw.flush()
-                os.fsync(raw.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.remove(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        logger.info("saved %d vectors of dimension %d to %s (%s)", n, dim, path, "binary" if binary else "text")
+        _word2vec_format.write(path, self._words, self._vectors, binary, write_header, progress)
 
     @classmethod
     def load_word2vec_format(cls, path, binary=False, no_header=False, errors="strict", limit=None,
                              progress=False, workers=None):
         """Read vectors in word2vec.c's text or binary format, or GloVe's header-less text.
 
-        Compressed files (``.gz``, ``.bz2``) are read transparently. Parsing is done in C++ in
+        Compressed files (gzip, bz2: recognised by their content, then by a ``.gz`` or ``.bz2``
+        name) are read transparently; the path is opened once, so a named pipe reads. Parsing is done in C++ in
         chunks, so memory is the vectors plus one chunk. Text fields may be separated by spaces
         or tabs, and lines may end in ``\\r\\n``; binary records may or may not end in a newline
         (word2vec.c writes one, gensim does not).
@@ -890,145 +732,7 @@ class KeyedVectors:
             raise ValueError("no_header=True is only possible for text (binary=False): the binary "
                              "format always has a header")
         threads = effective_workers(workers)
-        with _ChunkReader(path) as reader:
-            words, vectors, positions = _read_vectors(reader, path, binary, no_header, errors, limit,
-                                                      progress, threads)
-        where = "byte offset" if binary else "line"
-        joined = "\n".join(words)
-        bad = _first_bad_word(words, joined)
-        if bad is not None:
-            raise ValueError(f"{path}: {where} {positions[bad[0]]}: the word {bad[1]}")
-        index = dict(zip(words, range(len(words))))
-        if len(index) != len(words):
-            first, again = _first_duplicate(words)
-            raise ValueError(f"{path}: {where} {positions[again]}: duplicate word {words[again]!r} "
-                             f"(first at {where} {positions[first]})")
+        words, vectors, index = _word2vec_format.read(path, binary, no_header, errors, limit, progress, threads)
         kv = cls.__new__(cls)
         kv._set(words, vectors, index)
-        logger.info("loaded %d vectors of dimension %d from %s", len(words), vectors.shape[1], path)
         return kv
-
-
-def _allocate_rows(reader, path, count, dim, wanted, binary):
-    """The (wanted, dim) output array, after refusing a header whose counts cannot be right.
-
-    The shortest text row is "w 0 ... 0\\n" (2 * dim + 2 bytes), the shortest binary record a
-    one-byte word, a space and 4 * dim bytes. Only large arrays are checked: for small ones the
-    parse itself reports where the file ends, which says more.
-    """
-    problem = None
-    if wanted * dim * 4 >= (1 << 26) and not reader.compressed:
-        shortest = wanted * (2 + 4 * dim) if binary else wanted * (2 * dim + 2) - 1
-        available = os.path.getsize(path) - reader.offset
-        if shortest > available:
-            problem = f"take at least {shortest} bytes, but only {available} follow the header"
-    if problem is None:
-        try:
-            return np.empty((wanted, dim), dtype=np.float32)
-        except (MemoryError, ValueError):  # ValueError: beyond what numpy can even address
-            problem = f"need {wanted * dim * 4} bytes of memory, more than can be allocated"
-    raise ValueError(f"{path}: line 1: the header announces {count} vectors of dimension {dim}, which "
-                     f"{problem} (a wrong count in the header, or a truncated file)")
-
-
-def _read_vectors(reader, path, binary, no_header, errors, limit, progress, threads=1):
-    """(words, vectors, positions) from an open _ChunkReader; see load_word2vec_format.
-
-    `positions` (int64) holds the line (text) or byte offset (binary) of each row.
-    """
-    where = "byte offset" if binary else "line"
-    # the first line: the header, or for GloVe files the first row, which gives the dimension
-    while reader.data.find(b"\n", reader.start, reader.end) < 0 and not reader.eof and len(reader) < (1 << 20):
-        reader.fill()
-    nl = reader.data.find(b"\n", reader.start, reader.end)
-    first = bytes(reader.data[reader.start:nl if nl >= 0 else reader.end])
-    if _NOT_SPACE.search(reader.data, reader.start, reader.end) is None:
-        raise ValueError(f"{path}: the file is empty (expected "
-                         f"{'a word and its values' if no_header else 'a header line: count dimension'})")
-    if no_header:
-        fields = first.split()
-        dim = len(fields) - 1
-        if dim < 1:
-            raise ValueError(f"{path}: line 1: expected a word followed by its values, got "
-                             f"{len(fields)} field")
-        count = None
-        base = 1  # line number (text) or byte offset (binary) of data[start]
-    else:
-        fields = first.split()
-        try:
-            count, dim = (int(f) for f in fields)
-            ok = count >= 0 and dim >= 1
-        except ValueError:
-            ok = False
-        if not ok:
-            shown = first[:60].decode("utf-8", "replace") + ("..." if len(first) > 60 else "")
-            hint = "" if binary else " (pass no_header=True for GloVe's header-less files)"
-            raise ValueError(f"{path}: line 1: expected a header 'count dimension' with count >= 0 and "
-                             f"dimension >= 1, got {shown!r}{hint}")
-        reader.consume(len(first) + 1)
-        base = reader.offset if binary else 2
-    wanted = count if limit is None else (limit if count is None else min(count, limit))
-    # with a header the rows are known and written in place; without one, block by block
-    out = _allocate_rows(reader, path, count, dim, wanted, binary) if count is not None else None
-    blocks, word_list, position_blocks = [], [], []
-    rows = 0
-    bar = progress_bar(progress, total=None if reader.compressed else os.path.getsize(path),
-                       desc="loading vectors", unit="B")
-    try:
-        bar.update(reader.end)
-        while wanted is None or rows < wanted:
-            bar.update(reader.fill())
-            if out is not None:
-                target, row_begin, max_rows = out, rows, wanted - rows
-            else:
-                capacity = reader.data.count(b"\n", reader.start, reader.end) + 1
-                if limit is not None:
-                    capacity = min(capacity, limit - rows)
-                target, row_begin, max_rows = np.empty((capacity, dim), np.float32), 0, capacity
-            try:
-                with memoryview(reader.data) as view:
-                    consumed, n, blob, positions = _native.parse_vectors(
-                        view[reader.start:reader.end], reader.eof, target, row_begin, max_rows, base, binary,
-                        threads)
-            except ValueError as exc:
-                raise ValueError(f"{path}: {exc}") from None
-            if n:
-                try:
-                    text = blob.decode("utf-8", errors)
-                except UnicodeDecodeError as exc:
-                    k = blob.count(b"\n", 0, exc.start)
-                    raise ValueError(f"{path}: {where} {positions[k]}: the word is not valid UTF-8 "
-                                     f"(pass errors='replace' to substitute U+FFFD)") from None
-                word_list.extend(text.split("\n")[:-1])
-                position_blocks.append(positions)
-                if out is None:
-                    blocks.append(target[:n])
-                rows += n
-            reader.consume(consumed)
-            base = reader.offset if binary else (int(positions[-1]) + 1 if n else base)
-            if reader.eof and n == 0:
-                break
-        if count is not None and rows < wanted:
-            at = reader.offset + len(reader) if binary else base
-            raise ValueError(f"{path}: {where} {at}: the file ends after {rows} of the {count} vectors the "
-                             f"header announces (truncated, or a wrong count in the header)")
-        if count is not None and limit is None:
-            # nothing but whitespace may follow the announced rows
-            while True:
-                match = _NOT_SPACE.search(reader.data, reader.start, reader.end)
-                if match:
-                    at = (reader.offset + match.start() - reader.start if binary
-                          else base + reader.data.count(b"\n", reader.start, match.start()))
-                    raise ValueError(f"{path}: {where} {at}: more data after the {count} vectors the "
-                                     f"header announces (a wrong count in the header?)")
-                if reader.eof:
-                    break
-                base += reader.data.count(b"\n", reader.start, reader.end)
-                reader.consume(len(reader))
-                reader.fill()
-    finally:
-        bar.close()
-    vectors = out if out is not None else (
-        np.concatenate(blocks) if blocks else np.empty((0, dim), np.float32))
-    positions = np.concatenate(position_blocks) if position_blocks else np.empty(0, np.int64)
-    return word_list, vectors, positions

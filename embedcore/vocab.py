@@ -1,13 +1,16 @@
 """The vocabulary: words sorted by descending count, and the text pass that builds and uses it."""
 import logging
 import os
+import re
 
 import numpy as np
 
 from embedcore import _sgd
+from embedcore._io import atomic_write, open_source
 from embedcore._progress import progress_bar
-from embedcore._validation import check_choice, check_int, check_path, describe
+from embedcore._validation import check_choice, check_int, describe
 from embedcore.corpus import EncodedCorpus, classify_source
+from embedcore.formats._words import RULE, as_word_list, first_bad_word, first_duplicate
 
 logger = logging.getLogger("embedcore")
 
@@ -37,7 +40,8 @@ class Vocab:
     Parameters
     ----------
     words : list of str
-        Distinct words, in id order.
+        Distinct words, in id order: non-empty, without ASCII whitespace, valid Unicode (what the
+        vocabulary file can hold; other words raise ValueError naming them).
     counts : array-like of int
         Count of each word, same length as `words`.
     total_words : int, optional
@@ -51,7 +55,7 @@ class Vocab:
     """
 
     def __init__(self, words, counts, total_words=None):
-        words = list(words)
+        words = as_word_list(words)
         counts = np.asarray(counts)
         if counts.ndim != 1 or len(counts) != len(words):
             raise ValueError(f"counts must be a 1-D array with one count per word ({len(words)}), "
@@ -60,15 +64,15 @@ class Vocab:
             raise TypeError(f"counts must hold integers, got {describe(counts)}")
         if counts.size and counts.min() < 0:
             raise ValueError("counts must be non-negative")
-        for i, w in enumerate(words):
-            if not isinstance(w, str) or not w or any(c.isspace() for c in w[:1] + w[-1:]):
-                raise ValueError(f"words[{i}] must be a non-empty str without surrounding whitespace, got {w!r}")
+        index = {w: i for i, w in enumerate(words)}
+        if len(index) != len(words):
+            first, again = first_duplicate(words)
+            raise ValueError(f"words must be distinct, but words[{again}] {words[again]!r} repeats words[{first}]")
         self.words = words
         self.counts = counts.astype(np.int64, copy=False)
-        self._index = {w: i for i, w in enumerate(words)}
-        if len(self._index) != len(words):
-            raise ValueError("words must be distinct")
-        self.total_words = int(self.counts.sum()) if total_words is None else int(total_words)
+        self._index = index
+        self.total_words = int(self.counts.sum()) if total_words is None else check_int(
+            total_words, "total_words", minimum=0)
 
     @classmethod
     def from_corpus(cls, source, min_count=5, max_size=None, errors="strict", progress=False,
@@ -121,6 +125,10 @@ class Vocab:
         if counter.prunes > 0:
             logger.info("vocabulary table pruned %d times to stay under %d words", counter.prunes, prune_at)
         words, counts = counter.vocabulary(min_count, max_size or 0)
+        bad = first_bad_word(words)
+        if bad is not None:  # only sentences given as lists can hold such tokens
+            raise ValueError(f"source: the token {words[bad[0]]!r} cannot be a vocabulary word: it {bad[1]}; "
+                             f"{RULE}, so that the vocabulary can be saved and loaded")
         if not words:
             raise ValueError(f"no word occurs at least min_count={min_count} times in source "
                              f"({counter.total_words} tokens); lower min_count")
@@ -173,32 +181,91 @@ class Vocab:
         return f"Vocab({len(self)} words, {self.total_words} tokens counted)"
 
     def save(self, path):
-        """Write `word count` lines (UTF-8) to a temporary file, then rename it to `path`."""
-        path = check_path(path, "path")
-        tmp = path + ".tmp"
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(f"# embedcore vocabulary total_words={self.total_words}\n")
-                for w, c in zip(self.words, self.counts.tolist()):
-                    f.write(f"{w} {c}\n")
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        """Write the vocabulary as UTF-8 text: a ``# embedcore vocabulary total_words=N`` line, then
+        ``word count`` per line, most frequent first.
+
+        The file is replaced atomically (:func:`embedcore._io.atomic_write`: the old file stays
+        whole on any error or signal, its permissions and group are kept, a symlink is written
+        through); a name ending in ``.gz`` or ``.bz2`` is compressed.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "vocab.txt")
+        >>> Vocab(["a", "b"], [3, 1]).save(path)
+        >>> print(open(path).read(), end="")
+        # embedcore vocabulary total_words=4
+        a 3
+        b 1
+        """
+        with atomic_write(path, "w", compression="infer") as f:
+            f.write(f"{_HEADER}{self.total_words}\n")
+            for w, c in zip(self.words, self.counts.tolist()):
+                f.write(f"{w} {c}\n")
 
     @classmethod
     def load(cls, path):
-        """Read what `save` wrote."""
-        path = check_path(path, "path")
-        words, counts, total = [], [], None
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if lineno == 1 and line.startswith("# embedcore vocabulary"):
-                    total = int(line.rsplit("=", 1)[1])
-                    continue
-                parts = line.split()
-                if len(parts) != 2 or not parts[1].isdigit():
-                    raise ValueError(f"{path}: line {lineno} is not 'word count': {line.rstrip()!r}")
-                words.append(parts[0])
-                counts.append(int(parts[1]))
+        """Read what `save` wrote (plain, gzip or bz2).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        Vocab
+
+        Raises
+        ------
+        ValueError
+            A line that is not ``word count``, a bad header, invalid UTF-8 or a repeated word; the
+            message names the path and the line.
+        """
+        with open_source(path) as f:
+            data = f.read()
+        path = os.fspath(path)
+        lines = data.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        total = None
+        words, counts, line_numbers = [], [], []
+        for lineno, line in enumerate(lines, 1):
+            if lineno == 1 and line.startswith(_HEADER_BYTES[:-len(b" total_words=")]):
+                match = _HEADER_PATTERN.fullmatch(line.rstrip(b"\r"))
+                if match is None:
+                    raise ValueError(f"{path}: line 1: expected '{_HEADER}N', got {_shown(line)}")
+                total = int(match.group(1))
+                continue
+            fields = line.split()  # ASCII whitespace only, as words cannot hold it
+            if len(fields) != 2 or not _COUNT.fullmatch(fields[1]):
+                raise ValueError(f"{path}: line {lineno}: expected 'word count', got {_shown(line)}")
+            try:
+                words.append(fields[0].decode("utf-8"))
+            except UnicodeDecodeError:
+                raise ValueError(f"{path}: line {lineno}: the word is not valid UTF-8") from None
+            counts.append(int(fields[1]))
+            line_numbers.append(lineno)
+        repeated = first_duplicate(words)
+        if repeated is not None:
+            first, again = repeated
+            raise ValueError(f"{path}: line {line_numbers[again]}: the word {words[again]!r} repeats "
+                             f"line {line_numbers[first]}")
+        if counts and max(counts) > _INT64_MAX or (total is not None and total > _INT64_MAX):
+            raise ValueError(f"{path}: a count does not fit in int64")
         return cls(words, np.array(counts, dtype=np.int64), total)
+
+
+_HEADER = "# embedcore vocabulary total_words="
+_HEADER_BYTES = _HEADER.encode("ascii")
+_HEADER_PATTERN = re.compile(re.escape(_HEADER_BYTES) + rb"([0-9]+)")
+_COUNT = re.compile(rb"[0-9]+")
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _shown(line):
+    text = line[:60].decode("utf-8", "replace")
+    return repr(text + ("..." if len(line) > 60 else ""))

@@ -103,3 +103,36 @@ def test_run_returns_the_watched_lines_split_at_carriage_returns():
 def test_run_raises_with_the_tool_output_when_it_fails():
     with pytest.raises(RuntimeError, match="status 3:\nno vocab file"):
         _peers.run([sys.executable, "-c", "import sys; sys.stderr.write('no vocab file\\n'); sys.exit(3)"])
+
+
+# ---------------------------------------------------------------------------- the case registry
+def test_case_modules_do_not_import_the_bench_runner():
+    # the registry is a module of its own, so bench.py and the cases do not import each other
+    import subprocess
+    import sys
+
+    import embedcore
+    from embedcore.benchcases._registry import CASE_MODULES
+    for module in CASE_MODULES:
+        code = f"import sys, {module}; assert 'embedcore.bench' not in sys.modules, '{module} imports embedcore.bench'"
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                cwd=os.path.dirname(os.path.dirname(embedcore.__file__)))
+        assert result.returncode == 0, result.stderr
+
+
+def test_every_case_module_registers_its_cases():
+    from embedcore import bench
+    registered = {c.function.__module__ for c in bench.available_cases().values()}
+    assert registered == set(bench.CASE_MODULES)
+
+
+def test_write_json_replaces_atomically_and_leaves_tmp_files_alone(tmp_path):
+    import json
+
+    from embedcore import bench
+    (tmp_path / "out.json.tmp").write_text("mine")
+    row = bench.Row("c", "work", "peer", 2.0, 1.0)
+    bench.write_json([row], tmp_path / "out.json")
+    assert json.loads((tmp_path / "out.json").read_text())["rows"][0]["ratio"] == 2.0
+    assert (tmp_path / "out.json.tmp").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json", "out.json.tmp"]

@@ -173,3 +173,19 @@ def test_bad_arguments_raise_naming_the_argument(kwargs, exc, match):
     args = {"n_tokens": 50_000, "vocab_size": 2_000, **kwargs}
     with pytest.raises(exc, match=match):
         synthetic_corpus(**args)
+
+
+def test_write_text_to_a_gz_name_is_compressed_and_reads_back(data, tmp_path):
+    import gzip
+    path = tmp_path / "corpus.txt.gz"
+    data.write_text(path)
+    assert gzip.decompress(path.read_bytes()).count(b"\n") == data.corpus.n_sentences
+    vocab = Vocab.from_corpus(path, min_count=1)
+    assert vocab.words == data.vocab.words
+
+
+def test_writers_leave_a_users_tmp_file_alone(data, tmp_path):
+    for write, name in ((data.write_text, "c.txt"), (data.write_analogies, "q.txt"), (data.write_pairs, "p.tsv")):
+        (tmp_path / (name + ".tmp")).write_text("mine")
+        write(tmp_path / name)
+        assert (tmp_path / (name + ".tmp")).read_text() == "mine"

@@ -224,3 +224,40 @@ def test_cli_evaluate_without_files_is_a_message(tmp_path):
 
     with pytest.raises(SystemExit, match="give --analogies"):
         main(["-q", "evaluate", str(tmp_path / "v.txt")])
+
+
+def test_pairs_with_a_nan_or_infinite_score_are_skipped_with_a_warning(tmp_path, caplog):
+    # before, a NaN gold score went into the correlation and made it NaN without a word
+    words = ["cat", "dog", "car", "truck"]
+    vectors = np.array([[1, 0.1], [1, 0.3], [0, 1], [0.2, 1]], np.float32)
+    clean = "cat\tdog\t9.0\ncat\tcar\t1.0\ndog\ttruck\t2.5\ncar\ttruck\t8.0\n"
+    with_nan = write(tmp_path, "nan.tsv", clean + "dog\tcar\tnan\ncat\ttruck\tinf\n")
+    with caplog.at_level("WARNING", logger="embedcore"):
+        pearson, spearman, oov = evaluate_word_pairs(words, vectors, with_nan)
+    expected = evaluate_word_pairs(words, vectors, write(tmp_path, "clean.tsv", clean))
+    assert np.isfinite(pearson[0]) and pearson[0] == pytest.approx(expected[0][0])
+    assert spearman[0] == pytest.approx(expected[1][0]) and oov == expected[2]
+    assert "skipped 2 pair(s) whose score is NaN or infinite (lines 5, 6)" in caplog.text
+
+
+def test_evaluation_files_may_be_compressed(tmp_path):
+    import bz2
+    import gzip
+    words = ["cat", "dog", "car", "truck"]
+    vectors = np.array([[1, 0.1], [1, 0.3], [0, 1], [0.2, 1]], np.float32)
+    text = b"cat\tdog\t9.0\ncat\tcar\t1.0\ndog\ttruck\t2.5\ncar\ttruck\t8.0\n"
+    (tmp_path / "pairs.tsv.gz").write_bytes(gzip.compress(text))
+    assert evaluate_word_pairs(words, vectors, tmp_path / "pairs.tsv.gz")[1][0] == pytest.approx(1.0)
+    (tmp_path / "q.txt").write_bytes(bz2.compress(b": s\ncat dog car truck\n"))
+    assert read_analogies(tmp_path / "q.txt") == [("s", [("CAT", "DOG", "CAR", "TRUCK")])]
+
+
+def test_a_line_that_is_not_utf8_is_a_valueerror_naming_the_file_and_line(tmp_path):
+    (tmp_path / "q.txt").write_bytes(b": s\na b c d\n\xff b c d\n")
+    with pytest.raises(ValueError, match=r"q\.txt: line 3 is not valid utf-8"):
+        read_analogies(tmp_path / "q.txt")
+    (tmp_path / "p.tsv").write_bytes(b"a\tb\t1\n\xffa\tb\t2\n")
+    with pytest.raises(ValueError, match=r"p\.tsv: line 2 is not valid utf8"):
+        evaluate_word_pairs(["a", "b"], np.eye(2), tmp_path / "p.tsv")
+    with pytest.raises(ValueError, match="encoding must be a known text encoding"):
+        evaluate_word_pairs(["a", "b"], np.eye(2), tmp_path / "p.tsv", encoding="nope")

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import embedcore as ec
-from embedcore import keyedvectors as kvmod
+from embedcore.formats import word2vec as w2v_format
 
 NON_ASCII = ["größe", "東京", "naïve", "a", "Ωmega"]
 
@@ -431,7 +431,7 @@ def test_loading_in_tiny_chunks_gives_the_same_vectors(tmp_path, monkeypatch, bi
     path = str(tmp_path / "v")
     kv.save_word2vec_format(path, binary=binary)
     for chunk in (1, 3, 7, 64):
-        monkeypatch.setattr(kvmod, "_CHUNK_BYTES", chunk)
+        monkeypatch.setattr(w2v_format, "_CHUNK_BYTES", chunk)
         back = ec.KeyedVectors.load_word2vec_format(path, binary=binary)
         assert back.words == kv.words
         np.testing.assert_array_equal(back.vectors, kv.vectors)
@@ -598,6 +598,46 @@ def test_truncated_gzip_raises_valueerror_naming_the_path(tmp_path):
         ec.KeyedVectors.load_word2vec_format(cut)
 
 
+@pytest.mark.parametrize("binary,compress", [(False, None), (True, None), (False, gzip.compress),
+                                             (True, bz2.compress)])
+def test_a_named_pipe_loads_without_hanging(tmp_path, binary, compress):
+    import threading
+    kv = random_kv(n=50, dim=4)
+    saved = tmp_path / "v"
+    kv.save_word2vec_format(saved, binary=binary)
+    data = saved.read_bytes()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as f:
+            f.write(compress(data) if compress else data)
+    threading.Thread(target=feed, daemon=True).start()
+    result = []
+    reader = threading.Thread(
+        target=lambda: result.append(ec.KeyedVectors.load_word2vec_format(fifo, binary=binary)), daemon=True)
+    reader.start()
+    reader.join(20)
+    assert not reader.is_alive(), "load_word2vec_format hangs on a named pipe"
+    assert result[0].words == kv.words and (result[0].vectors == kv.vectors).all()
+
+
+def test_a_large_header_in_a_pipe_is_not_refused_for_its_size(tmp_path):
+    # the size check before allocating needs a file size; a pipe has none
+    import threading
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    rows = 3000
+    text = f"{rows} 6000\n".encode() + b"".join(b"w%d " % i + b"0 " * 5999 + b"0\n" for i in range(rows))
+
+    def feed():
+        with open(fifo, "wb") as f:
+            f.write(text)
+    threading.Thread(target=feed, daemon=True).start()
+    kv = ec.KeyedVectors.load_word2vec_format(fifo)
+    assert kv.vectors.shape == (rows, 6000)
+
+
 # ------------------------------------------------------------------------------- atomic save
 def test_a_failing_save_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch):
     path = str(tmp_path / "vectors.txt")
@@ -608,7 +648,7 @@ def test_a_failing_save_leaves_the_old_file_and_no_temporary_file(tmp_path, monk
         stream.write(b"partial rows")
         raise OSError("disk full")
 
-    monkeypatch.setattr(kvmod, "_write_block", failing_write)
+    monkeypatch.setattr(w2v_format, "_write_block", failing_write)
     with pytest.raises(OSError, match="disk full"):
         random_kv(n=3, dim=2).save_word2vec_format(path)
     assert open(path, "rb").read() == b"old content"
@@ -664,3 +704,30 @@ def test_files_gensim_writes_load_with_equal_vectors(tmp_path, binary):
     ours = ec.KeyedVectors.load_word2vec_format(path, binary=binary)
     assert ours.words == words
     np.testing.assert_array_equal(ours.vectors, theirs.vectors)
+
+
+def test_save_keeps_permissions_and_group_writes_through_symlinks_and_leaves_tmp_files(tmp_path):
+    # before, a 0600 file came back 0644 (world-readable) and a symlink was replaced by a file
+    import stat
+    real = tmp_path / "real.txt"
+    random_kv(n=3, dim=2, seed=1).save_word2vec_format(real)
+    os.chmod(real, 0o600)
+    if os.geteuid() == 0:
+        os.chown(real, -1, 4242)
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    (tmp_path / "link.txt.tmp").write_text("mine")
+    kv = random_kv(n=5, dim=2, seed=2)
+    kv.save_word2vec_format(link)
+    assert link.is_symlink() and ec.KeyedVectors.load_word2vec_format(real).words == kv.words
+    info = os.stat(real)
+    assert stat.S_IMODE(info.st_mode) == 0o600
+    if os.geteuid() == 0:
+        assert info.st_gid == 4242
+    assert (tmp_path / "link.txt.tmp").read_text() == "mine"
+    assert sorted(os.listdir(tmp_path)) == ["link.txt", "link.txt.tmp", "real.txt"]
+
+
+def test_a_word_that_is_not_valid_unicode_is_refused_when_built():
+    with pytest.raises(ValueError, match=r"words\[1\] .* not encodable as UTF-8"):
+        ec.KeyedVectors(["a", "b\ud800"], np.zeros((2, 2)))

@@ -1,6 +1,7 @@
 """The text pass: counting, ordering, encoding, file formats and bad input."""
 import bz2
 import gzip
+import re
 
 import numpy as np
 import pytest
@@ -71,6 +72,49 @@ def test_compressed_files_read_like_plain(tmp_path, suffix, opener):
     assert ca.ids.tolist() == cb.ids.tolist() and ca.offsets.tolist() == cb.offsets.tolist()
 
 
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress])
+def test_compressed_text_without_a_compressed_suffix_reads_as_in_the_vectors_reader(tmp_path, compress):
+    # the text pass and load_word2vec_format recognise compression the same way: by content
+    text = "".join(" ".join(s) + "\n" for s in SENTENCES).encode("utf-8")
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(compress(text))
+    vocab = ec.Vocab.from_corpus(path, min_count=1)
+    assert vocab.words == reference_vocabulary(SENTENCES)[0]
+    assert vocab.encode(path).ids.tolist() == reference_encode(SENTENCES, vocab.words)[0]
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress])
+def test_a_corrupt_compressed_corpus_is_a_valueerror_naming_the_file(tmp_path, compress):
+    text = "".join(" ".join(s) + "\n" for s in SENTENCES * 200).encode("utf-8")
+    data = compress(text)
+    path = tmp_path / "corpus.txt.gz"
+    path.write_bytes(data[: len(data) // 2])  # truncated
+    with pytest.raises(ValueError, match=r"corpus\.txt\.gz: corrupt or truncated"):
+        ec.Vocab.from_corpus(path, min_count=1)
+    vocab = ec.Vocab.from_corpus(SENTENCES, min_count=1)
+    with pytest.raises(ValueError, match=r"corpus\.txt\.gz: corrupt or truncated"):
+        vocab.encode(path)
+
+
+def test_a_named_pipe_is_read_once_without_hanging(tmp_path):
+    import os
+    import threading
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    text = gzip.compress("".join(" ".join(s) + "\n" for s in SENTENCES).encode("utf-8"))
+
+    def feed():
+        with open(fifo, "wb") as f:
+            f.write(text)
+    threading.Thread(target=feed, daemon=True).start()
+    result = []
+    reader = threading.Thread(target=lambda: result.append(ec.Vocab.from_corpus(fifo, min_count=1)), daemon=True)
+    reader.start()
+    reader.join(20)
+    assert not reader.is_alive(), "reading a named pipe hangs"
+    assert result[0].words == reference_vocabulary(SENTENCES)[0]
+
+
 def test_list_of_paths_is_one_corpus(tmp_path):
     p1 = write_lines(tmp_path / "a.txt", SENTENCES[:2])
     p2 = write_lines(tmp_path / "b.txt", SENTENCES[2:])
@@ -109,7 +153,7 @@ def test_last_line_without_newline_is_a_sentence(tmp_path):
 
 
 def test_tokens_straddling_read_chunks_are_whole(tmp_path, monkeypatch):
-    monkeypatch.setattr(_sgd, "CHUNK_BYTES", 7)
+    monkeypatch.setattr(_sgd._text, "CHUNK_BYTES", 7)
     sentences = [["alpha", "betagamma", "δέλτα"], ["epsilonzetaeta", "theta"]] * 5
     path = write_lines(tmp_path / "c.txt", sentences)
     vocab = ec.Vocab.from_corpus(path, min_count=1)
@@ -134,13 +178,13 @@ def test_text_splits_where_str_split_splits(tmp_path_factory, lines, chunk_bytes
         return
     path = tmp_path_factory.mktemp("t") / "c.txt"
     path.write_bytes("\n".join(lines).encode("utf-8"))
-    old = _sgd.CHUNK_BYTES
-    _sgd.CHUNK_BYTES = chunk_bytes  # tokens and multi-byte spaces straddle reads
+    old = _sgd._text.CHUNK_BYTES
+    _sgd._text.CHUNK_BYTES = chunk_bytes  # tokens and multi-byte spaces straddle reads
     try:
         vocab = ec.Vocab.from_corpus(path, min_count=1)
         corpus = vocab.encode(path)
     finally:
-        _sgd.CHUNK_BYTES = old
+        _sgd._text.CHUNK_BYTES = old
     words, counts = reference_vocabulary(sentences)
     assert vocab.words == words and vocab.counts.tolist() == counts
     ids, offsets = reference_encode(sentences, words)
@@ -292,3 +336,77 @@ def test_vocab_constructor_validates():
         ec.Vocab(["a", "a"], [1, 1])
     with pytest.raises(ValueError, match=r"words\[1\]"):
         ec.Vocab(["a", ""], [1, 1])
+
+
+# ------------------------------------------------------------------- words the file can hold
+@pytest.mark.parametrize("word, reason", [
+    ("a b", "contains whitespace"), ("a\tb", "contains whitespace"), ("a\n", "contains whitespace"),
+    ("b\r", "contains whitespace"), ("", "is empty"), ("\ud800", "not encodable as UTF-8")])
+def test_vocab_refuses_words_it_could_not_save_naming_them(word, reason):
+    with pytest.raises(ValueError, match=rf"words\[1\] .*{reason}"):
+        ec.Vocab(["ok", word], [2, 1])
+
+
+def test_vocab_refuses_non_str_words():
+    with pytest.raises(TypeError, match=r"words\[0\] must be a str"):
+        ec.Vocab([b"a"], [1])
+
+
+def test_from_corpus_refuses_a_sentence_token_that_could_not_be_saved():
+    with pytest.raises(ValueError, match="the token 'new york' cannot be a vocabulary word"):
+        ec.Vocab.from_corpus([["new york", "city"], ["new york"]], min_count=1)
+
+
+def test_vocab_save_writes_only_what_load_reads_back(tmp_path):
+    # before, Vocab accepted inner spaces and save wrote lines that load refused
+    words = ["oui\u00a0!", "\u6771\u3000\u4eac", "#", "#embedcore", "x\x1cy", "\ufeffbom", "plain"]
+    vocab = ec.Vocab(words, [7, 6, 5, 4, 3, 2, 1], total_words=30)
+    vocab.save(tmp_path / "v.txt")
+    back = ec.Vocab.load(tmp_path / "v.txt")
+    assert back.words == words and back.counts.tolist() == [7, 6, 5, 4, 3, 2, 1] and back.total_words == 30
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=8), min_size=0, max_size=20, unique=True),
+       st.sampled_from(["v.txt", "v.txt.gz", "v.txt.bz2"]))
+def test_every_vocabulary_it_accepts_round_trips(tmp_path_factory, words, name):
+    try:
+        vocab = ec.Vocab(words, np.arange(len(words), dtype=np.int64)[::-1])
+    except ValueError:
+        return  # refused up front: nothing to save
+    path = tmp_path_factory.mktemp("v") / name
+    vocab.save(path)
+    back = ec.Vocab.load(path)
+    assert back.words == vocab.words and back.counts.tolist() == vocab.counts.tolist()
+    assert back.total_words == vocab.total_words
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"a 1\nb two\n", "line 2: expected 'word count', got 'b two'"),
+    (b"a 1\nb 1 2\n", "line 2: expected 'word count'"),
+    (b"a 1\n\nb 2\n", "line 2: expected 'word count', got ''"),
+    (b"a 1\nb \xc2\xb2\n", "line 2: expected 'word count'"),
+    (b"a 1\n\xff 2\n", "line 2: the word is not valid UTF-8"),
+    (b"a 1\nb 2\na 3\n", "line 3: the word 'a' repeats line 1"),
+    (b"# embedcore vocabulary total_words=x\na 1\n", "line 1: expected '# embedcore vocabulary total_words=N'"),
+    (b"a 99999999999999999999\n", "does not fit in int64"),
+])
+def test_vocab_load_names_the_path_and_line_of_a_bad_line(tmp_path, data, message):
+    path = tmp_path / "v.txt"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ec.Vocab.load(path)
+    with pytest.raises(ValueError, match=re.escape(str(path))):
+        ec.Vocab.load(path)
+
+
+def test_vocab_save_leaves_a_users_tmp_file_alone_and_keeps_permissions(tmp_path):
+    import os
+    import stat
+    (tmp_path / "v.txt.tmp").write_bytes(b"mine")
+    (tmp_path / "v.txt").write_bytes(b"old")
+    os.chmod(tmp_path / "v.txt", 0o600)
+    ec.Vocab(["a"], [1]).save(tmp_path / "v.txt")
+    assert (tmp_path / "v.txt.tmp").read_bytes() == b"mine"
+    assert stat.S_IMODE(os.stat(tmp_path / "v.txt").st_mode) == 0o600
+    assert ec.Vocab.load(tmp_path / "v.txt").words == ["a"]

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from embedcore.bench import Row, alternate, case
+from embedcore.benchcases._registry import Row, alternate, case
 from embedcore.benchcases import _peers
 from embedcore.benchcases._quality import describe_quality, score_vectors
 

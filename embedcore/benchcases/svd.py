@@ -7,7 +7,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from embedcore.bench import Row, alternate, case
+from embedcore.benchcases._registry import Row, alternate, case
 from embedcore.benchcases._quality import score_vectors
 
 

@@ -1,7 +1,7 @@
 """The text pass: Vocab.from_corpus + encode against gensim's vocabulary scan (build_vocab)."""
 import os
 
-from embedcore.bench import Row, alternate, case
+from embedcore.benchcases._registry import Row, alternate, case
 
 
 def _gensim_vocab(path, workers):

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from embedcore.bench import Row, case
+from embedcore.benchcases._registry import Row, case
 
 # the numpy baseline's score block: at most this many floats at once (256 MiB)
 _NUMPY_BLOCK_FLOATS = 64 << 20

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import time
 
-from embedcore.bench import Row, case
+from embedcore.benchcases._registry import Row, case
 from embedcore.benchcases import _peers
 from embedcore.benchcases._quality import describe_quality, eval_files, score, to_gensim
 
