@@ -39,9 +39,10 @@ class Word2Vec(Model):
     The semantics are word2vec.c's: noise words from the unigram distribution raised to 0.75,
     frequent words subsampled with keep probability ``(sqrt(f/sample) + 1) * sample/f``, a reduced
     window drawn per centre word, a learning rate decaying linearly from `alpha` to `min_alpha`
-    over all epochs, and input vectors initialised uniformly in ``[-0.5/dim, 0.5/dim]`` with output
-    vectors at zero. Training runs in C++ threads, each on a contiguous part of the corpus, updating
-    the shared vectors without locks (Hogwild).
+    over all epochs, and output vectors at zero. Input vectors start uniformly in gensim's
+    ``[-1/dim, 1/dim)`` (word2vec.c's range is half that; see `initial_vectors`). Training runs in
+    C++ threads, each on a contiguous part of the corpus, updating the shared vectors without
+    locks (Hogwild).
 
     By default the negatives drawn for a centre word are shared by all of its context words
     (Ji et al. 2016), which turns each skip-gram step into small dense matrix products; pass
