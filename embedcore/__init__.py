@@ -9,6 +9,7 @@ from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
 from embedcore.glove import GloVe
 from embedcore.keyedvectors import KeyedVectors
+from embedcore.recommend import recommend, recommend_all
 from embedcore.similarity import cosine_topk
 from embedcore.svd import SVDEmbedding, ppmi, randomized_svd
 from embedcore.vocab import Vocab
@@ -46,4 +47,4 @@ def build_info():
 
 
 __all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "NotFittedError", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
-           "cooccurrence", "cosine_topk", "datasets", "ppmi", "randomized_svd", "__version__"]
+           "cooccurrence", "cosine_topk", "datasets", "ppmi", "randomized_svd", "recommend", "recommend_all", "__version__"]
