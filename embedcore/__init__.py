@@ -8,6 +8,7 @@ from embedcore._base import NotFittedError
 from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
 from embedcore.glove import GloVe
+from embedcore.interactions import Interactions
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.recommend import recommend, recommend_all
 from embedcore.similarity import cosine_topk
@@ -46,5 +47,5 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "NotFittedError", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
+__all__ = ["EncodedCorpus", "GloVe", "Interactions", "KeyedVectors", "NotFittedError", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
            "cooccurrence", "cosine_topk", "datasets", "ppmi", "randomized_svd", "recommend", "recommend_all", "__version__"]
