@@ -1,11 +1,16 @@
 """Top items per user from user and item factors: `recommend_all` (every user, seen items left
 out inside the selection) and `recommend` (chosen users, with implicit's filters), on the exact
-top-k kernel of csrc/embedcore/topk.hpp in its inner-product mode."""
+top-k kernel of csrc/embedcore/topk.hpp in its inner-product mode; and `SVDRecommender`
+(PureSVD on embedcore.randomized_svd)."""
+import time
+
 import numpy as np
 import scipy.sparse as sp
 
+from embedcore._base import Model
 from embedcore._threads import effective_workers
-from embedcore._validation import as_csr, as_int_array, check_int, device_matrix, like_inputs
+from embedcore._validation import (as_csr, as_int_array, check_choice, check_float, check_int, device_matrix,
+                                   like_inputs)
 from embedcore.backends import get_backend
 
 
@@ -193,3 +198,125 @@ def _ids(value, name, n):
         if low < 0 or high >= n:
             raise ValueError(f"{name} must hold ids in [0, {n}), got values in [{low}, {high}]")
     return array
+
+
+# ------------------------------------------------------------------------------------------------
+# PureSVD
+
+WEIGHTINGS = (None, "bm25", "tfidf")
+
+
+def weight_interactions(matrix, weighting, bm25_k1=100.0, bm25_b=0.8):
+    """The interaction matrix re-weighted before factorisation (as implicit's bm25_weight and
+    tfidf_weight): with idf(j) = log(n_users) - log(1 + users of item j),
+    "bm25": x (k1 + 1) / (k1 ((1 - b) + b len(u) / mean len) + x) idf(j), len(u) the user's row sum;
+    "tfidf": sqrt(x) idf(j); None: the matrix as it is. Returns a float32 CSR."""
+    m = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
+    if weighting is None or m.nnz == 0:
+        return m
+    n_users = m.shape[0]
+    idf = np.log(n_users) - np.log1p(np.bincount(m.indices, minlength=m.shape[1]))
+    x = m.data.astype(np.float64)
+    if weighting == "tfidf":
+        m.data = (np.sqrt(x) * idf[m.indices]).astype(np.float32)
+        return m
+    rows = np.repeat(np.arange(n_users), np.diff(m.indptr))
+    lengths = np.asarray(m.sum(axis=1), dtype=np.float64).ravel()
+    norm = (1.0 - bm25_b) + bm25_b * lengths / max(lengths.mean(), np.finfo(np.float64).tiny)
+    m.data = (x * (bm25_k1 + 1.0) / (bm25_k1 * norm[rows] + x) * idf[m.indices]).astype(np.float32)
+    return m
+
+
+class SVDRecommender(Model):
+    """PureSVD (Cremonesi, Koren and Turrin 2010): the truncated SVD X ~ U S V^T of the (optionally
+    BM25- or TF-IDF-weighted) users x items interaction matrix, by embedcore.randomized_svd; a
+    user's scores are x_u V V^T, so user factors are U S (= X V) and item factors V.
+
+    Parameters
+    ----------
+    factors : int, default 64
+    weighting : {None, "bm25", "tfidf"}, default None
+        Re-weighting of the matrix before the SVD (see `weight_interactions`).
+    bm25_k1, bm25_b : float
+        BM25's saturation and length normalisation (implicit's defaults).
+    n_iter, n_oversamples, seed, workers, device
+        As in `randomized_svd`.
+
+    Attributes
+    ----------
+    user_factors : ndarray float32 (n_users, factors)
+    item_factors : ndarray float32 (n_items, factors)
+    singular_values_ : ndarray float32 (factors,)
+    stats : dict
+        ``fit_seconds``.
+
+    Example
+    -------
+    >>> import embedcore as ec
+    >>> x, _ = ec.datasets.synthetic_interactions(500, 100, 5000, seed=0)
+    >>> model = ec.SVDRecommender(factors=8).fit(x)
+    >>> scores, ids = model.recommend_all(k=5)
+    >>> ids.shape
+    (500, 5)
+    """
+
+    _fitted_attributes = ("user_factors", "item_factors", "singular_values_")
+    _state_attributes = _fitted_attributes + ("_seen",)
+
+    def __init__(self, factors=64, weighting=None, bm25_k1=100.0, bm25_b=0.8, n_iter=4, n_oversamples=10, seed=0,
+                 workers=None, device="auto"):
+        self.factors = check_int(factors, "factors", minimum=1)
+        self.weighting = check_choice(weighting, "weighting", WEIGHTINGS)
+        self.bm25_k1 = check_float(bm25_k1, "bm25_k1", minimum=0.0)
+        self.bm25_b = check_float(bm25_b, "bm25_b", minimum=0.0, maximum=1.0)
+        self.n_iter = check_int(n_iter, "n_iter", minimum=0)
+        self.n_oversamples = check_int(n_oversamples, "n_oversamples", minimum=0)
+        self.seed = check_int(seed, "seed", minimum=0)
+        effective_workers(workers)
+        self.workers = workers
+        self.device = self._check_device(device)
+        self.stats = {}
+
+    def fit(self, interactions):
+        """Factorise a users x items matrix (an `Interactions`, any scipy.sparse matrix or a
+        dense array of non-negative weights). Returns self.
+
+        Raises
+        ------
+        ValueError
+            Negative, NaN or infinite weights; `factors` above min(n_users, n_items).
+        """
+        from embedcore.interactions import Interactions
+        from embedcore.svd import randomized_svd
+        matrix = interactions.matrix if isinstance(interactions, Interactions) else interactions
+        threads = effective_workers(self.workers)
+        seen = as_csr(matrix, "interactions", get_backend("cpu"), threads, canonical=True).to_scipy()
+        if seen.nnz and seen.data.min() < 0:
+            raise ValueError("interactions must hold non-negative weights")
+        if self.factors > min(seen.shape):
+            raise ValueError(f"factors must be <= min(n_users, n_items) = {min(seen.shape)}, got {self.factors}")
+        start = time.perf_counter()
+        weighted = weight_interactions(seen, self.weighting, self.bm25_k1, self.bm25_b)
+        u, s, vt = randomized_svd(weighted, self.factors, n_oversamples=self.n_oversamples, n_iter=self.n_iter,
+                                  seed=self.seed, workers=self.workers, device=self.device)
+        u, s, vt = (x.get() if hasattr(x, "get") else np.asarray(x) for x in (u, s, vt))
+        with self._fitting():
+            self.user_factors = np.ascontiguousarray(u * s, dtype=np.float32)
+            self.item_factors = np.ascontiguousarray(vt.T, dtype=np.float32)
+            self.singular_values_ = np.asarray(s, dtype=np.float32)
+            self._seen = seen
+        self.stats = {"fit_seconds": time.perf_counter() - start}
+        return self
+
+    def recommend(self, users, k=10, filter_seen=True, filter_items=None, items=None):
+        """Top k items for `users` (see embedcore.recommend; seen = the fitted interactions)."""
+        return recommend(self.user_factors, self.item_factors, users, k=k, seen=self._seen, filter_seen=filter_seen,
+                         filter_items=filter_items, items=items, workers=self.workers, device=self.device)
+
+    def recommend_all(self, k=10, filter_seen=True):
+        """Top k items for every user (see embedcore.recommend_all), the fitted interactions
+        left out when `filter_seen`."""
+        if not isinstance(filter_seen, (bool, np.bool_)):
+            raise TypeError(f"filter_seen must be a bool, got {type(filter_seen).__name__}")
+        return recommend_all(self.user_factors, self.item_factors, k=k, exclude=self._seen if filter_seen else None,
+                             workers=self.workers, device=self.device)
