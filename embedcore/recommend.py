@@ -203,6 +203,24 @@ def _ids(value, name, n):
 # ------------------------------------------------------------------------------------------------
 # PureSVD
 
+class _FactorModel(Model):
+    """A recommender holding user_factors, item_factors and the interactions it was fitted on
+    (`_seen`): recommendations go through `recommend` / `recommend_all`."""
+
+    def recommend(self, users, k=10, filter_seen=True, filter_items=None, items=None):
+        """Top k items for `users` (see embedcore.recommend; seen = the fitted interactions)."""
+        return recommend(self.user_factors, self.item_factors, users, k=k, seen=self._seen, filter_seen=filter_seen,
+                         filter_items=filter_items, items=items, workers=self.workers, device=self.device)
+
+    def recommend_all(self, k=10, filter_seen=True):
+        """Top k items for every user (see embedcore.recommend_all), the fitted interactions
+        left out when `filter_seen`."""
+        if not isinstance(filter_seen, (bool, np.bool_)):
+            raise TypeError(f"filter_seen must be a bool, got {type(filter_seen).__name__}")
+        return recommend_all(self.user_factors, self.item_factors, k=k, exclude=self._seen if filter_seen else None,
+                             workers=self.workers, device=self.device)
+
+
 WEIGHTINGS = (None, "bm25", "tfidf")
 
 
@@ -227,7 +245,7 @@ def weight_interactions(matrix, weighting, bm25_k1=100.0, bm25_b=0.8):
     return m
 
 
-class SVDRecommender(Model):
+class SVDRecommender(_FactorModel):
     """PureSVD (Cremonesi, Koren and Turrin 2010): the truncated SVD X ~ U S V^T of the (optionally
     BM25- or TF-IDF-weighted) users x items interaction matrix, by embedcore.randomized_svd; a
     user's scores are x_u V V^T, so user factors are U S (= X V) and item factors V.
@@ -308,15 +326,128 @@ class SVDRecommender(Model):
         self.stats = {"fit_seconds": time.perf_counter() - start}
         return self
 
-    def recommend(self, users, k=10, filter_seen=True, filter_items=None, items=None):
-        """Top k items for `users` (see embedcore.recommend; seen = the fitted interactions)."""
-        return recommend(self.user_factors, self.item_factors, users, k=k, seen=self._seen, filter_seen=filter_seen,
-                         filter_items=filter_items, items=items, workers=self.workers, device=self.device)
 
-    def recommend_all(self, k=10, filter_seen=True):
-        """Top k items for every user (see embedcore.recommend_all), the fitted interactions
-        left out when `filter_seen`."""
-        if not isinstance(filter_seen, (bool, np.bool_)):
-            raise TypeError(f"filter_seen must be a bool, got {type(filter_seen).__name__}")
-        return recommend_all(self.user_factors, self.item_factors, k=k, exclude=self._seen if filter_seen else None,
-                             workers=self.workers, device=self.device)
+# ------------------------------------------------------------------------------------------------
+# item2vec
+
+class Item2Vec(_FactorModel):
+    """item2vec (Barkan and Koenigstein 2016): skip-gram with negative sampling on users'
+    histories, each user's items one sentence, trained by embedcore's word2vec kernel (no Python
+    lists: the histories go to the kernel as an encoded corpus straight from the CSR matrix).
+
+    With ``window=None`` an item's context is its whole basket (the window spans the longest
+    history, each history shuffled once per fit; word2vec draws each centre's window size at
+    random up to it); with an int window and interaction times,
+    histories are in time order and contexts are the `window` items before and after. A user's
+    vector is the mean of the unit vectors of the user's items; items are scored by inner product
+    with the unit item vectors (so by cosine, per user).
+
+    Parameters
+    ----------
+    vector_size : int, default 64
+    window : int or None, default None
+    negative : int, default 5
+    ns_exponent : float, default 0.75
+        Exponent of the negative-sampling distribution (count ** ns_exponent); Caselles-Dupre et
+        al. (2018) found values far from word2vec's 0.75 (even negative) best for items.
+    sample : float, default 0.0
+        Subsampling of frequent items (word2vec's `sample`; 0 keeps every interaction).
+    epochs : int, default 10
+    alpha, min_alpha, workers, seed, device
+        As in `Word2Vec`.
+
+    Attributes
+    ----------
+    item_factors : ndarray float32 (n_items, vector_size)
+        Unit item vectors (zero for items nobody interacted with).
+    user_factors : ndarray float32 (n_users, vector_size)
+        The mean of each user's item vectors (zero for users without items).
+    stats : dict
+        ``train_seconds`` and word2vec's statistics.
+
+    Example
+    -------
+    >>> import embedcore as ec
+    >>> x, _ = ec.datasets.synthetic_interactions(300, 60, 3000, seed=0)
+    >>> model = ec.Item2Vec(vector_size=8, epochs=2, workers=1).fit(x)
+    >>> model.item_factors.shape
+    (60, 8)
+    """
+
+    _fitted_attributes = ("user_factors", "item_factors")
+    _state_attributes = _fitted_attributes + ("_seen",)
+
+    def __init__(self, vector_size=64, window=None, negative=5, ns_exponent=0.75, sample=0.0, epochs=10, alpha=0.025,
+                 min_alpha=1e-4, workers=None, seed=1, device="auto"):
+        self.vector_size = check_int(vector_size, "vector_size", minimum=1)
+        self.window = None if window is None else check_int(window, "window", minimum=1)
+        self.negative = check_int(negative, "negative", minimum=1)
+        self.ns_exponent = check_float(ns_exponent, "ns_exponent")
+        self.sample = check_float(sample, "sample", minimum=0.0)
+        self.epochs = check_int(epochs, "epochs", minimum=1)
+        self.alpha = check_float(alpha, "alpha", minimum=0.0, inclusive=False)
+        self.min_alpha = check_float(min_alpha, "min_alpha", minimum=0.0, maximum=self.alpha)
+        effective_workers(workers)
+        self.workers = workers
+        self.seed = check_int(seed, "seed", minimum=0)
+        self.device = self._check_device(device)
+        self.stats = {}
+
+    def fit(self, interactions):
+        """Train on an `Interactions` (times order the histories when `window` is set) or a
+        users x items sparse matrix (stored entries are the histories, in item order). Returns
+        self.
+
+        Raises
+        ------
+        ValueError
+            No user with two or more items, negative weights.
+        """
+        from embedcore.corpus import EncodedCorpus
+        from embedcore.interactions import Interactions
+        from embedcore.vocab import Vocab
+        from embedcore.word2vec import Word2Vec
+        threads = effective_workers(self.workers)
+        times = interactions.times if isinstance(interactions, Interactions) else None
+        matrix = interactions.matrix if isinstance(interactions, Interactions) else interactions
+        seen = as_csr(matrix, "interactions", get_backend("cpu"), threads, canonical=True).to_scipy()
+        if seen.nnz and seen.data.min() < 0:
+            raise ValueError("interactions must hold non-negative weights")
+        lengths = np.diff(seen.indptr)
+        if not (lengths >= 2).any():
+            raise ValueError("interactions must give at least one user two or more items to learn from")
+        n_users, n_items = seen.shape
+        rows = np.repeat(np.arange(n_users), lengths)
+        rng = np.random.default_rng(self.seed)
+        if self.window is None:
+            order = np.lexsort((rng.random(seen.nnz), rows))  # each basket shuffled
+            window = int(lengths.max())
+        else:
+            order = np.lexsort((times, rows)) if times is not None else np.arange(seen.nnz)
+            window = self.window
+        items = seen.indices[order]
+        counts = np.bincount(items, minlength=n_items)
+        used = np.flatnonzero(counts)
+        position = np.full(n_items, -1, np.int64)
+        position[used] = np.arange(len(used))
+        vocab = Vocab([str(i) for i in used.tolist()], counts[used])
+        corpus = EncodedCorpus(position[items].astype(np.int32), seen.indptr.astype(np.int64))
+        start = time.perf_counter()
+        w2v = Word2Vec(vector_size=self.vector_size, window=window, negative=self.negative, sg=1, sample=self.sample,
+                       min_count=1, epochs=self.epochs, alpha=self.alpha, min_alpha=self.min_alpha,
+                       workers=self.workers, seed=self.seed, device=self.device, ns_exponent=self.ns_exponent)
+        w2v.fit(corpus, vocab=vocab)
+        vectors = np.asarray(w2v.input_vectors, dtype=np.float64)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+        item_factors = np.zeros((n_items, self.vector_size), np.float32)
+        item_factors[used] = unit
+        # a user's vector: the mean of the user's unit item vectors (a sparse product)
+        means = sp.csr_matrix((np.ones(seen.nnz), seen.indices, seen.indptr), shape=seen.shape)
+        means = sp.diags(1.0 / np.maximum(lengths, 1)) @ means
+        with self._fitting():
+            self.item_factors = item_factors
+            self.user_factors = np.ascontiguousarray(means @ item_factors.astype(np.float64), dtype=np.float32)
+            self._seen = seen
+        self.stats = dict(w2v.stats, train_seconds=time.perf_counter() - start)
+        return self
