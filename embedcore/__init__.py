@@ -11,6 +11,7 @@ from embedcore.glove import GloVe
 from embedcore.interactions import Interactions
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.recommend import Item2Vec, SVDRecommender, recommend, recommend_all
+from embedcore.sentences import sentence_vectors
 from embedcore.similarity import cosine_topk
 from embedcore.svd import SVDEmbedding, ppmi, randomized_svd
 from embedcore.vocab import Vocab
@@ -48,4 +49,4 @@ def build_info():
 
 
 __all__ = ["EncodedCorpus", "GloVe", "Interactions", "Item2Vec", "KeyedVectors", "NotFittedError", "SVDEmbedding", "SVDRecommender", "Vocab", "Word2Vec", "build_info",
-           "cooccurrence", "cosine_topk", "datasets", "ppmi", "randomized_svd", "recommend", "recommend_all", "__version__"]
+           "cooccurrence", "cosine_topk", "datasets", "ppmi", "randomized_svd", "recommend", "recommend_all", "sentence_vectors", "__version__"]
