@@ -1,6 +1,8 @@
 """Sentence vectors from word vectors: SIF (Arora, Liang and Ma 2017), uSIF (Ethayarajh 2018) and
 the plain mean, as one weighted sparse x dense product over every sentence (the CSR product
-kernel) and a common-component removal by embedcore.randomized_svd.
+kernel) and a common-component removal by embedcore.randomized_svd of the sentence matrix's
+d x d Gram matrix (one pass over the sentences; the sketch spans all d columns, so the
+components are exact).
 
 SIF: v_s = mean over the sentence's known words of a / (a + p(w)) v_w, then the projection on the
 first `components` right singular vectors of the sentence matrix removed (v_s -= sum_i (u_i . v_s) u_i).
@@ -141,12 +143,16 @@ def sentence_vectors(kv, sentences, method="sif", vocab=None, a=1e-3, components
 
     components = min(components, n_sentences, dim) if method != "mean" else 0
     if components:
-        _, s, vt = randomized_svd(out, components, seed=0, workers=workers, device=device)
-        s, vt = np.asarray(backend.to_host(s), np.float64), np.asarray(backend.to_host(vt), np.float64)
-        if method == "usif":
-            scale = s ** 2 / max(float((s ** 2).sum()), np.finfo(np.float64).tiny)
+        # the right singular vectors of the n x d sentence matrix are those of its d x d Gram
+        # matrix (one pass over the sentences); a sketch as wide as d makes the SVD exact
+        gram = np.asarray(backend.gram(backend.asarray(out), threads), np.float64)
+        _, eigen, vt = randomized_svd(gram, components, n_oversamples=dim, n_iter=2, seed=0, workers=workers,
+                                      device="cpu")
+        vt = np.asarray(vt, np.float64)
+        if method == "usif":  # lambda_i = s_i^2 / sum s_j^2, and s_i^2 are the Gram's eigenvalues
+            scale = eigen / max(float(eigen.sum()), np.finfo(np.float64).tiny)
         else:
             scale = np.ones(components)
-        projection = (out.astype(np.float64) @ vt.T) * scale
-        out = (out - projection @ vt).astype(np.float32)
-    return out
+        projection = (out @ vt.T.astype(np.float32)) * scale.astype(np.float32)
+        out = out - projection @ vt.astype(np.float32)
+    return np.ascontiguousarray(out, dtype=np.float32)
