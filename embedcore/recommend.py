@@ -1,7 +1,8 @@
 """Top items per user from user and item factors: `recommend_all` (every user, seen items left
 out inside the selection) and `recommend` (chosen users, with implicit's filters), on the exact
-top-k kernel of csrc/embedcore/topk.hpp in its inner-product mode; and `SVDRecommender`
-(PureSVD on embedcore.randomized_svd)."""
+top-k kernel of csrc/embedcore/topk.hpp in its inner-product mode; and two models that make
+the factors: `SVDRecommender` (PureSVD on embedcore.randomized_svd) and `Item2Vec` (skip-gram
+on users' histories, on the word2vec kernel)."""
 import time
 
 import numpy as np
@@ -11,6 +12,7 @@ from embedcore._base import Model
 from embedcore._threads import effective_workers
 from embedcore._validation import (as_csr, as_int_array, check_choice, check_float, check_int, device_matrix,
                                    like_inputs)
+from embedcore.interactions import Interactions
 from embedcore.backends import get_backend
 
 
@@ -24,9 +26,9 @@ def _factors(user_factors, item_factors, backend):
 
 
 def _exclusions(exclude, shape, backend, threads, name="exclude"):
-    """`exclude` (the argument `name`) as the backend's CSR with sorted, distinct columns per row (every stored entry
-    counts, whatever its value), checked to be `shape`."""
-    if hasattr(exclude, "matrix") and hasattr(exclude, "user_ids"):  # an Interactions
+    """`exclude` (the argument `name`) as the backend's CSR with sorted, distinct columns per row
+    (every stored entry counts, whatever its value), checked to be `shape`."""
+    if isinstance(exclude, Interactions):
         exclude = exclude.matrix
     if getattr(exclude, "dtype", None) == np.bool_:
         exclude = exclude.astype(np.float32)
@@ -304,7 +306,6 @@ class SVDRecommender(_FactorModel):
         ValueError
             Negative, NaN or infinite weights; `factors` above min(n_users, n_items).
         """
-        from embedcore.interactions import Interactions
         from embedcore.svd import randomized_svd
         matrix = interactions.matrix if isinstance(interactions, Interactions) else interactions
         threads = effective_workers(self.workers)
@@ -404,7 +405,6 @@ class Item2Vec(_FactorModel):
             No user with two or more items, negative weights.
         """
         from embedcore.corpus import EncodedCorpus
-        from embedcore.interactions import Interactions
         from embedcore.vocab import Vocab
         from embedcore.word2vec import Word2Vec
         threads = effective_workers(self.workers)
