@@ -200,3 +200,7 @@ def test_synthetic_interactions_have_the_asked_shape_skew_and_clusters():
     assert similarity[same & off_diagonal].mean() > 1.4 * similarity[~same].mean()
     again, _ = ec.datasets.synthetic_interactions(2000, 300, 40_000, n_clusters=5, seed=2)
     assert (again.matrix != x.matrix).nnz == 0
+
+
+def test_split_and_metrics_are_public_names():
+    assert ec.train_test_split is train_test_split and ec.ranking_metrics is ranking_metrics
