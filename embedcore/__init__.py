@@ -8,7 +8,10 @@ from embedcore._base import NotFittedError
 from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
 from embedcore.glove import GloVe
+from embedcore.interactions import Interactions, ranking_metrics, train_test_split
 from embedcore.keyedvectors import KeyedVectors
+from embedcore.recommend import Item2Vec, SVDRecommender, recommend, recommend_all
+from embedcore.sentences import sentence_vectors
 from embedcore.similarity import cosine_topk
 from embedcore.svd import SVDEmbedding, ppmi, randomized_svd
 from embedcore.vocab import Vocab
@@ -45,5 +48,7 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "NotFittedError", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
-           "cooccurrence", "cosine_topk", "datasets", "ppmi", "randomized_svd", "__version__"]
+__all__ = ["EncodedCorpus", "GloVe", "Interactions", "Item2Vec", "KeyedVectors", "NotFittedError",
+           "SVDEmbedding", "SVDRecommender", "Vocab", "Word2Vec", "build_info", "cooccurrence",
+           "cosine_topk", "datasets", "ppmi", "randomized_svd", "ranking_metrics", "recommend",
+           "recommend_all", "sentence_vectors", "train_test_split", "__version__"]

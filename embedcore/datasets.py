@@ -33,6 +33,7 @@ word pairs across the levels (same pair, same side, other side, other family, ow
 import logging
 
 import numpy as np
+import scipy.sparse as sp
 
 from embedcore._io import atomic_write
 from embedcore._validation import check_float, check_int
@@ -374,3 +375,88 @@ def _planted_pairs(rng, snippets, raw_words, n_special, families, pairs_per_fami
         score = 10.0 * float(cooc[u] @ cooc[v]) / (norms[u] * norms[v])
         pairs.append((raw_words[u], raw_words[v], round(score, 2)))
     return pairs
+
+
+# ------------------------------------------------------------------------------------------------
+# implicit feedback
+
+def synthetic_interactions(n_users=100_000, n_items=20_000, n_interactions=5_000_000, n_clusters=50, rank=16,
+                           popularity_exponent=0.8, affinity=4.0, seed=0):
+    """Users x items implicit feedback with low-rank structure and a popularity skew.
+
+    Items have a popularity ``p(j) ~ 1 / (j + 1) ** popularity_exponent`` and a random unit
+    vector in `rank` dimensions; users belong to one of `n_clusters` taste clusters, each a unit
+    vector too. A user of cluster c picks items from ``p(j) * exp(affinity * <c, v_j>)`` without
+    repeats, so the expected matrix has rank at most `n_clusters` and the popular items are
+    popular everywhere. Users' history lengths follow a geometric law around the mean
+    ``n_interactions / n_users`` (at least 2 each); every interaction gets a time, increasing
+    along each user's history, so splits by time keep each user's latest items out.
+
+    Parameters
+    ----------
+    n_users, n_items, n_interactions : int
+        Shape and size (each user's history holds distinct items).
+    n_clusters, rank : int
+    popularity_exponent, affinity : float
+    seed : int
+
+    Returns
+    -------
+    interactions : embedcore.Interactions
+        Weights 1, ``times`` set.
+    clusters : ndarray of int64, shape (n_users,)
+        Each user's taste cluster (the planted structure).
+
+    Example
+    -------
+    >>> import embedcore as ec
+    >>> x, clusters = ec.datasets.synthetic_interactions(1000, 200, 20000, seed=1)
+    >>> x.shape
+    (1000, 200)
+    """
+    from embedcore.interactions import Interactions
+    n_users = check_int(n_users, "n_users", minimum=1)
+    n_items = check_int(n_items, "n_items", minimum=2)
+    n_interactions = check_int(n_interactions, "n_interactions", minimum=2 * n_users)
+    n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
+    rank = check_int(rank, "rank", minimum=1)
+    popularity_exponent = check_float(popularity_exponent, "popularity_exponent", minimum=0.0)
+    affinity = check_float(affinity, "affinity", minimum=0.0)
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
+
+    def unit(n):
+        x = rng.standard_normal((n, rank))
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    items, tastes = unit(n_items), unit(n_clusters)
+    log_weight = -popularity_exponent * np.log1p(rng.permutation(n_items)) + affinity * (tastes @ items.T)
+    weight = np.exp(log_weight - log_weight.max(axis=1, keepdims=True))
+    cdf = np.cumsum(weight, axis=1)
+    cdf /= cdf[:, -1:]
+    table = (np.arange(n_clusters)[:, None] + cdf).ravel()
+    clusters = rng.integers(0, n_clusters, n_users)
+    mean_extra = max(n_interactions / n_users - 2.0, 1e-9)
+    lengths = np.minimum(2 + rng.geometric(1.0 / (1.0 + mean_extra), n_users) - 1, n_items)
+    users = np.zeros(0, np.int64)
+    picks = np.zeros(0, np.int64)
+    wanted = lengths
+    for _ in range(50):  # repeated picks are dropped and drawn again
+        drawing = np.repeat(np.arange(n_users), wanted)
+        # each user draws from its cluster's distribution: row c of the table, shifted by c
+        cluster = clusters[drawing]
+        drawn = np.searchsorted(table, cluster + rng.random(len(drawing)), side="right") - cluster * n_items
+        drawn = np.clip(drawn, 0, n_items - 1)
+        users, picks = np.concatenate([users, drawing]), np.concatenate([picks, drawn])
+        _, first = np.unique(users * n_items + picks, return_index=True)
+        first.sort()  # earlier picks first: they keep their place in the history
+        users, picks = users[first], picks[first]
+        wanted = lengths - np.bincount(users, minlength=n_users)
+        if not wanted.any():
+            break
+    times = rng.random(len(users))  # one common period for everyone, increasing along each history
+    order = np.argsort(users, kind="stable")
+    users, picks = users[order], picks[order]
+    times = times[np.lexsort((times, users))]
+    matrix = sp.csr_matrix((np.ones(len(users), np.float32), (users, picks)), shape=(n_users, n_items))
+    matrix.sum_duplicates()  # columns sorted: the entries in (user, item) order
+    return Interactions(matrix, times=times[np.lexsort((picks, users))]), clusters

@@ -92,6 +92,10 @@ class Word2Vec(Model):
         convention) or callables ``f(model, epoch)``.
     progress : bool
         Show a progress bar (tqdm on a terminal, log lines otherwise).
+    ns_exponent : float, default 0.75
+        Negatives are drawn with probability proportional to count ** ns_exponent (gensim's
+        name; 0 samples uniformly, negative values favour rare words, which helps item
+        embeddings: Caselles-Dupre et al. 2018). Negative values need every count >= 1.
 
     Raises
     ------
@@ -135,7 +139,7 @@ class Word2Vec(Model):
 
     def __init__(self, vector_size=100, window=5, negative=5, sg=1, sample=1e-3, min_count=5, epochs=5,
                  alpha=None, min_alpha=1e-4, cbow_mean=1, workers=None, seed=1, device="auto",
-                 negative_sharing=True, callbacks=(), progress=False, _cbow_batch=1, _simd=""):
+                 negative_sharing=True, callbacks=(), progress=False, ns_exponent=0.75, _cbow_batch=1, _simd=""):
         self.vector_size = check_int(vector_size, "vector_size", minimum=1)
         self.window = check_int(window, "window", minimum=1)
         self.negative = check_int(negative, "negative", minimum=0)
@@ -156,6 +160,7 @@ class Word2Vec(Model):
         self.negative_sharing = bool(negative_sharing)
         self.callbacks = check_callbacks(callbacks)
         self.progress = bool(progress)
+        self.ns_exponent = check_float(ns_exponent, "ns_exponent")
         self._cbow_batch = check_int(_cbow_batch, "_cbow_batch", minimum=1, maximum=64)
         self._raw_per_token = 1.0  # source tokens per trained token; set by fit
         self._simd = _simd
@@ -210,6 +215,8 @@ class Word2Vec(Model):
             raise ValueError(f"corpus ids must be in [0, len(vocab) = {len(vocab)}), got ids in [{low}, {top}]")
         if int(np.sum(vocab.counts)) <= 0:
             raise ValueError("vocab counts are all zero: the noise distribution is undefined")
+        if self.ns_exponent < 0 and int(np.min(vocab.counts)) < 1:
+            raise ValueError("ns_exponent < 0 needs every vocab count to be >= 1")
         vocab_seconds = time.perf_counter() - t0
         self._raw_per_token = corpus.raw_tokens / len(corpus)
         with self._fitting():
@@ -223,7 +230,7 @@ class Word2Vec(Model):
         n_words, dim = len(self.vocab), self.vector_size
         inp = backend.asarray(initial_vectors(n_words, dim, self.seed))
         out = backend.asarray(np.zeros((n_words, dim), dtype=np.float32))
-        tables = backend.word2vec_tables(self.vocab.counts, self.sample)
+        tables = backend.word2vec_tables(self.vocab.counts, self.sample, power=self.ns_exponent)
         data = backend.sgns_setup(corpus.ids, corpus.offsets, tables, vector_size=dim, window=self.window,
                                   negative=self.negative, sg=self.sg, cbow_mean=self.cbow_mean,
                                   shared=self.negative_sharing, seed=self.seed, threads=self.workers,

@@ -63,7 +63,52 @@ void cosine_topk(farray queries, farray database, Int64 k, py::object exclude, b
     p.out_scores = scores;
     p.out_indices = indices;
     py::gil_scoped_release release;
-    embedcore::topk::cosine_topk(p);
+    embedcore::topk::search(p);
+}
+
+using i64array = py::array_t<std::int64_t, py::array::c_style>;
+using i32array = py::array_t<std::int32_t, py::array::c_style>;
+
+void inner_topk(farray queries, farray database, index_t k, py::object skip_indptr, py::object skip_indices,
+                int threads, farray out_scores, iarray out_indices, index_t tile_queries, index_t tile_database,
+                bool use_blas, const std::string& simd) {
+    if (queries.ndim() != 2 || database.ndim() != 2 || queries.shape(1) != database.shape(1))
+        throw std::invalid_argument("inner_topk: queries and database must be 2-D with equal widths");
+    const index_t nq = queries.shape(0);
+    if (out_scores.ndim() != 2 || out_scores.shape(0) != nq || out_scores.shape(1) != k ||
+        out_indices.ndim() != 2 || out_indices.shape(0) != nq || out_indices.shape(1) != k)
+        throw std::invalid_argument("inner_topk: outputs must be (nq, k)");
+    if (skip_indptr.is_none() != skip_indices.is_none())
+        throw std::invalid_argument("inner_topk: skip_indptr and skip_indices go together");
+    i64array indptr;
+    i32array indices;
+    if (!skip_indptr.is_none()) {
+        indptr = skip_indptr.cast<i64array>();
+        indices = skip_indices.cast<i32array>();
+        if (indptr.ndim() != 1 || indptr.shape(0) != nq + 1 || indices.ndim() != 1)
+            throw std::invalid_argument("inner_topk: skip_indptr must hold nq + 1 offsets");
+        if (indptr.data()[nq] > indices.shape(0))
+            throw std::invalid_argument("inner_topk: skip_indptr points past skip_indices");
+    }
+    embedcore::topk::Problem p{};
+    p.queries = queries.data();
+    p.nq = nq;
+    p.database = database.data();
+    p.nb = database.shape(0);
+    p.d = database.shape(1);
+    p.k = k;
+    p.skip_indptr = skip_indptr.is_none() ? nullptr : indptr.data();
+    p.skip_indices = skip_indptr.is_none() ? nullptr : indices.data();
+    p.inner_product = true;
+    p.threads = threads;
+    p.tile_queries = tile_queries;
+    p.tile_database = tile_database;
+    p.sgemm = use_blas ? blas_sgemm.load() : nullptr;
+    p.isa = embedcore::topk::select_isa(simd);
+    p.out_scores = out_scores.mutable_data();
+    p.out_indices = out_indices.mutable_data();
+    py::gil_scoped_release release;
+    embedcore::topk::search(p);
 }
 
 }  // namespace
@@ -77,4 +122,10 @@ void register_topk(py::module_& m) {
           py::arg("out_indices"), py::arg("tile_queries") = 256, py::arg("tile_database") = 1024,
           py::arg("use_blas") = true, py::arg("simd") = "",
           "Exact cosine top-k into out_scores/out_indices; the BLAS must be single-threaded.");
+    m.def("inner_topk", &inner_topk, py::arg("queries"), py::arg("database"), py::arg("k"),
+          py::arg("skip_indptr"), py::arg("skip_indices"), py::arg("threads"), py::arg("out_scores").noconvert(),
+          py::arg("out_indices").noconvert(), py::arg("tile_queries") = 256, py::arg("tile_database") = 1024,
+          py::arg("use_blas") = true, py::arg("simd") = "",
+          "Exact inner-product top-k leaving out each query's CSR row of database rows; rows with fewer\n"
+          "than k candidates end in -inf / -1. The BLAS must be single-threaded.");
 }

@@ -1,5 +1,9 @@
 // Exact top-k by cosine similarity: for each query row, the k database rows with the largest
 // inner product of unit-normalised rows, sorted by descending score, ties by lower row index.
+// The same search by raw inner product (Problem::inner_product, for user x item factors), with
+// a sorted list of database rows per query to leave out (Problem::skip_indptr/skip_indices, a
+// CSR): the list is walked with a cursor as candidates arrive in increasing row order, so an
+// excluded row costs one comparison when it passes the threshold and nothing otherwise.
 //
 // Algorithm: the score matrix is produced tile by tile (a query block of `tile_queries` rows
 // against a database tile of `tile_database` rows, one SGEMM each) and every tile is consumed at
@@ -60,6 +64,9 @@ struct Buffer {
     Cand* cand;
     index_t count;
     float thr;
+    // the query's excluded rows not yet passed (sorted; skip == skip_end when none are left)
+    const std::int32_t* skip;
+    const std::int32_t* skip_end;
 };
 
 inline void heap_insert(Cand* h, index_t i, Cand x) {
@@ -96,7 +103,17 @@ struct ScanContext {
     double query_sq;      // its squared norm (squared_norm)
     const float* rows;    // the database rows as given, row 0 = database row `base`
     index_t d;
+    bool inner;           // score by inner product instead of cosine
 };
+
+// True when database row idx is left out for this query. Candidates of a query arrive in
+// increasing row order, so the cursor into its sorted exclusion list only moves forward.
+inline bool skipped(ScanContext& c, index_t idx) {
+    if (idx == c.exclude) return true;
+    Buffer& b = *c.buf;
+    while (b.skip != b.skip_end && index_t(*b.skip) < idx) ++b.skip;
+    return b.skip != b.skip_end && index_t(*b.skip) == idx;
+}
 
 // The score every result carries: the cosine of the rows as given, computed in double and
 // rounded once: dot / sqrt(|a|^2 |b|^2), each sum over eight lanes (lane l takes the terms
@@ -113,7 +130,12 @@ inline float cosine_from(double dot, double a_sq, double b_sq) {
     return (a_sq > 0.0 && b_sq > 0.0) ? float(dot / std::sqrt(a_sq * b_sq)) : 0.0f;
 }
 
-inline float exact_score(const float* a, const float* b, index_t d, double a_sq) {
+// The exact score of one pair: the inner product rounded once, or the cosine.
+inline float score_from(bool inner, double dot, double a_sq, double b_sq) {
+    return inner ? float(dot) : cosine_from(dot, a_sq, b_sq);
+}
+
+inline float exact_score(const float* a, const float* b, index_t d, double a_sq, bool inner) {
     double dot[8] = {0, 0, 0, 0, 0, 0, 0, 0}, sq[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     index_t j = 0;
     for (; j + 8 <= d; j += 8)
@@ -125,7 +147,7 @@ inline float exact_score(const float* a, const float* b, index_t d, double a_sq)
         dot[l] += double(a[j + l]) * double(b[j + l]);
         sq[l] += double(b[j + l]) * double(b[j + l]);
     }
-    return cosine_from(reduce_lanes(dot), a_sq, reduce_lanes(sq));
+    return score_from(inner, reduce_lanes(dot), a_sq, reduce_lanes(sq));
 }
 
 // Keeps an exactly scored candidate that beats the threshold. Rows arrive in increasing index
@@ -145,8 +167,8 @@ inline void accept(ScanContext& c, float s, index_t idx) {
 // A score that passed the SGEMM-level compare (gemm > thr - slack): rescored exactly, then kept
 // when it beats the threshold.
 inline void push(ScanContext& c, index_t base, index_t j) {
-    if (base + j == c.exclude) return;
-    accept(c, exact_score(c.query, c.rows + j * c.d, c.d, c.query_sq), base + j);
+    if (skipped(c, base + j)) return;
+    accept(c, exact_score(c.query, c.rows + j * c.d, c.d, c.query_sq, c.inner), base + j);
 }
 
 // Appends the scores of one row that beat the threshold; row[j] belongs to database row base + j.
@@ -158,7 +180,7 @@ inline void scan_scalar(const float* row, index_t n, index_t base, ScanContext& 
 
 #ifdef EMBEDCORE_INTRINSIC_VARIANTS
 EMBEDCORE_TARGET_AVX2
-inline float exact_score_avx2(const float* a, const float* b, index_t d, double a_sq) {
+inline float exact_score_avx2(const float* a, const float* b, index_t d, double a_sq, bool inner) {
     __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
     __m256d sq_lo = _mm256_setzero_pd(), sq_hi = _mm256_setzero_pd();
     index_t j = 0;
@@ -178,19 +200,19 @@ inline float exact_score_avx2(const float* a, const float* b, index_t d, double 
         dot[l] += double(a[j + l]) * double(b[j + l]);
         sq[l] += double(b[j + l]) * double(b[j + l]);
     }
-    return cosine_from(reduce_lanes(dot), a_sq, reduce_lanes(sq));
+    return score_from(inner, reduce_lanes(dot), a_sq, reduce_lanes(sq));
 }
 
 EMBEDCORE_TARGET_AVX2
 inline void push_avx2(ScanContext& c, index_t base, index_t j) {
-    if (base + j == c.exclude) return;
-    accept(c, exact_score_avx2(c.query, c.rows + j * c.d, c.d, c.query_sq), base + j);
+    if (skipped(c, base + j)) return;
+    accept(c, exact_score_avx2(c.query, c.rows + j * c.d, c.d, c.query_sq, c.inner), base + j);
 }
 
 // GCC 12 reports the unset upper half that _mm512_cvtps_pd starts from as "maybe uninitialized"
 EMBEDCORE_DIAGNOSTIC_PUSH_UNINITIALIZED
 EMBEDCORE_TARGET_AVX512
-inline float exact_score_avx512(const float* a, const float* b, index_t d, double a_sq) {
+inline float exact_score_avx512(const float* a, const float* b, index_t d, double a_sq, bool inner) {
     __m512d acc = _mm512_setzero_pd(), sq_acc = _mm512_setzero_pd();
     index_t j = 0;
     for (; j + 8 <= d; j += 8) {
@@ -205,13 +227,13 @@ inline float exact_score_avx512(const float* a, const float* b, index_t d, doubl
         dot[l] += double(a[j + l]) * double(b[j + l]);
         sq[l] += double(b[j + l]) * double(b[j + l]);
     }
-    return cosine_from(reduce_lanes(dot), a_sq, reduce_lanes(sq));
+    return score_from(inner, reduce_lanes(dot), a_sq, reduce_lanes(sq));
 }
 
 EMBEDCORE_TARGET_AVX512
 inline void push_avx512(ScanContext& c, index_t base, index_t j) {
-    if (base + j == c.exclude) return;
-    accept(c, exact_score_avx512(c.query, c.rows + j * c.d, c.d, c.query_sq), base + j);
+    if (skipped(c, base + j)) return;
+    accept(c, exact_score_avx512(c.query, c.rows + j * c.d, c.d, c.query_sq, c.inner), base + j);
 }
 
 EMBEDCORE_TARGET_AVX2
@@ -436,6 +458,11 @@ struct Problem {
     index_t d;
     index_t k;
     const index_t* exclude;  // nq entries (-1: none) or nullptr
+    // rows to leave out per query, a CSR (nq + 1 offsets, sorted rows of each query), or nullptr
+    const std::int64_t* skip_indptr;
+    const std::int32_t* skip_indices;
+    bool inner_product;      // score by inner product of the rows as given (not cosine)
+    double database_norm;    // with inner_product: the largest row norm of the database
     bool normalized;         // rows are unit length already
     int threads;
     index_t tile_queries;    // query rows per SGEMM
@@ -462,7 +489,7 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
     const index_t budget = std::max<index_t>(tq, (index_t(64) << 20) / (cap * index_t(sizeof(Cand))));
     const index_t super = std::max<index_t>(1, std::min(budget, q1 - q0));
 
-    std::vector<float> tile(p.normalized ? 0 : size_t(tb * d));
+    std::vector<float> tile((p.normalized || p.inner_product) ? 0 : size_t(tb * d));
     std::vector<float> scores(size_t(std::max(std::min(tq, super), std::min(kFewQueries, super)) * tb));
     std::vector<Cand> cand(size_t(super * cap));
     std::vector<Buffer> buf(static_cast<size_t>(super));
@@ -471,30 +498,44 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
     // final rounding of both scores; rows are unit length (or zero)
     // plus a few units for the rounding of the normalised copies and of the exact cosine
     const float slack = float(double(d + 10) * std::ldexp(1.0, -24) * 1.01);
+    const bool inner = p.inner_product;
+    // rows are read as given (no normalised copy) for inner products too
+    const bool raw = p.normalized || inner;
 
     std::vector<double> query_sq(static_cast<size_t>(super));
+    std::vector<float> query_slack(static_cast<size_t>(super));
     for (index_t s0 = q0; s0 < q1; s0 += super) {
         const index_t s1 = std::min(q1, s0 + super);
         const bool few = s1 - s0 <= kFewQueries;
         for (index_t q = s0; q < s1; ++q) {
-            buf[size_t(q - s0)] = Buffer{cand.data() + (q - s0) * cap, 0, neg_inf};
-            query_sq[size_t(q - s0)] = squared_norm(p.queries + q * d, d);
+            const std::int32_t *skip = nullptr, *skip_end = nullptr;
+            if (p.skip_indptr) {
+                skip = std::lower_bound(p.skip_indices + p.skip_indptr[q], p.skip_indices + p.skip_indptr[q + 1],
+                                        std::int32_t(d0));
+                skip_end = p.skip_indices + p.skip_indptr[q + 1];
+            }
+            buf[size_t(q - s0)] = Buffer{cand.data() + (q - s0) * cap, 0, neg_inf, skip, skip_end};
+            const double sq = squared_norm(p.queries + q * d, d);
+            query_sq[size_t(q - s0)] = sq;
+            // inner products of rows of any length: the bound scales with |q| max |x|
+            query_slack[size_t(q - s0)] = inner ? float(double(slack) * std::sqrt(sq) * p.database_norm) : slack;
         }
         for (index_t t0 = d0; t0 < d1; t0 += tb) {
             const index_t nt = std::min(d1, t0 + tb) - t0;
             const float* dt = p.database + t0 * d;
             if (few) {
                 // read the raw rows once, normalising on the fly
-                const index_t bad = few_query_scores(dt, nt, d, qn + s0 * d, s1 - s0, p.normalized, scores.data());
+                const index_t bad = few_query_scores(dt, nt, d, qn + s0 * d, s1 - s0, raw, scores.data());
                 require(bad < 0, "database contains NaN or infinity (row " + std::to_string(t0 + bad) + ")");
                 for (index_t q = s0; q < s1; ++q) {
-                    ScanContext c{&buf[size_t(q - s0)], p.exclude ? p.exclude[q] : -1, cap, slack,
-                                  p.queries + q * d, query_sq[size_t(q - s0)], p.database + t0 * d, d};
+                    ScanContext c{&buf[size_t(q - s0)], p.exclude ? p.exclude[q] : -1, cap,
+                                  query_slack[size_t(q - s0)], p.queries + q * d, query_sq[size_t(q - s0)],
+                                  p.database + t0 * d, d, inner};
                     scan(scores.data() + (q - s0) * nt, nt, t0, c);
                 }
                 continue;
             }
-            if (!p.normalized) {
+            if (!raw) {
                 normalize_rows(dt, nt, d, tile.data(), "database", t0);
                 dt = tile.data();
             } else if (s0 == q0) {
@@ -515,8 +556,9 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
                 }
                 for (index_t i = 0; i < mb; ++i) {
                     const index_t q = b0 + i;
-                    ScanContext c{&buf[size_t(q - s0)], p.exclude ? p.exclude[q] : -1, cap, slack,
-                                  p.queries + q * d, query_sq[size_t(q - s0)], p.database + t0 * d, d};
+                    ScanContext c{&buf[size_t(q - s0)], p.exclude ? p.exclude[q] : -1, cap,
+                                  query_slack[size_t(q - s0)], p.queries + q * d, query_sq[size_t(q - s0)],
+                                  p.database + t0 * d, d, inner};
                     scan(scores.data() + i * nt, nt, t0, c);
                 }
             }
@@ -539,8 +581,23 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
     }
 }
 
-// The whole search: validates, normalises the queries once, and runs search_range in parallel.
-inline void cosine_topk(const Problem& p) {
+// The sound structure of an exclusion CSR: offsets from 0, never decreasing, rows of each query
+// in [0, nb) and strictly increasing (the scan's cursor relies on the order).
+inline void require_sorted_csr(const std::int64_t* indptr, const std::int32_t* indices, index_t nq, index_t nb) {
+    require(indptr[0] == 0, "top-k: the exclusion lists must start at offset 0");
+    for (index_t q = 0; q < nq; ++q) {
+        require(indptr[q + 1] >= indptr[q], "top-k: the exclusion offsets must not decrease");
+        for (std::int64_t e = indptr[q]; e < indptr[q + 1]; ++e) {
+            require(indices[e] >= 0 && index_t(indices[e]) < nb, "top-k: an excluded row is out of range");
+            require(e == indptr[q] || indices[e] > indices[e - 1], "top-k: excluded rows must be sorted and distinct");
+        }
+    }
+}
+
+// The whole search: validates, normalises the queries once (cosine), and runs search_range in
+// parallel. Rows with fewer than k candidates (everything left out) end in score -inf, index -1.
+inline void search(const Problem& problem) {
+    Problem p = problem;
     require(p.nq >= 0 && p.nb >= 1 && p.d >= 1, "cosine_topk: empty database or zero dimension");
     require(p.k >= 1 && p.k <= p.nb, "cosine_topk: k must be in [1, nb]");
     require(p.nb <= std::numeric_limits<int>::max() && p.d <= std::numeric_limits<int>::max(),
@@ -551,13 +608,23 @@ inline void cosine_topk(const Problem& p) {
             require(p.exclude[q] < 0 || p.k < p.nb, "cosine_topk: k must be < nb when a row is excluded");
         }
     }
+    if (p.skip_indptr) require_sorted_csr(p.skip_indptr, p.skip_indices, p.nq, p.nb);
     if (p.nq == 0) return;
     const int threads = std::max(1, p.threads);
     const index_t d = p.d;
 
+    if (p.inner_product) {
+        // the largest database row norm scales the float32 error bound (NaN/inf are caught here)
+        std::vector<double> largest(size_t(threads), 0.0);
+        parallel_blocks(p.nb, threads, [&](index_t b, index_t e, int t) {
+            require_finite_rows(p.database + b * d, e - b, d, "database", b);
+            for (index_t i = b; i < e; ++i) largest[size_t(t)] = std::max(largest[size_t(t)], squared_norm(p.database + i * d, d));
+        });
+        p.database_norm = std::sqrt(*std::max_element(largest.begin(), largest.end()));
+    }
     std::vector<float> qbuf;
     const float* qn = p.queries;
-    if (!p.normalized) {
+    if (!p.normalized && !p.inner_product) {
         qbuf.resize(size_t(p.nq * d));
         parallel_blocks(p.nq, threads, [&](index_t b, index_t e, int) {
             normalize_rows(p.queries + b * d, e - b, d, qbuf.data() + b * d, "queries", b);
@@ -602,12 +669,17 @@ inline void cosine_topk(const Problem& p) {
                     const index_t at = (t * p.nq + q) * p.k + j;
                     if (part_i[size_t(at)] >= 0) all[size_t(n++)] = Cand{part_s[size_t(at)], part_i[size_t(at)]};
                 }
-            require(n >= p.k, "cosine_topk: fewer than k candidates (non-finite scores?)");
-            std::partial_sort(all.begin(), all.begin() + p.k, all.begin() + n,
+            require(n >= p.k || p.skip_indptr, "cosine_topk: fewer than k candidates (non-finite scores?)");
+            const index_t keep = std::min(n, p.k);
+            std::partial_sort(all.begin(), all.begin() + keep, all.begin() + n,
                               [](const Cand& x, const Cand& y) { return better(x, y); });
-            for (index_t j = 0; j < p.k; ++j) {
+            for (index_t j = 0; j < keep; ++j) {
                 p.out_scores[q * p.k + j] = all[size_t(j)].score;
                 p.out_indices[q * p.k + j] = all[size_t(j)].index;
+            }
+            for (index_t j = keep; j < p.k; ++j) {
+                p.out_scores[q * p.k + j] = -std::numeric_limits<float>::infinity();
+                p.out_indices[q * p.k + j] = -1;
             }
         }
     });

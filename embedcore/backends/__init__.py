@@ -25,7 +25,7 @@ OPS = (
     # dense linear algebra
     "matmul", "gram", "orthonormalize",
     # search
-    "topk",
+    "topk", "inner_topk",
 )
 
 # False until benchmarks/gpu_check.py has passed on a real GPU: until then device="auto" keeps

@@ -240,6 +240,101 @@ def exact_topk(xp, queries, database, k, exclude, normalized, tile_queries, tile
     return select_exact_topk(xp, queries, database, query_sq, database_sq, rows, cols, k, nq)
 
 
+
+def _skip_pairs(xp, skip, q0, q1):
+    """(row - q0, column) of the excluded entries of queries [q0, q1): skip = (indptr, indices)."""
+    indptr, indices = skip
+    lo, hi = int(indptr[q0]), int(indptr[q1])
+    counts = xp.diff(indptr[q0:q1 + 1])
+    rows = xp.repeat(xp.arange(q1 - q0, dtype=xp.int64), counts)
+    return rows, indices[lo:hi]
+
+
+def _mask_skipped(xp, scores, pairs, col0):
+    """Set the excluded entries of a score block (its columns are database rows col0..) to -inf."""
+    rows, cols = pairs
+    inside = (cols >= col0) & (cols < col0 + scores.shape[1])
+    scores[rows[inside], cols[inside] - col0] = -xp.inf
+
+
+def exact_inner_topk(xp, queries, database, k, skip, tile_queries, tile_database, max_list, merge):
+    """Exact inner-product top-k on `xp`'s device leaving out each query's `skip` rows, with the
+    CPU kernel's scores (the inner product summed in float64 in its lane order, rounded once)
+    and order (ties by lower index); slots beyond a query's candidates hold -inf / -1.
+
+    float32 GEMM tiles, their excluded entries set to -inf, are merged (`merge`, as in
+    exact_topk) into each query's best `width` rows. A query's list is complete when it holds
+    every row left to it, or when its last score lies more than twice the float32 error bound
+    (which scales with |q| max|x|) below its k-th: no row outside it can then be in the exact
+    top k. Other queries are scored over every row, keeping those within that bound.
+
+    queries, database: C-contiguous finite float32 (nq, d) / (nb, d); skip: (indptr int64 (nq + 1),
+    indices int64) of rows in [0, nb) without repeats, or None; k >= 1.
+    """
+    nq, d = queries.shape
+    nb = database.shape[0]
+    width_out, k = k, min(k, nb)  # slots beyond the rows stay empty
+    tq = max(1, min(nq, int(tile_queries)))
+    tb = max(1, min(nb, int(tile_database)))
+    width = min(max_list, nb, k + TOPK_EXTRA)
+    norm_q = xp.sqrt(squared_norms(xp, queries))
+    largest = float(xp.sqrt(squared_norms(xp, database).max()))
+    bound = 2.0 * topk_slack(d) * norm_q * largest  # per query, float64
+    available = xp.full(nq, nb, dtype=xp.int64) - (0 if skip is None else xp.diff(skip[0]))
+    best_s = xp.zeros((nq, width), dtype=xp.float32)
+    best_i = xp.full((nq, width), -1, dtype=xp.int64)
+    found_rows, found_cols = [], []
+    for q0 in range(0, nq, tq):
+        q1 = min(nq, q0 + tq)
+        pairs = None if skip is None else _skip_pairs(xp, skip, q0, q1)
+        for b0 in range(0, nb, tb):
+            tile = xp.ascontiguousarray(queries[q0:q1] @ database[b0:b0 + tb].T, dtype=xp.float32)
+            if pairs is not None:
+                _mask_skipped(xp, tile, pairs, b0)
+            merge(tile, q0, b0, None, width, best_s, best_i)
+    listed = (best_i >= 0) & (best_s > -xp.inf)
+    n_listed = listed.sum(axis=1)
+    last = best_s[xp.arange(nq), xp.maximum(n_listed - 1, 0)].astype(xp.float64)
+    complete = n_listed >= available
+    if k <= width:
+        complete |= (n_listed == width) & (last < best_s[:, k - 1].astype(xp.float64) - bound)
+    rows = xp.repeat(xp.arange(nq, dtype=xp.int64), width).reshape(nq, width)
+    keep = listed & complete[:, None]
+    found_rows.append(rows[keep])
+    found_cols.append(best_i[keep])
+    redo = xp.flatnonzero(~complete)
+    block_rows = max(1, (tq * tb) // nb)  # score blocks no larger than a GEMM tile
+    for r0 in range(0, redo.shape[0], block_rows):
+        block = redo[r0:r0 + block_rows]
+        scores = queries[block] @ database.T
+        if skip is not None:
+            counts = skip[0][block + 1] - skip[0][block]
+            starts = xp.repeat(skip[0][block] - xp.cumsum(counts) + counts, counts)
+            at = starts + xp.arange(int(counts.sum()), dtype=xp.int64)
+            _mask_skipped(xp, scores, (xp.repeat(xp.arange(block.shape[0], dtype=xp.int64), counts),
+                                       skip[1][at]), 0)
+        # the row's own k-th float32 score (a list narrower than k says nothing about it)
+        kth_row = -xp.partition(-scores, k - 1, axis=1)[:, k - 1]
+        cut = kth_row.astype(xp.float64) - bound[block]
+        r, c = xp.nonzero((scores >= cut[:, None]) & (scores > -xp.inf))
+        found_rows.append(block[r].astype(xp.int64))
+        found_cols.append(c.astype(xp.int64))
+    rows, cols = xp.concatenate(found_rows), xp.concatenate(found_cols)
+    scores = lane_dots(xp, queries, rows, database, cols).astype(xp.float32)
+    order = xp.lexsort(xp.stack([cols.astype(xp.float64), -(scores.astype(xp.float64)) + 0.0,
+                                 rows.astype(xp.float64)]))
+    rows, cols, scores = rows[order], cols[order], scores[order]
+    counts = xp.bincount(rows, minlength=nq)
+    starts = xp.cumsum(counts) - counts
+    rank = xp.arange(rows.shape[0], dtype=xp.int64) - starts[rows]
+    take = rank < k
+    out_s = xp.full((nq, width_out), -xp.inf, dtype=xp.float32)
+    out_i = xp.full((nq, width_out), -1, dtype=xp.int64)
+    out_s[rows[take], rank[take]] = scores[take]
+    out_i[rows[take], rank[take]] = cols[take]
+    return out_s, out_i
+
+
 # ----------------------------------------------------------------------------------------------
 # PPMI
 

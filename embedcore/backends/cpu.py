@@ -343,3 +343,26 @@ def topk(queries, database, k, exclude, normalized, threads, tiles=None):
         raise ValueError("cosine_topk found fewer than k finite scores: with normalized=True the rows "
                          "must have unit length")
     return scores, indices
+
+
+def inner_topk(queries, database, k, skip, threads, tiles=None):
+    """Exact inner-product top-k of C-contiguous float32 rows (see embedcore.recommend_all):
+    (scores float32 (nq, k), indices int64 (nq, k)), each row by descending score, ties by
+    lower index; the exact scores are the inner products rounded once from float64. skip: a Csr
+    of rows to leave out per query (nq rows, sorted distinct columns) or None; k >= 1. Slots
+    beyond a query's candidates (or the nb rows) hold score -inf, index -1. ValueError for NaN
+    or infinity. `tiles`: (query rows, database rows) per GEMM tile."""
+    nq = len(queries)
+    tile_queries, tile_database = tiles or TOPK_TILES
+    scores = np.full((nq, k), -np.inf, dtype=np.float32)
+    indices = np.full((nq, k), -1, dtype=np.int64)
+    if k > len(database):  # the kernel fills the first nb slots
+        found = inner_topk(queries, database, len(database), skip, threads, tiles)
+        scores[:, :len(database)], indices[:, :len(database)] = found
+        return scores, indices
+    indptr, columns = (None, None) if skip is None else (skip.indptr, skip.indices)
+    native = _native_with_blas()
+    with blas_threads(1):  # the kernel calls the BLAS from its own threads
+        native.inner_topk(queries, database, k, indptr, columns, threads, scores, indices, tile_queries,
+                          tile_database)
+    return scores, indices

@@ -368,3 +368,17 @@ def topk(queries, database, k, exclude, normalized, threads, tiles=None):
     tile_queries, tile_database = tiles or TOPK_TILES
     return _shared.exact_topk(cp, queries, database, k, exclude, normalized, tile_queries, tile_database,
                               TOPK_MAX_K, launch_topk_merge_tile)
+
+
+def inner_topk(queries, database, k, skip, threads, tiles=None):
+    """Exact inner-product top-k on the GPU with the CPU's results (see the CPU's inner_topk):
+    cuBLAS tiles whose excluded entries (the rows of `skip` falling in the tile) are set to -inf,
+    merged by the topk_merge_tile kernel into k + TOPK_EXTRA candidates per query, rescored
+    exactly (_shared.exact_inner_topk). Slots beyond a query's candidates: score -inf, index -1."""
+    cp = _cupy()
+    queries, database = asarray(queries, np.float32), asarray(database, np.float32)
+    tile_queries, tile_database = tiles or TOPK_TILES
+    if skip is not None:
+        skip = (asarray(skip.indptr, np.int64), asarray(skip.indices, np.int64))
+    return _shared.exact_inner_topk(cp, queries, database, k, skip, tile_queries, tile_database, TOPK_MAX_K,
+                                    launch_topk_merge_tile)
