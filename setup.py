@@ -1,12 +1,27 @@
-"""Build the two compiled modules of embedcore.
+"""Build the compiled modules of embedcore.
 
-embedcore._native  pybind11, C++17 sources in csrc/
-embedcore._sgd     Cython, embedcore/_sgd.pyx (in-place update loops and the text pass)
+embedcore._native       pybind11, C++17 sources in csrc/bindings/ over the kernels in csrc/embedcore/
+embedcore._sgd._text    Cython (embedcore/_sgd/*.pyx, each over one .pxd): the text pass,
+embedcore._sgd._glove   GloVe epochs and word2vec chunks (loops that touch Python objects or update
+embedcore._sgd._word2vec  arrays in place)
+
+Include path: csrc/ (the kernels, the bindings' glue headers) and embedcore/include/ (the
+per-example math shared with the CUDA kernels, shipped as package data for the GPU loader).
+No -march flag: the kernels compile their hot loops per SIMD level and pick one at run time
+(csrc/embedcore/simd.hpp).
 
 Environment switches:
   EMBEDCORE_OPENMP=1   a compiler without OpenMP is an error
   EMBEDCORE_OPENMP=0   build without OpenMP (serial kernels)
   EMBEDCORE_NATIVE=1   compile with -march=native (never for wheels)
+  EMBEDCORE_SANITIZE=address,undefined
+                       a sanitizer build (GCC or clang): -fsanitize=<list> -fno-omit-frame-pointer -g
+                       -O1 for compiling and linking. Python itself is not instrumented, so the
+                       runtime must be preloaded; .ci/sanitize builds one in a fresh venv and runs
+                       the tests under it:
+                         LD_PRELOAD="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libubsan.so)" \
+                         ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+                         pytest tests
 """
 import os
 import shutil
@@ -26,6 +41,22 @@ from setuptools.errors import CompileError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IS_MSVC_HINT = sys.platform == "win32"
+
+
+SANITIZERS = ("address", "undefined", "leak", "thread")
+
+
+def _sanitize_list():
+    """The sanitizers EMBEDCORE_SANITIZE names (a comma-separated subset of SANITIZERS), or []."""
+    value = os.environ.get("EMBEDCORE_SANITIZE", "").strip()
+    if not value:
+        return []
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in SANITIZERS]
+    if unknown:
+        raise SystemExit(f"EMBEDCORE_SANITIZE must be a comma-separated list of {', '.join(SANITIZERS)}; "
+                         f"got {value!r}")
+    return names
 
 
 def _env_flag(name):
@@ -73,10 +104,23 @@ class BuildExt(build_ext):
         std = ["/std:c++17"] if msvc else ["-std=c++17"]
         self._check_toolchain(std)
 
-        flags = std + (["/O2", "/EHsc"] if msvc else ["-O3", "-fvisibility=hidden", "-ffp-contract=fast"])
+        # -Wno-psabi: the vector helpers of simd.hpp take AVX-sized vectors by value; they are always
+        # inlined into the copy compiled for that level, so GCC's ABI note does not apply
+        flags = std + (["/O2", "/EHsc"] if msvc else ["-O3", "-fvisibility=hidden", "-ffp-contract=fast",
+                                                       "-Wno-psabi"])
+        define = []
+        link = []
         if _env_flag("EMBEDCORE_NATIVE"):
             flags.append("-march=native")
-        define = []
+            define.append(("EMBEDCORE_NATIVE_BUILD", "1"))
+        sanitizers = _sanitize_list()
+        if sanitizers:
+            if msvc:
+                raise SystemExit("EMBEDCORE_SANITIZE needs GCC or clang")
+            sanitize = ["-fsanitize=" + ",".join(sanitizers)]
+            # -O1 keeps the reports readable; frame pointers give whole stacks
+            flags = [f for f in flags if not f.startswith("-O")] + sanitize + ["-O1", "-g", "-fno-omit-frame-pointer"]
+            link = sanitize
 
         want_omp = _env_flag("EMBEDCORE_OPENMP")
         omp_compile, omp_link = self._openmp_flags(msvc)
@@ -95,7 +139,7 @@ class BuildExt(build_ext):
             define.append(("EMBEDCORE_OPENMP", "1"))
         for ext in self.extensions:
             ext.extra_compile_args = flags + (omp_compile if have_omp else [])
-            ext.extra_link_args = omp_link if have_omp else []
+            ext.extra_link_args = (omp_link if have_omp else []) + link
             ext.define_macros = list(ext.define_macros or []) + define
         super().build_extensions()
 
@@ -129,27 +173,32 @@ class BuildExt(build_ext):
                 """))
 
 
-INCLUDE = [os.path.join("csrc"), numpy.get_include()]
+INCLUDE = ["csrc", os.path.join("embedcore", "include"), numpy.get_include()]
+HEADERS = sorted(glob("csrc/embedcore/*.hpp")) + sorted(glob("csrc/bindings/*.hpp")) + \
+    sorted(glob("embedcore/include/ecmath/*.hpp"))
 
 native = Extension(
     "embedcore._native",
     sources=sorted(glob("csrc/bindings/*.cpp")),
     include_dirs=INCLUDE + [pybind11.get_include()],
-    depends=sorted(glob("csrc/embedcore/*.hpp")),
+    depends=HEADERS,
     language="c++",
 )
-sgd = Extension(
-    "embedcore._sgd",
-    sources=["embedcore/_sgd.pyx"],
-    include_dirs=INCLUDE,
-    depends=sorted(glob("csrc/embedcore/*.hpp")) + sorted(glob("embedcore/*.pxi")) + ["embedcore/_csrc.pxd"],
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    language="c++",
-)
+sgd = [
+    Extension(
+        f"embedcore._sgd._{name}",
+        sources=[f"embedcore/_sgd/_{name}.pyx"],
+        include_dirs=INCLUDE,
+        depends=HEADERS + [f"embedcore/_sgd/{name}.pxd"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        language="c++",
+    )
+    for name in ("text", "glove", "word2vec")
+]
 
 setup(
     ext_modules=[native] + cythonize(
-        [sgd], language_level=3,
+        sgd, language_level=3,
         compiler_directives={"boundscheck": False, "wraparound": False, "cdivision": True,
                              "initializedcheck": False}),
     cmdclass={"build_ext": BuildExt},

@@ -4,6 +4,7 @@ Skip-gram and CBOW with negative sampling, co-occurrence counting and GloVe, PPM
 SVD, and exact cosine top-k search, as C++ kernels under a gensim-familiar API.
 """
 from embedcore._version import __version__
+from embedcore._base import NotFittedError
 from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
 from embedcore.glove import GloVe
@@ -22,21 +23,27 @@ def build_info():
     -------
     dict
         ``version`` (str), ``openmp`` (bool: kernels compiled with OpenMP), ``simd`` (str: the
-        instruction set the hot loops dispatch to on this CPU), ``cuda`` (bool: CuPy and a GPU
-        are usable now), ``max_threads`` (int: threads a kernel uses with ``workers=None``).
+        widest instruction set the hot loops dispatch to on this CPU: ``"avx512"``, ``"avx2"`` or
+        ``"baseline"``), ``simd_kernels`` (dict: the level each kernel runs at, e.g.
+        ``{"word2vec": "avx512", "cooccur": "baseline", ...}``; kernels without SIMD copies report
+        ``"baseline"``), ``cuda`` (bool: CuPy and a GPU are usable now), ``max_threads`` (int:
+        threads a kernel uses with ``workers=None``).
     """
     from embedcore import _native
-    from embedcore._device import cuda_available
+    from embedcore.backends import HAS_CUDA
     from embedcore._threads import usable_cores
 
+    kernels = dict(_native.simd_kernels())
+    order = ("baseline", "avx2", "avx512")
     return {
         "version": __version__,
         "openmp": bool(_native.openmp()),
-        "simd": _native.simd_level(),
-        "cuda": cuda_available(),
+        "simd": max(kernels.values(), key=order.index),
+        "simd_kernels": kernels,
+        "cuda": HAS_CUDA(),
         "max_threads": usable_cores() if _native.openmp() else 1,
     }
 
 
-__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
+__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "NotFittedError", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
            "cooccurrence", "cosine_topk", "datasets", "ppmi", "randomized_svd", "__version__"]

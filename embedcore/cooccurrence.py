@@ -6,11 +6,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from embedcore import _native
-from embedcore._device import resolve_device
 from embedcore._io import anonymous_temp_file
 from embedcore._progress import progress_bar
 from embedcore._threads import effective_workers
 from embedcore._validation import check_int
+from embedcore.backends import get_backend
 from embedcore.corpus import EncodedCorpus
 
 logger = logging.getLogger("embedcore")
@@ -80,9 +80,10 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         bounded rows fit. Each range gathers its occurrences from the file and is counted, its
         finished rows going to another file, read back in order into the result, so the peak is
         about the result plus `max_memory`. The files have no name (they are unlinked as they
-        are opened), so nothing is left behind whatever ends the count, SIGKILL included. GloVe's cooccur spills sorted runs of records and merges them; rows
-        counted by range are final, so nothing needs merging, and the matrix is bit-identical to
-        the unbounded count.
+        are opened), so nothing is left behind whatever ends the count, SIGKILL included.
+        GloVe's cooccur spills sorted runs of records and merges them; rows counted by range
+        are final, so nothing needs merging, and the matrix is bit-identical to the unbounded
+        count.
     progress : bool
         Show a progress bar of a bounded count.
 
@@ -127,24 +128,23 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
     if max_memory is not None:
         max_memory = check_int(max_memory, "max_memory", minimum=1)
     # "auto" keeps a count bounded by max_memory on the CPU, which honours the bound
-    on_gpu = resolve_device(device) == "cuda" and (device == "cuda" or max_memory is None)
+    backend = get_backend("cpu" if device == "auto" and max_memory is not None else device)
     ids, offsets = corpus.ids, corpus.offsets
-    if len(ids) and int(ids.max()) >= vocab_size:
-        raise ValueError(f"corpus ids must be < vocab_size={vocab_size}, got the id {int(ids.max())}")
-    if on_gpu:
-        from embedcore.backends import cuda
-        return cuda.count_cooccurrence(ids, offsets, vocab_size, window, symmetric, distance_weighting)
+    if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
+        raise ValueError(f"corpus ids must be in [0, vocab_size={vocab_size}), got ids in "
+                         f"[{int(ids.min())}, {int(ids.max())}]")
 
     start = time.perf_counter()
     args = (window, bool(symmetric), bool(distance_weighting), threads)
-    bounded = None if max_memory is None else _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory,
-                                                                    progress)
+    bounded = None
+    if max_memory is not None and backend.NAME == "cpu":
+        bounded = _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress)
     if bounded is not None:
         indptr, indices, data, working, shards = bounded
+        matrix = sp.csr_matrix((data, indices, indptr), shape=(vocab_size, vocab_size), copy=False)
     else:
-        (indptr, indices, data), working = _native.cooccur_count(ids, offsets, 0, vocab_size, vocab_size, *args)
-        shards = 1
-    matrix = sp.csr_matrix((data, indices, indptr), shape=(vocab_size, vocab_size), copy=False)
+        counts, working = backend.cooccur_counts(ids, offsets, vocab_size, *args)
+        matrix, shards = backend.to_host(counts), 1
     matrix.has_sorted_indices = True
     seconds = time.perf_counter() - start
     logger.info("co-occurrence: %d tokens, window %d, %d nonzeros in %.2f s (%d row range%s, %.0f MB working memory)",

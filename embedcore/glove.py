@@ -1,15 +1,12 @@
 """GloVe: global vectors from a co-occurrence matrix (Pennington, Socher, Manning 2014)."""
 import logging
-import time
 
 import numpy as np
-import scipy.sparse as sp
 
-from embedcore import _sgd
-from embedcore._device import resolve_device
-from embedcore._progress import call_epoch_end, progress_bar
+from embedcore._base import Model, train_epochs
 from embedcore._threads import effective_workers
-from embedcore._validation import check_callbacks, check_choice, check_float, check_int, describe
+from embedcore._validation import as_csr, check_callbacks, check_float, check_int, describe, is_device_array
+from embedcore.backends import get_backend
 from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus, check_restartable
 from embedcore.keyedvectors import KeyedVectors
@@ -17,7 +14,6 @@ from embedcore.vocab import Vocab
 
 logger = logging.getLogger("embedcore")
 
-RECORD_DTYPE = np.dtype([("row", np.int32), ("col", np.int32), ("log_x", np.float32), ("weight", np.float32)])
 _LANES = 16  # rows are padded to whole AVX-512 vectors
 
 
@@ -25,7 +21,7 @@ def _padded(dim):
     return -(-dim // _LANES) * _LANES
 
 
-class GloVe:
+class GloVe(Model):
     """GloVe word vectors trained with AdaGrad on weighted log co-occurrence counts.
 
     Minimises ``sum f(x) (w_i . w~_j + b_i + b~_j - log x)**2`` over the nonzeros ``x = X[i, j]``
@@ -61,8 +57,9 @@ class GloVe:
         seed and input give bit-identical vectors on one machine; with more threads the lock-free
         updates make runs reproducible only statistically.
     device : {'auto', 'cpu', 'cuda'}
-        ``'cuda'`` trains on the GPU (one warp per nonzero, Hogwild; the parameters return to
-        the host after training); ``'auto'`` uses it when a GPU is usable.
+        ``'cuda'`` counts and trains on the GPU (one warp per nonzero, Hogwild, on the CPU's
+        records; the parameters return to the host after every epoch); ``'auto'`` uses it when
+        a GPU is usable.
     callbacks : sequence, optional
         Called at the end of every epoch: objects with ``on_epoch_end(model)`` or callables
         ``f(model, epoch)``.
@@ -71,6 +68,9 @@ class GloVe:
 
     Attributes
     ----------
+    wv : KeyedVectors
+        W + W~. Before `fit`, reading it or any fitted attribute below raises
+        ``embedcore.NotFittedError``.
     word_vectors, context_vectors : ndarray (n_words, vector_size) float32
         W and W~ (views of the padded training arrays).
     word_biases, context_biases : ndarray (n_words,) float32
@@ -88,6 +88,10 @@ class GloVe:
     (8,)
     """
 
+    _fitted_attributes = ("wv", "words", "word_vectors", "context_vectors", "word_biases", "context_biases")
+    _state_attributes = ("words", "word_biases", "context_biases", "_word", "_context", "_word_gradsq",
+                         "_context_gradsq", "_word_bias_gradsq", "_context_bias_gradsq")
+
     def __init__(self, vector_size=100, x_max=100.0, alpha=0.75, epochs=15, learning_rate=0.05, workers=None,
                  seed=1, device="auto", callbacks=(), progress=False, bias_learning_rate=1.0, _simd=""):
         self.vector_size = check_int(vector_size, "vector_size", minimum=1)
@@ -99,11 +103,10 @@ class GloVe:
         self.workers = workers
         effective_workers(workers)
         self.seed = check_int(seed, "seed", minimum=0)
-        self.device = check_choice(device, "device", ("auto", "cpu", "cuda"))
+        self.device = self._check_device(device)
         self.callbacks = check_callbacks(callbacks)
         self.progress = progress
         self._simd = _simd
-        self.words = None
         self.loss_history = []
         self.stats = {}
 
@@ -132,22 +135,26 @@ class GloVe:
         Raises
         ------
         ValueError
-            A matrix that is not square, holds negative, NaN or infinite counts, or does not
-            match `vocab`; an empty vocabulary or matrix.
+            A matrix that is not square, holds negative, NaN or infinite counts, does not match
+            `vocab`, or is a CSR matrix whose structure is not sound (an indptr that decreases,
+            columns out of range); an empty vocabulary or matrix. Duplicate entries of a sparse
+            matrix are one count (their sum).
         TypeError
             `source` of an unsupported type; `vocab` missing for a matrix or encoded corpus.
         RuntimeError
             ``device='cuda'`` without a usable GPU.
+        FloatingPointError
+            The training diverged (the cost of an epoch became NaN or infinite); the model is
+            then left unfitted.
         """
-        on_gpu = resolve_device(self.device) == "cuda"
         threads = effective_workers(self.workers)
-        if sp.issparse(source):
+        if is_device_array(source) or hasattr(source, "tocsr"):  # scipy or cupyx sparse
             words = self._words(vocab, "a co-occurrence matrix")
             cooc = source
         elif isinstance(source, EncodedCorpus):
             words = self._words(vocab, "an encoded corpus")
             cooc = cooccurrence(source, len(words), window=window, symmetric=symmetric,
-                                distance_weighting=distance_weighting, workers=threads)
+                                distance_weighting=distance_weighting, workers=threads, device=self.device)
         else:
             check_restartable(source)
             vocab = Vocab.from_corpus(source, min_count=min_count, progress=self.progress)
@@ -156,20 +163,14 @@ class GloVe:
             words = vocab.words
             corpus = vocab.encode(source, progress=self.progress)
             cooc = cooccurrence(corpus, len(words), window=window, symmetric=symmetric,
-                                distance_weighting=distance_weighting, workers=threads)
-        records = self._records(cooc, len(words))
-        self.words = list(words)
-        self._init_params(len(words))
-        if on_gpu:
-            from embedcore.backends import cuda
-            self._gpu = cuda.GloveTrainer(self, records)
-            try:
-                self._train(records, threads)
-            finally:
-                self._gpu.finish()
-                self._gpu = None
-        else:
-            self._train(records, threads)
+                                distance_weighting=distance_weighting, workers=threads, device=self.device)
+        backend = get_backend(self.device, cooc)
+        records = backend.glove_records(self._counts(cooc, len(words), threads), self.x_max, self.alpha, self.seed,
+                                        threads)
+        with self._fitting():
+            self.words = list(words)
+            self._init_params(len(words))
+            self._train(backend, records, threads)
         return self
 
     @staticmethod
@@ -183,34 +184,33 @@ class GloVe:
             raise TypeError("vocab must be a Vocab or a list of str")
         return words
 
-    def _records(self, cooc, n_words):
-        """The nonzeros as shuffled records (row, col, log x, f(x)); checks the counts."""
+    def _counts(self, cooc, n_words, threads):
+        """The counts as a canonical host CSR (duplicates summed once) of positive counts."""
         if cooc.ndim != 2 or cooc.shape[0] != cooc.shape[1]:
             raise ValueError(f"cooc must be a square matrix, got shape {cooc.shape}")
         if cooc.shape[0] != n_words:
             raise ValueError(f"cooc has {cooc.shape[0]} rows but vocab has {n_words} words")
         if n_words == 0:
             raise ValueError("vocab must not be empty")
-        csr = cooc.tocsr()
+        if not np.issubdtype(cooc.dtype, np.floating) and not np.issubdtype(cooc.dtype, np.integer):
+            raise TypeError(f"cooc must hold real counts, got {describe(cooc)}")
+        cpu = get_backend("cpu")  # the records are built on the host for every device
+        try:
+            csr = as_csr(cooc, "cooc", cpu, threads, canonical=True)
+        except ValueError as exc:
+            if "NaN" in str(exc):
+                raise ValueError("cooc contains NaN or infinite counts") from None
+            raise
         values = csr.data
-        if not np.issubdtype(values.dtype, np.floating) and not np.issubdtype(values.dtype, np.integer):
-            raise TypeError(f"cooc must hold real counts, got {describe(values)}")
-        if values.size and not np.isfinite(values).all():
-            raise ValueError("cooc contains NaN or infinite counts")
         if values.size and values.min() < 0:
             raise ValueError(f"cooc counts must be non-negative, got {values.min()}")
         if values.size and not (values > 0).all():  # explicit zeros: log 0 has no target
-            csr = csr.copy()
-            csr.eliminate_zeros()
+            scipy_csr = csr.to_scipy().copy()
+            scipy_csr.eliminate_zeros()
+            csr = cpu.csr_matrix(scipy_csr)
         if csr.nnz == 0:
             raise ValueError("cooc has no positive counts to train on")
-        # one shuffled order for all epochs, as glove.c trains on the output of its `shuffle`
-        records = np.empty(csr.nnz, dtype=RECORD_DTYPE)
-        _sgd.glove_records(np.ascontiguousarray(csr.indptr, dtype=np.int64),
-                           np.ascontiguousarray(csr.indices, dtype=np.int32),
-                           np.ascontiguousarray(csr.data, dtype=np.float32), n_words, self.x_max, self.alpha,
-                           self.seed, records.view(np.int32).reshape(-1, 4), effective_workers(self.workers))
-        return records
+        return csr
 
     def _init_params(self, n_words):
         dim, stride = self.vector_size, _padded(self.vector_size)
@@ -231,62 +231,53 @@ class GloVe:
         self._context_bias_gradsq = np.ones(n_words, dtype=np.float32)
         self.loss_history = []
 
-    def _epoch(self, rec_view, threads):
-        if getattr(self, "_gpu", None) is not None:
-            return self._gpu.epoch(self.learning_rate, self.bias_learning_rate)
-        return _sgd.glove_train_epoch(
-            self._word, self._context, self.word_biases, self.context_biases, self._word_gradsq,
-            self._context_gradsq, self._word_bias_gradsq, self._context_bias_gradsq, rec_view,
-            self.learning_rate, self.bias_learning_rate, threads, self._simd)
+    _PARAMS = (("word", "_word"), ("context", "_context"), ("word_bias", "word_biases"),
+               ("context_bias", "context_biases"), ("word_gradsq", "_word_gradsq"),
+               ("context_gradsq", "_context_gradsq"), ("word_bias_gradsq", "_word_bias_gradsq"),
+               ("context_bias_gradsq", "_context_bias_gradsq"))
 
-    def _train(self, records, threads):
-        rec_view = records.view(np.int32).reshape(len(records), 4)
-        nnz = len(records)
+    def _train(self, backend, records, threads):
+        nnz = int(records.shape[0])
+        # the backend's arrays: the model's own on the CPU, copies on the GPU
+        params = {name: backend.asarray(getattr(self, attr)) for name, attr in self._PARAMS}
+        self._fitted = True  # callbacks may read the vectors while they train
         self.stats = {"epoch_seconds": [], "train_seconds": 0.0, "nnz": nnz, "simd": None, "workers": threads}
-        bar = progress_bar(self.progress, total=nnz * self.epochs, desc="glove", unit="pair")
-        start = time.perf_counter()
-        try:
-            for epoch in range(self.epochs):
-                t0 = time.perf_counter()
-                cost, simd = self._epoch(rec_view, threads)
-                self.stats["epoch_seconds"].append(time.perf_counter() - t0)
-                self.stats["simd"] = simd
-                self.loss_history.append(cost / nnz)
-                bar.update(nnz)
-                logger.info("glove epoch %d/%d: cost %.6f, %.2f s", epoch + 1, self.epochs,
-                            self.loss_history[-1], self.stats["epoch_seconds"][-1])
-                if not np.isfinite(cost):
-                    raise FloatingPointError(f"glove: the cost became {cost} in epoch {epoch + 1}; "
-                                             f"lower learning_rate or check the counts")
-                call_epoch_end(self.callbacks, self, epoch)
-        except KeyboardInterrupt:
-            logger.warning("glove training interrupted after %d of %d epochs; the vectors are usable",
-                           len(self.loss_history), self.epochs)
-        finally:
-            bar.close()
-            self.stats["train_seconds"] = time.perf_counter() - start
+
+        def run_epoch(epoch):
+            cost, simd = backend.glove_epoch(records, params, self.learning_rate, self.bias_learning_rate, threads,
+                                             simd=self._simd)
+            yield nnz
+            return cost / nnz, simd
+
+        def publish(run):
+            for name, attr in self._PARAMS:
+                array = backend.to_host(params[name])
+                if array is not getattr(self, attr):
+                    getattr(self, attr)[...] = array
+            self.loss_history = list(run.losses)
+            self.stats["epoch_seconds"] = list(run.epoch_seconds)
+            self.stats["train_seconds"] = run.seconds
+
+        def after_epoch(run, epoch, result):
+            self.stats["simd"] = result[1]
+            publish(run)
+
+        publish(train_epochs(self, "glove", self.epochs, run_epoch, nnz * self.epochs, "pair", after_epoch))
 
     # ------------------------------------------------------------------ results
-    def _require_fit(self):
-        if self.words is None:
-            raise RuntimeError("GloVe: call fit() first")
-
     @property
     def word_vectors(self):
-        self._require_fit()
         return self._word[:, :self.vector_size]
 
     @property
     def context_vectors(self):
-        self._require_fit()
         return self._context[:, :self.vector_size]
 
     @property
     def wv(self):
         """KeyedVectors of W + W~ (GloVe's default output)."""
-        self._require_fit()
         return KeyedVectors(self.words, self.word_vectors + self.context_vectors)
 
     def __repr__(self):
-        n = "unfitted" if self.words is None else f"{len(self.words)} words"
+        n = f"{len(self.words)} words" if self.is_fitted else "unfitted"
         return f"GloVe(vector_size={self.vector_size}, {n}, epochs={len(self.loss_history)}/{self.epochs})"

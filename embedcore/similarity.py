@@ -1,57 +1,22 @@
-"""Exact cosine top-k search (the C++ kernel in csrc/embedcore/topk.hpp)."""
-import functools
+"""Exact cosine top-k search (the CPU kernel of csrc/embedcore/topk.hpp, or the GPU's tiles)."""
 import logging
 
 import numpy as np
 
 from embedcore._threads import effective_workers
-from embedcore._validation import as_float32_matrix, check_int, describe
+from embedcore._validation import check_exclude, check_int, device_matrix, like_inputs
+from embedcore.backends import get_backend
 
 logger = logging.getLogger("embedcore")
 
-# Rows per SGEMM tile: a (query block x database tile) score block of 256 x 1024 floats (1 MiB)
-# stays in a core's L2 cache while the selection pass reads it.
-_TILE_QUERIES = 256
-_TILE_DATABASE = 1024
 
-
-@functools.lru_cache(maxsize=None)
-def _native_with_blas():
-    """The _native module, with scipy's SGEMM handed to the kernel once."""
-    from embedcore import _native
-
+def _work(queries, database):
+    """Multiply-adds of a search (nq x nb x d), 0 when the shapes are not those of matrices."""
     try:
-        from scipy.linalg import cython_blas
-
-        _native.topk_set_sgemm(cython_blas.__pyx_capi__["sgemm"])
-    except (ImportError, KeyError, AttributeError) as exc:  # pragma: no cover - scipy is a dependency
-        logger.warning("embedcore: scipy's BLAS is unavailable (%s); cosine_topk uses a slow product", exc)
-    return _native
-
-
-@functools.lru_cache(maxsize=None)
-def _blas_controller():
-    """A threadpoolctl controller for the loaded BLAS libraries (found once)."""
-    from threadpoolctl import ThreadpoolController
-    return ThreadpoolController()
-
-
-def _single_threaded_blas():
-    """Context in which the BLAS runs one thread: the kernel calls it from its own threads."""
-    return _blas_controller().limit(limits=1, user_api="blas")
-
-
-def _check_exclude(exclude, nq, nb):
-    array = np.asarray(exclude)
-    if array.ndim != 1 or array.shape[0] != nq:
-        raise ValueError(f"exclude must be a 1-D integer array with one entry per query ({nq}), "
-                         f"got {describe(array)}")
-    if array.size and not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(f"exclude must hold integers, got {describe(array)}")
-    if array.size and (array.min() < -1 or array.max() >= nb):
-        raise ValueError(f"exclude must hold database rows in [0, {nb}) or -1 for none, "
-                         f"got values in [{array.min()}, {array.max()}]")
-    return np.ascontiguousarray(array, dtype=np.int64)
+        shape_q, shape_d = np.shape(queries), np.shape(database)
+    except ValueError:  # ragged input: the validation reports it
+        return 0
+    return shape_q[0] * shape_d[0] * shape_d[1] if len(shape_q) == 2 and len(shape_d) == 2 else 0
 
 
 def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers=None, device="auto"):
@@ -79,11 +44,12 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
     workers : int or None
         Threads: None or -1 all usable cores, ``n > 0`` that many, ``-n`` all but ``n - 1``.
     device : {"auto", "cpu", "cuda"}
-        "cuda" runs on the GPU (cuBLAS tiles and a selection kernel; ``k <= 256``; `workers`
-        unused; CuPy inputs give CuPy results, numpy inputs numpy results). "auto" takes the GPU,
-        when one is usable, for CuPy inputs and for numpy inputs of at least 1e10 multiply-adds
+        "cuda" runs on the GPU (cuBLAS tiles and a selection kernel, the candidates rescored as
+        the CPU scores them, so both devices return the same scores and rows; `workers` unused;
+        CuPy inputs give CuPy results, numpy inputs numpy results). "auto" takes the GPU, when
+        one is usable, for CuPy inputs and for numpy inputs of at least 1e10 multiply-adds
         (nq x nb x d); smaller searches stay on the CPU, where copying the database would cost
-        more than the search.
+        more than the search (see ``embedcore.backends.get_backend``).
 
     Returns
     -------
@@ -110,17 +76,15 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
     >>> idx.tolist()
     [[0, 2]]
     """
-    from embedcore.backends import cuda
-    if cuda.topk_on_gpu(device, queries, database):
-        return cuda.cosine_topk(queries, database, k, exclude, normalized)
     if not isinstance(normalized, (bool, np.bool_)):
         raise TypeError(f"normalized must be a bool, got {type(normalized).__name__}")
     threads = effective_workers(workers)
-    # NaN/inf are caught by the kernel as it reads the rows (no extra pass over the database)
-    queries = as_float32_matrix(queries, "queries", check_finite=False)
-    database = as_float32_matrix(database, "database", check_finite=False)
-    nq, d = queries.shape
-    nb, db_dim = database.shape
+    backend = get_backend(device, queries, database, work=_work(queries, database))
+    # NaN/inf are caught by the backends as they read the rows (no extra pass over the database)
+    q = device_matrix(queries, "queries", backend, check_finite=False)
+    db = device_matrix(database, "database", backend, check_finite=False)
+    nq, d = q.shape
+    nb, db_dim = db.shape
     if d != db_dim:
         raise ValueError(f"queries and database must have the same number of columns, got "
                          f"queries with {d} and database with {db_dim}")
@@ -128,25 +92,15 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
     if k > nb:
         raise ValueError(f"k must be <= the number of database rows ({nb}), got {k}")
     if exclude is not None:
-        exclude = _check_exclude(exclude, nq, nb)
-        if k == nb and nq and exclude.max() >= 0:
+        exclude = check_exclude(exclude, nq, nb, backend)
+        if k == nb and nq and int(exclude.max()) >= 0:
             raise ValueError(f"k must be <= {nb - 1} (the database rows left after exclude), got {k}")
-
-    return _topk_checked(queries, database, k, exclude, bool(normalized), threads)
+    result = backend.topk(q, db, k, exclude, bool(normalized), threads)
+    return like_inputs(backend, result, queries, database)
 
 
 def _topk_checked(queries, database, k, exclude, normalized, threads):
-    """The kernel call behind cosine_topk, for callers whose arguments are already valid:
+    """The CPU search behind cosine_topk, for callers whose arguments are already valid:
     C-contiguous float32 finite 2-D arrays of equal width, 1 <= k <= nb (nb - 1 with an exclude),
     exclude None or int64 of length nq in [-1, nb)."""
-    nq = len(queries)
-    scores = np.empty((nq, k), dtype=np.float32)
-    indices = np.empty((nq, k), dtype=np.int64)
-    native = _native_with_blas()
-    with _single_threaded_blas():
-        native.cosine_topk(queries, database, k, exclude, normalized, threads, scores, indices,
-                           _TILE_QUERIES, _TILE_DATABASE)
-    if nq and indices[:, -1].min() < 0:  # only possible when normalized=True was untrue
-        raise ValueError("cosine_topk found fewer than k finite scores: with normalized=True the rows "
-                         "must have unit length")
-    return scores, indices
+    return get_backend("cpu").topk(queries, database, k, exclude, normalized, threads)

@@ -1,10 +1,9 @@
 """PPMI weighting, randomized truncated SVD, and SVDEmbedding (count-based word vectors, LSA and
 matrix-factorisation embeddings).
 
-The heavy work of the SVD is sparse x dense products, done by the multithreaded float32 CSR
-kernels of ``embedcore._native``; the small dense factorisations go to LAPACK through scipy.
+The heavy work of the SVD is sparse x dense products, done by the backend's multithreaded float32
+CSR kernels (or cuSPARSE); the small dense factorisations are solved on the host in float64.
 """
-import contextlib
 import logging
 import time
 
@@ -12,103 +11,21 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import linalg
 
-from embedcore import _native
+from embedcore._base import Model
 from embedcore._threads import effective_workers
-from embedcore._validation import as_float32_matrix, check_choice, check_float, check_int, describe
+from embedcore._validation import (as_csr, as_float32_matrix, check_float, check_int, describe, device_matrix,
+                                   is_device_array, like_inputs)
+from embedcore.backends import blas_threads, get_backend
+from embedcore.sharded import ShardedMatrix
 
 logger = logging.getLogger("embedcore")
-
-_INT32_MAX = np.iinfo(np.int32).max
-
-
-# ---------------------------------------------------------------------------------------------
-# Input handling
-
-
-class _Csr:
-    """A CSR matrix as the kernels take it: int64 indptr, int32 indices, float32 data."""
-
-    __slots__ = ("indptr", "indices", "data", "shape")
-
-    def __init__(self, indptr, indices, data, shape):
-        self.indptr, self.indices, self.data, self.shape = indptr, indices, data, shape
-
-    @property
-    def nnz(self):
-        return len(self.data)
-
-    def matmul(self, dense, threads, out=None):
-        """self @ dense for a C-contiguous float32 (n_cols x p) array."""
-        if out is None:
-            out = np.empty((self.shape[0], dense.shape[1]), dtype=np.float32)
-        _native.csr_matmul(self.indptr, self.indices, self.data, self.shape[1], dense, out, threads)
-        return out
-
-    def transpose(self, threads):
-        indptr, indices, data = _native.csr_transpose(self.indptr, self.indices, self.data,
-                                                      self.shape[0], self.shape[1], threads)
-        return _Csr(indptr, indices, data, (self.shape[1], self.shape[0]))
-
-
-def _is_matrix(value):
-    return sp.issparse(value) or isinstance(value, np.ndarray)
-
-
-def _as_csr(value, name, threads, canonical=False, check_finite=True):
-    """A validated _Csr from any scipy.sparse matrix/array or 2-D array-like (converted once)."""
-    if sp.issparse(value):
-        if value.ndim != 2:
-            raise ValueError(f"{name} must be a 2-D matrix, got a sparse array with shape {value.shape}")
-        if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
-            raise TypeError(f"{name} must hold real numbers, got sparse {value.dtype}")
-        csr = value.tocsr()
-    else:
-        csr = sp.csr_matrix(as_float32_matrix(value, name, allow_empty=True, check_finite=check_finite))
-    if canonical and not csr.has_canonical_format:
-        csr = csr.copy()
-        csr.sum_duplicates()
-    n_rows, n_cols = csr.shape
-    if n_rows > _INT32_MAX or n_cols > _INT32_MAX:
-        raise ValueError(f"{name} has shape {csr.shape}; each dimension must be below 2**31")
-    data = np.ascontiguousarray(csr.data, dtype=np.float32)
-    if check_finite and data.size and not np.isfinite(data).all():
-        raise ValueError(f"{name} contains NaN or infinity")
-    indptr = np.ascontiguousarray(csr.indptr, dtype=np.int64)
-    indices = csr.indices
-    if indices.dtype != np.int32:
-        if indices.size and (indices.min() < 0 or indices.max() > _INT32_MAX):
-            raise ValueError(f"{name} has column indices outside [0, {n_cols})")
-        indices = indices.astype(np.int32)
-    indices = np.ascontiguousarray(indices)
-    try:
-        _native.check_csr(indptr, indices, n_rows, n_cols, threads)
-    except ValueError as exc:
-        raise ValueError(f"{name} is not a valid CSR matrix: {exc}") from None
-    return _Csr(indptr, indices, data, (n_rows, n_cols))
-
-
-_BLAS_CONTROLLER = []
-
-
-def _blas_threads(threads):
-    """A context holding BLAS to `threads` threads (a no-op without threadpoolctl)."""
-    if not _BLAS_CONTROLLER:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _BLAS_CONTROLLER.append(ThreadpoolController())
-        except ImportError:
-            _BLAS_CONTROLLER.append(None)
-    controller = _BLAS_CONTROLLER[0]
-    if controller is None:
-        return contextlib.nullcontext()
-    return controller.limit(limits=threads, user_api="blas")
 
 
 # ---------------------------------------------------------------------------------------------
 # PPMI
 
 
-def ppmi(cooc, cds=0.75, shift=1.0, workers=None):
+def ppmi(cooc, cds=0.75, shift=1.0, workers=None, device="auto"):
     """Positive pointwise mutual information of a co-occurrence matrix.
 
     ``PMI(w, c) = log(C[w, c] * sum_c' n(c')**cds / (n(w) * n(c)**cds)) - log(shift)`` where
@@ -121,23 +38,29 @@ def ppmi(cooc, cds=0.75, shift=1.0, workers=None):
     ----------
     cooc : scipy.sparse matrix or 2-D array-like, shape (n_words, n_contexts)
         Non-negative co-occurrence counts (duplicates in COO/CSR input are added up). A
-        ``cupyx.scipy.sparse`` matrix is weighted on the GPU and the result stays there.
+        ``cupyx.scipy.sparse`` matrix or a CuPy array is weighted on the GPU and the result
+        stays there.
     cds : float
         Context-distribution smoothing exponent, > 0 (1 is plain PMI).
     shift : float
         The PMI is shifted by ``-log(shift)``; > 0 (Levy et al.'s ``k``, 1 means no shift).
     workers : int, optional
         Threads; None for all usable cores.
+    device : {'auto', 'cpu', 'cuda'}
+        Where to compute (see ``embedcore.backends.get_backend``); the GPU gives the same
+        result up to float rounding (float64 sums, deterministic).
 
     Returns
     -------
     scipy.sparse.csr_matrix
-        float32, same shape as `cooc`, only positive entries, column order of each row kept.
+        float32, same shape as `cooc`, only positive entries, column order of each row kept
+        (a ``cupyx.scipy.sparse.csr_matrix`` for GPU input).
 
     Raises
     ------
     ValueError
-        `cooc` is not 2-D, holds negative, NaN or infinite counts; `cds` or `shift` not > 0.
+        `cooc` is not 2-D, holds negative, NaN or infinite counts, is a CSR matrix whose
+        structure is not sound (e.g. an indptr that decreases); `cds` or `shift` not > 0.
     TypeError
         `cooc` does not hold real numbers.
 
@@ -152,121 +75,73 @@ def ppmi(cooc, cds=0.75, shift=1.0, workers=None):
     cds = check_float(cds, "cds", minimum=0.0, inclusive=False)
     shift = check_float(shift, "shift", minimum=0.0, inclusive=False)
     threads = effective_workers(workers)
-    from embedcore.backends import cuda
-    if cuda.is_device_array(cooc):  # CuPy in, CuPy out
-        return cuda.ppmi(cooc, cds=cds, shift=shift)
-    csr = _as_csr(cooc, "cooc", threads, canonical=True, check_finite=False)
+    backend = get_backend(device, cooc)
+    csr = as_csr(cooc, "cooc", backend, threads, canonical=True, check_finite=False)
     try:
-        indptr, indices, data = _native.ppmi(csr.indptr, csr.indices, csr.data, csr.shape[0],
-                                             csr.shape[1], cds, shift, threads)
+        result = backend.ppmi(csr, cds, shift, threads)
     except ValueError as exc:
         raise ValueError(f"cooc must hold finite, non-negative counts ({exc})") from None
-    return sp.csr_matrix((data, indices, indptr), shape=csr.shape)
+    return like_inputs(backend, result, cooc)
 
 
 # ---------------------------------------------------------------------------------------------
 # Randomized SVD
 
 
-class _SparseOperator:
-    """A sparse matrix with its transpose, for products on both sides."""
+class _Operator:
+    """A matrix (the backend's CSR, with its transpose made once, or a dense array) for products
+    on both sides."""
 
-    def __init__(self, csr, csr_t, threads):
-        self.csr, self.csr_t, self.threads = csr, csr_t, threads
-        self.shape = csr.shape
+    def __init__(self, backend, matrix, transposed, threads):
+        self.backend, self.matrix, self.transposed, self.threads = backend, matrix, transposed, threads
+        self.shape = matrix.shape
+
+    @classmethod
+    def of(cls, backend, matrix, threads):
+        if backend.issparse(matrix):
+            return cls(backend, matrix, backend.csr_transpose(matrix, threads), threads)
+        return cls(backend, matrix, matrix.T, threads)
+
+    def _times(self, a, dense):
+        if self.backend.issparse(a):
+            return self.backend.csr_matmul(a, dense, self.threads)
+        return self.backend.matmul(a, dense, self.threads)
 
     def dot(self, dense):
-        return self.csr.matmul(dense, self.threads)
+        return self._times(self.matrix, dense)
 
     def tdot(self, dense):
-        return self.csr_t.matmul(dense, self.threads)
+        return self._times(self.transposed, dense)
 
     @property
     def T(self):
-        return _SparseOperator(self.csr_t, self.csr, self.threads)
+        return _Operator(self.backend, self.transposed, self.matrix, self.threads)
 
 
-class _DenseOperator:
-    """A dense float32 matrix; products by BLAS with `threads` threads."""
+def _thin_svd(backend, bt):
+    """SVD of the tall n x p float32 matrix bt: (W float64 on the device, s, Zt) with
+    bt = W diag(s) Zt, s descending.
 
-    def __init__(self, array, threads):
-        self.array, self.threads = array, threads
-        self.shape = array.shape
-
-    def dot(self, dense):
-        with _blas_threads(self.threads):
-            return self.array @ dense
-
-    def tdot(self, dense):
-        with _blas_threads(self.threads):
-            return self.array.T @ dense
-
-    @property
-    def T(self):
-        return _DenseOperator(self.array.T, self.threads)
-
-
-def _gram(y):
-    """y^T y in float64 (BLAS sgemm on the float32 operand, then a symmetric float64 result)."""
-    g = (y.T @ y).astype(np.float64)
-    return (g + g.T) * 0.5
-
-
-def _tall_times_small(y, w, threads):
-    """y @ w for a tall float32 y and a small w, by the multithreaded row kernel."""
-    out = np.empty((y.shape[0], w.shape[1]), dtype=np.float32)
-    _native.dense_matmul(np.ascontiguousarray(y, dtype=np.float32), np.ascontiguousarray(w, dtype=np.float32),
-                         out, threads)
-    return out
-
-
-def _whiten(y, threads):
-    """y @ W with W = V diag(1/sqrt(max(l, floor))) from the eigenpairs (l, V) of y^T y: the same
-    column span as y, far better conditioned. This is the power-iteration normaliser; it costs
-    two small GEMMs where a QR or LU of the tall y costs far more, and directions whose
-    eigenvalue is below ``floor = 1e-10 * max(l)`` (noise at float32 precision, or a
-    rank-deficient y) are damped rather than divided by zero."""
-    lam, vec = linalg.eigh(_gram(y), check_finite=False)
-    if not lam[-1] > 0:  # y == 0: nothing to normalise
-        return y
-    floor = max(float(lam[-1]) * 1e-10, 1e-60)  # 1/sqrt(floor) stays in float32 range
-    w = vec / np.sqrt(np.maximum(lam, floor))
-    return _tall_times_small(y, w, threads)
-
-
-def _orthonormal_basis(y, threads):
-    """An orthonormal basis of the column span of y (m x p, m >= p): Cholesky-QR2 by whitening
-    twice, checked; Householder QR (LAPACK) when y is too ill-conditioned for it."""
-    q = _whiten(_whiten(y, threads), threads)
-    gram = _gram(q)
-    if np.abs(gram - np.eye(gram.shape[0])).max() < 1e-4:
-        return np.ascontiguousarray(q)
-    logger.debug("randomized_svd: ill-conditioned range basis, using Householder QR")
-    q, _ = linalg.qr(y, mode="economic", check_finite=False)
-    return np.ascontiguousarray(q, dtype=np.float32)
-
-
-def _thin_svd(bt):
-    """SVD of the tall n x p matrix bt: (W, s, Zt) with bt = W diag(s) Zt, s descending.
-
-    Through the eigenpairs of bt^T bt computed in float64 (a GEMM and a p x p eigensolver), then
-    W = bt Z / s; when the spread of the singular values makes that inaccurate (rank-deficient
-    input), LAPACK's gesdd on float64 instead."""
-    b64 = bt.astype(np.float64)
-    lam, z = linalg.eigh(b64.T @ b64, check_finite=False)
+    Through the eigenpairs of bt^T bt computed in float64 (a GEMM and a p x p eigensolver on
+    the host), then W = bt Z / s; when the spread of the singular values makes that inaccurate
+    (rank-deficient input), LAPACK's gesdd on float64 (on the host) instead."""
+    b64 = backend.asarray(bt, np.float64)
+    lam, z = linalg.eigh(backend.gram(b64, 1), check_finite=False)
     lam, z = lam[::-1], z[:, ::-1]
     if lam[0] > 0 and lam[-1] > lam[0] * 1e-12:
         s = np.sqrt(lam)
-        w = (b64 @ z) / s
+        w = backend.matmul(b64, backend.asarray(z / s), 1)
         return w, s, np.ascontiguousarray(z.T)
-    return linalg.svd(b64, full_matrices=False, check_finite=False, lapack_driver="gesdd")
+    w, s, zt = linalg.svd(backend.to_host(b64), full_matrices=False, check_finite=False, lapack_driver="gesdd")
+    return backend.asarray(w), s, zt
 
 
 def _range_finder_svd(op, k, n_oversamples, n_iter, seed, threads):
     """Halko, Martinsson and Tropp (2011), algorithm 4.4 (subspace iteration) with the
-    re-normalisation between products done by Gram whitening (see _whiten), then an orthonormal
-    basis Q and the SVD of Q^T A. Works on the orientation with fewer columns.
-    Returns float32 (U, S, Vt) with k components."""
+    re-normalisation between products done by the backend's `orthonormalize` (Gram whitening),
+    then an orthonormal basis Q and the SVD of Q^T A. Works on the orientation with fewer
+    columns. Returns float32 (U, S, Vt) with k components, U and Vt on the backend's device."""
+    backend = op.backend
     m, n = op.shape
     transpose = m < n
     if transpose:
@@ -274,37 +149,32 @@ def _range_finder_svd(op, k, n_oversamples, n_iter, seed, threads):
         m, n = n, m
     p = min(k + n_oversamples, n)
     rng = np.random.default_rng(seed)
-    q = rng.standard_normal((n, p), dtype=np.float32)
+    q = backend.asarray(rng.standard_normal((n, p), dtype=np.float32))
     for _ in range(n_iter):
-        q = _whiten(op.dot(q), threads)
-        q = _whiten(op.tdot(q), threads)
-    q = _orthonormal_basis(op.dot(q), threads)    # m x p
-    bt = op.tdot(q)                               # n x p, (Q^T A)^T
+        q = backend.orthonormalize(op.dot(q), threads)
+        q = backend.orthonormalize(op.tdot(q), threads)
+    q = backend.orthonormalize(op.dot(q), threads, exact=True)    # m x p, orthonormal
+    bt = op.tdot(q)                                                # n x p, (Q^T A)^T
     # bt = W diag(s) Zt, so Q^T A = Zt^T diag(s) W^T and A ~ (Q Zt^T) diag(s) W^T
-    w, s, zt = _thin_svd(bt)
-    u = _tall_times_small(q, zt[:k].T, threads)                 # m x k
-    vt = np.ascontiguousarray(w[:, :k].T, dtype=np.float32)     # k x n
+    w, s, zt = _thin_svd(backend, bt)
+    u = backend.matmul(q, backend.asarray(zt[:k].T, np.float32), 1)         # m x k
+    vt = backend.asarray(w[:, :k].T, np.float32)                            # k x n
     s = s[:k].astype(np.float32)
     if transpose:
-        u, vt = np.ascontiguousarray(vt.T), np.ascontiguousarray(u.T)
-    return _flip_signs(u, s, vt)
+        u, vt = backend.asarray(vt.T), backend.asarray(u.T)
+    return _flip_signs(backend, u, s, vt)
 
 
-def _flip_signs(u, s, vt):
+def _flip_signs(backend, u, s, vt):
     """scikit-learn's svd_flip on the returned U: each column's largest |entry| is positive."""
-    rows = np.argmax(np.abs(u), axis=0)
-    signs = np.sign(u[rows, np.arange(u.shape[1])])
+    host_u = backend.to_host(u)
+    rows = np.argmax(np.abs(host_u), axis=0)
+    signs = np.sign(host_u[rows, np.arange(host_u.shape[1])])
     signs[signs == 0] = 1
+    signs = backend.asarray(signs.astype(np.float32))
     u *= signs[np.newaxis, :]
     vt *= signs[:, np.newaxis]
     return u, s, vt
-
-
-def _operator(X, name, threads):
-    if sp.issparse(X):
-        csr = _as_csr(X, name, threads)
-        return _SparseOperator(csr, csr.transpose(threads), threads)
-    return _DenseOperator(as_float32_matrix(X, name), threads)
 
 
 def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, device="auto"):
@@ -313,10 +183,13 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
     Halko, Martinsson and Tropp's randomized range finder with ``n_iter`` power (subspace)
     iterations, re-normalised between products (scikit-learn uses LU there; here a whitening by
     the eigenvectors of the small Gram matrix, which spans the same subspace at a fraction of the
-    cost), then an orthonormal basis Q and an exact SVD of the small matrix ``Q.T @ X``. Sparse products run in embedcore's multithreaded float32
-    CSR kernels (both ``A @ Q`` and ``A.T @ Q``, the latter on a transposed copy made once),
-    dense products in BLAS, the small factorisations in LAPACK. Signs follow scikit-learn's
-    ``svd_flip``: the largest-magnitude entry of each column of U is positive.
+    cost), then an orthonormal basis Q and an exact SVD of the small matrix ``Q.T @ X``. Sparse
+    products run in embedcore's multithreaded float32 CSR kernels (both ``A @ Q`` and
+    ``A.T @ Q``, the latter on a transposed copy made once), dense products in BLAS, the small
+    factorisations in LAPACK in float64; the same algorithm runs on the GPU. Matrices of any
+    scale are handled: the range basis is rescaled by a power of two where float32 squares would
+    under- or overflow. Signs follow scikit-learn's ``svd_flip``: the largest-magnitude entry of
+    each column of U is positive.
 
     Parameters
     ----------
@@ -337,8 +210,9 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
     workers : int, optional
         Threads; None for all usable cores.
     device : {'auto', 'cpu', 'cuda'}
-        'cuda' runs on the GPU (cuSPARSE / cuBLAS products, cuSOLVER QR; CuPy input gives CuPy
-        output); 'auto' uses it when a GPU is usable.
+        'cuda' runs on the GPU (cuSPARSE / cuBLAS products, the same whitening and small float64
+        factorisations as the CPU; CuPy input gives CuPy output); 'auto' uses it for CuPy input
+        and when a GPU is usable (see ``embedcore.backends.get_backend``).
 
     Returns
     -------
@@ -370,25 +244,28 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
     n_iter = check_int(n_iter, "n_iter", minimum=0)
     seed = check_int(seed, "seed", minimum=0)
     threads = effective_workers(workers)
-    from embedcore._device import resolve_device
-    if resolve_device(device, X) == "cuda":
-        from embedcore.backends import cuda
-        return cuda.truncated_svd(X, k, n_oversamples, n_iter, seed)
-    if not _is_matrix(X) and not hasattr(X, "__array__") and not isinstance(X, (list, tuple)):
+    sparse = _is_sparse(X)
+    if not (sparse or is_device_array(X) or hasattr(X, "__array__") or isinstance(X, (list, tuple))):
         raise TypeError(f"X must be a scipy.sparse matrix or a 2-D array, got {type(X).__name__}")
-    if sp.issparse(X) and X.ndim == 2 and min(X.shape) == 0:
+    backend = get_backend(device, X)
+    if sparse and X.ndim == 2 and min(X.shape) == 0:
         raise ValueError(f"X must not be empty, got shape {X.shape}")
     start = time.perf_counter()
-    op = _operator(X, "X", threads)
+    matrix = as_csr(X, "X", backend, threads) if sparse else device_matrix(X, "X", backend)
+    op = _Operator.of(backend, matrix, threads)
     if k > min(op.shape):
         raise ValueError(f"k must be <= min(X.shape) = {min(op.shape)}, got {k}")
     # The dense steps between products are small (p x p results); one BLAS thread does them
     # without competing with the threads of the sparse kernels.
-    with _blas_threads(1):
+    with blas_threads(1):
         result = _range_finder_svd(op, k, n_oversamples, n_iter, seed, threads)
     logger.info("randomized_svd: %d x %d, k=%d, %d power iterations, %.2f s", op.shape[0],
                 op.shape[1], k, n_iter, time.perf_counter() - start)
-    return result
+    return like_inputs(backend, result, X)
+
+
+def _is_sparse(value):
+    return sp.issparse(value) or (is_device_array(value) and hasattr(value, "tocsr"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,7 +277,7 @@ def _is_source(value):
     import os
     if isinstance(value, (str, os.PathLike)):
         return True
-    if _is_matrix(value) or hasattr(value, "__array__"):
+    if _is_sparse(value) or hasattr(value, "__array__"):
         return False
     if isinstance(value, (list, tuple)) and value:
         first = value[0]
@@ -409,7 +286,7 @@ def _is_source(value):
     return False
 
 
-class SVDEmbedding:
+class SVDEmbedding(Model):
     """Truncated SVD embeddings: PPMI-SVD word vectors, latent semantic analysis, and
     matrix-factorisation embeddings for recommendation.
 
@@ -444,8 +321,8 @@ class SVDEmbedding:
     workers : int, optional
         Threads; None for all usable cores.
     device : {'auto', 'cpu', 'cuda'}
-        'cuda' counts co-occurrences and runs the SVD on the GPU (the PPMI weighting stays on the
-        CPU); 'auto' does so when a GPU is usable.
+        'cuda' counts co-occurrences, weights them and runs the SVD on the GPU; 'auto' does so
+        when a GPU is usable.
 
     Attributes
     ----------
@@ -469,6 +346,9 @@ class SVDEmbedding:
     (2, 5)
     """
 
+    _fitted_attributes = ("wv", "words", "components_", "singular_values_")
+    _state_attributes = ("words", "components_", "singular_values_", "_left")
+
     def __init__(self, vector_size=100, window=5, min_count=5, cds=0.75, eig=0.5, shift=1.0,
                  n_iter=5, n_oversamples=10, seed=0, workers=None, device="auto"):
         self.vector_size = check_int(vector_size, "vector_size", minimum=1)
@@ -482,12 +362,7 @@ class SVDEmbedding:
         self.seed = check_int(seed, "seed", minimum=0)
         effective_workers(workers)
         self.workers = workers
-        check_choice(device, "device", ("auto", "cpu", "cuda"))
-        self.device = device
-        self.words = None
-        self.components_ = None
-        self.singular_values_ = None
-        self._left = None
+        self.device = self._check_device(device)
         self.stats = {}
 
     def fit(self, X, vocab=None):
@@ -500,7 +375,10 @@ class SVDEmbedding:
             the matrix to factorise as it is (LSA, recommendation). A text source (path, list
             of paths, iterable of sentences) builds its vocabulary with `min_count` and an
             encoded corpus (with `vocab`) is counted with :func:`cooccurrence` (`window`, 1/d
-            weights, symmetric), then PPMI and SVD as for a matrix.
+            weights, symmetric), then PPMI and SVD as for a matrix. A `ShardedMatrix` (from
+            ``embedcore.distributed.cooccurrence(..., out_dir=...)``) is weighted and factorised
+            block by block on Dask (:mod:`embedcore.distributed`, which needs the dask extra;
+            the PPMI matrix is gathered on the client; `workers` and `device` are not used).
         vocab : Vocab or list of str, optional
             The words of the rows of `X` (or of the ids of an encoded corpus).
 
@@ -517,13 +395,14 @@ class SVDEmbedding:
         TypeError
             `X` is neither a matrix nor a corpus; an encoded corpus without `vocab`.
         """
-        from embedcore._device import resolve_device
         from embedcore.corpus import EncodedCorpus
-        resolve_device(self.device)  # device='cuda' without a GPU fails before any work
         count_seconds = 0.0
-        if isinstance(X, EncodedCorpus) or _is_source(X):
+        on_dask = isinstance(X, ShardedMatrix)  # row-range shards: PPMI and SVD block by block on Dask
+        if on_dask:
+            from embedcore import distributed
+        elif isinstance(X, EncodedCorpus) or _is_source(X):
             X, vocab, count_seconds = self._count(X, vocab)
-        elif not (_is_matrix(X) or hasattr(X, "__array__") or isinstance(X, (list, tuple))):
+        elif not (_is_sparse(X) or hasattr(X, "__array__") or isinstance(X, (list, tuple))):
             raise TypeError(f"X must be a scipy.sparse matrix, a 2-D array, an EncodedCorpus or a "
                             f"text source, got {type(X).__name__}")
         words = None
@@ -536,20 +415,27 @@ class SVDEmbedding:
         start = time.perf_counter()
         matrix = X
         if words is not None:
-            matrix = ppmi(X, cds=self.cds, shift=self.shift, workers=self.workers)
+            matrix = (distributed.ppmi(X, cds=self.cds, shift=self.shift) if on_dask
+                      else ppmi(X, cds=self.cds, shift=self.shift, workers=self.workers, device=self.device))
         ppmi_seconds = time.perf_counter() - start
         shape = matrix.shape
         if len(shape) == 2 and min(shape) and self.vector_size > min(shape):
             raise ValueError(f"vector_size must be <= min(X.shape) = {min(shape)}, "
                              f"got {self.vector_size}")
         start = time.perf_counter()
-        u, s, vt = randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
-                                  n_iter=self.n_iter, seed=self.seed, workers=self.workers,
-                                  device=self.device)
+        if on_dask:
+            u, s, vt = distributed.randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
+                                                  n_iter=self.n_iter, seed=self.seed)
+        else:
+            u, s, vt = randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
+                                      n_iter=self.n_iter, seed=self.seed, workers=self.workers,
+                                      device=self.device)
+        u, s, vt = (x.get() if is_device_array(x) else x for x in (u, s, vt))  # the model's arrays: numpy
         self.stats = {"count_seconds": count_seconds, "ppmi_seconds": ppmi_seconds,
                       "svd_seconds": time.perf_counter() - start,
-                      "nnz": int(matrix.nnz) if sp.issparse(matrix) else int(np.prod(shape))}
-        self.words, self._left, self.singular_values_, self.components_ = words, u, s, vt
+                      "nnz": int(matrix.nnz) if hasattr(matrix, "nnz") else int(np.prod(shape))}
+        with self._fitting():
+            self.words, self._left, self.singular_values_, self.components_ = words, u, s, vt
         logger.info("SVDEmbedding: %d x %d matrix, %d dimensions, %.2f s", shape[0], shape[1],
                     self.vector_size, self.stats["ppmi_seconds"] + self.stats["svd_seconds"])
         return self
@@ -575,14 +461,9 @@ class SVDEmbedding:
         cooc = cooccurrence(corpus, n_words, window=self.window, workers=threads, device=self.device)
         return cooc, vocab, time.perf_counter() - start
 
-    def _check_fitted(self):
-        if self.components_ is None:
-            raise AttributeError("this SVDEmbedding is not fitted yet; call fit() first")
-
     @property
     def wv(self):
         """KeyedVectors of the rows: ``U * S**eig`` (needs a fit with a vocabulary)."""
-        self._check_fitted()
         if self.words is None:
             raise AttributeError("wv needs words: fit(cooc, vocab=...) gives word vectors; after "
                                  "fit(matrix) use fit_transform() or transform()")
@@ -616,19 +497,18 @@ class SVDEmbedding:
         ------
         ValueError
             Wrong number of columns, NaN or infinity.
-        AttributeError
+        NotFittedError
             Not fitted.
         """
-        self._check_fitted()
         n_features = self.components_.shape[1]
         threads = effective_workers(self.workers)
+        cpu = get_backend("cpu")
         basis = np.ascontiguousarray(self.components_.T)
         if sp.issparse(rows):
             if rows.ndim != 2 or rows.shape[1] != n_features:
                 raise ValueError(f"rows must have {n_features} columns, got shape {rows.shape}")
-            return _as_csr(rows, "rows", threads).matmul(basis, threads)
+            return cpu.csr_matmul(as_csr(rows, "rows", cpu, threads), basis, threads)
         array = as_float32_matrix(rows, "rows", allow_empty=True)
         if array.shape[1] != n_features:
             raise ValueError(f"rows must have {n_features} columns, got {describe(array)}")
-        with _blas_threads(threads):
-            return array @ basis
+        return cpu.matmul(array, basis, threads)

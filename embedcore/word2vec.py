@@ -1,27 +1,21 @@
-"""word2vec: skip-gram and CBOW with negative sampling, trained by C++ kernels."""
+"""word2vec: skip-gram and CBOW with negative sampling, trained by C++ kernels or on the GPU."""
 import logging
 import time
 
 import numpy as np
 
-from embedcore import _sgd
-from embedcore._device import resolve_device
-from embedcore._progress import call_epoch_end, progress_bar
+from embedcore._base import Model, train_epochs
 from embedcore._threads import effective_workers
-from embedcore._validation import check_callbacks, check_float, check_int, describe
+from embedcore._validation import check_callbacks, check_float, check_int
+from embedcore.backends import get_backend
 from embedcore.corpus import EncodedCorpus, check_restartable
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.vocab import Vocab
 
 logger = logging.getLogger("embedcore")
 
-# Tokens per thread per call into the kernel: small enough that progress, Ctrl-C and the learning
-# rate schedule stay responsive (a fraction of a second per call), large enough that the call
-# overhead is nothing.
-CHUNK_TOKENS = 1 << 19
 
-
-class Word2Vec:
+class Word2Vec(Model):
     """Skip-gram or CBOW word vectors with negative sampling (word2vec).
 
     The semantics are word2vec.c's: noise words from the unigram distribution raised to 0.75,
@@ -59,13 +53,16 @@ class Word2Vec:
     cbow_mean : {1, 0}
         CBOW uses the mean (1) or the sum (0) of the context vectors.
     workers : int, optional
-        Threads; None uses every usable core.
+        Threads; None uses every usable core. Each thread trains a contiguous part of the corpus
+        of at least 1024 tokens (fewer threads run on a smaller corpus; ``stats['workers']``
+        says how many ran).
     seed : int
         Seed of the initial vectors and of the per-thread random streams. With ``workers=1`` the
         same seed and input give bit-identical vectors; multithreaded runs update shared vectors
         without locks and are reproducible only statistically.
     device : {'auto', 'cpu', 'cuda'}
-        Where to train: 'auto' uses the GPU when CuPy and a GPU are usable. On the GPU one warp
+        Where to train: 'auto' uses the GPU when CuPy and a GPU are usable (see
+        ``embedcore.backends.get_backend``). On the GPU one warp
         trains one centre word (Hogwild), skip-gram always shares negatives, `workers` is unused,
         and runs agree with the CPU statistically, not bit for bit.
     negative_sharing : bool
@@ -86,11 +83,15 @@ class Word2Vec:
         A hyperparameter of the wrong type.
     RuntimeError
         ``device='cuda'`` without a usable GPU.
+    FloatingPointError
+        From `fit`: the training diverged (the loss of an epoch became NaN or infinite, e.g. with
+        a too large `alpha`); the model is then left unfitted.
 
     Attributes
     ----------
     wv : KeyedVectors
-        The input vectors (gensim's ``syn0``), one per vocabulary word.
+        The input vectors (gensim's ``syn0``), one per vocabulary word. Before `fit`, reading
+        `wv`, `syn1neg`, `input_vectors` or `vocab` raises ``embedcore.NotFittedError``.
     syn1neg : numpy.ndarray
         The output vectors, float32 of shape (len(vocab), vector_size).
     vocab : Vocab
@@ -110,6 +111,9 @@ class Word2Vec:
     (4, 8)
     """
 
+    _fitted_attributes = ("wv", "vocab", "input_vectors", "syn1neg")
+    _state_attributes = ("vocab", "input_vectors", "syn1neg")
+
     def __init__(self, vector_size=100, window=5, negative=5, sg=1, sample=1e-3, min_count=5, epochs=5,
                  alpha=None, min_alpha=1e-4, cbow_mean=1, workers=None, seed=1, device="auto",
                  negative_sharing=True, callbacks=(), progress=False, _cbow_batch=1, _simd=""):
@@ -127,7 +131,7 @@ class Word2Vec:
         self.cbow_mean = check_int(cbow_mean, "cbow_mean", minimum=0, maximum=1)
         self.workers = effective_workers(workers)
         self.seed = check_int(seed, "seed", minimum=0, maximum=2**64 - 1)
-        self.device = resolve_device(device)
+        self.device = self._check_device(device)
         if not isinstance(negative_sharing, (bool, np.bool_)):
             raise TypeError(f"negative_sharing must be a bool, got {type(negative_sharing).__name__}")
         self.negative_sharing = bool(negative_sharing)
@@ -136,9 +140,6 @@ class Word2Vec:
         self._cbow_batch = check_int(_cbow_batch, "_cbow_batch", minimum=1, maximum=64)
         self._raw_per_token = 1.0  # source tokens per trained token; set by fit
         self._simd = _simd
-        self.vocab = None
-        self.input_vectors = None
-        self.syn1neg = None
         self.loss_history = []
         self.stats = {}
 
@@ -166,6 +167,8 @@ class Word2Vec:
             Empty corpus, no word reaching `min_count`, ids outside the vocabulary.
         TypeError
             An EncodedCorpus without `vocab`, or a source of the wrong type.
+        FloatingPointError
+            The training diverged (the loss of an epoch became NaN or infinite).
         """
         t0 = time.perf_counter()
         if vocab is not None and not isinstance(vocab, Vocab):
@@ -183,72 +186,52 @@ class Word2Vec:
             raise ValueError("vocab is empty: no word to train")
         if len(corpus) == 0:
             raise ValueError("corpus is empty: no in-vocabulary token to train on")
-        top = int(corpus.ids.max())
-        if top >= len(vocab):
-            raise ValueError(f"corpus ids must be < len(vocab) = {len(vocab)}, got id {top}")
-        self.vocab = vocab
+        low, top = int(corpus.ids.min()), int(corpus.ids.max())
+        if low < 0 or top >= len(vocab):
+            raise ValueError(f"corpus ids must be in [0, len(vocab) = {len(vocab)}), got ids in [{low}, {top}]")
+        if int(np.sum(vocab.counts)) <= 0:
+            raise ValueError("vocab counts are all zero: the noise distribution is undefined")
         vocab_seconds = time.perf_counter() - t0
         self._raw_per_token = corpus.raw_tokens / len(corpus)
-        self._train(corpus)
+        with self._fitting():
+            self.vocab = vocab
+            self._train(corpus)
         self.stats["vocab_seconds"] = vocab_seconds
         return self
 
-    def _tables(self):
-        counts = np.ascontiguousarray(self.vocab.counts, dtype=np.int64)
-        if counts.sum() <= 0:
-            raise ValueError("vocab counts are all zero: the noise distribution is undefined")
-        prob, alias = _sgd.word2vec_noise_table(counts, 0.75)
-        keep = _sgd.word2vec_keep_table(counts, self.sample, int(counts.sum()))
-        return keep, prob, alias
-
     def _train(self, corpus):
-        if self.device == "cuda":
-            from embedcore.backends import cuda
-            return cuda.train_word2vec_model(self, corpus)
+        backend = get_backend(self.device)
         n_words, dim = len(self.vocab), self.vector_size
         rng = np.random.default_rng(self.seed)
-        self.input_vectors = ((rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5))
-                              / np.float32(dim))
-        self.syn1neg = np.zeros((n_words, dim), dtype=np.float32)
-        keep, prob, alias = self._tables()
-        ids = corpus.ids if corpus.ids.flags.c_contiguous else np.ascontiguousarray(corpus.ids)
-        offsets = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
-        n_tokens = len(ids)
-        threads = max(1, min(self.workers, n_tokens))
-        bounds = (np.arange(threads + 1, dtype=np.int64) * n_tokens) // threads
-        starts, ends = bounds[:-1].copy(), bounds[1:].copy()
-        states = _sgd.word2vec_stream_states(self.seed, threads)
+        inp = backend.asarray((rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
+        out = backend.asarray(np.zeros((n_words, dim), dtype=np.float32))
+        tables = backend.word2vec_tables(self.vocab.counts, self.sample)
+        data = backend.sgns_setup(corpus.ids, corpus.offsets, tables, vector_size=dim, window=self.window,
+                                  negative=self.negative, sg=self.sg, cbow_mean=self.cbow_mean,
+                                  shared=self.negative_sharing, seed=self.seed, threads=self.workers,
+                                  cbow_batch=self._cbow_batch, simd=self._simd)
+        n_tokens = len(corpus)
         total = n_tokens * self.epochs
-        words_done = 0
-        simd = ""
         self.loss_history = []
-        interrupted = False
-        t0 = time.perf_counter()
-        bar = progress_bar(self.progress, total, "training " + ("skip-gram" if self.sg else "CBOW"), "word")
-        try:
-            for epoch in range(self.epochs):
-                loss = np.zeros(threads, dtype=np.float64)
-                pos = starts.copy()
-                while np.any(pos < ends):
-                    stop = np.minimum(pos + CHUNK_TOKENS, ends)
-                    words_done, simd = _sgd.word2vec_train_chunk(
-                        self.input_vectors, self.syn1neg, keep, prob, alias, ids, offsets, pos, stop,
-                        states, loss, words_done, bool(self.sg), bool(self.cbow_mean),
-                        self.negative_sharing, self._cbow_batch, self.window, self.negative,
-                        self.alpha, self.min_alpha, total, self._simd)
-                    bar.update(int((stop - pos).sum()))
-                    pos = stop
-                self.loss_history.append(float(loss.sum()))
-                logger.info("word2vec epoch %d/%d: loss %.6g", epoch + 1, self.epochs, self.loss_history[-1])
-                self._finish_stats(words_done, time.perf_counter() - t0, simd, threads, False)
-                call_epoch_end(self.callbacks, self, epoch)
-        except KeyboardInterrupt:
-            interrupted = True
-            logger.warning("word2vec training interrupted after %d of %d words; the vectors are usable",
-                           words_done, total)
-        finally:
-            bar.close()
-        self._finish_stats(words_done, time.perf_counter() - t0, simd, threads, interrupted)
+        self.stats = {}
+        simd = [""]
+
+        def publish(run):
+            # the vectors as numpy arrays (the same arrays on the CPU, copies from the GPU)
+            self.input_vectors, self.syn1neg = backend.to_host(inp), backend.to_host(out)
+            self.loss_history = list(run.losses)
+            self._finish_stats(run.done, run.seconds, simd[0], data.threads, run.interrupted)
+
+        def after_epoch(run, epoch, result):
+            simd[0] = result[1]
+            publish(run)
+
+        self.input_vectors, self.syn1neg = backend.to_host(inp), backend.to_host(out)
+        self._fitted = True  # callbacks may read the vectors while they train
+        publish(train_epochs(self, "skip-gram" if self.sg else "CBOW", self.epochs,
+                             lambda epoch: backend.sgns_epoch(data, inp, out, epoch, epoch * n_tokens, total,
+                                                              self.alpha, self.min_alpha),
+                             total, "word", after_epoch))
 
     def _finish_stats(self, words_done, seconds, simd, threads, interrupted):
         # words_done counts in-vocabulary tokens; gensim and word2vec.c count the source's tokens
@@ -266,12 +249,10 @@ class Word2Vec:
     # ------------------------------------------------------------------------------------------
     @property
     def wv(self):
-        """KeyedVectors of the input vectors (raises if the model is not trained)."""
-        if self.input_vectors is None:
-            raise ValueError("the model is not trained yet: call fit() first")
+        """KeyedVectors of the input vectors (NotFittedError before fit)."""
         return KeyedVectors(self.vocab.words, self.input_vectors)
 
     def __repr__(self):
         kind = "skip-gram" if self.sg else "CBOW"
-        state = f"{len(self.vocab)} words" if self.vocab is not None else "untrained"
+        state = f"{len(self.vocab)} words" if self.is_fitted else "untrained"
         return f"Word2Vec({kind}, vector_size={self.vector_size}, window={self.window}, {state})"

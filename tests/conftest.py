@@ -7,24 +7,49 @@ sys.path.insert(0, os.path.dirname(__file__))
 import pytest
 
 
+class Device(str):
+    """A device argument for a twin test ("cpu" or "cuda"); `emulated` when the CUDA backend's
+    operations run on numpy with the kernels emulated (tests/cuda_emulation.py)."""
+
+    def __new__(cls, name, emulated=False):
+        device = super().__new__(cls, name)
+        device.emulated = emulated
+        return device
+
+
 @pytest.fixture(autouse=True)
 def _auto_device_is_the_cpu(monkeypatch):
     """In tests, device="auto" means the CPU even where a GPU is usable: CPU behaviours (bit-identical
     single-thread runs, spill files) are specified by their own tests, and a test runs on the GPU
     only when it asks (the `device` fixture, or device="cuda")."""
-    from embedcore.backends import cuda
-    monkeypatch.setattr(cuda, "HAS_CUDA", lambda: False)
+    from embedcore import backends
+    monkeypatch.setattr(backends, "HAS_CUDA", lambda: False)
 
 
-@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
-def device(request):
-    """Each test that takes it runs once per device; the CUDA run is skipped without a usable GPU."""
+@pytest.fixture(params=["cpu", "cuda-emulated", pytest.param("cuda", marks=pytest.mark.cuda)])
+def device(request, monkeypatch):
+    """Each test that takes it runs once per device: the CPU; the CUDA backend's operations on
+    numpy with emulated kernels (their bookkeeping, checked everywhere); and the GPU, skipped
+    without a usable one. A test too heavy to emulate calls
+    `cuda_emulation.skip_emulated(device)`."""
     if request.param == "cuda":
-        from embedcore.backends import cuda
-        usable, reason = cuda._probe()
+        from embedcore.backends.cuda import probe
+        usable, reason = probe._probe()
         if not usable:
             pytest.skip(f"no usable CUDA GPU ({reason})")
-    return request.param
+        return Device("cuda")
+    if request.param == "cuda-emulated":
+        import cuda_emulation
+        cuda_emulation.install(monkeypatch)
+        return Device("cuda", emulated=True)
+    return Device("cpu")
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    """CUDA is not usable: the probe says "no CUDA device is visible"."""
+    from embedcore.backends.cuda import probe
+    monkeypatch.setattr(probe, "_probe", lambda: (False, "no CUDA device is visible"))
 
 
 def pytest_collection_modifyitems(items):

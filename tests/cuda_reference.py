@@ -1,9 +1,13 @@
-"""Plain numpy references of the CUDA kernels (float64, serial, obviously correct).
+"""The GPU kernels' random draws, replayed in Python (the random stream only, not the math).
 
-They replay the kernels' counter-based random draws (embedcore/backends/kernels/common.cuh), so a
-kernel run in its sequential mode can be compared value by value.
+The kernels name every random decision by a counter (embedcore/backends/cuda/kernels/common.cuh,
+sgns.cu); these functions draw the same numbers, so a test can run a kernel in its sequential
+mode and compare with a serial pass that takes the same decisions. The arithmetic of such a pass
+comes from tests/reference.py, the CPU's float64 references: the ground truth of both devices.
 """
 import numpy as np
+
+from reference import cbow_step, sg_shared_step
 
 MASK64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
@@ -23,6 +27,20 @@ def ec_random(seed, stream, counter):
     return mix64(h ^ ((counter + GOLDEN) & MASK64))
 
 
+def _mix64_array(z):
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def ec_random_array(seed, stream, counters):
+    """ec_random for an array of counters (uint64 arithmetic wraps as the kernels' does)."""
+    h = np.uint64(mix64(mix64((seed ^ GOLDEN) & MASK64) ^ ((stream + GOLDEN) & MASK64)))
+    with np.errstate(over="ignore"):
+        return _mix64_array(h ^ (np.asarray(counters, dtype=np.uint64) + np.uint64(GOLDEN)))
+
+
 def sentence_of(offsets, p):
     """The sentence s with offsets[s] <= p < offsets[s + 1]."""
     return int(np.searchsorted(offsets, p, side="right")) - 1
@@ -34,120 +52,62 @@ def noise_word(draw, prob, alias):
     return cell if (draw >> 32) < int(prob[cell]) else int(alias[cell])
 
 
-def topk_reference(queries, database, k, exclude=None):
-    """(scores, indices) of the exact cosine top-k in float64, ties by lower index."""
-    q = np.asarray(queries, dtype=np.float64)
-    d = np.asarray(database, dtype=np.float64)
-    qn = np.linalg.norm(q, axis=1, keepdims=True)
-    dn = np.linalg.norm(d, axis=1, keepdims=True)
-    scores = (q / np.where(qn > 0, qn, 1)) @ (d / np.where(dn > 0, dn, 1)).T
-    out_s = np.empty((len(q), k))
-    out_i = np.empty((len(q), k), dtype=np.int64)
-    for r in range(len(q)):
-        row = scores[r].copy()
-        candidates = np.arange(len(d))
-        if exclude is not None and exclude[r] >= 0:
-            candidates = candidates[candidates != exclude[r]]
-        order = np.lexsort((candidates, -row[candidates]))[:k]
-        out_i[r] = candidates[order]
-        out_s[r] = row[out_i[r]]
-    return out_s, out_i
-
-
-def cooccurrence_reference(ids, offsets, vocab_size, window, symmetric=True, distance_weighting=True):
-    """Dense float64 co-occurrence counts: X[a, b] += w for a at p, b at p + d in one sentence."""
-    x = np.zeros((vocab_size, vocab_size))
-    for s in range(len(offsets) - 1):
-        for p in range(offsets[s], offsets[s + 1]):
-            for d in range(1, window + 1):
-                if p + d >= offsets[s + 1]:
-                    break
-                w = 1.0 / d if distance_weighting else 1.0
-                a, b = ids[p], ids[p + d]
-                x[a, b] += w
-                if symmetric:
-                    x[b, a] += w
-    return x
-
-
-def _gradient(f, label, alpha):
-    if f > 6.0:
-        return (label - 1.0) * alpha
-    if f < -6.0:
-        return label * alpha
-    return (label - 1.0 / (1.0 + np.exp(-f))) * alpha
-
-
-def _softplus(x):
-    return max(x, 0.0) + np.log1p(np.exp(-abs(x)))
-
-
 def keep_mask_reference(ids, keep_table, seed, epoch):
     """Which tokens survive subsampling in `epoch` (sgns.cu's w2v_keep_mask)."""
-    return np.array([(ec_random(seed, 4 * epoch, p) >> 32) < int(keep_table[w]) for p, w in enumerate(ids)])
+    draws = ec_random_array(seed, 4 * epoch, np.arange(len(ids))) >> np.uint64(32)
+    return draws < np.asarray(keep_table, dtype=np.uint64)[np.asarray(ids)]
 
 
-def word2vec_reference(ids, offsets, input_vectors, output_vectors, prob, alias, window, negative, alpha, sg,
-                       cbow_mean, seed, epoch):
-    """A serial word2vec pass over every position in float64, with the kernels' random draws and
-    shared negatives (sgns.cu). Returns (input, output, loss)."""
-    inp = np.asarray(input_vectors, dtype=np.float64).copy()
-    out = np.asarray(output_vectors, dtype=np.float64).copy()
+def window_of(offsets, p, window, seed, epoch):
+    """[lo, hi): the reduced window of position p of the epoch's stream, inside its sentence."""
+    s = sentence_of(offsets, p)
+    b = 1 + ec_random(seed, 4 * epoch + 1, p) % window
+    return max(int(offsets[s]), p - b), min(int(offsets[s + 1]), p + b + 1)
+
+
+def negatives_of(centre, p, negative, prob, alias, seed, epoch):
+    """The noise words of position p, a word equal to the centre left out (it is skipped)."""
+    words = [noise_word(ec_random(seed, 4 * epoch + 2, p * 256 + j), prob, alias) for j in range(1, negative + 1)]
+    return [w for w in words if w != centre]
+
+
+def train_positions(ids, offsets, begin, end, inp, out, prob, alias, window, negative, alpha, sg, cbow_mean, seed,
+                    epoch):
+    """Train positions [begin, end) of an epoch's stream in order, with the kernels' draws and the
+    CPU's step rules, in place on float64 arrays; returns the summed loss. A centre word without
+    context words is skipped (as the CPU skips it)."""
     loss = 0.0
-    for p in range(len(ids)):
-        s = sentence_of(offsets, p)
-        b = 1 + ec_random(seed, 4 * epoch + 1, p) % window
-        lo, hi = max(offsets[s], p - b), min(offsets[s + 1], p + b + 1)
+    for p in range(begin, end):
+        lo, hi = window_of(offsets, p, window, seed, epoch)
+        context = [int(ids[q]) for q in range(lo, hi) if q != p]
+        if not context:
+            continue
         centre = int(ids[p])
-        targets = [centre]
-        for j in range(1, negative + 1):
-            w = noise_word(ec_random(seed, 4 * epoch + 2, p * 256 + j), prob, alias)
-            targets.append(-1 if w == centre else w)
-        labels = [1.0] + [0.0] * negative
-        context = [q for q in range(lo, hi) if q != p]
+        negs = negatives_of(centre, p, negative, prob, alias, seed, epoch)
         if sg:
-            rows = np.array([out[t] if t >= 0 else np.zeros(out.shape[1]) for t in targets])
-            grads = np.zeros_like(rows)
-            for q in context:
-                w = ids[q]
-                e = np.zeros(inp.shape[1])
-                for j, t in enumerate(targets):
-                    if t < 0:
-                        continue
-                    f = inp[w] @ rows[j]
-                    loss += _softplus(-f if labels[j] else f)
-                    g = _gradient(f, labels[j], alpha)
-                    e += g * rows[j]
-                    grads[j] += g * inp[w]
-                inp[w] += e
-            for j, t in enumerate(targets):
-                if t >= 0:
-                    out[t] += grads[j]
+            loss += sg_shared_step(inp, out, centre, context, negs, alpha)
         else:
-            if not context:
-                continue
-            scale = 1.0 / len(context) if cbow_mean else 1.0
-            h = sum(inp[ids[q]] for q in context) * scale
-            e = np.zeros(inp.shape[1])
-            for j, t in enumerate(targets):
-                if t < 0:
-                    continue
-                f = h @ out[t]
-                loss += _softplus(-f if labels[j] else f)
-                g = _gradient(f, labels[j], alpha)
-                e += g * out[t]
-                out[t] += g * h
-            for q in context:
-                inp[ids[q]] += e * scale
+            loss += cbow_step(inp, out, centre, context, negs, alpha, cbow_mean)
+    return loss
+
+
+def gpu_epoch_reference(ids, offsets, inp, out, keep, prob, alias, window, negative, alpha, min_alpha, sg,
+                        cbow_mean, seed, epoch, words_before, total_words, chunk_tokens):
+    """A whole word2vec epoch as the GPU backend defines it, serially in float64: the tokens kept
+    by the epoch's subsampling draws form the stream; the raw corpus is trained in chunks of
+    `chunk_tokens` raw tokens, each at the learning rate after the raw tokens before it
+    (linear from alpha to min_alpha over total_words, in float32 as the CPU computes it).
+    Returns (input, output, loss)."""
+    inp = np.asarray(inp, dtype=np.float64).copy()
+    out = np.asarray(out, dtype=np.float64).copy()
+    kept = keep_mask_reference(ids, keep, seed, epoch)
+    before = np.concatenate([[0], np.cumsum(kept)])
+    stream, stream_offsets = np.asarray(ids)[kept], before[np.asarray(offsets)]
+    loss = 0.0
+    for a in range(0, len(ids), chunk_tokens):
+        b = min(len(ids), a + chunk_tokens)
+        frac = min(1.0, (words_before + a) / total_words)
+        rate = float(np.float32(max(alpha - (alpha - min_alpha) * frac, min_alpha)))
+        loss += train_positions(stream, stream_offsets, int(before[a]), int(before[b]), inp, out, prob, alias,
+                                window, negative, rate, sg, cbow_mean, seed, epoch)
     return inp, out, loss
-
-
-def ppmi_reference(counts, cds=0.75, shift=1.0):
-    """Dense float64 shifted PPMI with context-distribution smoothing."""
-    c = np.asarray(counts, dtype=np.float64)
-    rows = c.sum(axis=1, keepdims=True)
-    smoothed = c.sum(axis=0) ** cds
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pmi = np.log(c * smoothed.sum() / (rows * smoothed[None, :])) - np.log(shift)
-    pmi[~np.isfinite(pmi)] = 0.0
-    return np.maximum(pmi, 0.0)

@@ -2,7 +2,7 @@
 import pytest
 
 import embedcore as ec
-from embedcore._device import resolve_device
+from embedcore.backends import get_backend
 from embedcore._threads import effective_workers, usable_cores
 
 
@@ -10,7 +10,9 @@ def test_build_info_reports_what_was_compiled():
     info = ec.build_info()
     assert info["version"] == ec.__version__
     assert isinstance(info["openmp"], bool)
-    assert info["simd"] in {"avx512", "avx2", "sse4.2", "sse2", "neon", "scalar"}
+    assert info["simd"] in {"avx512", "avx2", "baseline"}
+    assert set(info["simd_kernels"]) >= {"word2vec", "glove", "spmm", "ppmi", "topk", "cooccur", "text"}
+    assert info["simd"] == max(info["simd_kernels"].values(), key=["baseline", "avx2", "avx512"].index)
     assert isinstance(info["cuda"], bool)
     assert info["max_threads"] >= 1
 
@@ -34,14 +36,14 @@ def test_bad_workers_are_rejected(bad, error):
 
 
 def test_device_cpu_is_always_available_and_unknown_devices_are_rejected():
-    assert resolve_device("cpu") == "cpu"
-    assert resolve_device("auto") in {"cpu", "cuda"}
+    assert get_backend("cpu").NAME == "cpu"
+    assert get_backend("auto").NAME in {"cpu", "cuda"}
     with pytest.raises(ValueError, match="device"):
-        resolve_device("tpu")
+        get_backend("tpu")
 
 
 def test_device_cuda_without_a_gpu_says_why():
     if ec.build_info()["cuda"]:
         pytest.skip("a GPU is usable here")
     with pytest.raises(RuntimeError, match="device='cuda' but"):
-        resolve_device("cuda")
+        get_backend("cuda")

@@ -41,47 +41,47 @@ def random_corpus(seed, n_tokens=600, vocab_size=13):
 @pytest.mark.parametrize("symmetric", [True, False])
 @pytest.mark.parametrize("distance_weighting", [True, False])
 @pytest.mark.parametrize("window", [1, 3, 10])
-def test_counts_equal_the_reference(symmetric, distance_weighting, window):
+def test_counts_equal_the_reference(device, symmetric, distance_weighting, window):
     corpus = random_corpus(window)
     X = ec.cooccurrence(corpus, 13, window=window, symmetric=symmetric,
-                        distance_weighting=distance_weighting, workers=2)
+                        distance_weighting=distance_weighting, workers=2, device=device)
     expected = reference_counts(corpus.ids, corpus.offsets, 13, window, symmetric, distance_weighting)
     np.testing.assert_allclose(X.toarray(), expected, rtol=1e-6, atol=0)
 
 
-def test_pairs_never_cross_a_sentence_boundary():
+def test_pairs_never_cross_a_sentence_boundary(device):
     corpus = ec.EncodedCorpus([0, 1, 2, 3], [0, 2, 4])
-    X = ec.cooccurrence(corpus, 4, window=5).toarray()
+    X = ec.cooccurrence(corpus, 4, window=5, device=device).toarray()
     assert X[1, 2] == 0 and X[2, 1] == 0 and X[0, 3] == 0
     assert X[0, 1] == 1 and X[2, 3] == 1
 
 
-def test_window_larger_than_the_sentence_counts_every_pair_once():
+def test_window_larger_than_the_sentence_counts_every_pair_once(device):
     corpus = ec.EncodedCorpus([0, 1, 2], [0, 3])
-    X = ec.cooccurrence(corpus, 3, window=50).toarray()
+    X = ec.cooccurrence(corpus, 3, window=50, device=device).toarray()
     np.testing.assert_allclose(X, [[0, 1, 0.5], [1, 0, 1], [0.5, 1, 0]])
 
 
-def test_one_sided_counts_put_the_earlier_word_in_the_row():
+def test_one_sided_counts_put_the_earlier_word_in_the_row(device):
     corpus = ec.EncodedCorpus([0, 1, 1, 2], [0, 4])
-    X = ec.cooccurrence(corpus, 3, window=2, symmetric=False, distance_weighting=False).toarray()
+    X = ec.cooccurrence(corpus, 3, window=2, symmetric=False, distance_weighting=False, device=device).toarray()
     # pairs (0,1) (0,1) (1,1) (1,2) (1,2): the earlier word is the row, as in cooccur -symmetric 0
     np.testing.assert_array_equal(X, [[0, 2, 0], [0, 1, 2], [0, 0, 0]])
 
 
-def test_a_repeated_word_counts_on_the_diagonal():
+def test_a_repeated_word_counts_on_the_diagonal(device):
     corpus = ec.EncodedCorpus([4, 4], [0, 2])
-    X = ec.cooccurrence(corpus, 5, window=1).toarray()
+    X = ec.cooccurrence(corpus, 5, window=1, device=device).toarray()
     assert X[4, 4] == 2  # once in each order
 
 
-def test_symmetric_counts_are_a_symmetric_matrix():
-    X = ec.cooccurrence(random_corpus(5), 13, window=4)
+def test_symmetric_counts_are_a_symmetric_matrix(device):
+    X = ec.cooccurrence(random_corpus(5), 13, window=4, device=device)
     assert abs(X - X.T).max() == 0
 
 
-def test_result_is_sorted_float32_csr_of_vocab_size():
-    X = ec.cooccurrence(random_corpus(2), 20, window=3)
+def test_result_is_sorted_float32_csr_of_vocab_size(device):
+    X = ec.cooccurrence(random_corpus(2), 20, window=3, device=device)
     assert isinstance(X, sp.csr_matrix)
     assert X.shape == (20, 20) and X.dtype == np.float32
     assert X.has_canonical_format
@@ -211,8 +211,17 @@ def test_accepts_an_ids_offsets_pair():
     assert X[0, 1] == 1 and X[0, 2] == 0
 
 
-def test_empty_corpus_gives_an_empty_matrix():
-    X = ec.cooccurrence(ec.EncodedCorpus(np.zeros(0, np.int32)), 4)
+def test_gpu_chunks_and_their_merges_give_the_one_chunk_count(device, monkeypatch):
+    # the GPU counts pairs in chunks of records and merges the chunks' sums; tiny chunks here
+    from embedcore.backends.cuda import ops
+    monkeypatch.setattr(ops, "COOCCUR_CHUNK_RECORDS", 40)
+    corpus = random_corpus(3, n_tokens=900, vocab_size=12)
+    X = ec.cooccurrence(corpus, 12, window=4, device=device)
+    np.testing.assert_allclose(X.toarray(), reference_counts(corpus.ids, corpus.offsets, 12, 4), rtol=1e-6)
+
+
+def test_empty_corpus_gives_an_empty_matrix(device):
+    X = ec.cooccurrence(ec.EncodedCorpus(np.zeros(0, np.int32)), 4, device=device)
     assert X.shape == (4, 4) and X.nnz == 0
 
 
@@ -274,9 +283,16 @@ def test_window_below_one_is_an_error():
         ec.cooccurrence(random_corpus(1), 13, window=0)
 
 
-def test_ids_out_of_range_for_vocab_size_are_an_error():
-    with pytest.raises(ValueError, match="vocab_size=10, got the id 12"):
-        ec.cooccurrence(random_corpus(1), 10)
+def test_ids_out_of_range_for_vocab_size_are_an_error(device):
+    with pytest.raises(ValueError, match=r"vocab_size=10\), got ids in \[0, 12\]"):
+        ec.cooccurrence(random_corpus(1), 10, device=device)
+
+
+def test_negative_ids_written_after_validation_are_an_error(device):
+    corpus = random_corpus(1)
+    corpus.ids[5] = -3  # an EncodedCorpus validated at construction, changed afterwards
+    with pytest.raises(ValueError, match=r"got ids in \[-3, "):
+        ec.cooccurrence(corpus, 13, device=device)
 
 
 def test_the_kernel_rejects_ids_out_of_range_too():
@@ -315,9 +331,7 @@ def test_the_minimum_max_memory_an_error_names_is_enough_and_kept(seed):
         assert (got != expected).nnz == 0
 
 
-def test_cuda_device_without_a_gpu_is_a_runtime_error(monkeypatch):
-    from embedcore.backends import cuda
-    monkeypatch.setattr(cuda, "_probe", lambda: (False, "no CUDA device is visible"))
+def test_cuda_device_without_a_gpu_is_a_runtime_error(no_gpu):
     with pytest.raises(RuntimeError, match="no CUDA device is visible"):
         ec.cooccurrence(random_corpus(1), 13, device="cuda")
 

@@ -4,7 +4,10 @@ import pytest
 import scipy.sparse as sp
 
 import embedcore as ec
-from reference import glove_epoch_reference
+from embedcore.backends import get_backend
+from reference import analogy_accuracy, glove_epoch_reference
+
+RECORD = np.dtype([("row", np.int32), ("col", np.int32), ("log_x", np.float32), ("weight", np.float32)])
 
 
 PARAMS = ("word", "context", "word_bias", "context_bias", "word_gradsq", "context_gradsq",
@@ -13,8 +16,7 @@ PARAMS = ("word", "context", "word_bias", "context_bias", "word_gradsq", "contex
 
 def reference_epoch(state, records, eta, bias_eta):
     """tests/reference.py's float64 glove.c epoch from `model_state`; returns (state, cost)."""
-    p, cost = glove_epoch_reference(records.view(np.int32).reshape(len(records), 4), dict(zip(PARAMS, state)),
-                                    eta, bias_eta)
+    p, cost = glove_epoch_reference(records, dict(zip(PARAMS, state)), eta, bias_eta)
     return [p[name] for name in PARAMS], cost
 
 
@@ -22,6 +24,26 @@ def small_cooc(seed=0, n=6):
     rng = np.random.default_rng(seed)
     dense = rng.random((n, n)) * 200 * (rng.random((n, n)) < 0.6)
     return sp.csr_matrix(dense)
+
+
+def records_of(model, cooc, device="cpu", workers=1):
+    """The model's training records of cooc (int32 (nnz, 4)) on the host, as fit builds them."""
+    backend = get_backend(device)
+    csr = model._counts(cooc, cooc.shape[0], workers)
+    return backend.to_host(backend.glove_records(csr, model.x_max, model.alpha, model.seed, workers))
+
+
+def as_records(records):
+    """(row, col, log_x, weight) fields of int32 (nnz, 4) records."""
+    return records.view(RECORD).ravel()
+
+
+def prepared(model, cooc):
+    """A model about to train on cooc, and its records."""
+    records = records_of(model, cooc)
+    model.words = [str(i) for i in range(cooc.shape[0])]
+    model._init_params(cooc.shape[0])
+    return records
 
 
 def model_state(model, dim):
@@ -32,7 +54,7 @@ def model_state(model, dim):
 
 
 def available_simd():
-    levels = ["scalar"]
+    levels = ["baseline"]
     info = ec.build_info()["simd"]
     if info in ("avx2", "avx512"):
         levels.append("avx2")
@@ -47,11 +69,9 @@ def test_one_epoch_equals_the_float64_adagrad_reference(simd, bias_learning_rate
     cooc, dim = small_cooc(), 5
     model = ec.GloVe(vector_size=dim, x_max=50.0, alpha=0.75, epochs=1, learning_rate=0.05, workers=1,
                      bias_learning_rate=bias_learning_rate, _simd=simd)
-    records = model._records(cooc, cooc.shape[0])
-    model.words = [str(i) for i in range(cooc.shape[0])]
-    model._init_params(cooc.shape[0])
+    records = prepared(model, cooc)
     expected, expected_cost = reference_epoch(model_state(model, dim), records, 0.05, bias_learning_rate)
-    model._train(records, 1)
+    model._train(get_backend("cpu"), records, 1)
     assert model.stats["simd"] == simd
     for got, want in zip(model_state(model, dim), expected):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-7)
@@ -63,26 +83,24 @@ def test_large_gradients_are_clipped_as_glove_c_clips_them(simd):
     # parameters far from the optimum make |f(x) diff w| exceed glove.c's clip of 100
     cooc, dim = small_cooc(seed=1), 5
     model = ec.GloVe(vector_size=dim, x_max=50.0, epochs=1, learning_rate=0.05, workers=1, _simd=simd)
-    records = model._records(cooc, cooc.shape[0])
-    model.words = [str(i) for i in range(cooc.shape[0])]
-    model._init_params(cooc.shape[0])
+    records = prepared(model, cooc)
     rng = np.random.default_rng(3)
     model._word[:, :dim] = rng.uniform(-6, 6, (cooc.shape[0], dim))
     model._context[:, :dim] = rng.uniform(-6, 6, (cooc.shape[0], dim))
     expected = model_state(model, dim)
-    first = records[0]
+    first = as_records(records)[0]
     w, c = expected[0][first["row"]], expected[1][first["col"]]
     fdiff = first["weight"] * (w @ c + expected[2][first["row"]] + expected[3][first["col"]] - first["log_x"])
     assert np.abs(fdiff * c).max() > 100  # the clip is exercised by the first record
     expected, _ = reference_epoch(expected, records, 0.05, 1.0)
-    model._train(records, 1)
+    model._train(get_backend("cpu"), records, 1)
     for got, want in zip(model_state(model, dim), expected):
         np.testing.assert_allclose(got, want, rtol=5e-5, atol=1e-5)
 
 
-def test_records_hold_log_x_and_the_glove_weight():
+def test_records_hold_log_x_and_the_glove_weight(device):
     cooc = sp.csr_matrix(np.array([[0.0, 10.0], [200.0, 1.0]]))
-    records = ec.GloVe(x_max=100.0, alpha=0.75)._records(cooc, 2)
+    records = as_records(records_of(ec.GloVe(x_max=100.0, alpha=0.75), cooc, device))
     by_pair = {(r["row"], r["col"]): r for r in records}
     assert set(by_pair) == {(0, 1), (1, 0), (1, 1)}
     np.testing.assert_allclose(by_pair[0, 1]["log_x"], np.log(10.0), rtol=1e-6)
@@ -90,9 +108,9 @@ def test_records_hold_log_x_and_the_glove_weight():
     assert by_pair[1, 0]["weight"] == 1.0  # f(x) = 1 past x_max
 
 
-def test_records_are_every_nonzero_once_in_a_seeded_shuffled_order():
+def test_records_are_every_nonzero_once_in_a_seeded_shuffled_order(device):
     cooc = sp.random(300, 300, density=0.5, format="csr", random_state=1, dtype=np.float32) * 50
-    records = ec.GloVe(seed=3, workers=2)._records(cooc, 300)
+    records = as_records(records_of(ec.GloVe(seed=3), cooc, device, workers=2))
     coo = cooc.tocoo()
     expected = sorted(zip(coo.row.tolist(), coo.col.tolist()))
     got = list(zip(records["row"].tolist(), records["col"].tolist()))
@@ -100,14 +118,14 @@ def test_records_are_every_nonzero_once_in_a_seeded_shuffled_order():
     assert got != expected
     np.testing.assert_allclose(np.exp(records["log_x"]), np.asarray(cooc[records["row"], records["col"]]).ravel(),
                                rtol=1e-5)
-    again = ec.GloVe(seed=3, workers=1)._records(cooc, 300)
-    other = ec.GloVe(seed=4)._records(cooc, 300)
+    again = as_records(records_of(ec.GloVe(seed=3), cooc, "cpu", workers=1))
+    other = as_records(records_of(ec.GloVe(seed=4), cooc, device))
     np.testing.assert_array_equal(records, again)
     assert not np.array_equal(records["row"], other["row"])
 
 
-def test_padding_columns_stay_zero():
-    model = ec.GloVe(vector_size=5, epochs=3, workers=1).fit(small_cooc(), vocab=list("abcdef"))
+def test_padding_columns_stay_zero(device):
+    model = ec.GloVe(vector_size=5, epochs=3, workers=1, device=device).fit(small_cooc(), vocab=list("abcdef"))
     assert model._word.shape[1] == 16
     assert not model._word[:, 5:].any() and not model._context[:, 5:].any()
 
@@ -119,8 +137,8 @@ def planted_corpus(n_sentences=1500, seed=0):
     return [list(rng.choice(topics[s % 2], size=8)) for s in range(n_sentences)]
 
 
-def test_loss_falls_over_epochs():
-    model = ec.GloVe(vector_size=10, epochs=8, workers=2, x_max=10.0).fit(planted_corpus(), window=3, min_count=1)
+def test_loss_falls_over_epochs(device):
+    model = ec.GloVe(vector_size=10, epochs=8, workers=2, x_max=10.0, device=device).fit(planted_corpus(), window=3, min_count=1)
     loss = model.loss_history
     assert len(loss) == 8
     assert loss[-1] < 0.5 * loss[0]
@@ -130,10 +148,10 @@ def test_loss_falls_over_epochs():
     assert loss[-1] <= 1.05 * min(loss)
 
 
-def test_planted_topics_are_recovered():
+def test_planted_topics_are_recovered(device):
     # biases learning at the vectors' rate (the GloVe paper's rule): with the default, Stanford's
     # current rule, the fast biases absorb such small planted counts, in glove.c as here
-    model = ec.GloVe(vector_size=10, epochs=25, workers=1, x_max=10.0, bias_learning_rate=0.05).fit(
+    model = ec.GloVe(vector_size=10, epochs=25, workers=1, x_max=10.0, bias_learning_rate=0.05, device=device).fit(
         planted_corpus(), window=3, min_count=1)
     kv = model.wv
     vectors = kv.vectors / np.linalg.norm(kv.vectors, axis=1, keepdims=True)
@@ -152,44 +170,44 @@ def test_workers_1_is_bit_identical_for_a_seed():
     assert not np.array_equal(a.wv.vectors, c.wv.vectors)
 
 
-def test_initial_parameters_are_uniform_over_dim():
-    model = ec.GloVe(vector_size=50, epochs=0).fit(small_cooc(n=40), vocab=[str(i) for i in range(40)])
+def test_initial_parameters_are_uniform_over_dim(device):
+    model = ec.GloVe(vector_size=50, epochs=0, device=device).fit(small_cooc(n=40), vocab=[str(i) for i in range(40)])
     w = model.word_vectors
     assert w.shape == (40, 50) and np.abs(w).max() < 0.5 / 50
     assert (model._word_gradsq == 1).all()
 
 
-def test_wv_is_word_plus_context_vectors():
-    model = ec.GloVe(vector_size=4, epochs=2, workers=1).fit(small_cooc(), vocab=list("abcdef"))
+def test_wv_is_word_plus_context_vectors(device):
+    model = ec.GloVe(vector_size=4, epochs=2, workers=1, device=device).fit(small_cooc(), vocab=list("abcdef"))
     np.testing.assert_array_equal(model.wv.vectors, model.word_vectors + model.context_vectors)
     assert model.wv.words == list("abcdef")
 
 
-def test_fit_on_an_encoded_corpus_counts_it_first():
+def test_fit_on_an_encoded_corpus_counts_it_first(device):
     corpus = ec.EncodedCorpus(np.array([0, 1, 2, 0, 1, 2], dtype=np.int32), [0, 3, 6])
-    model = ec.GloVe(vector_size=4, epochs=1, workers=1).fit(corpus, vocab=["x", "y", "z"], window=2)
+    model = ec.GloVe(vector_size=4, epochs=1, workers=1, device=device).fit(corpus, vocab=["x", "y", "z"], window=2)
     assert model.stats["nnz"] == 9 - 3 + 0  # all off-diagonal pairs; no word repeats within 2
 
 
-def test_callbacks_run_at_every_epoch_end():
+def test_callbacks_run_at_every_epoch_end(device):
     seen = []
 
     class Recorder:
         def on_epoch_end(self, model):
             seen.append(("object", len(model.loss_history)))
 
-    ec.GloVe(vector_size=4, epochs=3, workers=1,
+    ec.GloVe(vector_size=4, epochs=3, workers=1, device=device,
              callbacks=[Recorder(), lambda model, epoch: seen.append(("call", epoch))]).fit(
         small_cooc(), vocab=list("abcdef"))
     assert seen == [("object", 1), ("call", 0), ("object", 2), ("call", 1), ("object", 3), ("call", 2)]
 
 
-def test_interrupt_between_epochs_leaves_a_usable_model():
+def test_interrupt_between_epochs_leaves_a_usable_model(device):
     def interrupt(model, epoch):
         if epoch == 1:
             raise KeyboardInterrupt
 
-    model = ec.GloVe(vector_size=4, epochs=10, workers=1, callbacks=[interrupt]).fit(small_cooc(), vocab=list("abcdef"))
+    model = ec.GloVe(vector_size=4, epochs=10, workers=1, callbacks=[interrupt], device=device).fit(small_cooc(), vocab=list("abcdef"))
     assert len(model.loss_history) == 2
     assert np.isfinite(model.wv.vectors).all()
 
@@ -208,16 +226,16 @@ def test_bad_parameters_are_errors(kwargs, message):
         ec.GloVe(**kwargs)
 
 
-def test_negative_counts_are_an_error():
+def test_negative_counts_are_an_error(device):
     cooc = sp.csr_matrix(np.array([[0.0, -1.0], [2.0, 0.0]]))
     with pytest.raises(ValueError, match="cooc counts must be non-negative, got -1.0"):
-        ec.GloVe(epochs=1).fit(cooc, vocab=["a", "b"])
+        ec.GloVe(epochs=1, device=device).fit(cooc, vocab=["a", "b"])
 
 
-def test_nan_counts_are_an_error():
+def test_nan_counts_are_an_error(device):
     cooc = sp.csr_matrix(np.array([[0.0, np.nan], [2.0, 0.0]]))
     with pytest.raises(ValueError, match="NaN"):
-        ec.GloVe(epochs=1).fit(cooc, vocab=["a", "b"])
+        ec.GloVe(epochs=1, device=device).fit(cooc, vocab=["a", "b"])
 
 
 def test_matrix_and_vocab_must_agree():
@@ -232,16 +250,74 @@ def test_a_matrix_without_vocab_is_an_error():
         ec.GloVe(epochs=1).fit(small_cooc())
 
 
-def test_cuda_device_without_a_gpu_is_a_runtime_error(monkeypatch):
-    from embedcore.backends import cuda
-    monkeypatch.setattr(cuda, "_probe", lambda: (False, "no CUDA device is visible"))
+def test_cuda_device_without_a_gpu_is_a_runtime_error(no_gpu):
     with pytest.raises(RuntimeError, match="no CUDA device is visible"):
         ec.GloVe(device="cuda").fit(small_cooc(), vocab=list("abcdef"))
 
 
-def test_wv_before_fit_is_an_error():
-    with pytest.raises(RuntimeError, match="call fit"):
-        ec.GloVe().wv
+def test_every_fitted_attribute_before_fit_is_a_not_fitted_error():
+    model = ec.GloVe()
+    for attribute in ("wv", "words", "word_vectors", "context_vectors", "word_biases", "context_biases"):
+        with pytest.raises(ec.NotFittedError, match=f"GloVe is not fitted yet: call fit\\(\\) before using {attribute}"):
+            getattr(model, attribute)
+    assert isinstance(ec.NotFittedError(), ValueError) and isinstance(ec.NotFittedError(), AttributeError)
+    assert not hasattr(model, "wv") and "unfitted" in repr(model)
+
+
+def test_duplicate_entries_of_a_csr_are_one_count(device):
+    # a CSR that scipy leaves with duplicates: (0, 1) held as 2 and 6 is the count 8 (log 8)
+    data = np.array([2.0, 6.0, 3.0, 5.0], dtype=np.float32)
+    duplicated = sp.csr_matrix((data, np.array([1, 1, 0, 1]), np.array([0, 2, 4])), shape=(2, 2))
+    assert not duplicated.has_canonical_format
+    summed = sp.csr_matrix(np.array([[0.0, 8.0], [3.0, 5.0]], dtype=np.float32))
+    records = as_records(records_of(ec.GloVe(), duplicated, device))
+    assert len(records) == 3
+    by_pair = {(int(r["row"]), int(r["col"])): float(r["log_x"]) for r in records}
+    assert by_pair[0, 1] == pytest.approx(np.log(8.0), rel=1e-6)
+    a = ec.GloVe(vector_size=4, epochs=3, workers=1, device=device).fit(duplicated, vocab=["a", "b"])
+    b = ec.GloVe(vector_size=4, epochs=3, workers=1, device=device).fit(summed, vocab=["a", "b"])
+    np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
+    assert a.loss_history == b.loss_history
+
+
+def test_a_csr_whose_indptr_decreases_is_an_error_not_a_crash(device):
+    bad = sp.csr_matrix((np.ones(4, np.float32), np.array([0, 1, 0, 1], np.int32), np.array([0, 3, 1, 4])),
+                        shape=(3, 3))
+    with pytest.raises(ValueError, match="cooc is not a valid CSR matrix: CSR indptr decreases at row 1"):
+        ec.GloVe(epochs=1, device=device).fit(bad, vocab=["a", "b", "c"])
+
+
+@pytest.mark.parametrize("bias_learning_rate", [1.0, 0.05])
+def test_one_sequential_epoch_on_each_device_equals_the_float64_reference(device, bias_learning_rate):
+    # the GPU's kernel takes the records in order in its sequential mode: the serial CPU epoch
+    cooc, dim = small_cooc(seed=4, n=12), 37
+    model = ec.GloVe(vector_size=dim, x_max=50.0, epochs=1, workers=1)
+    records = prepared(model, cooc)
+    state = model_state(model, dim)
+    expected, expected_cost = reference_epoch(state, records, 0.05, bias_learning_rate)
+    backend = get_backend(device)
+    params = {name: backend.asarray(getattr(model, attr)) for name, attr in model._PARAMS}  # padded rows
+    cost, _ = backend.glove_epoch(backend.asarray(records), params, 0.05, bias_learning_rate, 1, sequential=True)
+    assert cost == pytest.approx(expected_cost, rel=1e-5)
+    for name, want in zip(PARAMS, expected):
+        got = backend.to_host(params[name])
+        np.testing.assert_allclose(got[:, :dim] if got.ndim == 2 else got, want, rtol=2e-5, atol=1e-6, err_msg=name)
+
+
+def test_a_parallel_run_reaches_the_serial_cpus_loss_and_quality(device):
+    # many records, many words: Hogwild threads (CPU) or warps (GPU) must reach what one CPU
+    # thread reaches on the same counts, not merely lower the loss
+    from cuda_emulation import skip_emulated
+    from embedcore.datasets import synthetic_corpus
+    skip_emulated(device)
+    synth = synthetic_corpus(300_000, vocab_size=1500, seed=1)
+    cooc = ec.cooccurrence(synth.corpus, len(synth.vocab), window=10, workers=2)
+    settings = dict(vector_size=50, epochs=15, bias_learning_rate=0.05, seed=3)
+    serial = ec.GloVe(workers=1, device="cpu", **settings).fit(cooc, vocab=synth.vocab)
+    parallel = ec.GloVe(workers=2, device=device, **settings).fit(cooc, vocab=synth.vocab)
+    assert parallel.loss_history[-1] <= 1.03 * serial.loss_history[-1]
+    assert analogy_accuracy(parallel.wv.words, parallel.wv.vectors, synth.analogies) >= \
+        analogy_accuracy(serial.wv.words, serial.wv.vectors, synth.analogies) - 0.05
 
 
 def test_cli_trains_glove_and_writes_vectors(tmp_path):

@@ -193,10 +193,10 @@ def test_ctrl_c_during_cli_training_exits_130_and_leaves_the_previous_vectors(tm
         [sys.executable, "-m", "embedcore", "train", str(corpus_text), "--model", "sgns", "--epochs", "50",
          "--workers", "1", "--min-count", "1", "-o", str(prev)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=PACKAGE_ROOT, env=dict(os.environ, TMPDIR=str(tmp_path)))
-    # wait until training has started (the progress log), then interrupt
+    # wait until training has started (the first epoch's log line), then interrupt
     deadline = time.monotonic() + 60
     seen = b""
-    while b"word2vec" not in seen.lower() and time.monotonic() < deadline:
+    while b"epoch 1/" not in seen.lower() and time.monotonic() < deadline:
         chunk = child.stderr.readline()
         if not chunk:
             break

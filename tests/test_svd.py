@@ -1,4 +1,5 @@
-"""ec.randomized_svd and ec.SVDEmbedding against numpy.linalg.svd, plus the sparse kernels."""
+"""ec.randomized_svd and ec.SVDEmbedding against numpy.linalg.svd on every device (`device`
+fixture), plus the CPU's sparse kernels."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -38,10 +39,10 @@ def decaying(k, ratio=0.8):
 
 # --- the CSR kernels -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("isa", ["scalar", "avx2", "avx512"])
+@pytest.mark.parametrize("isa", ["baseline", "avx2", "avx512"])
 @pytest.mark.parametrize("p", [1, 15, 16, 17, 110, 129, 200])
 def test_csr_matmul_matches_float64_product(isa, p):
-    if isa != "scalar" and _native.spmm_isa() not in (isa, "avx512"):
+    if isa != "baseline" and _native.spmm_isa() not in (isa, "avx512"):
         pytest.skip(f"CPU lacks {isa}")
     A = sp.random(300, 200, density=0.05, format="lil", random_state=1, dtype=np.float32)
     A[7] = 0  # an empty row
@@ -85,56 +86,56 @@ def test_csr_transpose_matches_scipy(threads):
 # --- randomized_svd --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("shape", [(200, 60), (60, 200), (120, 120)], ids=["tall", "wide", "square"])
-def test_randomized_svd_matches_numpy_on_dense_input(shape):
+def test_randomized_svd_matches_numpy_on_dense_input(device, shape):
     X = matrix_with_spectrum(*shape, decaying(40), seed=1)
-    result = ec.randomized_svd(X, 10, n_iter=4)
+    result = ec.randomized_svd(X, 10, n_iter=4, device=device)
     assert_close_to_exact(X, 10, result)
 
 
 @pytest.mark.parametrize("shape", [(300, 80), (80, 300)], ids=["tall", "wide"])
-def test_randomized_svd_matches_numpy_on_sparse_input(shape):
+def test_randomized_svd_matches_numpy_on_sparse_input(device, shape):
     X = sp.random(*shape, density=0.2, random_state=2, format="csr")
     # a sparse matrix with a decaying spectrum: add a few strong rank-one terms on its pattern
     rng = np.random.default_rng(3)
     for strength in (40.0, 25.0, 15.0, 10.0, 6.0):
         X = X + sp.csr_matrix(X.multiply(np.outer(rng.random(shape[0]), rng.random(shape[1])) * strength))
-    result = ec.randomized_svd(X, 5, n_iter=10)
+    result = ec.randomized_svd(X, 5, n_iter=10, device=device)
     assert_close_to_exact(X, 5, result, vec_tol=1e-3)
 
 
-def test_randomized_svd_returns_float32_with_the_requested_shapes():
-    U, S, Vt = ec.randomized_svd(sp.random(50, 30, density=0.3, random_state=0), 7)
+def test_randomized_svd_returns_float32_with_the_requested_shapes(device):
+    U, S, Vt = ec.randomized_svd(sp.random(50, 30, density=0.3, random_state=0), 7, device=device)
     assert U.shape == (50, 7) and S.shape == (7,) and Vt.shape == (7, 30)
     assert U.dtype == S.dtype == Vt.dtype == np.float32
     assert np.all(np.diff(S) <= 0)
 
 
-def test_randomized_svd_factors_are_orthonormal():
-    U, S, Vt = ec.randomized_svd(sp.random(400, 150, density=0.1, random_state=4), 20, n_iter=2)
+def test_randomized_svd_factors_are_orthonormal(device):
+    U, S, Vt = ec.randomized_svd(sp.random(400, 150, density=0.1, random_state=4), 20, n_iter=2, device=device)
     np.testing.assert_allclose(U.T @ U, np.eye(20), atol=1e-5)
     np.testing.assert_allclose(Vt @ Vt.T, np.eye(20), atol=1e-5)
 
 
-def test_randomized_svd_of_rank_deficient_matrix_finds_the_rank():
+def test_randomized_svd_of_rank_deficient_matrix_finds_the_rank(device):
     X = matrix_with_spectrum(100, 80, [5.0, 3.0, 2.0, 1.0], seed=5)
-    U, S, Vt = ec.randomized_svd(X, 8)
+    U, S, Vt = ec.randomized_svd(X, 8, device=device)
     np.testing.assert_allclose(S[:4], [5.0, 3.0, 2.0, 1.0], rtol=1e-5)
     assert np.all(S[4:] < 1e-5)
     np.testing.assert_allclose(U.T @ U, np.eye(8), atol=1e-4)
     np.testing.assert_allclose((U * S) @ Vt, X, atol=1e-5)
 
 
-def test_randomized_svd_of_rank_deficient_sparse_matrix():
+def test_randomized_svd_of_rank_deficient_sparse_matrix(device):
     rows = sp.random(60, 40, density=0.2, random_state=6, format="csr")
     X = sp.vstack([rows, rows * 2.0, rows[:10]]).tocsr()  # rank <= 40 in a 130 x 40 matrix
-    U, S, Vt = ec.randomized_svd(X, 40, n_iter=3)
+    U, S, Vt = ec.randomized_svd(X, 40, n_iter=3, device=device)
     _, s, _ = exact_svd(X, 40)
     np.testing.assert_allclose(S, s, rtol=1e-4, atol=1e-5)
 
 
-def test_randomized_svd_with_k_equal_to_the_smaller_dimension_is_exact():
+def test_randomized_svd_with_k_equal_to_the_smaller_dimension_is_exact(device):
     X = np.random.default_rng(7).standard_normal((30, 12))
-    U, S, Vt = ec.randomized_svd(X, 12, n_iter=0)
+    U, S, Vt = ec.randomized_svd(X, 12, n_iter=0, device=device)
     np.testing.assert_allclose((U * S) @ Vt, X, atol=1e-4)
 
 
@@ -149,8 +150,8 @@ def test_randomized_svd_reconstruction_error_matches_sklearn():
     assert error(*ours) <= error(*theirs) * 1.01
 
 
-def test_randomized_svd_signs_follow_svd_flip():
-    U, S, Vt = ec.randomized_svd(matrix_with_spectrum(80, 50, decaying(10), seed=9), 6)
+def test_randomized_svd_signs_follow_svd_flip(device):
+    U, S, Vt = ec.randomized_svd(matrix_with_spectrum(80, 50, decaying(10), seed=9), 6, device=device)
     largest = U[np.argmax(np.abs(U), axis=0), np.arange(6)]
     assert np.all(largest > 0)
 
@@ -182,11 +183,11 @@ def test_randomized_svd_rejects_k_above_the_smaller_dimension():
 
 
 @pytest.mark.parametrize("sparse", [False, True])
-def test_randomized_svd_rejects_nan(sparse):
+def test_randomized_svd_rejects_nan(device, sparse):
     X = np.ones((5, 4))
     X[1, 2] = np.nan
     with pytest.raises(ValueError, match="X contains NaN or infinity"):
-        ec.randomized_svd(sp.csr_matrix(X) if sparse else X, 2)
+        ec.randomized_svd(sp.csr_matrix(X) if sparse else X, 2, device=device)
 
 
 def test_randomized_svd_rejects_non_2d_input():
@@ -206,24 +207,23 @@ def test_randomized_svd_rejects_bad_argument_types():
         ec.randomized_svd(object(), 2)
 
 
-def test_randomized_svd_on_cuda_without_a_gpu_is_a_runtime_error(monkeypatch):
-    from embedcore.backends import cuda
-    monkeypatch.setattr(cuda, "_probe", lambda: (False, "no CUDA device is visible"))
+def test_randomized_svd_on_cuda_without_a_gpu_is_a_runtime_error(no_gpu):
     with pytest.raises(RuntimeError, match="no CUDA device is visible"):
         ec.randomized_svd(np.ones((4, 4)), 2, device="cuda")
 
 
 # --- SVDEmbedding ----------------------------------------------------------------------------
 
-def test_svd_embedding_word_vectors_are_u_times_s_to_the_eig():
+def test_svd_embedding_word_vectors_are_u_times_s_to_the_eig(device):
     rng = np.random.default_rng(11)
     cooc = sp.csr_matrix(rng.poisson(2.0, size=(40, 40)).astype(np.float32))
     words = [f"w{i}" for i in range(40)]
-    model = ec.SVDEmbedding(vector_size=6, eig=0.5, n_iter=6).fit(cooc, vocab=words)
-    U, S, Vt = ec.randomized_svd(ec.ppmi(cooc), 6, n_iter=6)
+    model = ec.SVDEmbedding(vector_size=6, eig=0.5, n_iter=6, device=device).fit(cooc, vocab=words)
+    U, S, Vt = ec.randomized_svd(ec.ppmi(cooc), 6, n_iter=6, device="cpu")
     assert model.wv.words == words
-    np.testing.assert_allclose(model.wv.vectors, U * np.sqrt(S), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(model.singular_values_, S)
+    # the GPU's PPMI takes its logarithms in float64, the CPU's in float32: equal to ~1e-6
+    np.testing.assert_allclose(model.wv.vectors, U * np.sqrt(S), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.singular_values_, S, rtol=1e-5)
 
 
 def test_svd_embedding_accepts_a_vocab_object():
@@ -233,9 +233,9 @@ def test_svd_embedding_accepts_a_vocab_object():
     assert model.wv.words == vocab.words
 
 
-def test_svd_embedding_on_a_matrix_is_lsa_like_sklearn_truncated_svd():
+def test_svd_embedding_on_a_matrix_is_lsa_like_sklearn_truncated_svd(device):
     X = sp.csr_matrix(matrix_with_spectrum(80, 60, decaying(20), seed=12))
-    model = ec.SVDEmbedding(vector_size=5, n_iter=4)
+    model = ec.SVDEmbedding(vector_size=5, n_iter=4, device=device)
     projected = model.fit_transform(X)
     u, s, vt = exact_svd(X, 5)
     np.testing.assert_allclose(model.singular_values_, s, rtol=1e-3)
@@ -276,14 +276,18 @@ def test_svd_embedding_rejects_bad_parameters():
 
 
 def test_svd_embedding_is_not_fitted_until_fit():
-    with pytest.raises(AttributeError, match="not fitted"):
-        ec.SVDEmbedding().wv
+    model = ec.SVDEmbedding()
+    for attribute in ("wv", "components_", "singular_values_", "words"):
+        with pytest.raises(ec.NotFittedError, match=f"not fitted yet: call fit\\(\\) before using {attribute}"):
+            getattr(model, attribute)
+    with pytest.raises(ec.NotFittedError):
+        model.transform(np.ones((2, 3)))
 
 
-@pytest.mark.parametrize("isa", ["scalar", "avx2", "avx512"])
+@pytest.mark.parametrize("isa", ["baseline", "avx2", "avx512"])
 @pytest.mark.parametrize("q,p", [(1, 1), (110, 110), (37, 130)])
 def test_dense_matmul_matches_numpy(isa, q, p):
-    if isa != "scalar" and _native.spmm_isa() not in (isa, "avx512"):
+    if isa != "baseline" and _native.spmm_isa() not in (isa, "avx512"):
         pytest.skip(f"CPU lacks {isa}")
     rng = np.random.default_rng(13)
     A = rng.standard_normal((500, q)).astype(np.float32)
@@ -339,8 +343,42 @@ def test_cli_train_svd_writes_vectors(tmp_path):
     assert len(kv) == 40 and kv.vectors.shape == (40, 8)
 
 
-def test_randomized_svd_of_all_zero_matrix_gives_zero_singular_values():
-    U, S, Vt = ec.randomized_svd(sp.csr_matrix((50, 20), dtype=np.float32), 3)
+def test_randomized_svd_of_all_zero_matrix_gives_zero_singular_values(device):
+    U, S, Vt = ec.randomized_svd(sp.csr_matrix((50, 20), dtype=np.float32), 3, device=device)
     assert np.all(S == 0)
     np.testing.assert_allclose(U.T @ U, np.eye(3), atol=1e-6)
     np.testing.assert_allclose(Vt @ Vt.T, np.eye(3), atol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1e-24, 1e-12, 1e18, 1e30])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_randomized_svd_of_a_matrix_of_extreme_scale_scales_its_singular_values(device, scale, sparse):
+    # float32 squares of these entries under- or overflow: the range basis is rescaled first
+    X = matrix_with_spectrum(120, 70, decaying(30), seed=16).astype(np.float32)
+    U, S, Vt = ec.randomized_svd(sp.csr_matrix(X * scale) if sparse else X * np.float32(scale), 8, n_iter=4,
+                                 device=device)
+    U1, S1, Vt1 = ec.randomized_svd(sp.csr_matrix(X) if sparse else X, 8, n_iter=4, device=device)
+    np.testing.assert_allclose(S / scale, S1, rtol=1e-4)
+    np.testing.assert_allclose(S / scale, exact_svd(X, 8)[1], rtol=1e-3)
+    np.testing.assert_allclose(np.abs(U.T @ U1), np.eye(8), atol=1e-3)
+
+
+def test_randomized_svd_gives_the_cpus_singular_values_on_every_device(device):
+    X = sp.random(400, 250, density=0.05, random_state=17, format="csr", dtype=np.float32)
+    U, S, Vt = ec.randomized_svd(X, 12, n_iter=4, seed=5, device=device)
+    Uc, Sc, Vtc = ec.randomized_svd(X, 12, n_iter=4, seed=5, device="cpu")
+    np.testing.assert_allclose(S, Sc, rtol=1e-5)
+    np.testing.assert_allclose(np.abs(np.sum(U * Uc, axis=0)), 1.0, atol=1e-4)
+    assert isinstance(U, np.ndarray) and isinstance(S, np.ndarray)
+
+
+def test_cupy_input_gives_cupy_factors(device):
+    if device != "cuda" or device.emulated:
+        pytest.skip("needs CuPy on a GPU")
+    import cupy
+    from cupyx.scipy import sparse as csp
+    X = matrix_with_spectrum(100, 40, decaying(20), seed=18).astype(np.float32)
+    for value in (cupy.asarray(X), csp.csr_matrix(cupy.asarray(X))):
+        U, S, Vt = ec.randomized_svd(value, 5)
+        assert isinstance(U, cupy.ndarray) and isinstance(Vt, cupy.ndarray)
+        np.testing.assert_allclose(cupy.asnumpy(S), exact_svd(X, 5)[1], rtol=1e-4)

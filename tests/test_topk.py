@@ -1,9 +1,15 @@
-"""embedcore.cosine_topk against a float64 numpy reference."""
+"""embedcore.cosine_topk against a float64 numpy reference, on every device (`device` fixture):
+the CPU and the GPU return the same scores and rows."""
+import contextlib
+import threading
+import time
+
 import numpy as np
 import pytest
 
 import embedcore as ec
-from embedcore import similarity
+from embedcore.backends import get_backend
+from cuda_emulation import skip_emulated
 
 SCORE_TOL = 1e-5
 
@@ -46,65 +52,65 @@ def rng():
 
 @pytest.mark.parametrize("nq,nb,d,k", [(7, 300, 16, 5), (40, 3000, 33, 10), (300, 2500, 8, 1),
                                        (3, 5000, 64, 20), (1, 4100, 128, 10)])
-def test_topk_matches_float64_reference_on_random_data(rng, nq, nb, d, k):
+def test_topk_matches_float64_reference_on_random_data(device, rng, nq, nb, d, k):
     queries = rng.standard_normal((nq, d)).astype(np.float32)
     database = rng.standard_normal((nb, d)).astype(np.float32)
-    scores, indices = ec.cosine_topk(queries, database, k=k)
+    scores, indices = ec.cosine_topk(queries, database, k=k, device=device)
     ref_idx = assert_exact(queries, database, k, scores, indices)
     np.testing.assert_array_equal(indices, ref_idx)
 
 
-def test_topk_breaks_ties_by_lower_index_on_duplicate_rows(rng):
+def test_topk_breaks_ties_by_lower_index_on_duplicate_rows(device, rng):
     distinct = rng.standard_normal((6, 12)).astype(np.float32)
     database = distinct[rng.integers(0, 6, size=3000)]
     queries = rng.standard_normal((25, 12)).astype(np.float32)
-    scores, indices = ec.cosine_topk(queries, database, k=40)
+    scores, indices = ec.cosine_topk(queries, database, k=40, device=device)
     _, ref_idx, _ = reference_topk(queries, database, 40)
     np.testing.assert_array_equal(indices, ref_idx)
 
 
-def test_topk_ties_when_every_score_is_equal():
+def test_topk_ties_when_every_score_is_equal(device):
     database = np.ones((2100, 4), dtype=np.float32)
-    scores, indices = ec.cosine_topk(np.ones((3, 4)), database, k=5, workers=2)
+    scores, indices = ec.cosine_topk(np.ones((3, 4)), database, k=5, workers=2, device=device)
     np.testing.assert_array_equal(indices, np.tile(np.arange(5), (3, 1)))
     np.testing.assert_allclose(scores, 1.0, atol=SCORE_TOL)
 
 
-def test_topk_scores_zero_norm_rows_as_zero():
+def test_topk_scores_zero_norm_rows_as_zero(device):
     database = np.array([[0, 0], [1, 0], [-1, 0], [0, 0]], dtype=np.float32)
-    scores, indices = ec.cosine_topk(np.array([[0.0, 1.0]]), database, k=4)
+    scores, indices = ec.cosine_topk(np.array([[0.0, 1.0]]), database, k=4, device=device)
     np.testing.assert_array_equal(indices, [[0, 1, 2, 3]])
     np.testing.assert_allclose(scores, 0.0, atol=SCORE_TOL)
-    scores, indices = ec.cosine_topk(np.zeros((1, 2)), database, k=2)
+    scores, indices = ec.cosine_topk(np.zeros((1, 2)), database, k=2, device=device)
     np.testing.assert_array_equal(indices, [[0, 1]])
     np.testing.assert_array_equal(scores, [[0.0, 0.0]])
 
 
-def test_topk_with_k_equal_to_database_size_sorts_everything(rng):
+def test_topk_with_k_equal_to_database_size_sorts_everything(device, rng):
     queries = rng.standard_normal((9, 10)).astype(np.float32)
     database = rng.standard_normal((700, 10)).astype(np.float32)
-    scores, indices = ec.cosine_topk(queries, database, k=700)
+    scores, indices = ec.cosine_topk(queries, database, k=700, device=device)
     assert_exact(queries, database, 700, scores, indices)
     np.testing.assert_array_equal(np.sort(indices, axis=1), np.tile(np.arange(700), (9, 1)))
 
 
-def test_topk_accepts_non_contiguous_and_non_float32_inputs(rng):
+def test_topk_accepts_non_contiguous_and_non_float32_inputs(device, rng):
     base = rng.standard_normal((900, 40))
     queries = base[::7, ::2]          # float64, strided
     database = np.asfortranarray(rng.standard_normal((1500, 20)))
-    scores, indices = ec.cosine_topk(queries, database, k=6)
+    scores, indices = ec.cosine_topk(queries, database, k=6, device=device)
     ref_idx = assert_exact(queries, database, 6, scores, indices)
     np.testing.assert_array_equal(indices, ref_idx)
-    int_scores, int_idx = ec.cosine_topk(np.array([[1, 2]]), np.array([[2, 4], [1, 0], [0, 1]]), k=1)
+    int_scores, int_idx = ec.cosine_topk(np.array([[1, 2]]), np.array([[2, 4], [1, 0], [0, 1]]), k=1, device=device)
     np.testing.assert_array_equal(int_idx, [[0]])
     np.testing.assert_allclose(int_scores, [[1.0]], atol=SCORE_TOL)
 
 
-def test_topk_exclude_removes_one_row_per_query_and_minus_one_removes_none(rng):
+def test_topk_exclude_removes_one_row_per_query_and_minus_one_removes_none(device, rng):
     database = rng.standard_normal((400, 16)).astype(np.float32)
     queries = database[:5].copy()
     exclude = np.array([0, 1, -1, 3, 4])
-    scores, indices = ec.cosine_topk(queries, database, k=399, exclude=exclude)
+    scores, indices = ec.cosine_topk(queries, database, k=399, exclude=exclude, device=device)
     for row, col in enumerate(exclude):
         if col >= 0:
             assert col not in indices[row]
@@ -113,10 +119,10 @@ def test_topk_exclude_removes_one_row_per_query_and_minus_one_removes_none(rng):
     np.testing.assert_array_equal(indices[:, :50], ref_idx[:, :50])
 
 
-def test_topk_all_vs_all_with_self_excluded(rng):
+def test_topk_all_vs_all_with_self_excluded(device, rng):
     vectors = rng.standard_normal((2500, 20)).astype(np.float32)
     exclude = np.arange(2500)
-    scores, indices = ec.cosine_topk(vectors, vectors, k=10, exclude=exclude)
+    scores, indices = ec.cosine_topk(vectors, vectors, k=10, exclude=exclude, device=device)
     assert not np.any(indices == exclude[:, None])
     ref_idx = assert_exact(vectors, vectors, 10, scores, indices, exclude=exclude)
     np.testing.assert_array_equal(indices, ref_idx)
@@ -133,60 +139,64 @@ def test_topk_is_identical_for_one_and_two_threads(rng, nq):
 
 
 @pytest.mark.parametrize("tiles", [(1, 1), (3, 7), (5, 64), (1000, 5000)])
-def test_topk_does_not_depend_on_tile_sizes(rng, tiles):
+def test_topk_does_not_depend_on_tile_sizes(device, rng, tiles):
+    if tiles == (1, 1):
+        skip_emulated(device)
     queries = rng.standard_normal((37, 9)).astype(np.float32)
     database = rng.standard_normal((2222, 9)).astype(np.float32)
-    native = similarity._native_with_blas()
-    scores = np.empty((37, 12), np.float32)
-    indices = np.empty((37, 12), np.int64)
-    with similarity._single_threaded_blas():
-        native.cosine_topk(queries, database, 12, None, False, 2, scores, indices, *tiles)
+    backend = get_backend(device)
+    scores, indices = backend.to_host(backend.topk(backend.asarray(queries), backend.asarray(database), 12, None,
+                                                   False, 2, tiles=tiles))
     ref_idx = assert_exact(queries, database, 12, scores, indices)
     np.testing.assert_array_equal(indices, ref_idx)
+    whole = get_backend("cpu").topk(queries, database, 12, None, False, 2)
+    np.testing.assert_array_equal(scores, whole[0])  # bit for bit, whatever the tiles and the device
+    np.testing.assert_array_equal(indices, whole[1])
 
 
 def test_topk_portable_product_matches_blas(rng):
+    from embedcore.backends import cpu
     queries = rng.standard_normal((20, 13)).astype(np.float32)
     database = rng.standard_normal((3000, 13)).astype(np.float32)
-    native = similarity._native_with_blas()
+    native = cpu._native_with_blas()
     out = []
     for use_blas in (True, False):
         scores = np.empty((20, 8), np.float32)
         indices = np.empty((20, 8), np.int64)
-        with similarity._single_threaded_blas():
+        with cpu.blas_threads(1):
             native.cosine_topk(queries, database, 8, None, False, 2, scores, indices, 256, 1024, use_blas)
         out.append((scores, indices))
     np.testing.assert_array_equal(out[0][1], out[1][1])
     np.testing.assert_allclose(out[0][0], out[1][0], atol=SCORE_TOL, rtol=0)
 
 
-def test_topk_normalized_true_gives_the_same_answer_on_unit_rows(rng):
+def test_topk_normalized_true_gives_the_same_answer_on_unit_rows(device, rng):
     database = rng.standard_normal((1200, 30))
     database /= np.linalg.norm(database, axis=1, keepdims=True)
     queries = database[::100] + 0.01
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    plain = ec.cosine_topk(queries, database, k=7)
-    promised = ec.cosine_topk(queries, database, k=7, normalized=True)
+    plain = ec.cosine_topk(queries, database, k=7, device=device)
+    promised = ec.cosine_topk(queries, database, k=7, normalized=True, device=device)
     np.testing.assert_array_equal(plain[1], promised[1])
     np.testing.assert_allclose(plain[0], promised[0], atol=SCORE_TOL, rtol=0)
 
 
 @pytest.mark.parametrize("nq", [1, 6])
-def test_topk_with_large_finite_values_is_not_mistaken_for_infinity(nq):
+def test_topk_with_large_finite_values_is_not_mistaken_for_infinity(device, nq):
     database = np.array([[3e20, 0], [0, 3e20]], dtype=np.float32)
     queries = np.tile(np.array([[1e25, 1.0]], dtype=np.float32), (nq, 1))
-    scores, indices = ec.cosine_topk(queries, database, k=2)
+    scores, indices = ec.cosine_topk(queries, database, k=2, device=device)
     np.testing.assert_array_equal(indices, np.tile([0, 1], (nq, 1)))
     np.testing.assert_allclose(scores, np.tile([1.0, 0.0], (nq, 1)), atol=SCORE_TOL)
 
 
 @pytest.mark.parametrize("nq", [1, 4, 5, 64])
-def test_topk_few_and_many_query_paths_agree_bit_for_bit(rng, nq):
+def test_topk_few_and_many_query_paths_agree_bit_for_bit(device, rng, nq):
     queries = rng.standard_normal((64, 50)).astype(np.float32)
     database = rng.standard_normal((5000, 50)).astype(np.float32)
     database[::7] = database[3]  # ties across paths
-    together = ec.cosine_topk(queries, database, k=25)
-    alone = ec.cosine_topk(queries[:nq], database, k=25)
+    together = ec.cosine_topk(queries, database, k=25, device=device)
+    alone = ec.cosine_topk(queries[:nq], database, k=25, device=device)
     np.testing.assert_array_equal(alone[1], together[1][:nq])
     np.testing.assert_array_equal(alone[0], together[0][:nq])
 
@@ -220,11 +230,11 @@ def test_topk_rejects_a_dimension_mismatch():
 @pytest.mark.parametrize("which", ["queries", "database"])
 @pytest.mark.parametrize("normalized", [False, True])
 @pytest.mark.parametrize("nq", [2, 10])  # the few-query path and the SGEMM path
-def test_topk_rejects_nan_and_infinity(bad, which, normalized, nq):
+def test_topk_rejects_nan_and_infinity(device, bad, which, normalized, nq):
     arrays = {"queries": np.full((nq, 4), 0.5, np.float32), "database": np.full((3000, 4), 0.5, np.float32)}
     arrays[which][1, 2] = bad
     with pytest.raises(ValueError, match=f"{which} contains NaN or infinity"):
-        ec.cosine_topk(arrays["queries"], arrays["database"], k=2, normalized=normalized)
+        ec.cosine_topk(arrays["queries"], arrays["database"], k=2, normalized=normalized, device=device)
 
 
 @pytest.mark.parametrize("queries,match", [(np.ones(4), "queries must be a 2-D array"),
@@ -235,11 +245,135 @@ def test_topk_rejects_malformed_queries(queries, match):
         ec.cosine_topk(queries, np.ones((5, 2)), k=1)
 
 
-def test_topk_on_cuda_without_a_gpu_is_a_runtime_error(monkeypatch):
-    from embedcore.backends import cuda
-    monkeypatch.setattr(cuda, "_probe", lambda: (False, "no CUDA device is visible"))
+def test_topk_on_cuda_without_a_gpu_is_a_runtime_error(no_gpu):
     with pytest.raises(RuntimeError, match="no CUDA device is visible"):
         ec.cosine_topk(np.ones((1, 2)), np.ones((3, 2)), k=1, device="cuda")
+
+
+# ------------------------------------------------------------------ the same answer on every device
+def cpu_topk(queries, database, k, exclude=None):
+    """The CPU kernel's answer: what every device must return, bit for bit."""
+    ex = None if exclude is None else np.asarray(exclude, dtype=np.int64)
+    return get_backend("cpu").topk(np.ascontiguousarray(queries, np.float32),
+                                   np.ascontiguousarray(database, np.float32), k, ex, False, 1)
+
+
+def test_topk_returns_the_cpus_scores_and_rows_bit_for_bit(device, rng):
+    database = rng.standard_normal((3000, 37)).astype(np.float32)
+    database[::5] = database[1]          # exact ties, spread over every tile
+    database[7] = 0.0                    # a zero row
+    database[8] = database[9] * 2.0      # equal up to a power-of-two scale: an exact tie too
+    queries = np.concatenate([database[:20], rng.standard_normal((30, 37)).astype(np.float32)])
+    exclude = np.arange(50) % 3 - 1      # -1, 0, 1, -1, ...
+    scores, indices = ec.cosine_topk(queries, database, k=25, exclude=exclude, device=device)
+    want = cpu_topk(queries, database, 25, exclude)
+    np.testing.assert_array_equal(indices, want[1])
+    np.testing.assert_array_equal(scores, want[0])
+
+
+@pytest.mark.parametrize("k", [129, 200, 256, 257, 600])
+def test_topk_with_k_beyond_a_block_of_threads_and_beyond_the_gpu_list(device, rng, k):
+    # 128 threads share a GPU list, which holds at most 256 candidates: every k is served alike
+    queries = rng.standard_normal((6, 16)).astype(np.float32)
+    database = rng.standard_normal((900, 16)).astype(np.float32)
+    database[100:400:3] = database[50]  # ties around the k-th
+    exclude = np.array([0, -1, 50, 899, -1, 3])
+    scores, indices = ec.cosine_topk(queries, database, k=k, exclude=exclude, device=device)
+    want = cpu_topk(queries, database, k, exclude)
+    np.testing.assert_array_equal(indices, want[1])
+    np.testing.assert_array_equal(scores, want[0])
+    assert_exact(queries, database, k, scores, indices, exclude=exclude)
+
+
+@pytest.mark.parametrize("tiles", [(2, 5), (7, 3), (1, 64)])
+def test_topk_ties_across_gemm_tiles_go_to_the_lower_row(device, tiles):
+    # rows 0, 2, 4, ... are equal; with 3- or 5-row tiles they fall in different GEMM calls
+    database = np.tile(np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32), (40, 1))
+    database[::2] *= np.float32(3.0)  # ... up to their length
+    queries = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 2.0]], dtype=np.float32)
+    backend = get_backend(device)
+    scores, indices = backend.to_host(backend.topk(backend.asarray(queries), backend.asarray(database), 6, None,
+                                                   False, 1, tiles=tiles))
+    np.testing.assert_array_equal(indices[0], [0, 2, 4, 6, 8, 10])
+    np.testing.assert_array_equal(indices[1], [0, 1, 2, 3, 4, 5])  # every row scores 1/sqrt(2)
+    np.testing.assert_array_equal(indices[2], [1, 3, 5, 7, 9, 11])
+    want = cpu_topk(queries, database, 6)
+    np.testing.assert_array_equal(scores, want[0])
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e-20, 1e19, 1e30])
+def test_topk_rows_of_extreme_magnitude_score_their_cosine(device, rng, scale):
+    # float32 squares of these rows under- or overflow; the norms are taken in float64
+    database = (rng.standard_normal((500, 8)) * scale).astype(np.float32)
+    queries = (rng.standard_normal((4, 8)) * scale).astype(np.float32)
+    scores, indices = ec.cosine_topk(queries, database, k=5, device=device)
+    ref_idx = assert_exact(queries, database, 5, scores, indices)
+    np.testing.assert_array_equal(indices, ref_idx)
+    want = cpu_topk(queries, database, 5)
+    np.testing.assert_array_equal(scores, want[0])
+
+
+def test_cupy_inputs_give_cupy_results_on_the_gpu(device):
+    if device != "cuda" or device.emulated:
+        pytest.skip("needs CuPy on a GPU")
+    import cupy
+    database = cupy.asarray(np.random.default_rng(8).standard_normal((30, 4)).astype(np.float32))
+    scores, indices = ec.cosine_topk(database[:3], database, k=2, device="auto")
+    assert isinstance(scores, cupy.ndarray) and isinstance(indices, cupy.ndarray)
+    assert indices.get()[:, 0].tolist() == [0, 1, 2]
+
+
+class ProcessWideBlas:
+    """A BLAS thread count shared by the whole process, limited as threadpoolctl before 3.8
+    limits it: a limit saves the current count and restores it on exit. The first two limits
+    wait for each other (half a second at most) and the second leaves last, so that two
+    overlapping limits overlap the worst way."""
+
+    def __init__(self, threads):
+        self.threads = threads
+        self.entries = 0
+        self.meet = threading.Barrier(2, timeout=0.5)
+
+    @contextlib.contextmanager
+    def limit(self, limits, user_api):
+        saved = self.threads
+        self.threads = limits
+        self.entries += 1
+        order = self.entries
+        if order <= 2:
+            try:
+                self.meet.wait()
+            except threading.BrokenBarrierError:  # the limits do not overlap
+                pass
+        try:
+            yield
+        finally:
+            if order == 2:
+                time.sleep(0.05)
+            self.threads = saved
+
+
+def test_blas_thread_count_is_restored_after_concurrent_searches(rng, monkeypatch):
+    from embedcore.backends import cpu
+    blas = ProcessWideBlas(3)
+    monkeypatch.setattr(cpu._BLAS, "controller", blas)
+    queries = rng.standard_normal((40, 32)).astype(np.float32)
+    database = rng.standard_normal((2000, 32)).astype(np.float32)
+    errors = []
+
+    def search():
+        try:
+            ec.cosine_topk(queries, database, k=5, workers=1)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=search) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and blas.entries == 2
+    assert blas.threads == 3
 
 
 # ------------------------------------------------------------------ KeyedVectors on the kernel
@@ -305,10 +439,10 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
 @given(nq=st.integers(1, 12), nb=st.integers(1, 90), d=st.integers(1, 9), data=st.data(),
        levels=st.sampled_from([3, 1000]), workers=st.sampled_from([1, 2]))
-def test_topk_equals_the_reference_on_arbitrary_small_inputs(nq, nb, d, data, levels, workers):
+def test_topk_equals_the_reference_on_arbitrary_small_inputs(device, nq, nb, d, data, levels, workers):
     # few levels -> many equal rows and exact ties; zero rows appear too
     seed = data.draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
@@ -317,7 +451,7 @@ def test_topk_equals_the_reference_on_arbitrary_small_inputs(nq, nb, d, data, le
     use_exclude = data.draw(st.booleans()) and nb > 1
     exclude = rng.integers(-1, nb, size=nq) if use_exclude else None
     k = data.draw(st.integers(1, nb - 1 if use_exclude else nb))
-    scores, indices = ec.cosine_topk(queries, database, k=k, exclude=exclude, workers=workers)
+    scores, indices = ec.cosine_topk(queries, database, k=k, exclude=exclude, workers=workers, device=device)
     ref_scores, ref_idx, full = reference_topk(queries, database, k, exclude)
     np.testing.assert_allclose(scores, ref_scores, atol=SCORE_TOL, rtol=0)
     # equal rows get equal scores, so the lower index comes first exactly as in the reference;

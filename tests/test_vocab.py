@@ -153,7 +153,7 @@ def test_last_line_without_newline_is_a_sentence(tmp_path):
 
 
 def test_tokens_straddling_read_chunks_are_whole(tmp_path, monkeypatch):
-    monkeypatch.setattr(_sgd, "CHUNK_BYTES", 7)
+    monkeypatch.setattr(_sgd._text, "CHUNK_BYTES", 7)
     sentences = [["alpha", "betagamma", "δέλτα"], ["epsilonzetaeta", "theta"]] * 5
     path = write_lines(tmp_path / "c.txt", sentences)
     vocab = ec.Vocab.from_corpus(path, min_count=1)
@@ -178,13 +178,13 @@ def test_text_splits_where_str_split_splits(tmp_path_factory, lines, chunk_bytes
         return
     path = tmp_path_factory.mktemp("t") / "c.txt"
     path.write_bytes("\n".join(lines).encode("utf-8"))
-    old = _sgd.CHUNK_BYTES
-    _sgd.CHUNK_BYTES = chunk_bytes  # tokens and multi-byte spaces straddle reads
+    old = _sgd._text.CHUNK_BYTES
+    _sgd._text.CHUNK_BYTES = chunk_bytes  # tokens and multi-byte spaces straddle reads
     try:
         vocab = ec.Vocab.from_corpus(path, min_count=1)
         corpus = vocab.encode(path)
     finally:
-        _sgd.CHUNK_BYTES = old
+        _sgd._text.CHUNK_BYTES = old
     words, counts = reference_vocabulary(sentences)
     assert vocab.words == words and vocab.counts.tolist() == counts
     ids, offsets = reference_encode(sentences, words)

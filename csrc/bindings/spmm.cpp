@@ -36,24 +36,9 @@ index_t check_csr_arrays(const Indptr& indptr, const Indices& indices, const Flo
     return nnz;
 }
 
-embedcore::spmm::Isa parse_isa(const std::string& name) {
-    using embedcore::spmm::Isa;
-    const Isa best = embedcore::spmm::best_isa();
-    if (name == "auto") return best;
-    Isa isa;
-    if (name == "avx512") isa = Isa::Avx512;
-    else if (name == "avx2") isa = Isa::Avx2;
-    else if (name == "scalar") isa = Isa::Scalar;
-    else throw std::invalid_argument("isa must be 'auto', 'avx512', 'avx2' or 'scalar', got '" + name + "'");
-    if (static_cast<int>(isa) > static_cast<int>(best))
-        throw std::invalid_argument(std::string("isa '") + name + "' is not supported by this CPU (best: " +
-                                    embedcore::spmm::isa_name(best) + ")");
-    return isa;
-}
-
 void csr_matmul(const Indptr& indptr, const Indices& indices, const Floats& data, index_t n_cols,
                 const Floats& X, Floats& out, int threads, const std::string& isa_name) {
-    const auto isa = parse_isa(isa_name);
+    const auto isa = embedcore::spmm::select_isa(isa_name);
     if (out.ndim() != 2) throw std::invalid_argument("out must be a 2-D float32 array");
     const index_t n_rows = out.shape(0), p = out.shape(1);
     check_csr_arrays(indptr, indices, data, n_rows);
@@ -70,7 +55,7 @@ void csr_matmul(const Indptr& indptr, const Indices& indices, const Floats& data
 }
 
 void dense_matmul(const Floats& A, const Floats& X, Floats& out, int threads, const std::string& isa_name) {
-    const auto isa = parse_isa(isa_name);
+    const auto isa = embedcore::spmm::select_isa(isa_name);
     if (A.ndim() != 2 || X.ndim() != 2 || out.ndim() != 2)
         throw std::invalid_argument("A, X and out must be 2-D float32 arrays");
     const index_t n_rows = A.shape(0), q = A.shape(1), p = X.shape(1);
@@ -118,7 +103,7 @@ py::tuple csr_transpose(const Indptr& indptr, const Indices& indices, const Floa
 
 py::tuple ppmi(const Indptr& indptr, const Indices& indices, const Floats& data, index_t n_rows, index_t n_cols,
                double cds, double shift, int threads, const std::string& isa_name) {
-    const auto isa = parse_isa(isa_name);
+    const auto isa = embedcore::ppmi::select_isa(isa_name);
     const index_t nnz = check_csr_arrays(indptr, indices, data, n_rows);
     // numpy allocates the outputs (large ones on transparent huge pages), sized for every input
     // entry; the kernel fills a prefix and the returned arrays are views of it.
@@ -142,10 +127,10 @@ py::tuple ppmi(const Indptr& indptr, const Indices& indices, const Floats& data,
 
 void register_spmm(py::module_& m) {
     m.def("csr_matmul", &csr_matmul, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("n_cols"),
-          py::arg("X"), py::arg("out").noconvert(), py::arg("threads"), py::arg("isa") = "auto",
+          py::arg("X"), py::arg("out").noconvert(), py::arg("threads"), py::arg("isa") = "",
           "out[:] = A @ X for the CSR matrix A (out.shape[0] x n_cols) and X (n_cols x out.shape[1]).");
     m.def("dense_matmul", &dense_matmul, py::arg("A"), py::arg("X"), py::arg("out").noconvert(),
-          py::arg("threads"), py::arg("isa") = "auto",
+          py::arg("threads"), py::arg("isa") = "",
           "out[:] = A @ X for a tall dense A and a small X (float32, C-contiguous).");
     m.def("check_csr", &check_csr, py::arg("indptr"), py::arg("indices"), py::arg("n_rows"), py::arg("n_cols"),
           py::arg("threads"), "Raise ValueError unless (indptr, indices) is a valid n_rows x n_cols CSR structure.");
@@ -153,8 +138,8 @@ void register_spmm(py::module_& m) {
           py::arg("n_rows"), py::arg("n_cols"), py::arg("threads"),
           "(indptr, indices, data) of the CSR of A^T, row indices ascending within each row.");
     m.def("ppmi", &ppmi, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("n_rows"),
-          py::arg("n_cols"), py::arg("cds"), py::arg("shift"), py::arg("threads"), py::arg("isa") = "auto",
+          py::arg("n_cols"), py::arg("cds"), py::arg("shift"), py::arg("threads"), py::arg("isa") = "",
           "(indptr, indices, data) of the positive PMI of a co-occurrence CSR matrix.");
-    m.def("spmm_isa", [] { return std::string(embedcore::spmm::isa_name(embedcore::spmm::best_isa())); },
-          "The instruction set the sparse products use on this CPU.");
+    m.def("spmm_isa", [] { return std::string(embedcore::simd::isa_name(embedcore::spmm::select_isa(""))); },
+          "The SIMD level the sparse products use on this CPU.");
 }

@@ -29,7 +29,7 @@ void set_sgemm(py::capsule capsule) {
 
 void cosine_topk(farray queries, farray database, index_t k, py::object exclude, bool normalized,
                  int threads, farray out_scores, iarray out_indices, index_t tile_queries,
-                 index_t tile_database, bool use_blas) {
+                 index_t tile_database, bool use_blas, const std::string& simd) {
     if (queries.ndim() != 2 || database.ndim() != 2 || queries.shape(1) != database.shape(1))
         throw std::invalid_argument("cosine_topk: queries and database must be 2-D with equal widths");
     const index_t nq = queries.shape(0);
@@ -55,6 +55,7 @@ void cosine_topk(farray queries, farray database, index_t k, py::object exclude,
     p.tile_queries = tile_queries;
     p.tile_database = tile_database;
     p.sgemm = use_blas ? blas_sgemm.load() : nullptr;
+    p.isa = embedcore::topk::select_isa(simd);
     p.out_scores = out_scores.mutable_data();
     p.out_indices = out_indices.mutable_data();
     py::gil_scoped_release release;
@@ -70,6 +71,6 @@ void register_topk(py::module_& m) {
     m.def("cosine_topk", &cosine_topk, py::arg("queries"), py::arg("database"), py::arg("k"),
           py::arg("exclude"), py::arg("normalized"), py::arg("threads"), py::arg("out_scores"),
           py::arg("out_indices"), py::arg("tile_queries") = 256, py::arg("tile_database") = 1024,
-          py::arg("use_blas") = true,
+          py::arg("use_blas") = true, py::arg("simd") = "",
           "Exact cosine top-k into out_scores/out_indices; the BLAS must be single-threaded.");
 }

@@ -1,7 +1,8 @@
-// Shared basics for every kernel: index types, argument checks, and the SIMD level the CPU offers.
+// Shared basics for every kernel: the index type and argument checks.
 //
 // Kernels are plain C++17 with no Python in them. A bad argument that reaches a kernel throws
-// std::invalid_argument; the bindings turn that into ValueError.
+// std::invalid_argument; the bindings turn that into ValueError. Instruction sets and compiler
+// builtins live in simd.hpp.
 #pragma once
 
 #include <cstdint>
@@ -18,21 +19,6 @@ inline void require(bool ok, const char* message) {
 }
 inline void require(bool ok, const std::string& message) {
     if (!ok) throw std::invalid_argument(message);
-}
-
-// The widest vector instruction set this CPU runs, as used by runtime dispatch.
-inline const char* simd_level() {
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return "avx512";
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
-    if (__builtin_cpu_supports("sse4.2")) return "sse4.2";
-    return "sse2";
-#elif defined(__aarch64__) || defined(_M_ARM64)
-    return "neon";
-#else
-    return "scalar";
-#endif
 }
 
 }  // namespace embedcore

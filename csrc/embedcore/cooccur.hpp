@@ -27,9 +27,15 @@
 
 #include "common.hpp"
 #include "parallel.hpp"
+#include "simd.hpp"
 
 namespace embedcore {
 namespace cooccur {
+
+// Counting is scattered adds into a row accumulator, bound by memory latency, compiled at
+// baseline only: this is the level it reports (see simd.hpp).
+constexpr unsigned kLevels = simd::kBaselineOnly;
+inline simd::Isa select_isa(const std::string& forced) { return simd::select(forced, kLevels, "co-occurrence"); }
 
 struct Options {
     int window = 10;
@@ -134,7 +140,7 @@ public:
                 if (!m) continue;
                 bits_[w] = 0;
                 do {
-                    const std::int32_t c = static_cast<std::int32_t>(w * 64 + __builtin_ctzll(m));
+                    const std::int32_t c = static_cast<std::int32_t>(w * 64 + simd::ctz64(m));
                     out_c[k] = c;
                     out_v[k++] = static_cast<Value>(acc_[c]);
                     acc_[c] = 0.0;
@@ -347,8 +353,8 @@ Result<Value> build_rows(const std::int32_t* ids, index_t n_tokens, const std::u
                     if (!ahead.done()) {
                         // the neighbours of a later occurrence, so their cache misses overlap this one
                         const index_t q = pack.position(entries + static_cast<std::size_t>(ahead.k) * stride);
-                        __builtin_prefetch(ids + std::max<index_t>(0, q - (symmetric ? W : 0)));
-                        __builtin_prefetch(ids + std::min<index_t>(n_tokens - 1, q + W));
+                        simd::prefetch(ids + std::max<index_t>(0, q - (symmetric ? W : 0)));
+                        simd::prefetch(ids + std::min<index_t>(n_tokens - 1, q + W));
                         ahead.next();
                     }
                     index_t p;

@@ -9,10 +9,14 @@
 // out of the bias step (eta_b = 1); GloVe 1.2 and the paper scale it too (eta_b = eta). The epoch returns sum 0.5 f(x) diff^2
 // (glove.c's reported cost is this over the number of nonzeros). O(nnz * dim) per epoch.
 //
-// Records carry log x and f(x), computed once per fit. Rows are padded to a multiple of 16
-// floats (padding stays 0 in the vectors, 1 in the accumulators), so the dot and the updates
-// run in whole AVX-512 / AVX2 vectors; the instruction set is picked at run time. Threads take
-// contiguous slices of the (shuffled) records and update the shared arrays without locks.
+// The per-record math is the shared ecmath/glove.hpp (the GPU kernel uses the same functions);
+// the AVX2 and AVX-512 copies compute the same formulas with intrinsics, and tests check every
+// copy against the float64 reference. Records carry log x and f(x), computed once per fit. Rows
+// are padded to a multiple of 16 floats (padding stays 0 in the vectors, 1 in the accumulators),
+// so the dot and the updates run in whole AVX-512 / AVX2 vectors; the level is picked at run time
+// (simd.hpp). Threads take contiguous slices of the (shuffled) records and update the shared
+// arrays without locks. The CSR a fit starts from is checked (indptr monotone, columns in range)
+// before any record is written, and every record's row and column before its step.
 #pragma once
 
 #include <cmath>
@@ -24,12 +28,10 @@
 #include <vector>
 
 #include "common.hpp"
+#include "ecmath/glove.hpp"
+#include "ecmath/random.hpp"
 #include "parallel.hpp"
-
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#include <immintrin.h>
-#define EMBEDCORE_GLOVE_X86 1
-#endif
+#include "simd.hpp"
 
 namespace embedcore {
 namespace glove {
@@ -43,7 +45,7 @@ struct Record {
 static_assert(sizeof(Record) == 16, "Record is four 32-bit fields");
 
 // glove.c's default bound on each component of a vector gradient (before eta).
-constexpr float kGradClip = 100.0f;
+constexpr float kGradClip = EC_GLOVE_GRAD_CLIP;
 
 struct Params {
     float* word;            // n_words x stride
@@ -60,10 +62,10 @@ struct Params {
 
 // The bias part of a step, h = eta_b * f(x) * diff (scalar; shared by every SIMD level).
 inline void step_biases(const Params& p, const Record& r, float h) {
-    p.word_bias[r.row] -= h / std::sqrt(p.word_bias_gradsq[r.row]);
-    p.context_bias[r.col] -= h / std::sqrt(p.context_bias_gradsq[r.col]);
-    p.word_bias_gradsq[r.row] += h * h;
-    p.context_bias_gradsq[r.col] += h * h;
+    p.word_bias[r.row] += ecmath::adagrad_delta(h, p.word_bias_gradsq[r.row]);
+    p.context_bias[r.col] += ecmath::adagrad_delta(h, p.context_bias_gradsq[r.col]);
+    p.word_bias_gradsq[r.row] += ecmath::adagrad_gradsq_delta(h);
+    p.context_bias_gradsq[r.col] += ecmath::adagrad_gradsq_delta(h);
 }
 
 // One step on one nonzero; returns 0.5 f diff^2. The vector part is the only SIMD part.
@@ -76,21 +78,21 @@ inline double step_scalar(const Params& p, const Record& r, float eta, float bia
     for (index_t k = 0; k < p.stride; ++k) dot += w[k] * c[k];
     const float diff = dot + p.word_bias[r.row] + p.context_bias[r.col] - r.log_x;
     const float fdiff = r.weight * diff;
-    const double cost = 0.5 * static_cast<double>(fdiff) * diff;
+    const double cost = ecmath::glove_cost(fdiff, diff);
     for (index_t k = 0; k < p.stride; ++k) {
-        const float t1 = std::min(std::max(fdiff * c[k], -kGradClip), kGradClip) * eta;
-        const float t2 = std::min(std::max(fdiff * w[k], -kGradClip), kGradClip) * eta;
-        w[k] -= t1 / std::sqrt(gw[k]);
-        c[k] -= t2 / std::sqrt(gc[k]);
-        gw[k] += t1 * t1;
-        gc[k] += t2 * t2;
+        const float t1 = ecmath::glove_vector_grad(fdiff, c[k], eta);
+        const float t2 = ecmath::glove_vector_grad(fdiff, w[k], eta);
+        w[k] += ecmath::adagrad_delta(t1, gw[k]);
+        c[k] += ecmath::adagrad_delta(t2, gc[k]);
+        gw[k] += ecmath::adagrad_gradsq_delta(t1);
+        gc[k] += ecmath::adagrad_gradsq_delta(t2);
     }
-    step_biases(p, r, bias_eta * fdiff);
+    step_biases(p, r, ecmath::glove_bias_grad(fdiff, bias_eta));
     return cost;
 }
 
-#ifdef EMBEDCORE_GLOVE_X86
-__attribute__((target("avx2,fma"))) inline double step_avx2(const Params& p, const Record& r, float eta, float bias_eta) {
+#ifdef EMBEDCORE_INTRINSIC_VARIANTS
+EMBEDCORE_TARGET_AVX2 inline double step_avx2(const Params& p, const Record& r, float eta, float bias_eta) {
     float* w = p.word + r.row * p.stride;
     float* c = p.context + r.col * p.stride;
     float* gw = p.word_gradsq + r.row * p.stride;
@@ -106,7 +108,7 @@ __attribute__((target("avx2,fma"))) inline double step_avx2(const Params& p, con
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     const float diff = _mm_cvtss_f32(s) + p.word_bias[r.row] + p.context_bias[r.col] - r.log_x;
     const float fdiff = r.weight * diff;
-    const double cost = 0.5 * static_cast<double>(fdiff) * diff;
+    const double cost = ecmath::glove_cost(fdiff, diff);
     const __m256 f = _mm256_set1_ps(fdiff), e = _mm256_set1_ps(eta);
     const __m256 hi = _mm256_set1_ps(kGradClip), lo = _mm256_set1_ps(-kGradClip);
     for (index_t k = 0; k < p.stride; k += 8) {
@@ -119,11 +121,12 @@ __attribute__((target("avx2,fma"))) inline double step_avx2(const Params& p, con
         _mm256_storeu_ps(gw + k, _mm256_fmadd_ps(t1, t1, g1));
         _mm256_storeu_ps(gc + k, _mm256_fmadd_ps(t2, t2, g2));
     }
-    step_biases(p, r, bias_eta * fdiff);
+    step_biases(p, r, ecmath::glove_bias_grad(fdiff, bias_eta));
     return cost;
 }
 
-__attribute__((target("avx512f"))) inline double step_avx512(const Params& p, const Record& r, float eta, float bias_eta) {
+EMBEDCORE_DIAGNOSTIC_PUSH_UNINITIALIZED
+EMBEDCORE_TARGET_AVX512 inline double step_avx512(const Params& p, const Record& r, float eta, float bias_eta) {
     float* w = p.word + r.row * p.stride;
     float* c = p.context + r.col * p.stride;
     float* gw = p.word_gradsq + r.row * p.stride;
@@ -133,7 +136,7 @@ __attribute__((target("avx512f"))) inline double step_avx512(const Params& p, co
         acc = _mm512_fmadd_ps(_mm512_loadu_ps(w + k), _mm512_loadu_ps(c + k), acc);
     const float diff = _mm512_reduce_add_ps(acc) + p.word_bias[r.row] + p.context_bias[r.col] - r.log_x;
     const float fdiff = r.weight * diff;
-    const double cost = 0.5 * static_cast<double>(fdiff) * diff;
+    const double cost = ecmath::glove_cost(fdiff, diff);
     const __m512 f = _mm512_set1_ps(fdiff), e = _mm512_set1_ps(eta);
     const __m512 hi = _mm512_set1_ps(kGradClip), lo = _mm512_set1_ps(-kGradClip);
     for (index_t k = 0; k < p.stride; k += 16) {
@@ -146,22 +149,18 @@ __attribute__((target("avx512f"))) inline double step_avx512(const Params& p, co
         _mm512_storeu_ps(gw + k, _mm512_fmadd_ps(t1, t1, g1));
         _mm512_storeu_ps(gc + k, _mm512_fmadd_ps(t2, t2, g2));
     }
-    step_biases(p, r, bias_eta * fdiff);
+    step_biases(p, r, ecmath::glove_bias_grad(fdiff, bias_eta));
     return cost;
 }
+EMBEDCORE_DIAGNOSTIC_POP
 #endif
 
-// splitmix64: a small, fast generator; enough to shuffle records.
-inline std::uint64_t next_random(std::uint64_t& state) {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
+// splitmix64 (random.hpp's generator as a free function): enough to shuffle records.
+inline std::uint64_t next_random(std::uint64_t& state) { return ecmath::mix64(state += EC_GOLDEN); }
 
-// A uniform integer in [0, n) (Lemire's multiply-shift; the bias n / 2**32 is negligible here).
+// A uniform integer in [0, n) (the bias n / 2**32 is negligible here).
 inline std::uint32_t random_below(std::uint64_t& state, std::uint32_t n) {
-    return static_cast<std::uint32_t>(((next_random(state) >> 32) * n) >> 32);
+    return ecmath::below(static_cast<std::uint32_t>(next_random(state) >> 32), n);
 }
 
 // Fills out[0, nnz) with the nonzeros of a CSR matrix (all values > 0) in a uniformly random
@@ -175,7 +174,14 @@ void prepare_records(const std::int64_t* indptr, const std::int32_t* indices, co
                      index_t n_cols, float x_max, float alpha, std::uint64_t seed, Record* out, index_t nnz,
                      int threads) {
     require(x_max > 0.0f && alpha > 0.0f, "x_max and alpha must be positive");
-    require(indptr[0] == 0 && indptr[n_rows] == nnz, "indptr must run from 0 to nnz");
+    require(n_rows >= 0 && n_cols >= 0 && nnz >= 0, "cooc: negative dimension");
+    require(indptr[0] == 0 && indptr[n_rows] == nnz, "cooc: indptr must run from 0 to nnz");
+    // the records are counted from nnz and written row by row: a decreasing indptr would write
+    // more records than there are slots
+    for (index_t r = 0; r < n_rows; ++r)
+        if (indptr[r] > indptr[r + 1])
+            throw std::invalid_argument("cooc: indptr decreases at row " + std::to_string(r) + " (" +
+                                        std::to_string(indptr[r]) + " > " + std::to_string(indptr[r + 1]) + ")");
     const std::uint32_t buckets = static_cast<std::uint32_t>(std::max<index_t>(1, std::min<index_t>(nnz / 16384, 1 << 16)));
     std::vector<index_t> start(static_cast<std::size_t>(buckets) + 1, 0);
     std::uint64_t state = seed * 0xD1B54A32D192ED03ULL + 1;
@@ -206,8 +212,7 @@ void prepare_records(const std::int64_t* indptr, const std::int32_t* indices, co
             for (index_t i = 0; i < n; ++i) {
                 const float lx = std::log(first[i].log_x);
                 first[i].log_x = lx;
-                // f(x) = min(1, (x / x_max)^alpha) = exp(alpha (log x - log x_max)) below x_max
-                first[i].weight = lx >= log_x_max ? 1.0f : std::exp(alpha * (lx - log_x_max));
+                first[i].weight = ecmath::glove_weight(lx, log_x_max, alpha);
             }
         }
     });
@@ -215,36 +220,33 @@ void prepare_records(const std::int64_t* indptr, const std::int32_t* indices, co
 
 using StepFn = double (*)(const Params&, const Record&, float, float);
 
-// The step for `simd` ("" picks the widest this CPU runs; "avx512", "avx2", "scalar" force one).
-inline StepFn pick_step(const std::string& simd, std::string* chosen) {
-    std::string level = simd;
-#ifdef EMBEDCORE_GLOVE_X86
-    __builtin_cpu_init();
-    const bool has512 = __builtin_cpu_supports("avx512f");
-    const bool has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (level.empty()) level = has512 ? "avx512" : has2 ? "avx2" : "scalar";
-    require(level != "avx512" || has512, "simd='avx512' but this CPU lacks AVX-512F");
-    require(level != "avx2" || has2, "simd='avx2' but this CPU lacks AVX2/FMA");
-    if (chosen) *chosen = level;
-    if (level == "avx512") return &step_avx512;
-    if (level == "avx2") return &step_avx2;
-#else
-    if (level.empty()) level = "scalar";
-    if (chosen) *chosen = level;
+// The levels this kernel has copies of (the vector part is written with intrinsics).
+constexpr unsigned kLevels = simd::kIntrinsicLevels;
+
+// The level this kernel runs at for `forced` ("" for the best this CPU runs; see simd::select).
+inline simd::Isa select_isa(const std::string& forced) { return simd::select(forced, kLevels, "GloVe"); }
+
+inline StepFn step_fn(simd::Isa isa) {
+#ifdef EMBEDCORE_INTRINSIC_VARIANTS
+    if (isa == simd::Isa::Avx512) return &step_avx512;
+    if (isa == simd::Isa::Avx2) return &step_avx2;
 #endif
-    require(level == "scalar", "simd must be '', 'avx512', 'avx2' or 'scalar', got '" + level + "'");
+    (void)isa;
     return &step_scalar;
 }
 
 // One pass over records[0, n) with `threads` threads; returns sum 0.5 f diff^2 (float64).
+// `level` forces a SIMD level ("" for the best, see simd::select); *chosen receives the one used.
 inline double epoch(const Params& p, const Record* records, index_t n, float eta, float bias_eta, int threads,
-                    const std::string& simd = "", std::string* chosen = nullptr) {
+                    const std::string& level = "", simd::Isa* chosen = nullptr) {
     require(p.stride > 0 && p.stride % 16 == 0, "stride must be a positive multiple of 16");
     require(eta > 0.0f, "learning rate must be positive");
     require(bias_eta > 0.0f, "bias learning rate must be positive");
-    const StepFn step = pick_step(simd, chosen);
+    const simd::Isa isa = select_isa(level);
+    if (chosen) *chosen = isa;
+    const StepFn step = step_fn(isa);
     threads = std::max(1, threads);
-    std::vector<double> cost(static_cast<std::size_t>(threads) * 8, 0.0);  // one cache line each
+    simd::AlignedArray<double> cost(static_cast<std::size_t>(threads) * 8);  // one cache line each
     parallel_blocks(n, threads, [&](index_t a, index_t b, int t) {
         double local = 0.0;
         constexpr index_t kAhead = 4;
@@ -252,12 +254,14 @@ inline double epoch(const Params& p, const Record* records, index_t n, float eta
             if (k + kAhead < b) {
                 // the rows the step after next touches, so their loads overlap this step's work
                 const Record& q = records[k + kAhead];
-                for (index_t off = 0; off < p.stride; off += 16) {
-                    __builtin_prefetch(p.word + q.row * p.stride + off, 1);
-                    __builtin_prefetch(p.context + q.col * p.stride + off, 1);
-                    __builtin_prefetch(p.word_gradsq + q.row * p.stride + off, 1);
-                    __builtin_prefetch(p.context_gradsq + q.col * p.stride + off, 1);
-                }
+                if (static_cast<std::uint64_t>(q.row) < static_cast<std::uint64_t>(p.n_words) &&
+                    static_cast<std::uint64_t>(q.col) < static_cast<std::uint64_t>(p.n_words))
+                    for (index_t off = 0; off < p.stride; off += 16) {
+                        simd::prefetch_for_write(p.word + q.row * p.stride + off);
+                        simd::prefetch_for_write(p.context + q.col * p.stride + off);
+                        simd::prefetch_for_write(p.word_gradsq + q.row * p.stride + off);
+                        simd::prefetch_for_write(p.context_gradsq + q.col * p.stride + off);
+                    }
             }
             const Record& r = records[k];
             if (r.row < 0 || r.row >= p.n_words || r.col < 0 || r.col >= p.n_words)

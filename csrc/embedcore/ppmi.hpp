@@ -22,7 +22,9 @@
 #include <vector>
 
 #include "common.hpp"
+#include "ecmath/ppmi.hpp"
 #include "parallel.hpp"
+#include "simd.hpp"
 #include "spmm.hpp"
 
 namespace embedcore {
@@ -48,7 +50,7 @@ namespace detail {
 // log(x) for finite x > 0 as Cephes' logf computes it (relative error about 1e-7): split
 // x = m * 2^e with m in [sqrt(1/2), sqrt(2)), then a degree-9 polynomial in m - 1. Branch-free,
 // so loops over it vectorise; subnormal x is scaled by 2^24 first.
-__attribute__((always_inline)) inline float log_positive(float x) {
+EMBEDCORE_FORCE_INLINE float log_positive(float x) {
     const bool tiny = x < 1.17549435e-38f;
     x = tiny ? x * 16777216.0f : x;
     std::uint32_t bits;
@@ -77,42 +79,50 @@ __attribute__((always_inline)) inline float log_positive(float x) {
 }
 
 // Rows [r0, r1): pmi[k] for each nonzero (0 where not positive), kept[i] = positive entries of
-// row i. The row offset is taken in float64 before the float32 inner loop. The portable version;
-// AVX-512 CPUs run the intrinsics version below (16 logs at a time, gathered column terms).
-#define EMBEDCORE_PMI_ROWS_BODY                                                                          \
-    for (index_t i = r0; i < r1; ++i) {                                                                 \
-        const float row_offset = static_cast<float>(offset - std::log(row_sum[i]));                    \
-        const index_t begin = indptr[i], end = indptr[i + 1];                                           \
-        std::int32_t count = 0; /* a row has fewer than 2^31 nonzeros */                                \
-        _Pragma("omp simd reduction(+ : count)")                                                        \
-        for (index_t k = begin; k < end; ++k) {                                                         \
-            const float c = data[k];                                                                    \
-            const float value = log_positive(c > 0.0f ? c : 1.0f) + row_offset - col_term[indices[k]];  \
-            const float v = (c > 0.0f && value > 0.0f) ? value : 0.0f; /* log 0 = -inf: dropped */      \
-            pmi[k] = v;                                                                                 \
-            count += v > 0.0f;                                                                          \
-        }                                                                                               \
-        kept[i] = count;                                                                                \
+// row i. The row offset is taken in float64 before the float32 inner loop. The value of an entry
+// is the shared ecmath::ppmi_value. Written once, compiled at baseline and for AVX2 (where the
+// column terms are gathered); AVX-512 runs the intrinsics version below (16 logs at a time).
+EMBEDCORE_FORCE_INLINE void pmi_rows_body(index_t r0, index_t r1, const index_t* indptr,
+                                          const std::int32_t* EMBEDCORE_RESTRICT indices,
+                                          const float* EMBEDCORE_RESTRICT data, const double* row_sum,
+                                          double log_total, double log_shift, const float* EMBEDCORE_RESTRICT col_term,
+                                          float* EMBEDCORE_RESTRICT pmi, index_t* kept) {
+    for (index_t i = r0; i < r1; ++i) {
+        const float row_offset = static_cast<float>(ecmath::ppmi_row_offset(log_total, row_sum[i], log_shift));
+        const index_t begin = indptr[i], end = indptr[i + 1];
+        std::int32_t count = 0;  // a row has fewer than 2^31 nonzeros
+#if defined(_OPENMP)
+#pragma omp simd reduction(+ : count)
+#endif
+        for (index_t k = begin; k < end; ++k) {
+            const float c = data[k];
+            // log 0 = -inf: a zero count is dropped
+            const float v = c > 0.0f ? ecmath::ppmi_value(log_positive(c > 0.0f ? c : 1.0f), row_offset, col_term[indices[k]]) : 0.0f;
+            pmi[k] = v;
+            count += v > 0.0f;
+        }
+        kept[i] = count;
     }
+}
 
-#define EMBEDCORE_PMI_ROWS_ARGS                                                                          \
-    index_t r0, index_t r1, const index_t* indptr, const std::int32_t* __restrict indices,              \
-        const float* __restrict data, const double* row_sum, double offset,                             \
-        const float* __restrict col_term, float* __restrict pmi, index_t* kept
+#define EMBEDCORE_PMI_ROWS_ARGS                                                                                   \
+    index_t r0, index_t r1, const index_t *indptr, const std::int32_t *indices, const float *data,               \
+        const double *row_sum, double log_total, double log_shift, const float *col_term, float *pmi, index_t *kept
+#define EMBEDCORE_PMI_ROWS_CALL r0, r1, indptr, indices, data, row_sum, log_total, log_shift, col_term, pmi, kept
 
 using PmiRows = void (*)(index_t, index_t, const index_t*, const std::int32_t*, const float*, const double*,
-                         double, const float*, float*, index_t*);
+                         double, double, const float*, float*, index_t*);
 
-inline void pmi_rows_default(EMBEDCORE_PMI_ROWS_ARGS) { EMBEDCORE_PMI_ROWS_BODY }
+inline void pmi_rows_baseline(EMBEDCORE_PMI_ROWS_ARGS) { pmi_rows_body(EMBEDCORE_PMI_ROWS_CALL); }
 
-#ifdef EMBEDCORE_SPMM_X86
-// GCC 12 flags its own _mm512_undefined_* inside the shift and convert intrinsics.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#ifdef EMBEDCORE_GENERIC_VARIANTS
+EMBEDCORE_TARGET_AVX2 inline void pmi_rows_avx2(EMBEDCORE_PMI_ROWS_ARGS) { pmi_rows_body(EMBEDCORE_PMI_ROWS_CALL); }
 #endif
+
+#ifdef EMBEDCORE_INTRINSIC_VARIANTS
+EMBEDCORE_DIAGNOSTIC_PUSH_UNINITIALIZED
 // log_positive on 16 lanes (the same Cephes polynomial).
-__attribute__((target("avx512f,avx512dq"))) inline __m512 log_positive16(__m512 x) {
+EMBEDCORE_TARGET_AVX512 inline __m512 log_positive16(__m512 x) {
     const __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(1.17549435e-38f), _CMP_LT_OQ);
     x = _mm512_mask_mul_ps(x, tiny, x, _mm512_set1_ps(16777216.0f));
     const __m512i bits = _mm512_castps_si512(x);
@@ -140,10 +150,12 @@ __attribute__((target("avx512f,avx512dq"))) inline __m512 log_positive16(__m512 
     return _mm512_fmadd_ps(e, _mm512_set1_ps(0.693359375f), _mm512_add_ps(f, y));
 }
 
-__attribute__((target("avx512f,avx512dq"))) inline void pmi_rows_avx512(EMBEDCORE_PMI_ROWS_ARGS) {
+// ecmath::ppmi_value on 16 entries at a time.
+EMBEDCORE_TARGET_AVX512 inline void pmi_rows_avx512(EMBEDCORE_PMI_ROWS_ARGS) {
     const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
     for (index_t i = r0; i < r1; ++i) {
-        const __m512 row_offset = _mm512_set1_ps(static_cast<float>(offset - std::log(row_sum[i])));
+        const __m512 row_offset =
+            _mm512_set1_ps(static_cast<float>(ecmath::ppmi_row_offset(log_total, row_sum[i], log_shift)));
         const index_t end = indptr[i + 1];
         std::int32_t count = 0;
         for (index_t k = indptr[i]; k < end; k += 16) {
@@ -157,36 +169,43 @@ __attribute__((target("avx512f,avx512dq"))) inline void pmi_rows_avx512(EMBEDCOR
                                                              row_offset), ct);
             const __mmask16 keep = _mm512_mask_cmp_ps_mask(positive, value, zero, _CMP_GT_OQ);
             _mm512_mask_storeu_ps(pmi + k, lanes, _mm512_maskz_mov_ps(keep, value));
-            count += __builtin_popcount(static_cast<unsigned>(keep));
+            count += simd::popcount32(static_cast<std::uint32_t>(keep));
         }
         kept[i] = count;
     }
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+EMBEDCORE_DIAGNOSTIC_POP
 #endif
 
-inline PmiRows pick_pmi_rows(spmm::Isa isa) {
-#ifdef EMBEDCORE_SPMM_X86
-    switch (isa) {
-        case spmm::Isa::Avx512: return &pmi_rows_avx512;
-        default: break;
-    }
+inline PmiRows pmi_rows_fn(simd::Isa isa) {
+#ifdef EMBEDCORE_INTRINSIC_VARIANTS
+    if (isa == simd::Isa::Avx512) return &pmi_rows_avx512;
 #endif
-    return &pmi_rows_default;
+#ifdef EMBEDCORE_GENERIC_VARIANTS
+    if (isa == simd::Isa::Avx2) return &pmi_rows_avx2;
+#endif
+    (void)isa;
+    return &pmi_rows_baseline;
 }
 
 }  // namespace detail
 
-// Returns the number of entries kept, out.indptr[n_rows].
+// The levels this kernel has copies of: the AVX-512 one is written with intrinsics, the AVX2 one
+// is the portable body compiled for AVX2. The level it runs at for `forced` ("" for the best this
+// CPU runs; see simd::select).
+constexpr unsigned kLevels = simd::kBaselineOnly | (simd::kIntrinsicLevels & simd::level_bit(simd::Isa::Avx512)) |
+                             (simd::kGenericLevels & simd::level_bit(simd::Isa::Avx2));
+inline simd::Isa select_isa(const std::string& forced) { return simd::select(forced, kLevels, "PPMI"); }
+
+// Returns the number of entries kept, out.indptr[n_rows]. The CSR is checked first.
 inline index_t ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const std::int32_t* indices,
                     const float* data, double cds, double shift, int threads, Output out,
-                    spmm::Isa isa = spmm::best_isa()) {
+                    simd::Isa isa = select_isa("")) {
     require(std::isfinite(cds) && cds > 0, "ppmi: cds must be a positive finite number");
     require(std::isfinite(shift) && shift > 0, "ppmi: shift must be a positive finite number");
     require(n_rows >= 0 && n_cols >= 0, "ppmi: negative dimension");
     if (threads < 1) threads = 1;
+    spmm::check_csr(n_rows, n_cols, indptr, indices, indptr[n_rows], threads);
     const index_t nnz = indptr[n_rows];
     if (nnz < (index_t{1} << 18)) threads = 1;
     threads = static_cast<int>(std::max<index_t>(1, std::min<index_t>(threads, n_rows)));
@@ -229,7 +248,7 @@ inline index_t ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const
 
     std::fill(out.indptr, out.indptr + n_rows + 1, index_t{0});
     if (nnz == 0 || !(smoothed_total > 0)) return 0;
-    const double offset = std::log(smoothed_total) - std::log(shift);
+    const double log_total = std::log(smoothed_total), log_shift = std::log(shift);
 
     // (2) PMI of every nonzero, written at its input position into out.data (the output has at
     // most nnz entries, so that array doubles as the scratch); kept[i] = positive entries of row i.
@@ -237,11 +256,11 @@ inline index_t ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const
     float* values = out.data;
     std::int32_t* columns = out.indices;
     const std::vector<index_t> splits = spmm::balanced_row_splits(n_rows, indptr, threads);
-    const auto rows = detail::pick_pmi_rows(isa);
+    const auto rows = detail::pmi_rows_fn(isa);
     parallel_blocks(threads, threads, [&](index_t begin, index_t end, int) {
         for (index_t t = begin; t < end; ++t)
-            rows(splits[t], splits[t + 1], indptr, indices, data, row_sum.data(), offset, col_term_f.data(),
-                 values, out.indptr + 1);
+            rows(splits[t], splits[t + 1], indptr, indices, data, row_sum.data(), log_total, log_shift,
+                 col_term_f.data(), values, out.indptr + 1);
     });
     for (index_t i = 0; i < n_rows; ++i) out.indptr[i + 1] += out.indptr[i];
 

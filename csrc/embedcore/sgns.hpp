@@ -19,8 +19,12 @@
 // O(tokens * (window + negative) * dim) for CBOW; memory: the two matrices plus O(threads * chunk).
 //
 // Threads: each owns a contiguous span of the token stream and updates the shared matrices without
-// locks (Hogwild, Recht et al. 2011). The inner loops are compiled three times (AVX-512, AVX2+FMA,
-// baseline) and the variant is chosen at run time from the CPU's features.
+// locks (Hogwild, Recht et al. 2011). The per-pair gradient, the CBOW scale and the random-draw
+// rules are the shared math of ecmath/ (the GPU kernels use the same functions). The inner loops
+// are compiled once per SIMD level (simd.hpp: AVX-512, AVX2+FMA, baseline) from one template over
+// the vector width, and the level is picked at run time. The kernel checks the ids it reads
+// (a corpus changed after validation raises instead of reading out of bounds) and stops a span
+// once its loss is no longer finite (a diverged run), which the caller sees in the loss tally.
 #pragma once
 
 #include <algorithm>
@@ -28,22 +32,16 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "common.hpp"
+#include "ecmath/random.hpp"
+#include "ecmath/sgns.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
 #include "sigmoid.hpp"
-
-#if defined(__GNUC__) || defined(__clang__)
-#define EMBEDCORE_INLINE inline __attribute__((always_inline))
-#else
-#define EMBEDCORE_INLINE inline
-#endif
-
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-#define EMBEDCORE_X86_DISPATCH 1
-#endif
+#include "simd.hpp"
 
 namespace embedcore {
 namespace sgns {
@@ -108,106 +106,56 @@ inline void build_keep_table(const std::int64_t* counts, std::int64_t n, double 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Vector primitives, written so the compiler vectorises them for the target of the caller.
+// Vector primitives, written once over the vector type V: f32x16 in the AVX-512 copy, f32x8 in
+// the AVX2 copy, f32x4 at baseline, so that every value lives in one register of the target.
 
-#if defined(__GNUC__) || defined(__clang__)
-// 16 floats as one value: a 512-bit register under AVX-512, two 256-bit ones under AVX2, four
-// 128-bit ones otherwise. Loads and stores through these types need only float alignment.
-typedef float vf16 __attribute__((vector_size(64), aligned(4), may_alias));
-typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
-typedef float vf4 __attribute__((vector_size(16), aligned(4), may_alias));
+using simd::f32x16;
+using simd::f32x4;
+using simd::f32x8;
 
-EMBEDCORE_INLINE float hsum(vf16 v) {
-    const vf8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
-                  __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-    const vf4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
-    return (b[0] + b[2]) + (b[1] + b[3]);
-}
-
-EMBEDCORE_INLINE float hsum(vf8 a) {
-    const vf4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
-    return (b[0] + b[2]) + (b[1] + b[3]);
-}
-EMBEDCORE_INLINE float hsum(vf4 b) { return (b[0] + b[2]) + (b[1] + b[3]); }
-
-// Unaligned load and store of a vector type given as a template argument (which drops the
-// typedef's alignment attribute, so a plain dereference would assume full alignment).
-template <class V> EMBEDCORE_INLINE V loadv(const float* p) {
-    V v;
-    __builtin_memcpy(&v, p, sizeof(V));
-    return v;
-}
-template <class V> EMBEDCORE_INLINE void storev(float* p, V v) { __builtin_memcpy(p, &v, sizeof(V)); }
-
-// V is the working vector: vf16 under AVX-512, vf8 under AVX2, vf4 otherwise, so that every value
-// lives in one register of the target (wider generic vectors would be split through memory).
 template <class V>
-EMBEDCORE_INLINE float dot(const float* a, const float* b, int n) {
-    constexpr int L = sizeof(V) / sizeof(float);
+EMBEDCORE_FORCE_INLINE float dot(const float* a, const float* b, int n) {
+    constexpr int L = simd::lanes<V>();
     V acc = {0};
     int c = 0;
-    for (; c + L <= n; c += L) acc += loadv<V>(a + c) * loadv<V>(b + c);
+    for (; c + L <= n; c += L) acc += simd::load<V>(a + c) * simd::load<V>(b + c);
     float s = 0.0f;
     for (; c < n; ++c) s += a[c] * b[c];
-    return s + hsum(acc);
-}
-#else
-struct vf16 {};
-struct vf8 {};
-struct vf4 {};
-template <class V>
-EMBEDCORE_INLINE float dot(const float* a, const float* b, int n) {
-    float acc[8] = {0};
-    int c = 0;
-    for (; c + 8 <= n; c += 8)
-        for (int l = 0; l < 8; ++l) acc[l] += a[c + l] * b[c + l];
-    float s = 0.0f;
-    for (; c < n; ++c) s += a[c] * b[c];
-    return s + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-}
-#endif
-
-EMBEDCORE_INLINE void prefetch_row(const float* p, int n) {
-#if defined(__GNUC__) || defined(__clang__)
-    for (int c = 0; c < n; c += 16) __builtin_prefetch(p + c);
-#else
-    (void)p;
-    (void)n;
-#endif
+    return s + simd::hsum(acc);
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-EMBEDCORE_INLINE vf16 load16(const float* p) { return *reinterpret_cast<const vf16*>(p); }
-EMBEDCORE_INLINE void store16(float* p, vf16 v) { *reinterpret_cast<vf16*>(p) = v; }
+EMBEDCORE_FORCE_INLINE void prefetch_row(const float* p, int n) {
+    for (int c = 0; c < n; c += 16) simd::prefetch(p + c);
+}
 
-EMBEDCORE_INLINE vf8 load8(const float* p) { return *reinterpret_cast<const vf8*>(p); }
-EMBEDCORE_INLINE void store8(float* p, vf8 v) { *reinterpret_cast<vf8*>(p) = v; }
-EMBEDCORE_INLINE vf4 load4(const float* p) { return *reinterpret_cast<const vf4*>(p); }
-EMBEDCORE_INLINE void store4(float* p, vf4 v) { *reinterpret_cast<vf4*>(p) = v; }
-
-// out[j] = x . rows[j] for R rows at once: the loads of x are shared. Chunks of 16, then 8 and 4
-// floats, then single ones, so common sizes (50, 100, 300) need at most two scalar steps.
+// out[j] = x . rows[j] for R rows at once: the loads of x are shared. Chunks of L floats, then 8
+// and 4, then single ones, so common sizes (50, 100, 300) need at most two scalar steps.
 template <class V, int R>
-EMBEDCORE_INLINE void dots_block(const float* x, const float* const* rows, int n, float* out) {
-    constexpr int L = sizeof(V) / sizeof(float);
+EMBEDCORE_FORCE_INLINE void dots_block(const float* x, const float* const* rows, int n, float* out) {
+    constexpr int L = simd::lanes<V>();
     V a[R];
     for (int r = 0; r < R; ++r) a[r] = V{0};
     int c = 0;
     for (; c + L <= n; c += L) {
-        const V v = loadv<V>(x + c);
-        for (int r = 0; r < R; ++r) a[r] += v * loadv<V>(rows[r] + c);
+        const V v = simd::load<V>(x + c);
+        for (int r = 0; r < R; ++r) a[r] += v * simd::load<V>(rows[r] + c);
     }
     float s[R];
-    for (int r = 0; r < R; ++r) s[r] = hsum(a[r]);
-    if (L > 8 && c + 8 <= n) {
-        const vf8 v = load8(x + c);
-        for (int r = 0; r < R; ++r) s[r] += hsum(v * load8(rows[r] + c));
-        c += 8;
+    for (int r = 0; r < R; ++r) s[r] = simd::hsum(a[r]);
+    // (discarded below the vector width, so no wider type appears in a narrower copy)
+    if constexpr (L > 8) {
+        if (c + 8 <= n) {
+            const f32x8 v = simd::load<f32x8>(x + c);
+            for (int r = 0; r < R; ++r) s[r] += simd::hsum(v * simd::load<f32x8>(rows[r] + c));
+            c += 8;
+        }
     }
-    if (L > 4 && c + 4 <= n) {
-        const vf4 v = load4(x + c);
-        for (int r = 0; r < R; ++r) s[r] += hsum(v * load4(rows[r] + c));
-        c += 4;
+    if constexpr (L > 4) {
+        if (c + 4 <= n) {
+            const f32x4 v = simd::load<f32x4>(x + c);
+            for (int r = 0; r < R; ++r) s[r] += simd::hsum(v * simd::load<f32x4>(rows[r] + c));
+            c += 4;
+        }
     }
     for (; c < n; ++c)
         for (int r = 0; r < R; ++r) s[r] += x[c] * rows[r][c];
@@ -215,7 +163,7 @@ EMBEDCORE_INLINE void dots_block(const float* x, const float* const* rows, int n
 }
 
 template <class V>
-EMBEDCORE_INLINE void dots(const float* x, const float* const* rows, int nrows, int n, float* out) {
+EMBEDCORE_FORCE_INLINE void dots(const float* x, const float* const* rows, int nrows, int n, float* out) {
     int j = 0;
     for (; j + 3 <= nrows; j += 3) dots_block<V, 3>(x, rows + j, n, out + j);
     if (nrows - j == 2) dots_block<V, 2>(x, rows + j, n, out + j);
@@ -224,29 +172,33 @@ EMBEDCORE_INLINE void dots(const float* x, const float* const* rows, int nrows, 
 
 // y = (accumulate ? y : 0) + sum_j w[j * stride] * rows[j], one pass over y
 template <class V>
-EMBEDCORE_INLINE void combine(float* y, const float* const* rows, const float* w, int stride, int nrows, int n,
-                              bool accumulate) {
-    constexpr int L = sizeof(V) / sizeof(float);
+EMBEDCORE_FORCE_INLINE void combine(float* y, const float* const* rows, const float* w, int stride, int nrows,
+                                    int n, bool accumulate) {
+    constexpr int L = simd::lanes<V>();
     int c = 0;
     for (; c + L <= n; c += L) {
         V acc = {0};
-        if (accumulate) acc = loadv<V>(y + c);
-        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * loadv<V>(rows[j] + c);
-        storev<V>(y + c, acc);
+        if (accumulate) acc = simd::load<V>(y + c);
+        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * simd::load<V>(rows[j] + c);
+        simd::store<V>(y + c, acc);
     }
-    if (L > 8 && c + 8 <= n) {
-        vf8 acc = {0};
-        if (accumulate) acc = load8(y + c);
-        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * load8(rows[j] + c);
-        store8(y + c, acc);
-        c += 8;
+    if constexpr (L > 8) {
+        if (c + 8 <= n) {
+            f32x8 acc = {0};
+            if (accumulate) acc = simd::load<f32x8>(y + c);
+            for (int j = 0; j < nrows; ++j) acc += w[j * stride] * simd::load<f32x8>(rows[j] + c);
+            simd::store<f32x8>(y + c, acc);
+            c += 8;
+        }
     }
-    if (L > 4 && c + 4 <= n) {
-        vf4 acc = {0};
-        if (accumulate) acc = load4(y + c);
-        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * load4(rows[j] + c);
-        store4(y + c, acc);
-        c += 4;
+    if constexpr (L > 4) {
+        if (c + 4 <= n) {
+            f32x4 acc = {0};
+            if (accumulate) acc = simd::load<f32x4>(y + c);
+            for (int j = 0; j < nrows; ++j) acc += w[j * stride] * simd::load<f32x4>(rows[j] + c);
+            simd::store<f32x4>(y + c, acc);
+            c += 4;
+        }
     }
     for (; c < n; ++c) {
         float acc = accumulate ? y[c] : 0.0f;
@@ -254,29 +206,14 @@ EMBEDCORE_INLINE void combine(float* y, const float* const* rows, const float* w
         y[c] = acc;
     }
 }
-#else
-template <class V>
-EMBEDCORE_INLINE void dots(const float* x, const float* const* rows, int nrows, int n, float* out) {
-    for (int j = 0; j < nrows; ++j) out[j] = dot<V>(x, rows[j], n);
-}
-template <class V>
-EMBEDCORE_INLINE void combine(float* y, const float* const* rows, const float* w, int stride, int nrows, int n,
-                              bool accumulate) {
-    for (int c = 0; c < n; ++c) {
-        float acc = accumulate ? y[c] : 0.0f;
-        for (int j = 0; j < nrows; ++j) acc += w[j * stride] * rows[j][c];
-        y[c] = acc;
-    }
-}
-#endif
 
 // y += g * x
-EMBEDCORE_INLINE void axpy(float* __restrict y, float g, const float* __restrict x, int n) {
+EMBEDCORE_FORCE_INLINE void axpy(float* EMBEDCORE_RESTRICT y, float g, const float* EMBEDCORE_RESTRICT x, int n) {
     for (int c = 0; c < n; ++c) y[c] += g * x[c];
 }
 
 // y += x
-EMBEDCORE_INLINE void add(float* __restrict y, const float* __restrict x, int n) {
+EMBEDCORE_FORCE_INLINE void add(float* EMBEDCORE_RESTRICT y, const float* EMBEDCORE_RESTRICT x, int n) {
     for (int c = 0; c < n; ++c) y[c] += x[c];
 }
 
@@ -301,7 +238,7 @@ struct Scratch {
 
 // Skip-gram, word2vec.c's update: for each context word c, negatives negs[a*K .. a*K+K).
 template <class V>
-EMBEDCORE_INLINE void sg_step_exact(float* in, float* out, int dim, std::int32_t centre,
+EMBEDCORE_FORCE_INLINE void sg_step_exact(float* in, float* out, int dim, std::int32_t centre,
                                     const std::int32_t* ctx, int m, const std::int32_t* negs, int K,
                                     float alpha, Scratch& s, double& loss_total) {
     float loss = 0.0f;  // this step's pairs; the caller's tally is float64
@@ -325,7 +262,7 @@ EMBEDCORE_INLINE void sg_step_exact(float* in, float* out, int dim, std::int32_t
 
 // Skip-gram with the negatives negs[0..K) shared by all m context words.
 template <class V>
-EMBEDCORE_INLINE void sg_step_shared(float* in, float* out, int dim, std::int32_t centre,
+EMBEDCORE_FORCE_INLINE void sg_step_shared(float* in, float* out, int dim, std::int32_t centre,
                                      const std::int32_t* ctx, int m, const std::int32_t* negs, int K,
                                      float alpha, Scratch& s, double& loss_total) {
     float loss = 0.0f;  // this step's pairs; the caller's tally is float64
@@ -358,7 +295,7 @@ EMBEDCORE_INLINE void sg_step_shared(float* in, float* out, int dim, std::int32_
 // negs[b*K .. b*K+K), or negs[0..K) for all of them when `shared`. B = 1 is word2vec.c's CBOW
 // step (up to the order in which a negative drawn twice is updated).
 template <class V>
-EMBEDCORE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32_t* centres, int B,
+EMBEDCORE_FORCE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32_t* centres, int B,
                                 const std::int32_t* ctx, const int* ctx_off, const std::int32_t* negs,
                                 int K, bool shared, bool mean, float alpha, Scratch& s, double& loss_total) {
     float loss = 0.0f;  // this step's pairs; the caller's tally is float64
@@ -373,7 +310,7 @@ EMBEDCORE_INLINE void cbow_step(float* in, float* out, int dim, const std::int32
     for (int b = 0; b < B; ++b) {
         const int j0 = ctx_off[b], cw = ctx_off[b + 1] - j0;
         for (int j = 0; j < cw; ++j) in_rows[j] = in + static_cast<std::int64_t>(ctx[j0 + j]) * dim;
-        const float scale = mean && cw > 0 ? 1.0f / static_cast<float>(cw) : 1.0f;
+        const float scale = ecmath::cbow_hidden_scale(cw, mean);
         combine<V>(H + static_cast<std::int64_t>(b) * dim, in_rows, &scale, 0, cw, dim, false);
     }
     // scores and gradients, then dh_b = sum_k g_bk out_t, all from the old output rows
@@ -421,11 +358,11 @@ inline double single_step(float* in, float* out, int dim, bool skip_gram, bool s
     s.reserve(m, K + 1 + K, m * (K + 1), dim);
     double loss = 0.0;
     if (skip_gram) {
-        if (shared) sg_step_shared<vf4>(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
-        else sg_step_exact<vf4>(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
+        if (shared) sg_step_shared<f32x4>(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
+        else sg_step_exact<f32x4>(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
     } else {
         const int off[2] = {0, m};
-        cbow_step<vf4>(in, out, dim, &centre, 1, ctx, off, negs, K, shared, mean, alpha, s, loss);
+        cbow_step<f32x4>(in, out, dim, &centre, 1, ctx, off, negs, K, shared, mean, alpha, s, loss);
     }
     return loss;
 }
@@ -458,10 +395,11 @@ struct Data {
     std::int64_t n_sentences = 0;
 };
 
-EMBEDCORE_INLINE std::int32_t draw_noise(SplitMix64& rng, const Data& d) {
+// A noise word: the alias draw of the shared math, cell from the high 32 bits of a draw.
+EMBEDCORE_FORCE_INLINE std::int32_t draw_noise(SplitMix64& rng, const Data& d) {
     const std::uint64_t r = rng.next();
-    const std::uint32_t i = static_cast<std::uint32_t>(((r >> 32) * static_cast<std::uint64_t>(d.vocab_size)) >> 32);
-    return static_cast<std::uint32_t>(r) < d.noise_prob[i] ? static_cast<std::int32_t>(i) : d.noise_alias[i];
+    return ecmath::alias_draw(static_cast<std::uint32_t>(r >> 32), static_cast<std::uint32_t>(r), d.noise_prob,
+                              d.noise_alias, static_cast<int>(d.vocab_size));
 }
 
 inline float current_alpha(const Config& cfg, std::int64_t done) {
@@ -476,7 +414,7 @@ constexpr std::int64_t kAlphaInterval = 10000;
 
 // Train on tokens [begin, end). Windows do not cross sentence boundaries nor the span's ends.
 template <class V>
-EMBEDCORE_INLINE void train_span_impl(const Config& cfg, const Data& d, std::int64_t begin,
+EMBEDCORE_FORCE_INLINE void train_span_impl(const Config& cfg, const Data& d, std::int64_t begin,
                                       std::int64_t end, std::uint64_t& rng_state,
                                       std::atomic<std::int64_t>& done, double& loss) {
     if (begin >= end) return;
@@ -507,7 +445,12 @@ EMBEDCORE_INLINE void train_span_impl(const Config& cfg, const Data& d, std::int
         raw_pos.clear();
         for (std::int64_t p = pos; p < stop; ++p) {
             const std::int32_t w = d.ids[p];
-            if ((rng.next() >> 32) < d.keep[w]) {
+            // the corpus may have changed since it was validated: check before indexing with it
+            if (EMBEDCORE_UNLIKELY(static_cast<std::uint64_t>(static_cast<std::uint32_t>(w)) >=
+                                   static_cast<std::uint64_t>(d.vocab_size)))
+                throw std::invalid_argument("corpus ids must lie in [0, vocab_size=" + std::to_string(d.vocab_size) +
+                                            "), got " + std::to_string(w) + " at position " + std::to_string(p));
+            if (ecmath::keep_token(static_cast<std::uint32_t>(rng.next() >> 32), d.keep[w])) {
                 sent.push_back(w);
                 raw_pos.push_back(p - pos);
             }
@@ -579,6 +522,8 @@ EMBEDCORE_INLINE void train_span_impl(const Config& cfg, const Data& d, std::int
         if (group > 0) EMBEDCORE_FLUSH_CBOW();  // the sentence ended inside a group
 #undef EMBEDCORE_FLUSH_CBOW
         pos = stop;
+        // a non-finite loss means the vectors diverged: stop here, the caller sees the loss
+        if (!std::isfinite(local_loss)) break;
     }
     done.fetch_add(end - published, std::memory_order_relaxed);
     rng_state = rng.state;
@@ -588,66 +533,59 @@ EMBEDCORE_INLINE void train_span_impl(const Config& cfg, const Data& d, std::int
 using SpanFn = void (*)(const Config&, const Data&, std::int64_t, std::int64_t, std::uint64_t&,
                         std::atomic<std::int64_t>&, double&);
 
+// The levels this kernel has copies of (it is written with the portable vector types).
+constexpr unsigned kLevels = simd::kGenericLevels;
+
 inline void train_span_baseline(const Config& c, const Data& d, std::int64_t b, std::int64_t e,
                                 std::uint64_t& r, std::atomic<std::int64_t>& done, double& l) {
-    train_span_impl<vf4>(c, d, b, e, r, done, l);
+    train_span_impl<f32x4>(c, d, b, e, r, done, l);
 }
 
-#ifdef EMBEDCORE_X86_DISPATCH
-__attribute__((target("avx2,fma"))) inline void train_span_avx2(
-    const Config& c, const Data& d, std::int64_t b, std::int64_t e, std::uint64_t& r,
-    std::atomic<std::int64_t>& done, double& l) {
-    train_span_impl<vf8>(c, d, b, e, r, done, l);
+#ifdef EMBEDCORE_GENERIC_VARIANTS
+EMBEDCORE_TARGET_AVX2 inline void train_span_avx2(const Config& c, const Data& d, std::int64_t b, std::int64_t e,
+                                                  std::uint64_t& r, std::atomic<std::int64_t>& done, double& l) {
+    train_span_impl<f32x8>(c, d, b, e, r, done, l);
 }
-__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512"))) inline void
-train_span_avx512(const Config& c, const Data& d, std::int64_t b, std::int64_t e, std::uint64_t& r,
-                  std::atomic<std::int64_t>& done, double& l) {
-    train_span_impl<vf16>(c, d, b, e, r, done, l);
+EMBEDCORE_TARGET_AVX512 inline void train_span_avx512(const Config& c, const Data& d, std::int64_t b,
+                                                      std::int64_t e, std::uint64_t& r,
+                                                      std::atomic<std::int64_t>& done, double& l) {
+    train_span_impl<f32x16>(c, d, b, e, r, done, l);
 }
 #endif
 
-// The variant for this CPU: "avx512", "avx2" or "baseline" (or the one `prefer` names, if the CPU
-// runs it).
-inline SpanFn select_span_fn(const std::string& prefer, const char** name) {
-#ifdef EMBEDCORE_X86_DISPATCH
-    __builtin_cpu_init();
-    const bool has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
-    const bool has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (has512 && (prefer.empty() || prefer == "avx512")) {
-        *name = "avx512";
-        return train_span_avx512;
-    }
-    if (has2 && (prefer.empty() || prefer == "avx512" || prefer == "avx2")) {
-        *name = "avx2";
-        return train_span_avx2;
-    }
+// The level this kernel runs at for `forced` ("" for the best this CPU runs; see simd::select).
+inline simd::Isa select_isa(const std::string& forced) { return simd::select(forced, kLevels, "word2vec"); }
+
+inline SpanFn span_fn(simd::Isa isa) {
+#ifdef EMBEDCORE_GENERIC_VARIANTS
+    if (isa == simd::Isa::Avx512) return train_span_avx512;
+    if (isa == simd::Isa::Avx2) return train_span_avx2;
 #endif
-    (void)prefer;
-    *name = "baseline";
+    (void)isa;
     return train_span_baseline;
 }
 
 // One chunk of training: thread t trains on tokens [starts[t], ends[t]) with its random stream
 // rng_states[t]. words_done (raw words over all epochs so far) is read and advanced; loss[t] gets
-// thread t's summed pair losses added. Returns the SIMD variant used.
+// thread t's summed pair losses added (not finite once the run diverged: its span stops there).
+// `level` forces a SIMD level (see simd::select). Returns the SIMD level used.
 inline const char* train_chunk(const Config& cfg, const Data& d, const std::int64_t* starts,
                                const std::int64_t* ends, int threads, std::uint64_t* rng_states,
-                               std::int64_t* words_done, double* loss, const std::string& prefer = "") {
+                               std::int64_t* words_done, double* loss, const std::string& level = "") {
     require(cfg.dim >= 1, "vector_size must be >= 1");
-    require(cfg.window >= 1, "window must be >= 1");
-    require(cfg.negative >= 0, "negative must be >= 0");
+    require(cfg.window >= 1 && cfg.window <= (1 << 20), "window must be in [1, 2**20]");
+    require(cfg.negative >= 0 && cfg.negative <= (1 << 20), "negative must be in [0, 2**20]");
     require(cfg.cbow_batch >= 1, "cbow_batch must be >= 1");
     require(d.vocab_size >= 1 && d.vocab_size < (std::int64_t{1} << 31), "vocabulary size out of range");
     require(threads >= 1, "threads must be >= 1");
-    const char* name = "baseline";
-    SpanFn fn = select_span_fn(prefer, &name);
+    const simd::Isa isa = select_isa(level);
+    const SpanFn fn = span_fn(isa);
     std::atomic<std::int64_t> done(*words_done);
     parallel_blocks(threads, threads, [&](std::int64_t t0, std::int64_t t1, int) {
         for (std::int64_t t = t0; t < t1; ++t) fn(cfg, d, starts[t], ends[t], rng_states[t], done, loss[t]);
     });
     *words_done = done.load();
-    return name;
+    return simd::isa_name(isa);
 }
 
 }  // namespace sgns

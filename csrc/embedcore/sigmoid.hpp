@@ -1,48 +1,36 @@
-// The logistic function as word2vec.c evaluates it: a table of sigma(x) on [-MAX_EXP, MAX_EXP]
-// (1000 cells over [-6, 6]), with the gradient saturated outside that range (sigma taken as exactly
-// 0 or 1 there). Next to it, a table of the loss softplus(-x) = -log sigma(x) on the same cells so
-// that the per-epoch loss tally costs one lookup per pair. O(1) per evaluation.
+// The logistic function as word2vec.c evaluates it, for the CPU kernels: a table of sigma(x) on
+// [-MAX_EXP, MAX_EXP] (1000 cells over [-6, 6]) with the gradient saturated outside that range,
+// and beside it a table of the loss -log sigma(x) on the same cells, so that the per-epoch loss
+// tally costs one lookup per pair. The cells, the values and the gradient rule are the shared
+// math of embedcore/include/ecmath/sgns.hpp, which the GPU kernels evaluate on the fly. O(1) per
+// evaluation.
 //
 // Reference: Mikolov et al., word2vec.c (EXP_TABLE_SIZE, MAX_EXP).
 #pragma once
 
-#include <cmath>
+#include "ecmath/sgns.hpp"
 
 namespace embedcore {
 
 struct SigmoidTable {
-    static constexpr int size = 1000;
-    static constexpr float max_exp = 6.0f;
-    float sigma[size + 1];
-    float neg_log_sigma[size + 1];
+    static constexpr int size = EC_SIGMOID_CELLS;
+    float sigma_[size + 1];
+    float neg_log_sigma_[size + 1];
 
     SigmoidTable() {
         for (int i = 0; i <= size; ++i) {
-            const double x = (static_cast<double>(i) / size * 2.0 - 1.0) * max_exp;
-            const double e = std::exp(x);
-            sigma[i] = static_cast<float>(e / (e + 1.0));
-            neg_log_sigma[i] = static_cast<float>(std::log1p(std::exp(-x)));
+            const double x = ecmath::sigmoid_cell_start<double>(i);
+            sigma_[i] = static_cast<float>(ecmath::logistic(x));
+            neg_log_sigma_[i] = static_cast<float>(ecmath::neg_log_logistic(x));
         }
     }
 
-    // Cell of x, valid for |x| < max_exp (word2vec.c's index rule).
-    static int cell(float x) { return static_cast<int>((x + max_exp) * (size / max_exp / 2.0f)); }
+    float sigma(int c) const { return sigma_[c]; }
+    float neg_log_sigma(int c) const { return neg_log_sigma_[c]; }
 
     // g = (label - sigma(f)) * alpha, saturated outside the table; adds -log sigma(+-f) to loss.
     float gradient(float f, float label, float alpha, float& loss) const {
-        if (f >= max_exp) {
-            // sigma = 1: no gradient for a positive pair; a negative pair pulls with full weight
-            if (label == 0.0f) loss += f;
-            return (label - 1.0f) * alpha;
-        }
-        if (f <= -max_exp) {
-            if (label != 0.0f) loss -= f;
-            return label * alpha;
-        }
-        const int c = cell(f);
-        // -log sigma(-f) = -log sigma(f) + f
-        loss += label != 0.0f ? neg_log_sigma[c] : neg_log_sigma[c] + f;
-        return (label - sigma[c]) * alpha;
+        return ecmath::sgns_gradient(f, label, alpha, loss, *this);
     }
 };
 

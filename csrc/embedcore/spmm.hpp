@@ -4,8 +4,8 @@
 // (its CSC form, which is the CSR of A^T), so that A^T X is the same product; and a CSR check.
 //
 // Product: output row i is sum_k data[k] * X[indices[k], :] over the row's nonzeros, accumulated
-// in SIMD registers across the p columns (AVX-512 or AVX2+FMA picked at run time from the CPU,
-// a plain loop elsewhere), in float32 as scipy does for float32 operands. The rows are split
+// in SIMD registers across the p columns (AVX-512 or AVX2+FMA copies picked at run time, see
+// simd.hpp; a plain loop at baseline), in float32 as scipy does for float32 operands. The rows are split
 // among threads by nonzero count and every output row is written by exactly one thread in a fixed
 // order, so the result is bit-identical for any thread count. Cost: 2 * nnz * p flops; the
 // reads of X rows are random, so rows a few nonzeros ahead are prefetched.
@@ -23,32 +23,17 @@
 
 #include "common.hpp"
 #include "parallel.hpp"
-
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-#define EMBEDCORE_SPMM_X86 1
-#include <immintrin.h>
-#endif
+#include "simd.hpp"
 
 namespace embedcore {
 namespace spmm {
 
-enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+using simd::Isa;
 
-// The widest product kernel this CPU runs.
-inline Isa best_isa() {
-    const std::string level = simd_level();
-    if (level == "avx512") return Isa::Avx512;
-    if (level == "avx2") return Isa::Avx2;
-    return Isa::Scalar;
-}
-
-inline const char* isa_name(Isa isa) {
-    switch (isa) {
-        case Isa::Avx512: return "avx512";
-        case Isa::Avx2: return "avx2";
-        default: return "scalar";
-    }
-}
+// The levels the products have copies of (written with intrinsics), and the one they run at for
+// `forced` ("" for the best this CPU runs; see simd::select).
+constexpr unsigned kLevels = simd::kIntrinsicLevels;
+inline Isa select_isa(const std::string& forced) { return simd::select(forced, kLevels, "sparse product"); }
 
 // Row boundaries cutting [0, n_rows) into `parts` contiguous ranges of about equal work, where a
 // row's work is its nonzero count plus one (so long runs of empty rows still get spread).
@@ -88,10 +73,10 @@ struct Left {
     index_t lda, q;
 };
 
-#ifdef EMBEDCORE_SPMM_X86
+#ifdef EMBEDCORE_INTRINSIC_VARIANTS
 // Rows [r0, r1) of Y[:, c0:c0+w] = A X[:, c0:c0+w]; 1 <= w <= 16 * NV, NV vectors of 16 floats.
 template <int NV, bool kDense>
-__attribute__((target("avx512f"))) void rows_avx512(Left A, const float* X, index_t ldx, float* Y, index_t ldy,
+EMBEDCORE_TARGET_AVX512 void rows_avx512(Left A, const float* X, index_t ldx, float* Y, index_t ldy,
                                                      index_t r0, index_t r1, index_t c0, int w) {
     const int tail = w - 16 * (NV - 1);  // 1..16 columns in the last vector
     const __mmask16 tail_mask = static_cast<__mmask16>(tail >= 16 ? 0xFFFFu : ((1u << tail) - 1u));
@@ -104,8 +89,8 @@ __attribute__((target("avx512f"))) void rows_avx512(Left A, const float* X, inde
         for (index_t k = begin; k < end; ++k) {
             if (!kDense && k + kPrefetch < end) {
                 const char* p = reinterpret_cast<const char*>(Xc + static_cast<index_t>(A.indices[k + kPrefetch]) * ldx);
-                for (int v = 0; v < NV; ++v) _mm_prefetch(p + 64 * v, _MM_HINT_T0);
-                _mm_prefetch(p + 4 * (w - 1), _MM_HINT_T0);
+                for (int v = 0; v < NV; ++v) simd::prefetch(p + 64 * v);
+                simd::prefetch(p + 4 * (w - 1));
             }
             const __m512 a = _mm512_set1_ps(A.data[k]);
             const float* x = Xc + (kDense ? k - begin : static_cast<index_t>(A.indices[k])) * ldx;
@@ -121,7 +106,7 @@ __attribute__((target("avx512f"))) void rows_avx512(Left A, const float* X, inde
 // The same with 8-float AVX2 vectors; the tail goes through vmaskmov, which never touches the
 // masked-off floats (so reading past the last row of X is impossible).
 template <int NV, bool kDense>
-__attribute__((target("avx2,fma"))) void rows_avx2(Left A, const float* X, index_t ldx, float* Y, index_t ldy,
+EMBEDCORE_TARGET_AVX2 void rows_avx2(Left A, const float* X, index_t ldx, float* Y, index_t ldy,
                                                    index_t r0, index_t r1, index_t c0, int w) {
     const int tail = w - 8 * (NV - 1);  // 1..8 columns in the last vector
     alignas(32) std::int32_t lanes[8];
@@ -136,8 +121,8 @@ __attribute__((target("avx2,fma"))) void rows_avx2(Left A, const float* X, index
         for (index_t k = begin; k < end; ++k) {
             if (!kDense && k + kPrefetch < end) {
                 const char* p = reinterpret_cast<const char*>(Xc + static_cast<index_t>(A.indices[k + kPrefetch]) * ldx);
-                for (int v = 0; v < NV; v += 2) _mm_prefetch(p + 32 * v, _MM_HINT_T0);
-                _mm_prefetch(p + 4 * (w - 1), _MM_HINT_T0);
+                for (int v = 0; v < NV; v += 2) simd::prefetch(p + 32 * v);
+                simd::prefetch(p + 4 * (w - 1));
             }
             const __m256 a = _mm256_set1_ps(A.data[k]);
             const float* x = Xc + (kDense ? k - begin : static_cast<index_t>(A.indices[k])) * ldx;
@@ -195,7 +180,7 @@ void rows_all_columns(Isa isa, Left A, const float* X, index_t ldx, float* Y, in
     const index_t block = isa == Isa::Avx512 ? 128 : 64;
     for (index_t c0 = 0; c0 < p; c0 += block) {
         const int w = static_cast<int>(std::min(block, p - c0));
-#ifdef EMBEDCORE_SPMM_X86
+#ifdef EMBEDCORE_INTRINSIC_VARIANTS
         if (isa == Isa::Avx512) {
             dispatch_avx512<8, kDense>(A, X, ldx, Y, ldy, r0, r1, c0, w, (w + 15) / 16);
             continue;
@@ -211,16 +196,40 @@ void rows_all_columns(Isa isa, Left A, const float* X, index_t ldx, float* Y, in
 
 }  // namespace detail
 
+// Checks that (indptr, indices) describe a CSR matrix with n_rows rows and n_cols columns:
+// indptr starts at 0, never decreases and ends at nnz, and every column index is in [0, n_cols).
+// O(n_rows + nnz); every kernel below runs it first, since the arrays come from a caller who may
+// have changed them after any earlier check (scipy builds a CSR with a decreasing indptr without
+// complaint).
+inline void check_csr(index_t n_rows, index_t n_cols, const index_t* indptr, const std::int32_t* indices,
+                      index_t nnz, int threads) {
+    require(n_rows >= 0 && n_cols >= 0, "CSR matrix with a negative dimension");
+    require(indptr[0] == 0, "CSR indptr must start at 0, got " + std::to_string(indptr[0]));
+    require(indptr[n_rows] == nnz, "CSR indptr must end at nnz = " + std::to_string(nnz) + ", got " +
+                                       std::to_string(indptr[n_rows]));
+    for (index_t i = 0; i < n_rows; ++i)
+        if (indptr[i] > indptr[i + 1])
+            throw std::invalid_argument("CSR indptr decreases at row " + std::to_string(i) + " (" +
+                                        std::to_string(indptr[i]) + " > " + std::to_string(indptr[i + 1]) + ")");
+    if (nnz < (index_t{1} << 22)) threads = 1;  // a few ms of work: not worth waking threads
+    parallel_blocks(nnz, threads, [&](index_t begin, index_t end, int) {
+        for (index_t k = begin; k < end; ++k) {
+            const std::int32_t j = indices[k];
+            if (j < 0 || j >= n_cols)
+                throw std::invalid_argument("CSR column index " + std::to_string(j) + " at position " +
+                                            std::to_string(k) + " is outside [0, " + std::to_string(n_cols) + ")");
+        }
+    });
+}
+
 // Y (n_rows x p, row stride ldy) = A X, A in CSR (n_rows x n_cols), X (n_cols x p, row stride ldx).
-// The caller guarantees valid CSR (see check_csr); the kernel checks only the shapes it is given.
+// The CSR is checked first (check_csr), then the shapes it is given.
 inline void csr_matmul(index_t n_rows, index_t n_cols, const index_t* indptr, const std::int32_t* indices,
                        const float* data, const float* X, index_t ldx, index_t p, float* Y, index_t ldy,
                        int threads, Isa isa) {
     require(n_rows >= 0 && n_cols >= 0 && p >= 0, "csr_matmul: negative dimension");
     require(ldx >= p && ldy >= p, "csr_matmul: row stride smaller than the number of columns");
-#ifndef EMBEDCORE_SPMM_X86
-    isa = Isa::Scalar;
-#endif
+    check_csr(n_rows, n_cols, indptr, indices, indptr[n_rows], threads);
     if (n_rows == 0 || p == 0) return;
     if (threads < 1) threads = 1;
     // Small products are not worth waking threads for.
@@ -242,9 +251,6 @@ inline void dense_matmul(index_t n_rows, index_t q, const float* A, index_t lda,
                          index_t p, float* Y, index_t ldy, int threads, Isa isa) {
     require(n_rows >= 0 && q >= 0 && p >= 0, "dense_matmul: negative dimension");
     require(lda >= q && ldx >= p && ldy >= p, "dense_matmul: row stride smaller than the number of columns");
-#ifndef EMBEDCORE_SPMM_X86
-    isa = Isa::Scalar;
-#endif
     if (n_rows == 0 || p == 0) return;
     if (q == 0) {
         for (index_t i = 0; i < n_rows; ++i) std::fill(Y + i * ldy, Y + i * ldy + p, 0.0f);
@@ -259,33 +265,13 @@ inline void dense_matmul(index_t n_rows, index_t q, const float* A, index_t lda,
     });
 }
 
-// Checks that (indptr, indices) describe a CSR matrix with n_rows rows and n_cols columns:
-// indptr starts at 0, never decreases and ends at nnz, and every column index is in [0, n_cols).
-inline void check_csr(index_t n_rows, index_t n_cols, const index_t* indptr, const std::int32_t* indices,
-                      index_t nnz, int threads) {
-    require(n_rows >= 0 && n_cols >= 0, "CSR matrix with a negative dimension");
-    require(indptr[0] == 0, "CSR indptr must start at 0, got " + std::to_string(indptr[0]));
-    require(indptr[n_rows] == nnz, "CSR indptr must end at nnz = " + std::to_string(nnz) + ", got " +
-                                       std::to_string(indptr[n_rows]));
-    for (index_t i = 0; i < n_rows; ++i)
-        require(indptr[i] <= indptr[i + 1], "CSR indptr decreases at row " + std::to_string(i));
-    if (nnz < (index_t{1} << 22)) threads = 1;  // a few ms of work: not worth waking threads
-    parallel_blocks(nnz, threads, [&](index_t begin, index_t end, int) {
-        for (index_t k = begin; k < end; ++k) {
-            const std::int32_t j = indices[k];
-            if (j < 0 || j >= n_cols)
-                throw std::invalid_argument("CSR column index " + std::to_string(j) + " at position " +
-                                            std::to_string(k) + " is outside [0, " + std::to_string(n_cols) + ")");
-        }
-    });
-}
-
 // The CSR of A^T (n_cols x n_rows) from the CSR of A: t_indptr has n_cols + 1 entries, t_indices
-// and t_data nnz each. Row indices of A must fit in int32. A must be valid CSR (see check_csr).
+// and t_data nnz each. Row indices of A must fit in int32. The CSR is checked first (check_csr).
 inline void csr_transpose(index_t n_rows, index_t n_cols, const index_t* indptr, const std::int32_t* indices,
                           const float* data, index_t* t_indptr, std::int32_t* t_indices, float* t_data,
                           int threads) {
     require(n_rows <= INT32_MAX, "csr_transpose: more rows than int32 indices can hold");
+    check_csr(n_rows, n_cols, indptr, indices, indptr[n_rows], threads);
     if (threads < 1) threads = 1;
     const index_t nnz = indptr[n_rows];
     if (nnz < (index_t{1} << 18)) threads = 1;

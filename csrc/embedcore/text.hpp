@@ -20,9 +20,15 @@
 #include <vector>
 
 #include "common.hpp"
+#include "simd.hpp"
 
 namespace embedcore {
 namespace text {
+
+// The text pass is scalar byte work bound by memory latency (hash probes), compiled at baseline
+// only: this is the level it reports (see simd.hpp).
+constexpr unsigned kLevels = simd::kBaselineOnly;
+inline simd::Isa select_isa(const std::string& forced) { return simd::select(forced, kLevels, "text"); }
 
 enum class Utf8Policy { Strict = 0, Replace = 1, Ignore = 2 };
 
@@ -155,7 +161,7 @@ public:
     const char* data(std::size_t i) const { return key(records_[i]); }
 
     // Starts loading the slot a string with hash h would probe first.
-    void prefetch(std::uint64_t h) const { __builtin_prefetch(slots_.data() + (h & mask_)); }
+    void prefetch(std::uint64_t h) const { simd::prefetch(slots_.data() + (h & mask_)); }
 
     // Index of the string, or -1.
     std::int64_t find(const char* s, std::size_t n) const { return find(s, n, hash_bytes(s, n)); }

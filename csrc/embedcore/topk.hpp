@@ -33,13 +33,9 @@
 #include <string>
 #include <vector>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define EMBEDCORE_TOPK_X86 1
-#endif
-
 #include "embedcore/common.hpp"
 #include "embedcore/parallel.hpp"
+#include "embedcore/simd.hpp"
 
 namespace embedcore {
 namespace topk {
@@ -160,8 +156,8 @@ inline void scan_scalar(const float* row, index_t n, index_t base, ScanContext& 
     }
 }
 
-#ifdef EMBEDCORE_TOPK_X86
-__attribute__((target("avx2,fma")))
+#ifdef EMBEDCORE_INTRINSIC_VARIANTS
+EMBEDCORE_TARGET_AVX2
 inline float exact_score_avx2(const float* a, const float* b, index_t d, double a_sq) {
     __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
     __m256d sq_lo = _mm256_setzero_pd(), sq_hi = _mm256_setzero_pd();
@@ -185,18 +181,15 @@ inline float exact_score_avx2(const float* a, const float* b, index_t d, double 
     return cosine_from(reduce_lanes(dot), a_sq, reduce_lanes(sq));
 }
 
-__attribute__((target("avx2,fma")))
+EMBEDCORE_TARGET_AVX2
 inline void push_avx2(ScanContext& c, index_t base, index_t j) {
     if (base + j == c.exclude) return;
     accept(c, exact_score_avx2(c.query, c.rows + j * c.d, c.d, c.query_sq), base + j);
 }
 
 // GCC 12 reports the unset upper half that _mm512_cvtps_pd starts from as "maybe uninitialized"
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-__attribute__((target("avx512f")))
+EMBEDCORE_DIAGNOSTIC_PUSH_UNINITIALIZED
+EMBEDCORE_TARGET_AVX512
 inline float exact_score_avx512(const float* a, const float* b, index_t d, double a_sq) {
     __m512d acc = _mm512_setzero_pd(), sq_acc = _mm512_setzero_pd();
     index_t j = 0;
@@ -215,13 +208,13 @@ inline float exact_score_avx512(const float* a, const float* b, index_t d, doubl
     return cosine_from(reduce_lanes(dot), a_sq, reduce_lanes(sq));
 }
 
-__attribute__((target("avx512f")))
+EMBEDCORE_TARGET_AVX512
 inline void push_avx512(ScanContext& c, index_t base, index_t j) {
     if (base + j == c.exclude) return;
     accept(c, exact_score_avx512(c.query, c.rows + j * c.d, c.d, c.query_sq), base + j);
 }
 
-__attribute__((target("avx2,fma")))
+EMBEDCORE_TARGET_AVX2
 inline void scan_avx2(const float* row, index_t n, index_t base, ScanContext& c) {
     index_t j = 0;
     __m256 t = _mm256_set1_ps(c.buf->thr - c.slack);
@@ -233,7 +226,7 @@ inline void scan_avx2(const float* row, index_t n, index_t base, ScanContext& c)
         unsigned mask = unsigned(m0) | (unsigned(m1) << 8) | (unsigned(m2) << 16) | (unsigned(m3) << 24);
         if (mask == 0) continue;
         while (mask) {
-            const int bit = __builtin_ctz(mask);
+            const int bit = simd::ctz32(mask);
             mask &= mask - 1;
             // the threshold may have risen since the compare: re-check before the exact score
             if (row[j + bit] > c.buf->thr - c.slack) push_avx2(c, base, j + bit);
@@ -245,7 +238,7 @@ inline void scan_avx2(const float* row, index_t n, index_t base, ScanContext& c)
     }
 }
 
-__attribute__((target("avx512f")))
+EMBEDCORE_TARGET_AVX512
 inline void scan_avx512(const float* row, index_t n, index_t base, ScanContext& c) {
     index_t j = 0;
     __m512 t = _mm512_set1_ps(c.buf->thr - c.slack);
@@ -258,7 +251,7 @@ inline void scan_avx512(const float* row, index_t n, index_t base, ScanContext& 
                              (std::uint64_t(m2) << 32) | (std::uint64_t(m3) << 48);
         if (mask == 0) continue;
         while (mask) {
-            const int bit = __builtin_ctzll(mask);
+            const int bit = simd::ctz64(mask);
             mask &= mask - 1;
             if (row[j + bit] > c.buf->thr - c.slack) push_avx512(c, base, j + bit);
         }
@@ -269,27 +262,30 @@ inline void scan_avx512(const float* row, index_t n, index_t base, ScanContext& 
         const __mmask16 valid = static_cast<__mmask16>((1u << left) - 1u);
         unsigned mask = _mm512_mask_cmp_ps_mask(valid, _mm512_maskz_loadu_ps(valid, row + j), t, _CMP_GT_OQ);
         while (mask) {
-            const int bit = __builtin_ctz(mask);
+            const int bit = simd::ctz32(mask);
             mask &= mask - 1;
             if (row[j + bit] > c.buf->thr - c.slack) push_avx512(c, base, j + bit);
         }
         t = _mm512_set1_ps(c.buf->thr - c.slack);
     }
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+EMBEDCORE_DIAGNOSTIC_POP
 #endif
 
 using scan_fn = void (*)(const float*, index_t, index_t, ScanContext&);
 
-// The widest scan this CPU runs, chosen once.
-inline scan_fn select_scan() {
-#ifdef EMBEDCORE_TOPK_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return scan_avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return scan_avx2;
+// The levels this kernel has copies of: the scans are written with intrinsics, the few-query
+// products with the portable loops below compiled per level. The level it runs at for `forced`
+// ("" for the best this CPU runs; see simd::select).
+constexpr unsigned kLevels = simd::kIntrinsicLevels & simd::kGenericLevels;
+inline simd::Isa select_isa(const std::string& forced) { return simd::select(forced, kLevels, "top-k"); }
+
+inline scan_fn scan_for(simd::Isa isa) {
+#ifdef EMBEDCORE_INTRINSIC_VARIANTS
+    if (isa == simd::Isa::Avx512) return scan_avx512;
+    if (isa == simd::Isa::Avx2) return scan_avx2;
 #endif
+    (void)isa;
     return scan_scalar;
 }
 
@@ -349,12 +345,12 @@ inline void normalize_rows(const float* src, index_t n, index_t d, float* dst, c
 // once (a GEMM would first copy the tile to normalise it, then pack it): for few queries the
 // search is bound by memory, not arithmetic. scores is mb x nt. Rows are normalised on the fly;
 // these scores only feed the threshold compare, the survivors are rescored exactly. Returns the
-// first row holding NaN/inf, or -1 (no exception leaves a multiversioned function).
+// first row holding NaN/inf, or -1. Written once, compiled per SIMD level (the 16-lane loops
+// vectorise to the width of the target).
 constexpr index_t kFewQueries = 4;
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
-inline index_t few_query_scores(const float* rows, index_t nt, index_t d, const float* qn, index_t mb,
-                                bool normalized, float* scores) {
+EMBEDCORE_FORCE_INLINE index_t few_query_scores_body(const float* rows, index_t nt, index_t d, const float* qn,
+                                                     index_t mb, bool normalized, float* scores) {
     for (index_t r = 0; r < nt; ++r) {
         const float* x = rows + r * d;
         float acc[kFewQueries][16] = {};
@@ -394,6 +390,33 @@ inline index_t few_query_scores(const float* rows, index_t nt, index_t d, const 
     return -1;
 }
 
+using few_query_fn = index_t (*)(const float*, index_t, index_t, const float*, index_t, bool, float*);
+
+inline index_t few_query_scores_baseline(const float* rows, index_t nt, index_t d, const float* qn, index_t mb,
+                                         bool normalized, float* scores) {
+    return few_query_scores_body(rows, nt, d, qn, mb, normalized, scores);
+}
+#ifdef EMBEDCORE_GENERIC_VARIANTS
+EMBEDCORE_TARGET_AVX2 inline index_t few_query_scores_avx2(const float* rows, index_t nt, index_t d, const float* qn,
+                                                           index_t mb, bool normalized, float* scores) {
+    return few_query_scores_body(rows, nt, d, qn, mb, normalized, scores);
+}
+EMBEDCORE_TARGET_AVX512 inline index_t few_query_scores_avx512(const float* rows, index_t nt, index_t d,
+                                                               const float* qn, index_t mb, bool normalized,
+                                                               float* scores) {
+    return few_query_scores_body(rows, nt, d, qn, mb, normalized, scores);
+}
+#endif
+
+inline few_query_fn few_query_for(simd::Isa isa) {
+#ifdef EMBEDCORE_GENERIC_VARIANTS
+    if (isa == simd::Isa::Avx512) return few_query_scores_avx512;
+    if (isa == simd::Isa::Avx2) return few_query_scores_avx2;
+#endif
+    (void)isa;
+    return few_query_scores_baseline;
+}
+
 // Column-major C(m x n) = A^T B for A (d x m) and B (d x n) stored with leading dimension d: the
 // product used when no BLAS pointer was given (tests of the header alone).
 inline void gemm_tn_fallback(int m, int n, int d, const float* a, const float* b, float* c, int ldc) {
@@ -418,6 +441,7 @@ struct Problem {
     index_t tile_queries;    // query rows per SGEMM
     index_t tile_database;   // database rows per SGEMM
     sgemm_fn sgemm;          // nullptr: the portable fallback product
+    simd::Isa isa;           // the SIMD level of the scans (select_isa)
     float* out_scores;       // nq x k
     index_t* out_indices;    // nq x k
 };
@@ -426,7 +450,9 @@ struct Problem {
 // [d0, d1), written as `width` sorted entries per query at out_s/out_i (row of q0 first); entries
 // past the candidates found are score -inf, index -1.
 inline void search_range(const Problem& p, const float* qn, index_t q0, index_t q1, index_t d0,
-                         index_t d1, index_t width, float* out_s, index_t* out_i, scan_fn scan) {
+                         index_t d1, index_t width, float* out_s, index_t* out_i) {
+    const scan_fn scan = scan_for(p.isa);
+    const few_query_fn few_query_scores = few_query_for(p.isa);
     const index_t d = p.d, k = p.k;
     const index_t range = d1 - d0;
     const index_t cap = std::max<index_t>(1, std::min(k, range));
@@ -526,7 +552,6 @@ inline void cosine_topk(const Problem& p) {
         }
     }
     if (p.nq == 0) return;
-    static const scan_fn scan = select_scan();
     const int threads = std::max(1, p.threads);
     const index_t d = p.d;
 
@@ -553,7 +578,7 @@ inline void cosine_topk(const Problem& p) {
             for (index_t t = b; t < e; ++t) {
                 const index_t q0 = p.nq * t / blocks, q1 = p.nq * (t + 1) / blocks;
                 search_range(p, qn, q0, q1, 0, p.nb, p.k, p.out_scores + q0 * p.k,
-                             p.out_indices + q0 * p.k, scan);
+                             p.out_indices + q0 * p.k);
             }
         });
         return;
@@ -565,7 +590,7 @@ inline void cosine_topk(const Problem& p) {
         for (index_t t = b; t < e; ++t) {
             const index_t d0 = p.nb * t / parts, d1 = p.nb * (t + 1) / parts;
             search_range(p, qn, 0, p.nq, d0, d1, p.k, part_s.data() + t * p.nq * p.k,
-                         part_i.data() + t * p.nq * p.k, scan);
+                         part_i.data() + t * p.nq * p.k);
         }
     });
     parallel_blocks(p.nq, threads, [&](index_t b, index_t e, int) {

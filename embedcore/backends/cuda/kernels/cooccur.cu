@@ -6,9 +6,15 @@
 // weight 0 so that the output has a fixed layout (slot = ((p - begin) * window + d - 1) * copies
 // + copy); they sort last and are dropped. This is GloVe's cooccur rule (Pennington et al. 2014)
 // with the earlier word in the row. O(window) per token.
+//
+// The sums of the sorted runs: one warp per 32 consecutive runs; a lane adds up a short run by
+// itself, the whole warp a long one (lanes stride over it, then a fixed butterfly), so a frequent
+// pair's run of millions of records is not one thread's serial loop. The result depends only on
+// the records and their order, not on timing.
 #include "common.cuh"
 
 #define EC_EMPTY_KEY 0xFFFFFFFFFFFFFFFFULL
+#define EC_SHORT_RUN 32  // runs up to this length are summed by one lane
 
 extern "C" __global__ void cooccur_pairs(const int* ids, const ec_i64* offsets, ec_i64 n_sentences,
                                          ec_i64 begin, ec_i64 end, int window, int symmetric,
@@ -40,15 +46,33 @@ extern "C" __global__ void cooccur_pairs(const int* ids, const ec_i64* offsets, 
     }
 }
 
-// sums[segment[i]] += weights[i] for sorted records: one thread per segment start, summing its
-// run in order (the order of the records after a stable sort), so the result is deterministic.
-// starts: the first record of each segment, ascending; starts[n_segments] == n_records.
+// sums[s] = weights[starts[s]] + ... + weights[starts[s + 1] - 1] for the runs of sorted
+// records: starts ascending, starts[n_segments] == n_records.
 extern "C" __global__ void segment_sums(const double* weights, const ec_i64* starts, ec_i64 n_segments,
                                         double* sums) {
-    const ec_i64 stride = (ec_i64)gridDim.x * blockDim.x;
-    for (ec_i64 s = (ec_i64)blockIdx.x * blockDim.x + threadIdx.x; s < n_segments; s += stride) {
-        double total = 0.0;
-        for (ec_i64 i = starts[s]; i < starts[s + 1]; ++i) total += weights[i];
-        sums[s] = total;
+    const int lane = threadIdx.x & 31;
+    const ec_i64 warp = ((ec_i64)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const ec_i64 n_warps = ((ec_i64)gridDim.x * blockDim.x) >> 5;
+    const ec_i64 n_groups = (n_segments + 31) / 32;
+    for (ec_i64 group = warp; group < n_groups; group += n_warps) {  // uniform across the warp
+        const ec_i64 s = group * 32 + lane;
+        const ec_i64 first = s < n_segments ? starts[s] : 0, last = s < n_segments ? starts[s + 1] : 0;
+        const bool short_run = last - first <= EC_SHORT_RUN;
+        if (s < n_segments && short_run) {
+            double total = 0.0;
+            for (ec_i64 i = first; i < last; ++i) total += weights[i];
+            sums[s] = total;
+        }
+        unsigned long_runs = __ballot_sync(EC_FULL_WARP, s < n_segments && !short_run);
+        while (long_runs) {
+            const int owner = __ffs(long_runs) - 1;
+            long_runs &= long_runs - 1;
+            const ec_i64 seg = group * 32 + owner;
+            const ec_i64 a = starts[seg], b = starts[seg + 1];
+            double part = 0.0;
+            for (ec_i64 i = a + lane; i < b; i += 32) part += weights[i];
+            part = ec_warp_sum_double(part);
+            if (lane == owner) sums[seg] = part;
+        }
     }
 }

@@ -1,4 +1,6 @@
-# The text pass: count words and encode a corpus to ids, streaming files in chunks.
+# distutils: language = c++
+"""The text pass: count words and encode a corpus to ids, streaming files in chunks
+(csrc/embedcore/text.hpp). It lives in Cython because it reads Python str and file objects."""
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_Check
 from libc.stdint cimport int32_t, int64_t
@@ -9,8 +11,8 @@ cimport numpy as cnp
 import numpy as np
 
 from embedcore._io import open_source
-from embedcore._csrc cimport (Encoder, StringTable, Utf8Policy, VocabCounter,
-                              feed_counter, feed_encoder)
+from embedcore._sgd.text cimport (Encoder, StringTable, Utf8Policy, VocabCounter, feed_counter,
+                                  feed_encoder)
 
 cnp.import_array()
 

@@ -1,0 +1,345 @@
+"""The CPU backend: embedcore's primitive operations over the C++ kernels.
+
+Thin wrappers over ``embedcore._native`` (pybind11) and ``embedcore._sgd`` (Cython): arrays are
+numpy arrays, sparse matrices `Csr` (int64 indptr, int32 indices, float32 data, as the kernels
+take them). The operations trust their caller (a model or public function) to have validated
+the input; the kernels check only what would otherwise reach memory unchecked. The same names
+and signatures as ``backends/cuda/ops.py`` (see ``backends.OPS``).
+
+The one BLAS-thread controller of embedcore lives here (`blas_threads`): our OpenMP loops never
+run around a multithreaded BLAS call, and concurrent callers restore the BLAS's thread count.
+"""
+import contextlib
+import functools
+import logging
+import threading
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from scipy import linalg
+
+from embedcore import _native, _sgd
+from embedcore.backends import _shared
+from embedcore.backends.cuda.probe import is_device_array
+
+logger = logging.getLogger("embedcore")
+
+NAME = "cpu"
+
+# Raw tokens per thread per call into the word2vec kernel: small enough that progress, Ctrl-C
+# and the learning-rate schedule stay responsive, large enough that the call costs nothing.
+SGNS_CHUNK_TOKENS = 1 << 19
+# The fewest tokens a word2vec thread takes: a thread's span cuts the windows at its ends, so a
+# thread per token would train nothing.
+SGNS_MIN_TOKENS_PER_THREAD = 1 << 10
+
+# Rows per SGEMM tile of cosine top-k: a (query block x database tile) score block of 256 x
+# 1024 floats (1 MiB) stays in a core's L2 cache while the selection pass reads it.
+TOPK_TILES = (256, 1024)
+
+
+# ----------------------------------------------------------------------------------------------
+# BLAS threads
+
+class _BlasThreads:
+    """Thread limits for the BLAS that hold under nesting and concurrency.
+
+    The BLAS's thread count is one setting of the process, and a limit restores on exit what
+    it saw on entry: two limits that overlap in time from two Python threads leave the count
+    changed (the second saw the first's value). Limits are therefore taken one at a time (a
+    re-entrant lock, so that a limit nested in the same thread works); a concurrent caller
+    waits for the running one, which uses every core anyway."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+
+    @functools.cached_property
+    def controller(self):
+        try:
+            from threadpoolctl import ThreadpoolController
+            return ThreadpoolController()
+        except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+            return None
+
+    @contextlib.contextmanager
+    def limit(self, threads):
+        controller = self.controller
+        if controller is None:
+            yield
+            return
+        with self._lock, controller.limit(limits=threads, user_api="blas"):
+            yield
+
+
+_BLAS = _BlasThreads()
+
+
+def blas_threads(threads):
+    """Context in which the BLAS runs at most `threads` threads (see _BlasThreads)."""
+    return _BLAS.limit(int(threads))
+
+
+# ----------------------------------------------------------------------------------------------
+# arrays
+
+class Csr:
+    """A CSR matrix as the kernels take it: int64 indptr, int32 indices, float32 data."""
+
+    __slots__ = ("indptr", "indices", "data", "shape")
+
+    def __init__(self, indptr, indices, data, shape):
+        self.indptr, self.indices, self.data, self.shape = indptr, indices, data, tuple(shape)
+
+    @property
+    def nnz(self):
+        return len(self.data)
+
+    @property
+    def ndim(self):
+        return 2
+
+    def to_scipy(self):
+        matrix = sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape, copy=False)
+        return matrix
+
+
+def asarray(value, dtype=None):
+    """A C-contiguous numpy array of `value` (a copy only when needed; CuPy arrays come to the
+    host)."""
+    if is_device_array(value):
+        value = value.get()
+    return np.ascontiguousarray(value, dtype=dtype)
+
+
+def to_host(value):
+    """numpy arrays / scipy.sparse matrices of this backend's results."""
+    if isinstance(value, Csr):
+        return value.to_scipy()
+    if isinstance(value, tuple):
+        return tuple(to_host(v) for v in value)
+    return value
+
+
+def issparse(value):
+    """True for this backend's sparse matrices and any scipy.sparse matrix."""
+    return isinstance(value, Csr) or sp.issparse(value)
+
+
+def csr_matrix(value):
+    """The backend's CSR of a sparse matrix or a dense 2-D array (converted, not validated:
+    indices must fit int32)."""
+    if isinstance(value, Csr):
+        return value
+    if is_device_array(value):
+        value = value.get()
+    csr = value.tocsr() if sp.issparse(value) else sp.csr_matrix(np.asarray(value, dtype=np.float32))
+    return Csr(np.ascontiguousarray(csr.indptr, dtype=np.int64), np.ascontiguousarray(csr.indices, dtype=np.int32),
+               np.ascontiguousarray(csr.data, dtype=np.float32), csr.shape)
+
+
+# ----------------------------------------------------------------------------------------------
+# word2vec
+
+def word2vec_tables(counts, sample, power=0.75):
+    """(keep, noise_prob, noise_alias): subsampling thresholds (uint64, out of 2**32) and the
+    alias table of counts**power (uint32 prob, int32 alias)."""
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    prob, alias = _sgd.word2vec_noise_table(counts, power)
+    keep = _sgd.word2vec_keep_table(counts, sample, int(counts.sum()))
+    return keep, prob, alias
+
+
+class SgnsData(NamedTuple):
+    """What `sgns_epoch` trains on: the corpus, the tables, the configuration, and per thread a
+    span of the corpus and a random stream (advanced by every epoch)."""
+    ids: np.ndarray
+    offsets: np.ndarray
+    keep: np.ndarray
+    noise_prob: np.ndarray
+    noise_alias: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    rng_states: np.ndarray
+    threads: int
+    chunk_tokens: int
+    config: dict
+
+
+def sgns_setup(ids, offsets, tables, *, vector_size, window, negative, sg, cbow_mean, shared, seed, threads,
+               sequential=False, chunk_tokens=None, cbow_batch=1, simd=""):
+    """Prepare word2vec training of a corpus (int32 ids, int64 sentence offsets) with the tables
+    of `word2vec_tables`. Threads are clamped to the work: each takes at least
+    SGNS_MIN_TOKENS_PER_THREAD tokens; `sequential` trains the tokens in order on one thread.
+    The returned data's `threads` is the number used."""
+    ids = np.ascontiguousarray(ids, dtype=np.int32)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    n_tokens = len(ids)
+    threads = 1 if sequential else max(1, min(int(threads), n_tokens // SGNS_MIN_TOKENS_PER_THREAD))
+    bounds = (np.arange(threads + 1, dtype=np.int64) * n_tokens) // threads
+    keep, prob, alias = tables
+    config = dict(window=window, negative=negative, sg=bool(sg), cbow_mean=bool(cbow_mean), shared=bool(shared),
+                  cbow_batch=cbow_batch, simd=simd, vector_size=vector_size)
+    return SgnsData(ids, offsets, keep, prob, alias, bounds[:-1].copy(), bounds[1:].copy(),
+                    _sgd.word2vec_stream_states(seed, threads), threads,
+                    int(chunk_tokens or SGNS_CHUNK_TOKENS), config)
+
+
+def sgns_epoch(data, input_vectors, output_vectors, epoch, words_before, total_words, alpha, min_alpha):
+    """One word2vec epoch, in place on the two float32 (vocab, dim) tables, as a generator: it
+    yields the raw tokens trained by each step and returns ``(loss, variant)``, the summed
+    negative-sampling loss (float64) and the SIMD variant used. The learning rate falls linearly
+    from `alpha` to `min_alpha` over `total_words` raw tokens, `words_before` of them trained
+    before this epoch."""
+    cfg = data.config
+    loss = np.zeros(data.threads, dtype=np.float64)
+    pos = data.starts.copy()
+    words_done, variant = words_before, ""
+    while np.any(pos < data.ends):
+        stop = np.minimum(pos + data.chunk_tokens, data.ends)
+        words_done, variant = _sgd.word2vec_train_chunk(
+            input_vectors, output_vectors, data.keep, data.noise_prob, data.noise_alias, data.ids, data.offsets,
+            pos, stop, data.rng_states, loss, words_done, cfg["sg"], cfg["cbow_mean"], cfg["shared"],
+            cfg["cbow_batch"], cfg["window"], cfg["negative"], alpha, min_alpha, total_words, cfg["simd"])
+        yield int((stop - pos).sum())
+        pos = stop
+    return float(loss.sum()), variant
+
+
+# ----------------------------------------------------------------------------------------------
+# co-occurrence and GloVe
+
+def cooccur_counts(ids, offsets, vocab_size, window, symmetric, distance_weighting, threads):
+    """Co-occurrence counts of a corpus (ids < vocab_size): (Csr float32 with sorted columns and
+    no explicit zeros, peak working bytes)."""
+    (indptr, indices, data), working = _native.cooccur_count(
+        np.ascontiguousarray(ids, dtype=np.int32), np.ascontiguousarray(offsets, dtype=np.int64), 0, vocab_size,
+        vocab_size, window, bool(symmetric), bool(distance_weighting), threads)
+    return Csr(indptr, indices, data, (vocab_size, vocab_size)), int(working)
+
+
+def glove_records(csr, x_max, alpha, seed, threads):
+    """GloVe's training records of a canonical CSR with positive counts: int32 (nnz, 4) rows
+    (row, col, log x, f(x)), the two floats as their bit patterns, f(x) = min(1, (x/x_max)^alpha),
+    in one seeded random order."""
+    records = np.empty((csr.nnz, 4), dtype=np.int32)
+    _sgd.glove_records(csr.indptr, csr.indices, csr.data, csr.shape[1], x_max, alpha, seed, records, threads)
+    return records
+
+
+GLOVE_PARAMS = ("word", "context", "word_bias", "context_bias", "word_gradsq", "context_gradsq",
+                "word_bias_gradsq", "context_bias_gradsq")
+
+
+def glove_epoch(records, params, learning_rate, bias_learning_rate, threads, sequential=False, simd=""):
+    """One GloVe AdaGrad epoch over `records`, in place on `params` (a dict of GLOVE_PARAMS:
+    float32 vectors and accumulators (n_words, stride), biases (n_words,)); returns
+    ``(cost, variant)``: the summed 0.5 f(x) diff**2 and the SIMD variant used. `sequential`
+    takes the records in order on one thread."""
+    p = params
+    return _sgd.glove_train_epoch(p["word"], p["context"], p["word_bias"], p["context_bias"], p["word_gradsq"],
+                                  p["context_gradsq"], p["word_bias_gradsq"], p["context_bias_gradsq"], records,
+                                  learning_rate, bias_learning_rate, 1 if sequential else threads, simd)
+
+
+# ----------------------------------------------------------------------------------------------
+# sparse matrices
+
+def check_csr(indptr, indices, n_rows, n_cols, threads):
+    """Raise ValueError unless (indptr int64, indices int32) is the structure of an n_rows x
+    n_cols CSR matrix: indptr from 0 to len(indices), never decreasing, columns in range."""
+    _native.check_csr(indptr, indices, n_rows, n_cols, threads)
+
+
+def ppmi(csr, cds, shift, threads):
+    """Positive PMI of a canonical CSR of finite non-negative counts (see embedcore.ppmi); ValueError
+    for negative or non-finite counts."""
+    indptr, indices, data = _native.ppmi(csr.indptr, csr.indices, csr.data, csr.shape[0], csr.shape[1], cds,
+                                         shift, threads)
+    return Csr(indptr, indices, data, csr.shape)
+
+
+def csr_matmul(csr, dense, threads):
+    """csr @ dense for a float32 (n_cols, p) array: float32 (n_rows, p)."""
+    dense = np.ascontiguousarray(dense, dtype=np.float32)
+    out = np.empty((csr.shape[0], dense.shape[1]), dtype=np.float32)
+    _native.csr_matmul(csr.indptr, csr.indices, csr.data, csr.shape[1], dense, out, threads)
+    return out
+
+
+def csr_transpose(csr, threads):
+    """The Csr of csr^T."""
+    indptr, indices, data = _native.csr_transpose(csr.indptr, csr.indices, csr.data, csr.shape[0], csr.shape[1],
+                                                  threads)
+    return Csr(indptr, indices, data, (csr.shape[1], csr.shape[0]))
+
+
+# ----------------------------------------------------------------------------------------------
+# dense linear algebra
+
+def matmul(a, b, threads):
+    """a @ b by the BLAS with `threads` threads (a may be a transposed view)."""
+    with blas_threads(threads):
+        return a @ b
+
+
+def gram(y, threads):
+    """y^T y as a symmetric float64 (p, p) numpy array, computed in y's precision."""
+    with blas_threads(threads):
+        g = (y.T @ y).astype(np.float64)
+    return (g + g.T) * 0.5
+
+
+def _times_small(y, w, threads):
+    # y @ w for a tall float32 y and a small w, by the multithreaded row kernel
+    out = np.empty((y.shape[0], w.shape[1]), dtype=np.float32)
+    _native.dense_matmul(np.ascontiguousarray(y, dtype=np.float32), np.ascontiguousarray(w, dtype=np.float32),
+                         out, threads)
+    return out
+
+
+def _householder(y):
+    logger.debug("randomized_svd: ill-conditioned range basis, using Householder QR")
+    q, _ = linalg.qr(y, mode="economic", check_finite=False)
+    return np.ascontiguousarray(q, dtype=np.float32)
+
+
+def orthonormalize(y, threads, exact=False):
+    """A basis of the column span of a tall float32 y (see _shared.orthonormalize): whitened
+    once (exact=False) or orthonormal (exact=True)."""
+    return _shared.orthonormalize(
+        y, exact, gram=lambda a: gram(a, 1), times=lambda a, w: _times_small(a, w, threads),
+        absmax=lambda a: float(max(a.max(initial=0.0), -a.min(initial=0.0))), qr=_householder)
+
+
+# ----------------------------------------------------------------------------------------------
+# search
+
+@functools.lru_cache(maxsize=None)
+def _native_with_blas():
+    """The _native module, with scipy's SGEMM handed to the top-k kernel once."""
+    try:
+        from scipy.linalg import cython_blas
+        _native.topk_set_sgemm(cython_blas.__pyx_capi__["sgemm"])
+    except (ImportError, KeyError, AttributeError) as exc:  # pragma: no cover - scipy is a dependency
+        logger.warning("embedcore: scipy's BLAS is unavailable (%s); cosine_topk uses a slow product", exc)
+    return _native
+
+
+def topk(queries, database, k, exclude, normalized, threads, tiles=None):
+    """Exact cosine top-k of C-contiguous float32 rows (see embedcore.cosine_topk):
+    (scores float32 (nq, k), indices int64 (nq, k)), ties by lower index. exclude: int64 (nq,)
+    or None; 1 <= k <= nb (nb - 1 where a row is excluded). ValueError for NaN or infinity.
+    `tiles`: (query rows, database rows) per GEMM tile."""
+    nq = len(queries)
+    tile_queries, tile_database = tiles or TOPK_TILES
+    scores = np.empty((nq, k), dtype=np.float32)
+    indices = np.empty((nq, k), dtype=np.int64)
+    native = _native_with_blas()
+    with blas_threads(1):  # the kernel calls the BLAS from its own threads
+        native.cosine_topk(queries, database, k, exclude, normalized, threads, scores, indices, tile_queries,
+                           tile_database)
+    if nq and indices[:, -1].min() < 0:  # only possible when normalized=True was untrue
+        raise ValueError("cosine_topk found fewer than k finite scores: with normalized=True the rows "
+                         "must have unit length")
+    return scores, indices
