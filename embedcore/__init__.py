@@ -8,6 +8,7 @@ from embedcore._base import NotFittedError
 from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
 from embedcore.glove import GloVe
+from embedcore.formats._errors import TruncatedVectorFileError, VectorFileDecodeError, VectorFileError
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.similarity import cosine_topk
 from embedcore.svd import SVDEmbedding, ppmi, randomized_svd
@@ -45,5 +46,6 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "NotFittedError", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
+__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "NotFittedError", "SVDEmbedding", "TruncatedVectorFileError",
+           "VectorFileDecodeError", "VectorFileError", "Vocab", "Word2Vec", "build_info",
            "cooccurrence", "cosine_topk", "datasets", "ppmi", "randomized_svd", "__version__"]
