@@ -86,6 +86,26 @@ def _cosine(a, b):
     return float(np.clip(np.dot(a / na, b / nb), -1.0, 1.0))
 
 
+def _check_keys(keys, name="keys", allow_none=False):
+    """`keys` as a list of int and str keys (str following the word rule, checked in one pass over
+    them all); None (an unfilled slot) only when `allow_none`. TypeError or ValueError naming the
+    first bad key."""
+    keys = list(keys)
+    strings, where = [], []
+    for i, key in enumerate(keys):
+        if isinstance(key, str):
+            strings.append(key)
+            where.append(i)
+        elif _is_int_key(key):
+            keys[i] = int(key)
+        elif not (key is None and allow_none):
+            raise TypeError(f"{name}[{i}] must be a str or an int, got {type(key).__name__} {key!r}")
+    bad = first_bad_word(strings)
+    if bad is not None:
+        raise ValueError(f"{name}[{where[bad[0]]}] {bad[1]}; {RULE} (the file formats could not hold it)")
+    return keys
+
+
 def _top_indices(scores, k):
     """Indices of the `k` largest `scores`, largest first, ties by lower index."""
     k = min(k, len(scores))
@@ -204,17 +224,16 @@ class KeyedVectors:
     def _from_parts(cls, keys, vectors, vecattrs=None, next_index=None, source="the keys"):
         """A KeyedVectors over parts read from a file: keys are checked (str following the word
         rule, int, or None for an unfilled slot) and must be distinct (VectorFileError)."""
-        index = {}
-        for i, key in enumerate(keys):
-            if key is None:
-                continue
-            try:
-                key = _check_key(key, f"key {i}")
-            except (TypeError, ValueError) as exc:
-                raise VectorFileError(f"{source}: {exc}") from None
-            if key in index:
-                raise VectorFileError(f"{source}: key {key!r} at row {i} repeats row {index[key]}")
-            index[key] = i
+        try:
+            keys = _check_keys(keys, "key", allow_none=True)
+        except (TypeError, ValueError) as exc:
+            raise VectorFileError(f"{source}: {exc}") from None
+        index = {k: i for i, k in enumerate(keys) if k is not None}
+        if len(index) != len(keys) - keys.count(None):
+            rows = [i for i, k in enumerate(keys) if k is not None]
+            first, again = first_duplicate([keys[i] for i in rows])
+            raise VectorFileError(f"{source}: key {keys[rows[again]]!r} at row {rows[again]} repeats row "
+                                  f"{rows[first]}")
         if vectors.ndim != 2 or len(vectors) != len(keys):
             raise VectorFileError(f"{source}: {len(keys)} keys but vectors of shape {vectors.shape}")
         kv = cls.__new__(cls)
@@ -582,7 +601,7 @@ class KeyedVectors:
         if _is_key(keys):
             keys = [keys]
             weights = np.reshape(np.asarray(weights), (1, -1))
-        keys = [_check_key(k, f"keys[{i}]") for i, k in enumerate(keys)]
+        keys = _check_keys(keys)
         weights = self._check_vectors(weights, len(keys), self._vectors.dtype, "weights")
         if weights.shape[1] != self.vector_size:
             raise ValueError(f"weights must have {self.vector_size} columns (the vector size), got "
@@ -1158,11 +1177,13 @@ class KeyedVectors:
             terms.append(vectors)
         if not terms[0]:
             raise ValueError("cannot compute similarity with no input: positive is empty")
-        normed = self.get_normed_vectors()[:restrict_vocab].astype(np.float64)
-        pos = (1.0 + normed @ np.array(terms[0]).T) / 2.0
+        normed = self.get_normed_vectors()[:restrict_vocab]
+        # cosines by one float32 product per side (as gensim), combined in float64
+        pos = (1.0 + (normed @ np.array(terms[0], dtype=np.float32).T).astype(np.float64)) / 2.0
         scores = np.prod(pos, axis=1)
         if terms[1]:
-            scores = scores / (np.prod((1.0 + normed @ np.array(terms[1]).T) / 2.0, axis=1) + 1e-6)
+            neg = (1.0 + (normed @ np.array(terms[1], dtype=np.float32).T).astype(np.float64)) / 2.0
+            scores = scores / (np.prod(neg, axis=1) + 1e-6)
         else:
             scores = scores / (1.0 + 1e-6)
         if topn is None:

@@ -88,8 +88,6 @@ def load(path, mmap=None):
         next_index, attr_types = meta["next_index"], meta["vecattrs"]
         if not isinstance(keys, list) or len(keys) != count:
             raise ValueError(f"'keys' must list {count} keys")
-        if not all(k is None or isinstance(k, (str, int)) and not isinstance(k, bool) for k in keys):
-            raise ValueError("'keys' must hold str, int or null")
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise refuse(f"{meta_path}: {exc}") from None
     for p in (vectors_path, attrs_path):
