@@ -148,6 +148,8 @@ class KeyedVectors:
         gensim's `count`.
     dtype : float16, float32 or float64, default float32
         The dtype the vectors are stored in. Queries compute on float32 unit vectors.
+    mapfile_path : None
+        gensim's argument, unused there too.
     vector_size, count : int, keyword only
         gensim's form by keyword: ``KeyedVectors(vector_size=100)``.
 
@@ -182,7 +184,8 @@ class KeyedVectors:
     (1, ['pear'])
     """
 
-    def __init__(self, words=None, vectors=None, dtype=np.float32, *, vector_size=None, count=None):
+    def __init__(self, words=None, vectors=None, dtype=np.float32, mapfile_path=None, *, vector_size=None,
+                 count=None):
         dtype = self._check_dtype(dtype)
         if _is_int_key(words) or (words is None and vector_size is not None):
             if words is not None:
