@@ -252,7 +252,7 @@ def _allocate_rows(reader, path, count, dim, wanted, binary):
         except (MemoryError, ValueError):  # ValueError: beyond what numpy can even address
             problem = f"need {wanted * dim * 4} bytes of memory, more than can be allocated"
     raise VectorFileError(f"{path}: line 1: the header announces {count} vectors of dimension {dim}, which "
-                     f"{problem} (a wrong count in the header, or a truncated file)")
+                          f"{problem} (a wrong count in the header, or a truncated file)")
 
 
 def _read_vectors(reader, path, binary, no_header, errors, limit, progress, threads=1, encoding="utf-8"):
@@ -268,13 +268,13 @@ def _read_vectors(reader, path, binary, no_header, errors, limit, progress, thre
     first = bytes(reader.data[reader.start:nl if nl >= 0 else reader.end])
     if _NOT_SPACE.search(reader.data, reader.start, reader.end) is None:
         raise VectorFileError(f"{path}: the file is empty (expected "
-                         f"{'a word and its values' if no_header else 'a header line: count dimension'})")
+                              f"{'a word and its values' if no_header else 'a header line: count dimension'})")
     if no_header:
         fields = first.split()
         dim = len(fields) - 1
         if dim < 1:
             raise VectorFileError(f"{path}: line 1: expected a word followed by its values, got "
-                             f"{len(fields)} field")
+                                  f"{len(fields)} field")
         count = None
         base = 1  # line number (text) or byte offset (binary) of data[start]
     else:
@@ -288,7 +288,7 @@ def _read_vectors(reader, path, binary, no_header, errors, limit, progress, thre
             shown = first[:60].decode("utf-8", "replace") + ("..." if len(first) > 60 else "")
             hint = "" if binary else " (pass no_header=True for GloVe's header-less files)"
             raise VectorFileError(f"{path}: line 1: expected a header 'count dimension' with count >= 0 and "
-                             f"dimension >= 1, got {shown!r}{hint}")
+                                  f"dimension >= 1, got {shown!r}{hint}")
         reader.consume(len(first) + 1)
         base = reader.offset if binary else 2
     wanted = count if limit is None else (limit if count is None else min(count, limit))
@@ -340,8 +340,9 @@ def _read_vectors(reader, path, binary, no_header, errors, limit, progress, thre
                 break
         if count is not None and rows < wanted:
             at = reader.offset + len(reader) if binary else base
-            raise TruncatedVectorFileError(f"{path}: {where} {at}: the file ends after {rows} of the {count} vectors the "
-                             f"header announces (truncated, or a wrong count in the header)")
+            raise TruncatedVectorFileError(f"{path}: {where} {at}: the file ends after {rows} of the {count} "
+                                           f"vectors the header announces (truncated, or a wrong count in the "
+                                           f"header)")
         if count is not None and limit is None:
             # nothing but whitespace may follow the announced rows
             while True:
@@ -350,7 +351,7 @@ def _read_vectors(reader, path, binary, no_header, errors, limit, progress, thre
                     at = (reader.offset + match.start() - reader.start if binary
                           else base + reader.data.count(b"\n", reader.start, match.start()))
                     raise VectorFileError(f"{path}: {where} {at}: more data after the {count} vectors the "
-                                     f"header announces (a wrong count in the header?)")
+                                          f"header announces (a wrong count in the header?)")
                 if reader.eof:
                     break
                 base += reader.data.count(b"\n", reader.start, reader.end)
