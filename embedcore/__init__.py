@@ -8,6 +8,7 @@ from embedcore._base import NotFittedError
 from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
 from embedcore.glove import GloVe
+from embedcore.formats._errors import TruncatedVectorFileError, VectorFileDecodeError, VectorFileError
 from embedcore.interactions import Interactions, ranking_metrics, train_test_split
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.recommend import Item2Vec, SVDRecommender, recommend, recommend_all
@@ -49,6 +50,7 @@ def build_info():
 
 
 __all__ = ["EncodedCorpus", "GloVe", "Interactions", "Item2Vec", "KeyedVectors", "NotFittedError",
-           "SVDEmbedding", "SVDRecommender", "Vocab", "Word2Vec", "build_info", "cooccurrence",
-           "cosine_topk", "datasets", "ppmi", "randomized_svd", "ranking_metrics", "recommend",
-           "recommend_all", "sentence_vectors", "train_test_split", "__version__"]
+           "SVDEmbedding", "SVDRecommender", "TruncatedVectorFileError", "VectorFileDecodeError",
+           "VectorFileError", "Vocab", "Word2Vec", "build_info", "cooccurrence", "cosine_topk", "datasets",
+           "ppmi", "randomized_svd", "ranking_metrics", "recommend", "recommend_all", "sentence_vectors",
+           "train_test_split", "__version__"]

@@ -118,7 +118,7 @@ def _cosmul_candidates(unit, questions, k, workers):
     return rows
 
 
-def evaluate_word_analogies(words, vectors, path, restrict_vocab=30000, method="3cosadd",
+def evaluate_word_analogies(words, vectors, path, restrict_vocab=300000, method="3cosadd",
                             case_insensitive=True, dummy4unknown=False, workers=None):
     """Accuracy on an analogy test set ("a is to b as c is to d"), scored as gensim scores it.
 
@@ -137,7 +137,8 @@ def evaluate_word_analogies(words, vectors, path, restrict_vocab=30000, method="
     vectors : array-like, shape (len(words), dim)
     path : str or os.PathLike
         Analogy file in the Google format (``: section`` lines, then ``a b c d``).
-    restrict_vocab : int, default 30000
+    restrict_vocab : int, default 300000
+        gensim's default.
     method : {"3cosadd", "3cosmul"}
     case_insensitive : bool, default True
         Compare upper-cased words; of several case variants the first in `words` is used.

@@ -1,26 +1,60 @@
-"""KeyedVectors: words, their vectors and similarity queries; the file formats are in
-embedcore.formats."""
+"""KeyedVectors: keys (words), their vectors and similarity queries, with gensim's surface.
+
+The file formats are in :mod:`embedcore.formats`: word2vec.c's text and binary formats and GloVe's
+text (``load_word2vec_format`` / ``save_word2vec_format``), our own npy + JSON format
+(``save`` / ``load``), and gensim's pickled saves (read by ``load`` when gensim is installed).
+"""
 import logging
 import numbers
+import os
+import warnings
 
 import numpy as np
 
 from embedcore._threads import effective_workers
 from embedcore._validation import as_float32_matrix, check_choice, check_int, check_path, describe
+from embedcore.formats import gensim_native as _gensim_native
+from embedcore.formats import native as _native_format
 from embedcore.formats import word2vec as _word2vec_format
-from embedcore.formats._words import as_word_list, first_duplicate
+from embedcore.formats._errors import TruncatedVectorFileError, VectorFileDecodeError, VectorFileError
+from embedcore.formats._words import RULE, as_word_list, first_bad_word, first_duplicate
 
 logger = logging.getLogger("embedcore")
 
+REAL = np.float32  # gensim's name for the default vector dtype
 _UNICODE_ERRORS = ("strict", "replace", "ignore")
+_FLOAT_DTYPES = (np.float16, np.float32, np.float64)
+
+__all__ = ["KeyedVectors", "REAL", "TruncatedVectorFileError", "VectorFileDecodeError", "VectorFileError",
+           "load_word2vec_format", "pseudorandom_weak_vector"]
+
+
+class _EmptyWordListError(ValueError, ZeroDivisionError):
+    """An empty word list where a mean is needed (gensim raises ZeroDivisionError there)."""
+
+
+def _is_int_key(key):
+    return isinstance(key, numbers.Integral) and not isinstance(key, bool)
+
+
+def _is_key(item):
+    """A single key: a str or an int (numpy ints included), as in gensim."""
+    return isinstance(item, str) or _is_int_key(item)
 
 
 def _as_item_list(value, name):
-    """None -> [], a word or a single vector -> [it], any other sequence -> list(it)."""
+    """None -> [], a key or a 1-D vector -> [it], a 2-D array -> its rows, any other sequence ->
+    list(it) (gensim's rule)."""
     if value is None:
         return []
-    if isinstance(value, (str, np.ndarray)):
+    if _is_key(value):
         return [value]
+    if isinstance(value, np.ndarray):
+        if value.ndim == 1:
+            return [value]
+        if value.ndim == 2:
+            return list(value)
+        raise ValueError(f"{name} must be a key, a vector, or a 2-D array of vectors, got {describe(value)}")
     try:
         return list(value)
     except TypeError:
@@ -28,20 +62,96 @@ def _as_item_list(value, name):
                         f"pairs, got {type(value).__name__}") from None
 
 
-class KeyedVectors:
-    """Words and their vectors, with cosine similarity queries and word2vec.c file input/output.
+def _check_key(key, name="key"):
+    """`key` when it is one KeyedVectors can hold: an int, or a str that follows the word rule."""
+    if _is_int_key(key):
+        return int(key)
+    if not isinstance(key, str):
+        raise TypeError(f"{name} must be a str or an int, got {type(key).__name__} {key!r}")
+    bad = first_bad_word([key])
+    if bad is not None:
+        raise ValueError(f"{name} {bad[1]}; {RULE} (the file formats could not hold it)")
+    return key
 
-    The same vocabulary as gensim's ``KeyedVectors``: ``kv["word"]``, ``kv.most_similar(...)``,
-    ``kv.similarity(a, b)``, ``save_word2vec_format`` / ``load_word2vec_format``.
+
+def _cosine(a, b):
+    """Cosine of two vectors in float64: 0 when either is zero, exactly 1 for equal vectors
+    (so ``similarity(w, w) == 1`` and ``distance(w, w) == 0``), clipped to [-1, 1]."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0:
+        return 0.0
+    if np.array_equal(a, b):
+        return 1.0
+    return float(np.clip(np.dot(a / na, b / nb), -1.0, 1.0))
+
+
+def _check_keys(keys, name="keys", allow_none=False):
+    """`keys` as a list of int and str keys (str following the word rule, checked in one pass over
+    them all); None (an unfilled slot) only when `allow_none`. TypeError or ValueError naming the
+    first bad key."""
+    keys = list(keys)
+    strings, where = [], []
+    for i, key in enumerate(keys):
+        if isinstance(key, str):
+            strings.append(key)
+            where.append(i)
+        elif _is_int_key(key):
+            keys[i] = int(key)
+        elif not (key is None and allow_none):
+            raise TypeError(f"{name}[{i}] must be a str or an int, got {type(key).__name__} {key!r}")
+    bad = first_bad_word(strings)
+    if bad is not None:
+        raise ValueError(f"{name}[{where[bad[0]]}] {bad[1]}; {RULE} (the file formats could not hold it)")
+    return keys
+
+
+def _top_indices(scores, k):
+    """Indices of the `k` largest `scores`, largest first, ties by lower index."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    if k < len(scores):
+        part = np.argpartition(-scores, k - 1)[:k]
+        threshold = scores[part].min()
+        part = np.flatnonzero(scores >= threshold)  # every tie of the k-th score, so ties go by index
+    else:
+        part = np.arange(len(scores))
+    order = np.lexsort((part, -scores[part].astype(np.float64)))
+    return part[order][:k]
+
+
+class KeyedVectors:
+    """Keys (words) and their vectors, with cosine similarity queries and file input/output.
+
+    gensim's ``KeyedVectors`` surface: ``kv["word"]``, ``kv.most_similar(...)``,
+    ``kv.similarity(a, b)``, ``add_vectors``, ``kv[key] = vector``, ``get_vecattr``,
+    ``save_word2vec_format`` / ``load_word2vec_format``, ``save`` / ``load`` and the rest, with
+    gensim's signatures and results.
+
+    Two ways to build one:
+
+    - ``KeyedVectors(words, vectors)``: the words and their vectors at once (embedcore's form);
+    - ``KeyedVectors(vector_size, count=0, dtype=np.float32)``: gensim's form, an empty set of
+      `vector_size`-dimensional vectors (with `count` preallocated slots that ``add_vector``
+      fills), to which ``add_vectors`` or ``kv[keys] = vectors`` add.
 
     Parameters
     ----------
-    words : sequence of str
+    words : sequence of str, or int
         Distinct, non-empty words without ASCII whitespace (the file formats separate fields with
-        it; other spaces such as U+00A0 may occur), in row order.
-    vectors : array-like, shape (len(words), vector_size)
-        One finite row per word; stored as C-contiguous float32 (a copy only when needed, so a
-        float32 C-contiguous array is shared, not copied).
+        it; other spaces such as U+00A0 may occur), in row order. An int here is gensim's
+        `vector_size`.
+    vectors : array-like, shape (len(words), vector_size), or int
+        One finite row per word; stored as C-contiguous `dtype` (a copy only when needed, so a
+        float32 C-contiguous array is shared, not copied). An int here (with an int `words`) is
+        gensim's `count`.
+    dtype : float16, float32 or float64, default float32
+        The dtype the vectors are stored in. Queries compute on float32 unit vectors.
+    mapfile_path : None
+        gensim's argument, unused there too.
+    vector_size, count : int, keyword only
+        gensim's form by keyword: ``KeyedVectors(vector_size=100)``.
 
     Raises
     ------
@@ -53,20 +163,50 @@ class KeyedVectors:
 
     Notes
     -----
-    Unit-length copies of the vectors are computed on first use and cached. Assigning
-    ``kv.vectors = new`` refreshes them; after editing ``kv.vectors`` in place call
-    ``kv.fill_norms(force=True)``.
+    Keys are str (following the word rule above) or int. As in gensim, an int that is not itself
+    a key stands for the row with that index: ``kv[3]`` is the fourth vector and
+    ``kv.most_similar(0)`` searches around the first.
+
+    The row norms and unit-length vectors are computed on first use and cached. Every change
+    made through this class (``kv.vectors = new``, ``kv[key] = vector``, ``add_vector(s)``,
+    ``sort_by_descending_frequency``, ``unit_normalize_all``, ``intersect_word2vec_format``)
+    refreshes them, and ``kv[key]`` returns a read-only view, as in gensim. After editing the
+    array ``kv.vectors`` in place with numpy, call ``kv.fill_norms(force=True)``.
 
     Examples
     --------
     >>> kv = KeyedVectors(["king", "queen", "apple"], [[1.0, 0.1], [0.9, 0.2], [0.0, 1.0]])
     >>> kv.most_similar("king", topn=1)[0][0]
     'queen'
+    >>> empty = KeyedVectors(2)
+    >>> empty["pear"] = np.array([0.5, 0.5])
+    >>> len(empty), empty.index_to_key
+    (1, ['pear'])
     """
 
-    def __init__(self, words, vectors):
+    def __init__(self, words=None, vectors=None, dtype=np.float32, mapfile_path=None, *, vector_size=None,
+                 count=None):
+        dtype = self._check_dtype(dtype)
+        if _is_int_key(words) or (words is None and vector_size is not None):
+            if words is not None:
+                if vector_size is not None:
+                    raise TypeError("vector_size given twice (positionally and by keyword)")
+                vector_size = words
+            if vectors is not None:
+                if count is not None:
+                    raise TypeError("count given twice (positionally and by keyword)")
+                count = vectors
+            vector_size = check_int(vector_size, "vector_size", minimum=1)
+            count = check_int(0 if count is None else count, "count", minimum=0)
+            self._set([None] * count, np.zeros((count, vector_size), dtype=dtype), {}, next_index=0)
+            return
+        if count is not None or vector_size is not None:
+            raise TypeError("vector_size and count are for gensim's form KeyedVectors(vector_size, count); "
+                            "with words and vectors leave them out")
+        if words is None or vectors is None:
+            raise TypeError("KeyedVectors needs words and vectors, or gensim's vector_size")
         words = as_word_list(words)
-        vectors = self._check_vectors(vectors, len(words))
+        vectors = self._check_vectors(vectors, len(words), dtype)
         index = dict(zip(words, range(len(words))))
         if len(index) != len(words):
             first, again = first_duplicate(words)
@@ -74,71 +214,126 @@ class KeyedVectors:
                              f"words[{first}]")
         self._set(words, vectors, index)
 
-    def _set(self, words, vectors, index):
-        self._words = words
+    def _set(self, keys, vectors, index, vecattrs=None, next_index=None):
+        self._words = keys
         self._vectors = vectors
         self._index = index
+        self._vecattrs = {} if vecattrs is None else vecattrs
+        self.next_index = len(keys) if next_index is None else next_index
         self._normed = None
         self._norms = None
 
+    @classmethod
+    def _from_parts(cls, keys, vectors, vecattrs=None, next_index=None, source="the keys"):
+        """A KeyedVectors over parts read from a file: keys are checked (str following the word
+        rule, int, or None for an unfilled slot) and must be distinct (VectorFileError)."""
+        try:
+            keys = _check_keys(keys, "key", allow_none=True)
+        except (TypeError, ValueError) as exc:
+            raise VectorFileError(f"{source}: {exc}") from None
+        index = {k: i for i, k in enumerate(keys) if k is not None}
+        if len(index) != len(keys) - keys.count(None):
+            rows = [i for i, k in enumerate(keys) if k is not None]
+            first, again = first_duplicate([keys[i] for i in rows])
+            raise VectorFileError(f"{source}: key {keys[rows[again]]!r} at row {rows[again]} repeats row "
+                                  f"{rows[first]}")
+        if vectors.ndim != 2 or len(vectors) != len(keys):
+            raise VectorFileError(f"{source}: {len(keys)} keys but vectors of shape {vectors.shape}")
+        kv = cls.__new__(cls)
+        kv._set(list(keys), vectors, index, dict(vecattrs or {}), next_index)
+        return kv
+
     @staticmethod
-    def _check_vectors(vectors, n_words):
-        vectors = as_float32_matrix(vectors, "vectors", allow_empty=True)
+    def _check_dtype(dtype):
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be a float dtype (float16, float32, float64), got {dtype!r}") from None
+        if dtype not in [np.dtype(t) for t in _FLOAT_DTYPES]:
+            raise TypeError(f"dtype must be float16, float32 or float64, got {dtype}")
+        return dtype
+
+    @staticmethod
+    def _check_vectors(vectors, n_words, dtype=np.float32, name="vectors"):
+        if np.dtype(dtype) == np.float32:
+            vectors = as_float32_matrix(vectors, name, allow_empty=True)
+        else:
+            checked = as_float32_matrix(vectors, name, allow_empty=True, check_finite=False)
+            vectors = np.ascontiguousarray(np.asarray(vectors) if np.asarray(vectors).dtype.kind in "fiu"
+                                           else checked, dtype=dtype)
+            if vectors.size and not np.isfinite(vectors).all():
+                raise ValueError(f"{name} contains NaN or infinity (in {np.dtype(dtype).name})")
         if vectors.shape[1] < 1:
-            raise ValueError(f"vectors must have at least one column, got {describe(vectors)}")
+            raise ValueError(f"{name} must have at least one column, got {describe(vectors)}")
         if vectors.shape[0] != n_words:
-            raise ValueError(f"vectors must have one row per word ({n_words} rows), got "
+            raise ValueError(f"{name} must have one row per word ({n_words} rows), got "
                              f"{vectors.shape[0]} rows (shape {vectors.shape})")
         return vectors
+
+    def _vectors_changed(self):
+        """Forget the cached norms and unit vectors: the next query recomputes them."""
+        self._normed = None
+        self._norms = None
 
     # ----------------------------------------------------------------------------------- lookup
     @property
     def words(self):
-        """list of str: the words in row order (do not modify; build a new KeyedVectors instead)."""
+        """list: the keys in row order (do not modify; use add_vectors, or build a new KeyedVectors)."""
         return self._words
 
-    index_to_key = words
+    @property
+    def index_to_key(self):
+        """list: the keys in row order (gensim's name for :attr:`words`; do not modify)."""
+        return self._words
 
     @property
     def key_to_index(self):
-        """dict: word -> row (gensim's name; do not modify)."""
+        """dict: key -> row (gensim's name; do not modify)."""
         return self._index
 
     @property
     def vectors(self):
-        """ndarray, float32, shape (len(self), vector_size): the vectors, C-contiguous.
+        """ndarray, shape (len(self), vector_size): the vectors, C-contiguous.
 
-        Assigning a new array validates it (one finite row per word) and refreshes the cached
-        unit vectors.
+        Assigning a new array validates it (one finite row per key), stores it in the current
+        dtype and refreshes the cached unit vectors.
         """
         return self._vectors
 
     @vectors.setter
     def vectors(self, value):
-        self._vectors = self._check_vectors(value, len(self._words))
-        self._normed = None
-        self._norms = None
+        self._vectors = self._check_vectors(value, len(self._words), self._vectors.dtype)
+        self._vectors_changed()
 
     @property
     def vector_size(self):
         """int: the dimension of the vectors."""
         return self._vectors.shape[1]
 
+    @property
+    def expandos(self):
+        """dict: attribute name -> array with one value per key (gensim's name; use
+        :meth:`get_vecattr` / :meth:`set_vecattr`)."""
+        return self._vecattrs
+
     def __len__(self):
         return len(self._words)
 
-    def __contains__(self, word):
-        return isinstance(word, str) and word in self._index
+    def __contains__(self, key):
+        return self.has_index_for(key)
 
     def __repr__(self):
         return f"KeyedVectors({len(self)} words, vector_size={self.vector_size})"
 
+    def __str__(self):
+        return f"{type(self).__name__}<vector_size={self.vector_size}, {len(self)} keys>"
+
     def index(self, word):
-        """The row of `word`.
+        """The row of `word` (a key of this KeyedVectors: no int-position fallback).
 
         Parameters
         ----------
-        word : str
+        word : str or int
 
         Returns
         -------
@@ -149,7 +344,7 @@ class KeyedVectors:
         KeyError
             `word` is not in the vocabulary (the message names it).
         TypeError
-            `word` is not a str.
+            `word` is not a str or an int.
 
         Examples
         --------
@@ -159,55 +354,434 @@ class KeyedVectors:
         try:
             return self._index[word]
         except KeyError:
-            if not isinstance(word, str):
+            if not _is_key(word):
                 raise TypeError(f"word must be a str, got {type(word).__name__} {word!r}") from None
             raise KeyError(f"word {word!r} is not in the vocabulary") from None
         except TypeError:  # unhashable
             raise TypeError(f"word must be a str, got {type(word).__name__}") from None
 
-    get_index = index
-
-    def __getitem__(self, key):
-        """``kv["word"]`` -> its vector (a view of the row); ``kv[["a", "b"]]`` -> a 2-D array (a copy).
-
-        Raises KeyError naming the first unknown word.
-        """
-        if isinstance(key, str):
-            return self._vectors[self.index(key)]
-        if isinstance(key, (list, tuple)):
-            return self._vectors[np.fromiter((self.index(w) for w in key), dtype=np.int64, count=len(key))]
-        raise TypeError(f"key must be a word (str) or a list of words, got {type(key).__name__}")
-
-    def get_vector(self, word, norm=False):
-        """The vector of `word`; unit length when `norm` is True (zero stays zero).
+    def get_index(self, key, default=None):
+        """The row of `key`, as gensim finds it: the key's own row; else, for an int in
+        ``range(len(self))``, that row; else `default` when given.
 
         Parameters
         ----------
-        word : str
-        norm : bool, default False
+        key : str or int
+        default : int, optional
 
         Returns
         -------
-        ndarray, float32, shape (vector_size,)
+        int
 
         Raises
         ------
         KeyError
-            `word` is not in the vocabulary.
+            `key` is absent and no `default` is given.
+        TypeError
+            `key` is not a str or an int.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a", "b"], [[1.0], [2.0]])
+        >>> kv.get_index("b"), kv.get_index(0), kv.get_index("zzz", -1)
+        (1, 0, -1)
+        """
+        try:
+            row = self._index.get(key)
+        except TypeError:  # unhashable
+            raise TypeError(f"key must be a str or an int, got {type(key).__name__}") from None
+        if row is not None:
+            return row
+        if _is_int_key(key) and 0 <= key < len(self._words):
+            return int(key)
+        if default is not None:
+            return default
+        if not _is_key(key):
+            raise TypeError(f"key must be a str or an int, got {type(key).__name__} {key!r}")
+        raise KeyError(f"key {key!r} is not in the vocabulary")
+
+    def has_index_for(self, key):
+        """Whether :meth:`get_index` finds a row for `key` (gensim's ``key in kv``).
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a"], [[1.0]])
+        >>> kv.has_index_for("a"), "b" in kv, 0 in kv
+        (True, False, True)
+        """
+        try:
+            return self.get_index(key, -1) >= 0
+        except TypeError:
+            return False
+
+    def __getitem__(self, key):
+        """``kv[key]`` -> its vector (a read-only view of the row); ``kv[[k1, k2]]`` -> a 2-D array
+        (a copy). Keys are str or int (an int that is not a key is a row index).
+
+        Raises KeyError naming the first unknown key.
+        """
+        if _is_key(key):
+            return self.get_vector(key)
+        if isinstance(key, (list, tuple, np.ndarray)):
+            rows = np.fromiter((self.get_index(k) for k in key), dtype=np.int64, count=len(key))
+            return self._vectors[rows]
+        raise TypeError(f"key must be a word (str), an int or a list of them, got {type(key).__name__}")
+
+    def get_vector(self, key, norm=False):
+        """The vector of `key`; unit length when `norm` is True (zero stays zero).
+
+        Parameters
+        ----------
+        key : str or int
+        norm : bool, default False
+
+        Returns
+        -------
+        ndarray, shape (vector_size,)
+            A read-only view of the row (so the cached norms cannot go stale through it); with
+            `norm` a new array, in the vectors' dtype.
+
+        Raises
+        ------
+        KeyError
+            `key` is not in the vocabulary.
 
         Examples
         --------
         >>> KeyedVectors(["a"], [[3.0, 4.0]]).get_vector("a", norm=True)
         array([0.6, 0.8], dtype=float32)
         """
-        i = self.index(word)
-        return self.get_normed_vectors()[i] if norm else self._vectors[i]
+        row = self.get_index(key)
+        vector = self._vectors[row]
+        if norm:  # the rule of the cached unit vectors, so that both give the same values
+            self.fill_norms()
+            length = self._norms[row]
+            return (vector / length).astype(vector.dtype) if length > 0 else np.zeros_like(vector)
+        view = vector.view()
+        view.flags.writeable = False
+        return view
+
+    def get_mean_vector(self, keys, weights=None, pre_normalize=True, post_normalize=False, ignore_missing=True):
+        """The weighted mean of the vectors of `keys` (gensim's ``get_mean_vector``).
+
+        Parameters
+        ----------
+        keys : list of str, int or ndarray
+            Keys, or vectors used as given.
+        weights : list or 1-D array of float, optional
+            One weight per key (default 1 each). The sum is divided by the total absolute weight
+            of the keys used.
+        pre_normalize : bool, default True
+            Use each key's unit vector.
+        post_normalize : bool, default False
+            Scale the result to unit length.
+        ignore_missing : bool, default True
+            Skip unknown keys; False raises KeyError for them.
+
+        Returns
+        -------
+        ndarray, shape (vector_size,), the vectors' dtype (float32 when `post_normalize`)
+
+        Raises
+        ------
+        ValueError
+            No keys, or as many weights as keys not given.
+        KeyError
+            An unknown key with ``ignore_missing=False``.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a", "b"], [[2.0, 0.0], [0.0, 4.0]])
+        >>> kv.get_mean_vector(["a", "b"])
+        array([0.5, 0.5], dtype=float32)
+        """
+        if isinstance(keys, np.ndarray) and keys.ndim == 2:
+            keys = list(keys)
+        elif _is_key(keys):
+            keys = [keys]
+        if len(keys) == 0:
+            raise ValueError("cannot compute mean with no input: keys is empty")
+        weights = (np.ones(len(keys)) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1))
+        if len(weights) != len(keys):
+            raise ValueError(f"keys and weights must have the same number of elements, got {len(keys)} keys "
+                             f"and {len(weights)} weights")
+        mean = np.zeros(self.vector_size, dtype=np.float64)
+        total = 0.0
+        for key, weight in zip(keys, weights):
+            if isinstance(key, np.ndarray):
+                vector = self._as_query_vector(key, "keys")
+            elif self.has_index_for(key):
+                vector = self.get_vector(key, norm=pre_normalize).astype(np.float64)
+            elif not ignore_missing:
+                raise KeyError(f"key {key!r} is not in the vocabulary")
+            else:
+                continue
+            mean += weight * vector
+            total += abs(weight)
+        if total > 0:
+            mean /= total
+        if post_normalize:
+            length = np.linalg.norm(mean)
+            return (mean / length if length > 0 else mean).astype(np.float32)
+        return mean.astype(self._vectors.dtype)
+
+    # ------------------------------------------------------------------------- adding vectors
+    def add_vector(self, key, vector):
+        """Add one key and its vector: into the next preallocated slot when there is one
+        (``KeyedVectors(vector_size, count)``), else at the end (a copy of every vector).
+
+        Parameters
+        ----------
+        key : str or int
+            A key not yet present.
+        vector : array-like, shape (vector_size,)
+
+        Returns
+        -------
+        int
+            The row of the new vector.
+
+        Raises
+        ------
+        ValueError
+            `key` is already present (replace its vector with ``kv[key] = vector``), or the
+            vector has the wrong length or NaN.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(2, count=1)
+        >>> kv.add_vector("a", [1.0, 2.0])
+        0
+        """
+        key = _check_key(key)
+        if key in self._index:
+            raise ValueError(f"key {key!r} is already present (row {self._index[key]}); "
+                             f"use kv[key] = vector to replace its vector")
+        vector = np.asarray(vector)
+        if vector.ndim != 1 or vector.shape[0] != self.vector_size:
+            raise ValueError(f"vector must have {self.vector_size} values, got {describe(vector)}")
+        row = self.next_index
+        if row < len(self._words) and self._words[row] is None:
+            self._vectors[row] = self._check_vectors(vector[None, :], 1, self._vectors.dtype, "vector")[0]
+            self._words[row] = key
+            self._index[key] = row
+            self.next_index = row + 1
+            self._vectors_changed()
+            return row
+        warnings.warn("Adding single vectors to a KeyedVectors which grows by one each time can be costly. "
+                      "Consider adding in batches or preallocating to the required size.", UserWarning,
+                      stacklevel=2)
+        self.add_vectors([key], vector[None, :])
+        self.next_index = len(self._words)
+        return len(self._words) - 1
+
+    def add_vectors(self, keys, weights, extras=None, replace=False):
+        """Add keys and their vectors; a key already present keeps its vector unless `replace`.
+
+        Parameters
+        ----------
+        keys : str, int, or list of them
+            Distinct keys (str keys follow the word rule of the constructor).
+        weights : array-like, shape (len(keys), vector_size), or (vector_size,) for one key
+            Converted to the vectors' dtype.
+        extras : dict, optional
+            Attribute name -> one value per key (stored as with :meth:`set_vecattr`).
+        replace : bool, default False
+            Overwrite the vectors (and extras) of keys already present.
+
+        Raises
+        ------
+        ValueError
+            A key repeats within `keys`, `weights` has the wrong shape or holds NaN/infinity.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(2)
+        >>> kv.add_vectors(["a", "b"], [[1.0, 0.0], [0.0, 1.0]])
+        >>> kv.index_to_key
+        ['a', 'b']
+        """
+        if _is_key(keys):
+            keys = [keys]
+            weights = np.reshape(np.asarray(weights), (1, -1))
+        keys = _check_keys(keys)
+        weights = self._check_vectors(weights, len(keys), self._vectors.dtype, "weights")
+        if weights.shape[1] != self.vector_size:
+            raise ValueError(f"weights must have {self.vector_size} columns (the vector size), got "
+                             f"{describe(weights)}")
+        if len(set(keys)) != len(keys):
+            first, again = first_duplicate(keys)
+            raise ValueError(f"keys[{again}] {keys[again]!r} repeats keys[{first}]")
+        extras = {} if extras is None else {name: np.asarray(values) for name, values in extras.items()}
+        for name, values in extras.items():
+            if values.shape[:1] != (len(keys),):
+                raise ValueError(f"extras[{name!r}] must have one value per key ({len(keys)}), got "
+                                 f"{describe(values)}")
+        present = np.fromiter((k in self._index for k in keys), dtype=bool, count=len(keys))
+        new = np.flatnonzero(~present)
+        old_rows = np.fromiter((self._index[keys[i]] for i in np.flatnonzero(present)), dtype=np.int64)
+        start = len(self._words)
+        for offset, i in enumerate(new):
+            self._index[keys[i]] = start + offset
+            self._words.append(keys[i])
+        if len(new):
+            self._vectors = np.ascontiguousarray(np.concatenate([self._vectors, weights[new]]))
+        self.allocate_vecattrs()  # every attribute grows to the new length (new values 0)
+        self.allocate_vecattrs(list(extras), [values.dtype for values in extras.values()])
+        for name, values in extras.items():
+            self._vecattrs[name][start:] = values[new]
+        if replace and len(old_rows):
+            self._vectors[old_rows] = weights[present]
+            for name, values in extras.items():
+                self._vecattrs[name][old_rows] = values[present]
+        self._vectors_changed()
+
+    def __setitem__(self, keys, weights):
+        """``kv[key] = vector`` or ``kv[[k1, k2]] = vectors``: add the keys, replacing the vectors
+        of keys already present (``add_vectors(..., replace=True)``); the cached norms follow."""
+        if not isinstance(keys, list):
+            keys = [keys]
+            weights = np.reshape(np.asarray(weights), (1, -1))
+        self.add_vectors(keys, weights, replace=True)
+
+    # --------------------------------------------------------------------- per-key attributes
+    def allocate_vecattrs(self, attrs=None, types=None):
+        """Make sure an array of one value per key exists for each attribute (gensim's rule:
+        ``int`` is int64, ``str`` is object); with no arguments, resize the existing ones to
+        ``len(self)`` (new values 0)."""
+        if attrs is None:
+            attrs = list(self._vecattrs)
+            types = [self._vecattrs[a].dtype for a in attrs]
+        n = len(self._words)
+        for attr, kind in zip(attrs, types):
+            kind = np.int64 if kind is int else (object if kind is str else kind)
+            kind = np.dtype(kind)
+            if attr not in self._vecattrs:
+                self._vecattrs[attr] = np.zeros(n, dtype=kind)
+                continue
+            previous = self._vecattrs[attr]
+            if not np.can_cast(kind, previous.dtype, casting="same_kind"):
+                raise TypeError(f"can't store {kind} values in attribute {attr!r}, which holds {previous.dtype}")
+            if len(previous) != n:
+                grown = np.zeros(n, dtype=previous.dtype)
+                grown[:min(n, len(previous))] = previous[:n]
+                self._vecattrs[attr] = grown
+
+    def set_vecattr(self, key, attr, val):
+        """Set attribute `attr` of `key` to `val` (e.g. ``set_vecattr("the", "count", 1061396)``).
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a"], [[1.0]])
+        >>> kv.set_vecattr("a", "count", 7)
+        >>> int(kv.get_vecattr("a", "count"))
+        7
+        """
+        self.allocate_vecattrs([attr], [type(val)])
+        self._vecattrs[attr][self.get_index(key)] = val
+
+    def get_vecattr(self, key, attr):
+        """The value of attribute `attr` for `key`.
+
+        Raises
+        ------
+        KeyError
+            Unknown key, or no such attribute.
+        """
+        row = self.get_index(key)
+        if attr not in self._vecattrs:
+            raise KeyError(f"no attribute {attr!r} (have {sorted(self._vecattrs)})")
+        return self._vecattrs[attr][row]
+
+    def sort_by_descending_frequency(self):
+        """Reorder the keys (and vectors and attributes) by descending ``count`` attribute; among
+        equal counts the later key comes first, exactly as gensim orders them.
+
+        Raises
+        ------
+        KeyError
+            There is no ``count`` attribute.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["rare", "common"], [[1.0], [2.0]])
+        >>> kv.set_vecattr("rare", "count", 1); kv.set_vecattr("common", "count", 9)
+        >>> kv.sort_by_descending_frequency(); kv.index_to_key
+        ['common', 'rare']
+        """
+        if not len(self):
+            return
+        if "count" not in self._vecattrs:
+            raise KeyError("sort_by_descending_frequency needs the 'count' attribute (set_vecattr(key, 'count', n))")
+        counts = np.asarray(self._vecattrs["count"], dtype=np.int64)
+        order = np.lexsort((-np.arange(len(counts)), -counts))
+        self._words = [self._words[i] for i in order]
+        self._vecattrs = {name: values[order] for name, values in self._vecattrs.items()}
+        self._vectors = np.ascontiguousarray(self._vectors[order])
+        self._index = {key: i for i, key in enumerate(self._words) if key is not None}
+        self._vectors_changed()
+
+    def vectors_for_all(self, keys, allow_inference=True, copy_vecattrs=False):
+        """A new KeyedVectors with the vectors of the given keys that are present (duplicates
+        dropped, order kept), as gensim's ``vectors_for_all``.
+
+        Parameters
+        ----------
+        keys : iterable of str or int
+        allow_inference : bool, default True
+            Whether an int may stand for a row (``key in kv``) rather than only a key
+            (``key in kv.key_to_index``); models with subword vectors also infer unseen words.
+        copy_vecattrs : bool, default False
+            Copy the attributes; otherwise ``count`` is set to descending dummy values, as gensim
+            does.
+
+        Returns
+        -------
+        KeyedVectors
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a", "b"], [[1.0], [2.0]])
+        >>> kv.vectors_for_all(["b", "zzz", "b"]).index_to_key
+        ['b']
+        """
+        chosen, seen = [], set()
+        for key in keys:
+            if key in seen:
+                continue
+            seen.add(key)
+            if (self.has_index_for(key) if allow_inference else key in self._index):
+                chosen.append(key)
+        rows = np.fromiter((self.get_index(k) for k in chosen), dtype=np.int64, count=len(chosen))
+        vecattrs = {"count": np.arange(len(chosen), 0, -1, dtype=np.int64)}
+        if copy_vecattrs:
+            vecattrs.update({name: values[rows] for name, values in self._vecattrs.items()})
+        kv = type(self).__new__(type(self))
+        kv._set(list(chosen), np.ascontiguousarray(self._vectors[rows]), {k: i for i, k in enumerate(chosen)},
+                vecattrs)
+        return kv
+
+    def add_lifecycle_event(self, event_name, log_level=logging.INFO, **event):
+        """Record what happened to these vectors (gensim's lifecycle log): the event, with its
+        time, is appended to ``lifecycle_events`` and logged.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a"], [[1.0]])
+        >>> kv.add_lifecycle_event("created", msg="by hand")
+        >>> kv.lifecycle_events[0]["event"]
+        'created'
+        """
+        import datetime
+        event = dict(event, datetime=datetime.datetime.now().isoformat(), event=event_name)
+        logger.log(log_level, "%s lifecycle event %s", type(self).__name__, event)
+        self.__dict__.setdefault("lifecycle_events", []).append(event)
 
     # ------------------------------------------------------------------------------ unit vectors
     def fill_norms(self, force=False):
         """Compute the row norms and unit vectors if missing, or again when `force` is True.
 
-        Call ``fill_norms(force=True)`` after changing ``kv.vectors`` in place.
+        Call ``fill_norms(force=True)`` after changing ``kv.vectors`` in place with numpy.
 
         Parameters
         ----------
@@ -224,16 +798,23 @@ class KeyedVectors:
         if self._normed is not None and not force:
             return
         v = self._vectors
-        norms = np.sqrt(np.einsum("ij,ij->i", v, v, dtype=np.float64)).astype(np.float32)
-        safe = np.where(norms > 0, norms, np.float32(1))
+        norms = np.sqrt(np.einsum("ij,ij->i", v, v, dtype=np.float64))
+        safe = np.where(norms > 0, norms, 1.0)
         self._normed = np.ascontiguousarray(v / safe[:, None], dtype=np.float32)
         self._norms = norms
 
     @property
     def norms(self):
-        """ndarray, float32, shape (len(self),): the Euclidean norm of each row."""
+        """ndarray, float32, shape (len(self),): the Euclidean norm of each row (cached; assign
+        None to drop the cache, as gensim code does)."""
         self.fill_norms()
-        return self._norms
+        return self._norms.astype(np.float32)
+
+    @norms.setter
+    def norms(self, value):
+        if value is not None:
+            raise ValueError("norms can only be reset (kv.norms = None); they follow the vectors")
+        self._vectors_changed()
 
     def get_normed_vectors(self):
         """The vectors scaled to unit length (rows of zero norm stay zero), computed once and cached.
@@ -251,32 +832,54 @@ class KeyedVectors:
         self.fill_norms()
         return self._normed
 
+    def unit_normalize_all(self):
+        """Scale every vector to unit length in place (zero rows stay zero); the raw vectors are
+        lost, so a model cannot sensibly train on from them.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a"], [[3.0, 4.0]])
+        >>> kv.unit_normalize_all(); kv.vectors
+        array([[0.6, 0.8]], dtype=float32)
+        """
+        v = self._vectors
+        norms = np.sqrt(np.einsum("ij,ij->i", v, v, dtype=np.float64))
+        v /= np.where(norms > 0, norms, 1.0)[:, None].astype(v.dtype)
+        self._vectors_changed()
+
+    def init_sims(self, replace=False):
+        """gensim's older name: ``fill_norms()``, and ``unit_normalize_all()`` when `replace`."""
+        warnings.warn("init_sims() is deprecated (as in gensim): use fill_norms(), or unit_normalize_all() "
+                      "for replace=True", DeprecationWarning, stacklevel=2)
+        self.fill_norms()
+        if replace:
+            self.unit_normalize_all()
+
     # ----------------------------------------------------------------------------- similarity
-    def _search(self, query_vectors, topn, exclude_ids=None, restrict_vocab=None, workers=None):
+    def _search(self, query_vectors, topn, exclude_ids=None, start=0, stop=None, workers=None):
         """Rows most cosine-similar to each unit-length query: the one search every query uses.
 
-        The search is embedcore.cosine_topk's exact kernel over the cached unit vectors. The
-        kernel leaves out one row per query; when a query excludes more, the others are fetched
-        in extra and dropped here.
+        The search is embedcore.cosine_topk's exact kernel over the cached unit vectors of rows
+        ``[start, stop)``. The kernel leaves out one row per query; when a query excludes more,
+        the others are fetched in extra and dropped here.
 
         Parameters
         ----------
         query_vectors : ndarray, float32, shape (nq, vector_size), rows of unit length (or zero)
         topn : int >= 1, or None for the full similarity matrix
         exclude_ids : list (one per query) of int sequences, rows never returned for that query
-        restrict_vocab : int, optional, search only the first `restrict_vocab` rows
+        start, stop : int, the rows searched
         workers : int or None, threads of the search
 
         Returns
         -------
-        ndarray (nq, n) of float32 similarities when `topn` is None; else a list with, per query,
-        ``(ids int64, scores float32)`` sorted by descending score (ties by row), at most `topn`.
+        ndarray (nq, stop - start) of float32 similarities when `topn` is None; else a list with,
+        per query, ``(ids int64, scores float32)`` sorted by descending score (ties by row), at
+        most `topn`.
         """
         from embedcore.similarity import _topk_checked
 
-        normed = self.get_normed_vectors()
-        if restrict_vocab is not None:
-            normed = normed[:restrict_vocab]
+        normed = self.get_normed_vectors()[start:stop]
         query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32)
         if topn is None:
             return query_vectors @ normed.T
@@ -287,7 +890,7 @@ class KeyedVectors:
         if exclude_ids is not None:
             for q, ids in enumerate(exclude_ids):
                 if len(ids):
-                    ids = np.unique(np.asarray(ids, dtype=np.int64))
+                    ids = np.unique(np.asarray(ids, dtype=np.int64)) - start
                     ids = ids[(ids >= 0) & (ids < n)]
                     excluded[q] = ids
                     if len(ids):
@@ -305,7 +908,7 @@ class KeyedVectors:
             if len(excluded[q]) > 1:
                 keep = ~np.isin(row_ids, excluded[q])
                 row_ids, row_scores = row_ids[keep], row_scores[keep]
-            results.append((row_ids[:topn], row_scores[:topn]))
+            results.append((row_ids[:topn] + start, row_scores[:topn]))
         return results
 
     def _check_topn(self, topn):
@@ -327,33 +930,57 @@ class KeyedVectors:
             raise ValueError(f"{name} contains NaN or infinity")
         return vector
 
-    def most_similar(self, positive=None, negative=None, topn=10, restrict_vocab=None):
-        """The `topn` words most cosine-similar to the weighted mean of the inputs (gensim's rule).
+    def _weighted_items(self, positive, negative):
+        """[(key or vector, weight)] from most_similar's arguments (gensim's rule: +1 for
+        positive, -1 for negative, or the weight of an ``(item, weight)`` pair as given)."""
+        items = [(item, 1.0) for item in _as_item_list(positive, "positive")]
+        items += [(item, -1.0) for item in _as_item_list(negative, "negative")]
+        out = []
+        for item, weight in items:
+            if (isinstance(item, tuple) and len(item) == 2 and (_is_key(item[0]) or isinstance(item[0], np.ndarray))
+                    and isinstance(item[1], numbers.Real)):
+                item, weight = item[0], float(item[1])
+            elif not (_is_key(item) or isinstance(item, (np.ndarray, list))):
+                raise TypeError(f"positive must be a word, a vector, or a list of words, vectors or (item, "
+                                f"weight) pairs, got an item of type {type(item).__name__}")
+            out.append((item, weight))
+        return out
 
-        Each input word contributes its unit vector with weight +1 (`positive`) or -1
+    def most_similar(self, positive=None, negative=None, topn=10, clip_start=0, clip_end=None,
+                     restrict_vocab=None, indexer=None):
+        """The `topn` keys most cosine-similar to the weighted mean of the inputs (gensim's rule).
+
+        Each input key contributes its unit vector with weight +1 (`positive`) or -1
         (`negative`); a vector input contributes itself as given; an ``(item, weight)`` pair sets
         the weight. The sum divided by the total absolute weight is normalised to unit length and
-        compared with every word's unit vector; input words are left out of the answer.
+        compared with every key's unit vector; input keys are left out of the answer.
 
         Parameters
         ----------
-        positive, negative : str, vector, or list of str, vectors or (item, weight) pairs
+        positive, negative : key, vector, 2-D array of vectors, or list of keys, vectors or
+            (item, weight) pairs
         topn : int or None, default 10
-            How many words to return; None returns the similarity to every word (input words
-            included) as a float32 array, as gensim does; 0 returns [].
+            How many keys to return; None returns the similarity to every key searched (input
+            keys included) as a float32 array, as gensim does; 0 returns [].
+        clip_start, clip_end : int, optional
+            Search only rows ``[clip_start, clip_end)``.
         restrict_vocab : int, optional
-            Search only the first `restrict_vocab` words (the most frequent, in a trained model).
+            Search only the first `restrict_vocab` keys (the most frequent, in a trained model);
+            overrides `clip_start` and `clip_end`.
+        indexer : object with ``most_similar(vector, topn)``, optional
+            An approximate index to answer instead (gensim's ``indexer``), used when `topn` is an
+            int.
 
         Returns
         -------
-        list of (str, float)
-            Words with their cosine similarity, most similar first; a float32 array when
+        list of (key, float)
+            Keys with their cosine similarity, most similar first; a float32 array when
             `topn` is None.
 
         Raises
         ------
         KeyError
-            An input word is not in the vocabulary.
+            An input key is not in the vocabulary.
         ValueError
             No input at all, a vector of the wrong length or with NaN, a negative `topn`.
 
@@ -368,19 +995,20 @@ class KeyedVectors:
         restrict_vocab = self._check_restrict(restrict_vocab)
         if topn == 0:
             return []
-        items = [(item, 1.0) for item in _as_item_list(positive, "positive")]
-        items += [(item, -1.0) for item in _as_item_list(negative, "negative")]
+        items = self._weighted_items(positive, negative)
         if not items:
             raise ValueError("most_similar needs at least one word or vector in positive or negative")
+        if restrict_vocab is not None:
+            start, stop = 0, restrict_vocab
+        else:
+            start = check_int(clip_start, "clip_start", minimum=0)
+            stop = len(self) if not clip_end else check_int(clip_end, "clip_end", minimum=0)
         mean = np.zeros(self.vector_size, dtype=np.float64)
         total = 0.0
         exclude = []
         for item, weight in items:
-            if (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], (str, np.ndarray))
-                    and isinstance(item[1], numbers.Real)):
-                item, weight = item[0], float(item[1])
-            if isinstance(item, str):
-                i = self.index(item)
+            if _is_key(item):
+                i = self.get_index(item)
                 exclude.append(i)
                 mean += weight * self.get_normed_vectors()[i]
             else:
@@ -392,9 +1020,11 @@ class KeyedVectors:
         if norm > 0:
             mean /= norm
         query = mean.astype(np.float32)[None, :]
+        if indexer is not None and topn is not None:
+            return indexer.most_similar(query[0], topn)
         if topn is None:
-            return self._search(query, None, restrict_vocab=restrict_vocab)[0]
-        ids, scores = self._search(query, topn, [exclude], restrict_vocab)[0]
+            return self._search(query, None, start=start, stop=stop)[0]
+        ids, scores = self._search(query, topn, [exclude], start, stop)[0]
         return [(self._words[i], float(s)) for i, s in zip(ids.tolist(), scores.tolist())]
 
     def most_similar_batch(self, queries, topn=10, restrict_vocab=None, workers=None):
@@ -435,7 +1065,7 @@ class KeyedVectors:
             raise TypeError("queries must be a list of words or a 2-D array of vectors, got a str; "
                             "use most_similar(word) for one word")
         if isinstance(queries, np.ndarray) and queries.dtype.kind in "fiu" or (
-                not isinstance(queries, np.ndarray) and len(queries) and not isinstance(queries[0], str)):
+                not isinstance(queries, np.ndarray) and len(queries) and not _is_key(queries[0])):
             vectors = as_float32_matrix(queries, "queries")
             if vectors.shape[1] != self.vector_size:
                 raise ValueError(f"queries must have {self.vector_size} columns (the vector size), got "
@@ -444,7 +1074,7 @@ class KeyedVectors:
             unit = (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
             exclude = None
         else:
-            ids = [self.index(word) for word in queries]
+            ids = [self.get_index(word) for word in queries]
             # renormalised in float64 exactly as most_similar(word) builds its query
             unit = self.get_normed_vectors()[np.asarray(ids, dtype=np.int64)].astype(np.float64)
             norms = np.linalg.norm(unit, axis=1, keepdims=True)
@@ -452,12 +1082,12 @@ class KeyedVectors:
             exclude = [[i] for i in ids]
         if topn == 0 or len(unit) == 0:
             return [[] for _ in range(len(unit))]
-        found = self._search(unit, topn, exclude, restrict_vocab, workers)
+        found = self._search(unit, topn, exclude, 0, restrict_vocab, workers)
         words = self._words
         return [[(words[i], float(x)) for i, x in zip(ids.tolist(), scores.tolist())] for ids, scores in found]
 
     def similar_by_vector(self, vector, topn=10, restrict_vocab=None):
-        """The `topn` words most cosine-similar to `vector` (no word is excluded).
+        """The `topn` keys most cosine-similar to `vector` (no key is excluded).
 
         Parameters
         ----------
@@ -477,24 +1107,100 @@ class KeyedVectors:
         vector = self._as_query_vector(vector, "vector")
         return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
 
+    def similar_by_key(self, key, topn=10, restrict_vocab=None):
+        """Same as ``most_similar(key, topn=topn)``.
+
+        Examples
+        --------
+        >>> KeyedVectors(["a", "b"], [[1.0, 0.0], [1.0, 1.0]]).similar_by_key("a")[0][0]
+        'b'
+        """
+        if not _is_key(key):
+            raise TypeError(f"key must be a str or an int, got {type(key).__name__}")
+        return self.most_similar(positive=[key], topn=topn, restrict_vocab=restrict_vocab)
+
     def similar_by_word(self, word, topn=10, restrict_vocab=None):
-        """Same as ``most_similar(word, topn=topn)``.
+        """Same as ``most_similar(word, topn=topn)`` (gensim's older name of :meth:`similar_by_key`).
 
         Examples
         --------
         >>> KeyedVectors(["a", "b"], [[1.0, 0.0], [1.0, 1.0]]).similar_by_word("a")[0][0]
         'b'
         """
-        if not isinstance(word, str):
-            raise TypeError(f"word must be a str, got {type(word).__name__}")
-        return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
+        return self.similar_by_key(word, topn, restrict_vocab)
 
-    def similarity(self, word1, word2):
-        """Cosine similarity of two words (0 when either vector is zero).
+    def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None):
+        """The `topn` keys by 3CosMul (Levy and Goldberg 2014), as gensim's ``most_similar_cosmul``.
+
+        Each candidate x scores ``prod_p cos'(x, p) / (prod_n cos'(x, n) + 1e-6)`` with
+        ``cos'(x, y) = (1 + x.y / |x|) / 2``, where a key stands for its unit vector and a vector
+        input is used as given (as gensim does; pass unit vectors for cosines). Input keys are
+        left out of the answer.
 
         Parameters
         ----------
-        word1, word2 : str
+        positive, negative : key, vector, or list of them
+        topn : int or None, default 10
+            None returns every score as an array.
+        restrict_vocab : int, optional
+            Score only the first `restrict_vocab` keys (gensim accepts and ignores it).
+
+        Returns
+        -------
+        list of (key, float), or ndarray when `topn` is None
+
+        Raises
+        ------
+        ValueError
+            No positive input.
+        KeyError
+            An unknown key.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["king", "man", "woman", "queen"],
+        ...                   [[1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 1]])
+        >>> kv.most_similar_cosmul(positive=["king", "woman"], negative=["man"], topn=1)[0][0]
+        'queen'
+        """
+        topn = self._check_topn(topn)
+        restrict_vocab = self._check_restrict(restrict_vocab)
+        if topn == 0:
+            return []
+        terms, exclude = [], set()
+        for items, name in ((positive, "positive"), (negative, "negative")):
+            vectors = []
+            for item in _as_item_list(items, name):
+                if _is_key(item):
+                    row = self.get_index(item)
+                    exclude.add(row)
+                    vectors.append(self.get_normed_vectors()[row].astype(np.float64))
+                else:
+                    vectors.append(self._as_query_vector(item, f"{name} vector"))
+            terms.append(vectors)
+        if not terms[0]:
+            raise ValueError("cannot compute similarity with no input: positive is empty")
+        normed = self.get_normed_vectors()[:restrict_vocab]
+        # cosines by one float32 product per side (as gensim), combined in float64
+        pos = (1.0 + (normed @ np.array(terms[0], dtype=np.float32).T).astype(np.float64)) / 2.0
+        scores = np.prod(pos, axis=1)
+        if terms[1]:
+            neg = (1.0 + (normed @ np.array(terms[1], dtype=np.float32).T).astype(np.float64)) / 2.0
+            scores = scores / (np.prod(neg, axis=1) + 1e-6)
+        else:
+            scores = scores / (1.0 + 1e-6)
+        if topn is None:
+            return scores
+        best = _top_indices(scores, topn + len(exclude))
+        return [(self._words[i], float(scores[i])) for i in best.tolist() if i not in exclude][:topn]
+
+    def similarity(self, w1, w2):
+        """Cosine similarity of two keys (0 when either vector is zero; exactly 1 for a key with
+        itself).
+
+        Parameters
+        ----------
+        w1, w2 : str or int
 
         Returns
         -------
@@ -503,33 +1209,90 @@ class KeyedVectors:
         Raises
         ------
         KeyError
-            A word is not in the vocabulary.
+            A key is not in the vocabulary.
 
         Examples
         --------
         >>> KeyedVectors(["a", "b"], [[1.0, 0.0], [1.0, 1.0]]).similarity("a", "b")  # doctest: +ELLIPSIS
         0.7071...
         """
-        normed = self.get_normed_vectors()
-        return float(np.dot(normed[self.index(word1)].astype(np.float64),
-                            normed[self.index(word2)].astype(np.float64)))
+        return _cosine(self._vectors[self.get_index(w1)], self._vectors[self.get_index(w2)])
 
-    def distance(self, word1, word2):
-        """Cosine distance ``1 - similarity(word1, word2)``.
+    def distance(self, w1, w2):
+        """Cosine distance ``1 - similarity(w1, w2)`` (0 for a key with itself).
 
         Examples
         --------
         >>> KeyedVectors(["a", "b"], [[1.0, 0.0], [0.0, 1.0]]).distance("a", "b")
         1.0
         """
-        return 1.0 - self.similarity(word1, word2)
+        return 1.0 - self.similarity(w1, w2)
 
-    def n_similarity(self, words1, words2):
-        """Cosine similarity between the means of the unit vectors of two word lists.
+    @staticmethod
+    def cosine_similarities(vector_1, vectors_all):
+        """Cosine similarity of `vector_1` with each row of `vectors_all` (computed in float64;
+        rows of zero norm score 0).
 
         Parameters
         ----------
-        words1, words2 : list of str, each non-empty
+        vector_1 : array-like, shape (dim,)
+        vectors_all : array-like, shape (n, dim)
+
+        Returns
+        -------
+        ndarray, float64, shape (n,)
+
+        Examples
+        --------
+        >>> KeyedVectors.cosine_similarities([1.0, 0.0], [[2.0, 0.0], [0.0, 3.0]])
+        array([1., 0.])
+        """
+        v = np.asarray(vector_1, dtype=np.float64)
+        all_ = np.asarray(vectors_all, dtype=np.float64)
+        if v.ndim != 1 or all_.ndim != 2 or all_.shape[1] != v.shape[0]:
+            raise ValueError(f"vector_1 must be 1-D and vectors_all 2-D with as many columns, got "
+                             f"{describe(v)} and {describe(all_)}")
+        denominator = np.linalg.norm(all_, axis=1) * np.linalg.norm(v)
+        return np.divide(all_ @ v, denominator, out=np.zeros(len(all_)), where=denominator > 0)
+
+    def distances(self, word_or_vector, other_words=()):
+        """Cosine distances from a key or vector to each of `other_words` (to every key when
+        empty, itself included).
+
+        Parameters
+        ----------
+        word_or_vector : str, int or array-like
+        other_words : iterable of keys, optional
+
+        Returns
+        -------
+        ndarray, float64
+
+        Raises
+        ------
+        KeyError
+            An unknown key.
+
+        Examples
+        --------
+        >>> KeyedVectors(["a", "b"], [[1.0, 0.0], [0.0, 1.0]]).distances("a")
+        array([0., 1.])
+        """
+        if _is_key(word_or_vector):
+            vector = self._vectors[self.get_index(word_or_vector)]
+        else:
+            vector = self._as_query_vector(word_or_vector, "word_or_vector")
+        other_words = list(other_words) if other_words is not None else []
+        others = self._vectors if not other_words else self._vectors[[self.get_index(w) for w in other_words]]
+        return 1.0 - self.cosine_similarities(vector, others)
+
+    def n_similarity(self, ws1, ws2):
+        """Cosine similarity between the means of the vectors of two key lists (gensim's rule:
+        the mean of the raw vectors, not of unit vectors).
+
+        Parameters
+        ----------
+        ws1, ws2 : list of keys, each non-empty
 
         Returns
         -------
@@ -538,9 +1301,9 @@ class KeyedVectors:
         Raises
         ------
         KeyError
-            A word is not in the vocabulary.
+            A key is not in the vocabulary.
         ValueError
-            A list is empty.
+            A list is empty (also a ZeroDivisionError, which gensim raises).
 
         Examples
         --------
@@ -549,21 +1312,181 @@ class KeyedVectors:
         1.0
         """
         means = []
-        for name, words in (("words1", words1), ("words2", words2)):
-            if isinstance(words, str):
-                raise TypeError(f"{name} must be a list of words, got a str")
-            words = list(words)
-            if not words:
-                raise ValueError(f"{name} must hold at least one word, got an empty list")
-            ids = [self.index(w) for w in words]
-            mean = self.get_normed_vectors()[ids].astype(np.float64).mean(axis=0)
-            norm = np.linalg.norm(mean)
-            means.append(mean / norm if norm > 0 else mean)
-        return float(np.dot(means[0], means[1]))
+        for name, keys in (("ws1", ws1), ("ws2", ws2)):
+            if isinstance(keys, str):
+                raise TypeError(f"{name} must be a list of keys, got a str")
+            keys = list(keys)
+            if not keys:
+                raise _EmptyWordListError(f"{name} must hold at least one key, got an empty list")
+            means.append(self._vectors[[self.get_index(k) for k in keys]].astype(np.float64).mean(axis=0))
+        return _cosine(means[0], means[1])
+
+    def closer_than(self, key1, key2):
+        """The keys closer to `key1` than `key2` is (by cosine distance), `key1` left out.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a", "b", "c"], [[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]])
+        >>> kv.closer_than("a", "c")
+        ['b']
+        """
+        distances = self.distances(key1)
+        i, j = self.get_index(key1), self.get_index(key2)
+        return [self._words[r] for r in np.flatnonzero(distances < distances[j]).tolist() if r != i]
+
+    def words_closer_than(self, word1, word2):
+        """gensim's older name of :meth:`closer_than`."""
+        return self.closer_than(word1, word2)
+
+    def rank(self, key1, key2):
+        """1 + the number of keys closer to `key1` than `key2` is.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a", "b", "c"], [[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]])
+        >>> kv.rank("a", "b"), kv.rank("a", "c")
+        (1, 2)
+        """
+        return len(self.closer_than(key1, key2)) + 1
+
+    def most_similar_to_given(self, key1, keys_list):
+        """The key of `keys_list` most similar to `key1` (the first among equals).
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a", "b", "c"], [[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]])
+        >>> kv.most_similar_to_given("a", ["c", "b"])
+        'b'
+        """
+        keys_list = list(keys_list)
+        if not keys_list:
+            raise ValueError("keys_list must hold at least one key")
+        return keys_list[int(np.argmax([self.similarity(key1, k) for k in keys_list]))]
+
+    def relative_cosine_similarity(self, wa, wb, topn=10):
+        """similarity(wa, wb) divided by the summed similarity of wa's `topn` nearest keys
+        (Leeuwenberg et al. 2016, equation 1).
+
+        Raises
+        ------
+        ValueError
+            `wa` has no neighbours (a one-key vocabulary, or ``topn=0``).
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a", "b", "c"], [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+        >>> kv.relative_cosine_similarity("a", "b", topn=2)
+        1.0
+        """
+        sims = self.similar_by_word(wa, topn)
+        if not sims:
+            raise ValueError("cannot calculate relative cosine similarity without any similar words")
+        return self.similarity(wa, wb) / sum(sim for _, sim in sims)
+
+    def rank_by_centrality(self, words, use_norm=True):
+        """The keys present in `words`, most similar to their (unit) centroid first.
+
+        Parameters
+        ----------
+        words : list of keys
+            Unknown keys are left out (with a warning in the log).
+        use_norm : bool, default True
+            Use unit vectors for the centroid.
+
+        Returns
+        -------
+        list of (float, key)
+
+        Raises
+        ------
+        ValueError
+            None of `words` is present.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a", "b", "c"], [[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]])
+        >>> [w for _, w in kv.rank_by_centrality(["a", "b", "c"])]
+        ['b', 'a', 'c']
+        """
+        used = [w for w in words if w in self]
+        if len(used) != len(words):
+            logger.warning("vectors for words %s are not present in the model, ignoring these words",
+                           set(words) - set(used))
+        if not used:
+            raise ValueError("cannot select a word from an empty list: none of the words is present")
+        vectors = np.vstack([self.get_vector(w, norm=use_norm) for w in used]).astype(np.float64)
+        mean = vectors.mean(axis=0)
+        length = np.linalg.norm(mean)
+        if length > 0:
+            mean /= length
+        scores = vectors @ mean
+        return sorted(zip(scores.tolist(), used), key=lambda pair: pair[0], reverse=True)
+
+    def doesnt_match(self, words):
+        """The key of `words` farthest from the centroid of them all.
+
+        Examples
+        --------
+        >>> kv = KeyedVectors(["a", "b", "c"], [[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]])
+        >>> kv.doesnt_match(["a", "b", "c"])
+        'c'
+        """
+        return self.rank_by_centrality(words)[-1][1]
+
+    def wmdistance(self, document1, document2, norm=True):
+        """Word Mover's Distance between two documents (Kusner et al. 2015), solved by the POT
+        package (``pip install POT``), as gensim's.
+
+        Out-of-vocabulary words are dropped; a document left empty gives ``inf``; the ground
+        distance is the Euclidean distance between (unit, when `norm`) vectors.
+
+        Parameters
+        ----------
+        document1, document2 : list of str
+        norm : bool, default True
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        ImportError
+            POT is not installed.
+        """
+        from ot import emd2
+        from scipy.spatial.distance import cdist
+
+        document1 = [w for w in document1 if w in self]
+        document2 = [w for w in document2 if w in self]
+        if not document1 or not document2:
+            logger.warning("At least one of the documents had no words that were in the vocabulary.")
+            return float("inf")
+        vocabulary = sorted(set(document1) | set(document2), key=str)
+        if len(vocabulary) == 1:
+            return 0.0
+        position = {w: i for i, w in enumerate(vocabulary)}
+        vectors = np.array([self.get_vector(w, norm=norm) for w in vocabulary], dtype=np.float64)
+        first, second = sorted(set(document1), key=str), sorted(set(document2), key=str)
+        distance = np.zeros((len(vocabulary), len(vocabulary)))
+        rows, cols = [position[w] for w in first], [position[w] for w in second]
+        distance[np.ix_(rows, cols)] = cdist(vectors[rows], vectors[cols])
+        if abs(distance.sum()) < 1e-8:  # emd gets stuck on an all-zero cost matrix (gensim's guard)
+            logger.info("The distance matrix is all zeros. Aborting (returning inf).")
+            return float("inf")
+
+        def frequencies(document):
+            d = np.zeros(len(vocabulary))
+            for w in document:
+                d[position[w]] += 1.0
+            return d / len(document)
+
+        return float(emd2(frequencies(document1), frequencies(document2), distance))
 
     # ------------------------------------------------------------------------------- evaluation
-    def evaluate_word_analogies(self, analogies, restrict_vocab=30000, method="3cosadd",
-                                case_insensitive=True, dummy4unknown=False, workers=None):
+    def evaluate_word_analogies(self, analogies, restrict_vocab=300000, case_insensitive=True,
+                                dummy4unknown=False, similarity_function="most_similar", *, method="3cosadd",
+                                workers=None):
         """Analogy accuracy on a Google-format file, scored as gensim scores it.
 
         See :func:`embedcore.evaluate.evaluate_word_analogies` (all questions are solved as one
@@ -572,11 +1495,17 @@ class KeyedVectors:
         Parameters
         ----------
         analogies : str or os.PathLike
-        restrict_vocab : int, default 30000
-        method : {"3cosadd", "3cosmul"}
+        restrict_vocab : int, default 300000
+            Questions with a word outside the first `restrict_vocab` keys are skipped (gensim's
+            default).
         case_insensitive : bool, default True
         dummy4unknown : bool, default False
-        workers : int or None
+        similarity_function : str, default "most_similar"
+            gensim's argument. gensim 4.4 accepts it and always scores with 3CosAdd; so do we,
+            for identical numbers, and warn when it is not "most_similar": choose 3CosMul with
+            ``method="3cosmul"``.
+        method : {"3cosadd", "3cosmul"}, keyword only
+        workers : int or None, keyword only
 
         Returns
         -------
@@ -589,12 +1518,16 @@ class KeyedVectors:
         >>> accuracy, sections = kv.evaluate_word_analogies("questions-words.txt")  # doctest: +SKIP
         """
         from embedcore.evaluate import evaluate_word_analogies
+        if similarity_function != "most_similar":
+            warnings.warn(f"similarity_function={similarity_function!r} is accepted for gensim's signature, and "
+                          f"like gensim 4.4 the questions are still answered with 3CosAdd; pass "
+                          f"method='3cosmul' for 3CosMul", UserWarning, stacklevel=2)
         return evaluate_word_analogies(self._words, self._vectors, analogies, restrict_vocab=restrict_vocab,
                                        method=method, case_insensitive=case_insensitive,
                                        dummy4unknown=dummy4unknown, workers=workers)
 
-    def evaluate_word_pairs(self, pairs, delimiter=None, restrict_vocab=300000, case_insensitive=True,
-                            dummy4unknown=False):
+    def evaluate_word_pairs(self, pairs, delimiter=None, encoding="utf8", restrict_vocab=300000,
+                            case_insensitive=True, dummy4unknown=False):
         """Pearson and Spearman correlation of cosine similarities with human scores.
 
         See :func:`embedcore.evaluate.evaluate_word_pairs`.
@@ -604,6 +1537,8 @@ class KeyedVectors:
         pairs : str or os.PathLike
             ``word1 word2 score`` lines (tab or space separated; ``#`` lines skipped).
         delimiter : str or None
+            None: a tab when the line has one, else whitespace (gensim's default is a tab).
+        encoding : str, default "utf8"
         restrict_vocab : int, default 300000
         case_insensitive : bool, default True
         dummy4unknown : bool, default False
@@ -620,34 +1555,65 @@ class KeyedVectors:
         from embedcore.evaluate import evaluate_word_pairs
         return evaluate_word_pairs(self._words, self._vectors, pairs, delimiter=delimiter,
                                    restrict_vocab=restrict_vocab, case_insensitive=case_insensitive,
-                                   dummy4unknown=dummy4unknown)
+                                   dummy4unknown=dummy4unknown, encoding=encoding)
 
     # ------------------------------------------------------------------------------------- files
-    def save_word2vec_format(self, path, binary=False, write_header=True, progress=False):
-        """Write the vectors in word2vec.c's text or binary format.
+    def _storage_order(self, sort_attr, fvocab):
+        """Rows in the order gensim writes them: a leading run of int keys 0, 1, ... first, then
+        by descending `sort_attr` (stable) when the attribute exists, else in row order. (gensim
+        writes the leading run a second time among the others; each key is written once here.)"""
+        n = len(self._words)
+        leading = 0
+        while leading < n and _is_int_key(self._words[leading]) and self._words[leading] == leading:
+            leading += 1
+        if sort_attr in self._vecattrs:
+            values = np.asarray(self._vecattrs[sort_attr])[leading:].astype(np.float64)
+            return np.concatenate([np.arange(leading), leading + np.argsort(-values, kind="stable")])
+        if fvocab is not None:
+            raise ValueError(f"cannot store vocabulary with {sort_attr!r} because that attribute does not exist")
+        return np.arange(n)
+
+    def save_word2vec_format(self, fname, fvocab=None, binary=False, total_vec=None, write_header=True,
+                             prefix="", append=False, sort_attr="count", *, progress=False):
+        """Write the vectors in word2vec.c's text or binary format (gensim's signature).
 
         Text: a ``"count dimension"`` header line, then ``word v1 ... vd`` per line, each value
-        the shortest decimal that reads back as the same float32 (so a round trip is exact).
-        Binary: the same header, then per word its UTF-8 bytes, a space, the little-endian
-        float32 values and a newline, as word2vec.c writes. A path ending in ``.gz`` or ``.bz2``
-        is compressed. The file is replaced atomically (:func:`embedcore._io.atomic_write`): on
-        any error, Ctrl-C or SIGTERM an existing file at `path` is left untouched and no
-        temporary file remains; a replaced file keeps its permissions and group, and a symlink
-        is written through.
+        the shortest decimal that reads back as the same float32 (float64 vectors: the same
+        float64), so a round trip is exact. Binary: the same header, then per word its UTF-8
+        bytes, a space, the little-endian float32 values and a newline, as word2vec.c writes. A
+        path ending in ``.gz`` or ``.bz2`` is compressed. The file is replaced atomically
+        (:func:`embedcore._io.atomic_write`): on any error, Ctrl-C or SIGTERM an existing file at
+        `fname` is left untouched and no temporary file remains; a replaced file keeps its
+        permissions and group, and a symlink is written through.
+
+        Rows are written as gensim orders them: by descending `sort_attr` (``count``: most
+        frequent first; stable, so vectors loaded from a file keep their order) when that
+        attribute exists, else in row order.
 
         Parameters
         ----------
-        path : str or os.PathLike
+        fname : str or os.PathLike
+        fvocab : str or os.PathLike, optional
+            Also write ``word count`` lines (the `sort_attr` values) here.
         binary : bool, default False
+        total_vec : int, optional
+            The count written in the header (default: the number of keys).
         write_header : bool, default True
             False writes GloVe's header-less text.
-        progress : bool, default False
+        prefix : str, default ""
+            Prepended to every word.
+        append : bool, default False
+            Add to the end of `fname` (and `fvocab`) instead of replacing it.
+        sort_attr : str, default "count"
+        progress : bool, default False, keyword only
             Show a progress bar (or log lines) while writing.
 
         Raises
         ------
         ValueError
-            `binary` with ``write_header=False`` (the binary format needs its header).
+            `binary` with ``write_header=False`` (the binary format needs its header); `fvocab`
+            without the `sort_attr` attribute; a key the format cannot hold (a prefixed word with
+            whitespace, an unfilled preallocated slot).
         OSError
             The file cannot be written.
 
@@ -660,40 +1626,73 @@ class KeyedVectors:
         >>> open(path).read()
         '2 2\\na 0.5 -1\\nb 2 0.25\\n'
         """
-        path = check_path(path, "path")
-        if not isinstance(binary, bool):
-            raise TypeError(f"binary must be a bool, got {type(binary).__name__}")
+        path = check_path(fname, "fname")
+        if fvocab is not None:
+            fvocab = check_path(fvocab, "fvocab")
+        for name, value in (("binary", binary), ("write_header", write_header), ("append", append)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
         if binary and not write_header:
             raise ValueError("write_header=False is only possible for text (binary=False): the binary "
                              "format needs the header to know the dimension")
-        _word2vec_format.write(path, self._words, self._vectors, binary, write_header, progress)
+        if not isinstance(prefix, str):
+            raise TypeError(f"prefix must be a str, got {type(prefix).__name__}")
+        if total_vec is not None:
+            total_vec = check_int(total_vec, "total_vec", minimum=0)
+        if None in self._words:
+            slot = self._words.index(None)
+            raise ValueError(f"row {slot} was preallocated but never filled (add_vector); it has no key to save")
+        order = self._storage_order(sort_attr, fvocab)
+        words = [f"{prefix}{self._words[i]}" for i in order.tolist()]
+        bad = first_bad_word(words)
+        if bad is not None:
+            raise ValueError(f"the word of row {int(order[bad[0]])} {bad[1]}; {RULE}")
+        in_order = bool((order == np.arange(len(order))).all())
+        vectors = self._vectors if in_order else self._vectors[order]
+        if fvocab is not None:
+            logger.info("storing vocabulary in %s", fvocab)
+            _word2vec_format.write_counts(fvocab, words, self._vecattrs[sort_attr][order].tolist(), append)
+        _word2vec_format.write(path, words, vectors, binary, write_header, progress, total_vec, append)
 
     @classmethod
-    def load_word2vec_format(cls, path, binary=False, no_header=False, errors="strict", limit=None,
-                             progress=False, workers=None):
-        """Read vectors in word2vec.c's text or binary format, or GloVe's header-less text.
+    def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8", unicode_errors="strict",
+                             limit=None, datatype=REAL, no_header=False, *, errors=None, progress=False,
+                             workers=None):
+        """Read vectors in word2vec.c's text or binary format, or GloVe's header-less text
+        (gensim's signature and positional order).
 
         Compressed files (gzip, bz2: recognised by their content, then by a ``.gz`` or ``.bz2``
-        name) are read transparently; the path is opened once, so a named pipe reads. Parsing is done in C++ in
-        chunks, so memory is the vectors plus one chunk. Text fields may be separated by spaces
-        or tabs, and lines may end in ``\\r\\n``; binary records may or may not end in a newline
-        (word2vec.c writes one, gensim does not).
+        name) are read transparently; the path is opened once, so a named pipe reads. Parsing is
+        done in C++ in chunks, so memory is the vectors plus one chunk. Text fields may be
+        separated by spaces or tabs, and lines may end in ``\\r\\n``; binary records may or may
+        not end in a newline (word2vec.c writes one, gensim does not).
 
         Parameters
         ----------
-        path : str or os.PathLike
+        fname : str or os.PathLike
+        fvocab : str or os.PathLike, optional
+            A ``word count`` file (word2vec.c's ``-save-vocab``, gensim's `fvocab`): the counts
+            become the ``count`` attribute. Without it, ``count`` holds descending dummy values,
+            as in gensim.
         binary : bool, default False
-        no_header : bool, default False
-            The text file has no ``"count dimension"`` line (GloVe); the dimension is taken from
-            the first line. Only for text.
-        errors : {"strict", "replace", "ignore"}, default "strict"
-            What to do with words that are not valid UTF-8: raise, substitute U+FFFD, or drop the
+        encoding : str, default "utf8"
+            The encoding of the words (one in which byte 0x0A is the newline).
+        unicode_errors : {"strict", "replace", "ignore"}, default "strict"
+            What to do with words that are not valid in `encoding`: raise
+            :class:`VectorFileDecodeError` (a UnicodeDecodeError), substitute U+FFFD, or drop the
             bad bytes.
         limit : int, optional
             Read only the first `limit` vectors.
-        progress : bool, default False
+        datatype : float16, float32 or float64, default float32
+            The dtype of the vectors. Text values are rounded once from their decimal form.
+        no_header : bool, default False
+            The text file has no ``"count dimension"`` line (GloVe); the dimension is taken from
+            the first line. Only for text.
+        errors : str, optional, keyword only
+            embedcore's earlier name of `unicode_errors`.
+        progress : bool, default False, keyword only
             Show a progress bar (or log lines) while reading.
-        workers : int, optional
+        workers : int, optional, keyword only
             Threads that parse text numbers (None: all usable cores; the result does not depend
             on it). Binary files are copied, not parsed, and use one thread.
 
@@ -703,14 +1702,21 @@ class KeyedVectors:
 
         Raises
         ------
-        ValueError
-            The file is truncated or corrupt: a header that is not two counts or disagrees with
+        VectorFileError
+            (a ValueError) The file is corrupt: a header that is not two counts or disagrees with
             the body, a row with the wrong number of values, a value that is not a number or is
-            NaN/infinite, a truncated binary record, a repeated or invalid word, invalid UTF-8
-            (with ``errors="strict"``). The message names the path and the line (text) or byte
-            offset (binary).
+            NaN/infinite, a truncated binary record, an invalid word. The message names the path
+            and the line (text) or byte offset (binary). A word that occurs twice is refused
+            too, naming both places (gensim logs a warning and keeps the first: the two rows
+            disagree, and we do not drop either silently).
+        TruncatedVectorFileError
+            (a VectorFileError and an EOFError, as gensim raises) The file ends before the
+            vectors its header announces.
+        VectorFileDecodeError
+            (a VectorFileError and a UnicodeDecodeError, as gensim raises) A word is not valid
+            in `encoding` with ``unicode_errors="strict"``.
         FileNotFoundError
-            No file at `path`.
+            No file at `fname`.
 
         Examples
         --------
@@ -721,18 +1727,172 @@ class KeyedVectors:
         >>> kv.words, kv.vector_size
         (['the', 'of'], 2)
         """
-        path = check_path(path, "path")
+        path = check_path(fname, "fname")
+        if fvocab is not None:
+            fvocab = check_path(fvocab, "fvocab")
         for name, value in (("binary", binary), ("no_header", no_header)):
-            if not isinstance(value, bool):
+            if not isinstance(value, (bool, np.bool_)):
                 raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
-        check_choice(errors, "errors", _UNICODE_ERRORS)
+        if errors is not None:
+            if unicode_errors != "strict" and unicode_errors != errors:
+                raise TypeError("give unicode_errors or its older name errors, not both")
+            unicode_errors = check_choice(errors, "errors", _UNICODE_ERRORS)
+        check_choice(unicode_errors, "unicode_errors", _UNICODE_ERRORS)
+        if not isinstance(encoding, str):
+            raise TypeError(f"encoding must be a str, got {type(encoding).__name__}")
+        "\n".encode(encoding)  # LookupError for an unknown encoding, before the file is read
+        datatype = cls._check_dtype(datatype)
         if limit is not None:
             limit = check_int(limit, "limit", minimum=1)
         if binary and no_header:
             raise ValueError("no_header=True is only possible for text (binary=False): the binary "
                              "format always has a header")
         threads = effective_workers(workers)
-        words, vectors, index = _word2vec_format.read(path, binary, no_header, errors, limit, progress, threads)
+        words, vectors, index = _word2vec_format.read(path, binary, no_header, unicode_errors, limit, progress,
+                                                      threads, encoding, datatype)
+        if fvocab is not None:
+            counts = _word2vec_format.read_counts(fvocab, unicode_errors, encoding)
+            missing = [w for w in words if w not in counts]
+            if missing:
+                logger.warning("vocabulary file %s is incomplete: %d words are missing (%r ...); their count is 0",
+                               fvocab, len(missing), missing[:3])
+            count = np.fromiter((counts.get(w, 0) for w in words), dtype=np.int64, count=len(words))
+        else:  # gensim's dummy counts: descending, so that sorting by count keeps the file's order
+            count = np.arange(len(words), 0, -1, dtype=np.int64)
         kv = cls.__new__(cls)
-        kv._set(words, vectors, index)
+        kv._set(words, vectors, index, {"count": count})
         return kv
+
+    def intersect_word2vec_format(self, fname, lockf=0.0, binary=False, encoding="utf8", unicode_errors="strict"):
+        """Take the vectors of a word2vec file for the keys present here (no key is added).
+
+        Parameters
+        ----------
+        fname : str or os.PathLike
+        lockf : float, default 0.0
+            gensim's lock factor for later training; accepted for its signature (embedcore's
+            models do not train from an existing KeyedVectors, so there is nothing to lock).
+        binary, encoding, unicode_errors
+            As in :meth:`load_word2vec_format`.
+
+        Returns
+        -------
+        int
+            The number of vectors taken.
+
+        Raises
+        ------
+        ValueError
+            The file's dimension differs from `vector_size`.
+        """
+        other = type(self).load_word2vec_format(fname, binary=binary, encoding=encoding,
+                                                unicode_errors=unicode_errors)
+        if other.vector_size != self.vector_size:
+            raise ValueError(f"incompatible vector size {other.vector_size} in file {fname} "
+                             f"(these vectors have {self.vector_size})")
+        pairs = [(self._index[w], i) for i, w in enumerate(other.words) if w in self._index]
+        if pairs:
+            mine, theirs = (np.array(side, dtype=np.int64) for side in zip(*pairs))
+            self._vectors[mine] = other.vectors[theirs]
+            self._vectors_changed()
+        logger.info("merged %d vectors into %s matrix from %s", len(pairs), self._vectors.shape, fname)
+        return len(pairs)
+
+    def save(self, fname, separately=None, sep_limit=None, ignore=frozenset(), pickle_protocol=None):
+        """Save in embedcore's format: JSON metadata at `fname`, the vectors in
+        ``fname.vectors.npy`` (memory-mappable by :meth:`load`) and the per-key attributes in
+        ``fname.vecattrs.npz`` (see :mod:`embedcore.formats.native`); the three files are
+        replaced together, atomically. Nothing is pickled.
+
+        Parameters
+        ----------
+        fname : str or os.PathLike
+        separately, sep_limit, ignore, pickle_protocol
+            gensim's pickle options, accepted for its signature and unused (the arrays always go
+            to their own files).
+
+        Raises
+        ------
+        TypeError
+            An attribute holds Python objects (only numbers can be saved).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "vectors.kv")
+        >>> KeyedVectors(["a", "b"], [[1.0, 2.0], [3.0, 4.0]]).save(path)
+        >>> KeyedVectors.load(path, mmap="r")["b"]
+        memmap([3., 4.], dtype=float32)
+        """
+        path = check_path(fname, "fname")
+        _native_format.save(path, self._words, self._vectors, self._vecattrs, self.next_index)
+
+    @classmethod
+    def load(cls, fname, mmap=None):
+        """Load what :meth:`save` wrote, or a gensim save (``KeyedVectors.save`` or a model's
+        ``.save``: its ``.wv``) when gensim is installed.
+
+        gensim's saves are pickles, which can run code as they load: load only files you trust,
+        as with gensim itself. Ours are JSON and ``.npy``/``.npz`` files read without pickle.
+
+        Parameters
+        ----------
+        fname : str or os.PathLike
+        mmap : {None, "r", "r+", "c"}
+            Memory-map the vectors instead of reading them ("r": read-only).
+
+        Returns
+        -------
+        KeyedVectors
+
+        Raises
+        ------
+        FileNotFoundError
+            No file at `fname`, or a part of the save is missing.
+        VectorFileError
+            The file is neither a save of ours nor a gensim save, or a gensim save holds a key our
+            formats cannot hold (a word with ASCII whitespace, or a repeated key).
+        ImportError
+            A gensim save, but gensim is not installed.
+        """
+        path = check_path(fname, "fname")
+        check_choice(mmap, "mmap", _native_format.MMAP_MODES)
+        with open(path, "rb") as f:
+            head = f.read(64)
+        if _native_format.looks_like_ours(head):
+            keys, vectors, vecattrs, next_index = _native_format.load(path, mmap)
+        elif _gensim_native.looks_like_gensim(head):
+            keys, vectors, vecattrs, next_index = _gensim_native.load(path, mmap)
+        else:
+            raise VectorFileError(f"{path}: neither a KeyedVectors save of embedcore (JSON) nor a gensim save "
+                                  f"(a pickle); for word2vec files use load_word2vec_format")
+        return cls._from_parts(keys, vectors, vecattrs, next_index, source=os.fspath(path))
+
+
+def load_word2vec_format(*args, **kwargs):
+    """Same as :meth:`KeyedVectors.load_word2vec_format` (gensim's module-level alias)."""
+    return KeyedVectors.load_word2vec_format(*args, **kwargs)
+
+
+def _load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8", unicode_errors="strict",
+                          limit=None, datatype=REAL, no_header=False, binary_chunk_size=None):
+    """gensim's internal reader function, for code that calls it directly; `binary_chunk_size` is
+    accepted and unused (the reader's chunks are its own)."""
+    return cls.load_word2vec_format(fname, fvocab, binary, encoding, unicode_errors, limit, datatype, no_header)
+
+
+def pseudorandom_weak_vector(size, seed_string=None, hashfxn=hash):
+    """A small random vector, uniform in [-0.5, 0.5) / size, from `seed_string` when given
+    (gensim's helper for initialising vectors).
+
+    Examples
+    --------
+    >>> pseudorandom_weak_vector(4, "seed").shape
+    (4,)
+    """
+    size = check_int(size, "size", minimum=1)
+    if seed_string:
+        rng = np.random.Generator(np.random.SFC64(hashfxn(seed_string) & 0xFFFFFFFF))
+    else:
+        rng = np.random.default_rng()
+    return (rng.random(size).astype(REAL) - 0.5) / size

@@ -14,8 +14,9 @@ import re
 import numpy as np
 
 from embedcore import _native
-from embedcore._io import atomic_write, open_source
+from embedcore._io import atomic_write, is_regular_file, open_source
 from embedcore._progress import progress_bar
+from embedcore.formats._errors import TruncatedVectorFileError, VectorFileDecodeError, VectorFileError
 from embedcore.formats._words import first_bad_word, first_duplicate
 
 logger = logging.getLogger("embedcore")
@@ -27,60 +28,145 @@ _WRITE_BLOCK_BYTES = 1 << 23
 _NOT_SPACE = re.compile(rb"\S")
 
 
-def read(path, binary=False, no_header=False, errors="strict", limit=None, progress=False, threads=1):
+def read(path, binary=False, no_header=False, errors="strict", limit=None, progress=False, threads=1,
+         encoding="utf-8", datatype=np.float32):
     """Words and vectors of a word2vec text or binary file, or of GloVe's header-less text.
 
     The arguments are checked by the caller (:meth:`embedcore.KeyedVectors.load_word2vec_format`
-    documents them); the file is opened once, decompressed when gzip or bz2.
+    documents them); the file is opened once, decompressed when gzip or bz2. Words are decoded
+    with `encoding` (any encoding in which byte 0x0A is the newline: UTF-8, Latin-1, cp1252 ...).
+    Values are parsed as float32; for another `datatype` a text file's values are parsed again
+    in float64 (a second pass over the file) and rounded once to `datatype`, as gensim does.
 
     Returns
     -------
     words : list of str
         Distinct words that follow the word rule (:mod:`embedcore.formats._words`).
-    vectors : ndarray, float32, shape (len(words), dimension)
+    vectors : ndarray of `datatype`, shape (len(words), dimension)
     index : dict
         word -> row.
 
     Raises
     ------
-    ValueError
-        A corrupt or truncated file; the message names the path and the line (text) or byte
-        offset (binary).
+    VectorFileError
+        A corrupt file; the message names the path and the line (text) or byte offset (binary).
+        :class:`TruncatedVectorFileError` (also an EOFError) when the file ends before the
+        vectors its header announces; :class:`VectorFileDecodeError` (also a
+        UnicodeDecodeError) for a word that is not valid in `encoding`.
     """
     with ChunkReader(path) as reader:
         words, vectors, positions = _read_vectors(reader, path, binary, no_header, errors, limit,
-                                                  progress, threads)
+                                                  progress, threads, encoding)
     where = "byte offset" if binary else "line"
     bad = first_bad_word(words)
     if bad is not None:
-        raise ValueError(f"{path}: {where} {positions[bad[0]]}: the word {bad[1]}")
+        raise VectorFileError(f"{path}: {where} {positions[bad[0]]}: the word {bad[1]}")
     index = dict(zip(words, range(len(words))))
     if len(index) != len(words):
         first, again = first_duplicate(words)
-        raise ValueError(f"{path}: {where} {positions[again]}: duplicate word {words[again]!r} "
-                         f"(first at {where} {positions[first]})")
+        raise VectorFileError(f"{path}: {where} {positions[again]}: duplicate word {words[again]!r} "
+                              f"(first at {where} {positions[first]})")
+    datatype = np.dtype(datatype)
+    if datatype != np.float32:
+        vectors = (vectors.astype(datatype) if binary
+                   else _reparse_text(path, len(words), vectors.shape[1], no_header).astype(datatype))
     logger.info("loaded %d vectors of dimension %d from %s", len(words), vectors.shape[1], path)
     return words, vectors, index
 
 
-def write(path, words, vectors, binary=False, write_header=True, progress=False):
-    """Write `words` (checked by the caller) and their float32 `vectors` in word2vec.c's text or
-    binary format, or GloVe's text without the header; atomically (:func:`embedcore._io.atomic_write`),
+def _reparse_text(path, rows, dim, no_header):
+    """The values of the first `rows` rows of a text file already read (and so checked) once,
+    parsed in float64."""
+    out = np.empty((rows, dim), dtype=np.float64)
+    with open_source(path) as stream:
+        if not no_header:
+            stream.readline()
+        for row in range(rows):
+            out[row] = [float(x) for x in stream.readline().split()[1:]]
+    return out
+
+
+def read_counts(path, errors="strict", encoding="utf-8"):
+    """word -> count from a vocabulary file (``word count`` per line, as word2vec.c's
+    ``-save-vocab`` and gensim's ``fvocab`` write it).
+
+    Raises
+    ------
+    VectorFileError
+        A line that is not a word and a whole number (the message names the path and line).
+    """
+    counts = {}
+    with open_source(path, "fvocab") as stream:
+        for line_no, raw in enumerate(stream, 1):
+            try:
+                text = raw.decode(encoding, errors)
+            except UnicodeDecodeError as exc:
+                raise VectorFileDecodeError(f"{path}: line {line_no}: the word is not valid {encoding} "
+                                            f"(pass unicode_errors='replace' to substitute U+FFFD)",
+                                            exc.encoding, exc.object, exc.start, exc.end, exc.reason) from None
+            fields = text.split()
+            if not fields:
+                continue
+            try:
+                word, count = fields
+                counts[word] = int(count)
+            except ValueError:
+                raise VectorFileError(f"{path}: line {line_no}: expected 'word count', got "
+                                      f"{text.strip()[:60]!r}") from None
+    return counts
+
+
+def write_counts(path, words, counts, append=False):
+    """Write ``word count`` lines atomically (appended to what `path` holds when `append`)."""
+    with atomic_write(path, compression="infer", name="fvocab") as stream:
+        if append:
+            _copy_existing(path, stream)
+        for start in range(0, len(words), 1 << 16):
+            stream.write("".join(f"{w} {c}\n" for w, c in zip(words[start:start + (1 << 16)],
+                                                              counts[start:start + (1 << 16)])).encode("utf-8"))
+
+
+def _copy_existing(path, stream):
+    """Copy the (decompressed) content of the file at `path`, if there is one, into `stream`."""
+    if is_regular_file(path):
+        with open_source(path) as old:
+            while True:
+                block = old.read(1 << 20)
+                if not block:
+                    break
+                stream.write(block)
+
+
+def write(path, words, vectors, binary=False, write_header=True, progress=False, total_vec=None,
+          append=False):
+    """Write `words` (checked by the caller) and their `vectors` in word2vec.c's text or binary
+    format, or GloVe's text without the header; atomically (:func:`embedcore._io.atomic_write`),
     compressed when the name ends in .gz or .bz2.
 
-    Text values are the shortest decimals that read back as the same float32, so a round trip is
-    exact.
+    Text values are the shortest decimals that read back as the same float32 (float64 vectors:
+    as the same float64), so a round trip is exact; binary files hold float32, as word2vec.c's.
+    `total_vec` replaces the count in the header; with `append` the new records follow what the
+    file holds (the whole file is still replaced atomically).
     """
     n, dim = vectors.shape
+    wide = not binary and vectors.dtype.itemsize > 4
+    if not wide and vectors.dtype != np.float32:
+        vectors = vectors.astype(np.float32)
     block = max(1, _WRITE_BLOCK_BYTES // (dim * (4 if binary else 12) + 16))
     with atomic_write(path, compression="infer") as stream:
+        if append:
+            _copy_existing(path, stream)
         bar = progress_bar(progress, total=n, desc="saving vectors", unit="word")
         try:
             if write_header:
-                stream.write(f"{n} {dim}\n".encode("ascii"))
+                stream.write(f"{n if total_vec is None else total_vec} {dim}\n".encode("ascii"))
             for start in range(0, n, block):
                 stop = min(n, start + block)
-                _write_block(stream, words[start:stop], vectors[start:stop], binary)
+                if wide:
+                    stream.write("".join(f"{w} {' '.join(map(repr, row))}\n" for w, row in zip(
+                        words[start:stop], vectors[start:stop].astype(np.float64).tolist())).encode("utf-8"))
+                else:
+                    _write_block(stream, words[start:stop], np.ascontiguousarray(vectors[start:stop]), binary)
                 bar.update(stop - start)
         finally:
             bar.close()
@@ -165,11 +251,11 @@ def _allocate_rows(reader, path, count, dim, wanted, binary):
             return np.empty((wanted, dim), dtype=np.float32)
         except (MemoryError, ValueError):  # ValueError: beyond what numpy can even address
             problem = f"need {wanted * dim * 4} bytes of memory, more than can be allocated"
-    raise ValueError(f"{path}: line 1: the header announces {count} vectors of dimension {dim}, which "
-                     f"{problem} (a wrong count in the header, or a truncated file)")
+    raise VectorFileError(f"{path}: line 1: the header announces {count} vectors of dimension {dim}, which "
+                          f"{problem} (a wrong count in the header, or a truncated file)")
 
 
-def _read_vectors(reader, path, binary, no_header, errors, limit, progress, threads=1):
+def _read_vectors(reader, path, binary, no_header, errors, limit, progress, threads=1, encoding="utf-8"):
     """(words, vectors, positions) from an open ChunkReader; see `read`.
 
     `positions` (int64) holds the line (text) or byte offset (binary) of each row.
@@ -181,14 +267,14 @@ def _read_vectors(reader, path, binary, no_header, errors, limit, progress, thre
     nl = reader.data.find(b"\n", reader.start, reader.end)
     first = bytes(reader.data[reader.start:nl if nl >= 0 else reader.end])
     if _NOT_SPACE.search(reader.data, reader.start, reader.end) is None:
-        raise ValueError(f"{path}: the file is empty (expected "
-                         f"{'a word and its values' if no_header else 'a header line: count dimension'})")
+        raise VectorFileError(f"{path}: the file is empty (expected "
+                              f"{'a word and its values' if no_header else 'a header line: count dimension'})")
     if no_header:
         fields = first.split()
         dim = len(fields) - 1
         if dim < 1:
-            raise ValueError(f"{path}: line 1: expected a word followed by its values, got "
-                             f"{len(fields)} field")
+            raise VectorFileError(f"{path}: line 1: expected a word followed by its values, got "
+                                  f"{len(fields)} field")
         count = None
         base = 1  # line number (text) or byte offset (binary) of data[start]
     else:
@@ -201,8 +287,8 @@ def _read_vectors(reader, path, binary, no_header, errors, limit, progress, thre
         if not ok:
             shown = first[:60].decode("utf-8", "replace") + ("..." if len(first) > 60 else "")
             hint = "" if binary else " (pass no_header=True for GloVe's header-less files)"
-            raise ValueError(f"{path}: line 1: expected a header 'count dimension' with count >= 0 and "
-                             f"dimension >= 1, got {shown!r}{hint}")
+            raise VectorFileError(f"{path}: line 1: expected a header 'count dimension' with count >= 0 and "
+                                  f"dimension >= 1, got {shown!r}{hint}")
         reader.consume(len(first) + 1)
         base = reader.offset if binary else 2
     wanted = count if limit is None else (limit if count is None else min(count, limit))
@@ -229,14 +315,20 @@ def _read_vectors(reader, path, binary, no_header, errors, limit, progress, thre
                         view[reader.start:reader.end], reader.eof, target, row_begin, max_rows, base, binary,
                         threads)
             except ValueError as exc:
-                raise ValueError(f"{path}: {exc}") from None
+                error = TruncatedVectorFileError if "the file ends" in str(exc) else VectorFileError
+                raise error(f"{path}: {exc}") from None
             if n:
                 try:
-                    text = blob.decode("utf-8", errors)
+                    text = blob.decode(encoding, errors)
                 except UnicodeDecodeError as exc:
                     k = blob.count(b"\n", 0, exc.start)
-                    raise ValueError(f"{path}: {where} {positions[k]}: the word is not valid UTF-8 "
-                                     f"(pass errors='replace' to substitute U+FFFD)") from None
+                    begin = blob.rfind(b"\n", 0, exc.start) + 1
+                    end = blob.find(b"\n", exc.start)
+                    shown = "UTF-8" if encoding.lower().replace("-", "") in ("utf8", "utf_8") else encoding
+                    raise VectorFileDecodeError(
+                        f"{path}: {where} {positions[k]}: the word is not valid {shown} "
+                        f"(pass unicode_errors='replace' to substitute U+FFFD)", exc.encoding,
+                        bytes(blob[begin:end]), exc.start - begin, exc.end - begin, exc.reason) from None
                 word_list.extend(text.split("\n")[:-1])
                 position_blocks.append(positions)
                 if out is None:
@@ -248,8 +340,9 @@ def _read_vectors(reader, path, binary, no_header, errors, limit, progress, thre
                 break
         if count is not None and rows < wanted:
             at = reader.offset + len(reader) if binary else base
-            raise ValueError(f"{path}: {where} {at}: the file ends after {rows} of the {count} vectors the "
-                             f"header announces (truncated, or a wrong count in the header)")
+            raise TruncatedVectorFileError(f"{path}: {where} {at}: the file ends after {rows} of the {count} "
+                                           f"vectors the header announces (truncated, or a wrong count in the "
+                                           f"header)")
         if count is not None and limit is None:
             # nothing but whitespace may follow the announced rows
             while True:
@@ -257,8 +350,8 @@ def _read_vectors(reader, path, binary, no_header, errors, limit, progress, thre
                 if match:
                     at = (reader.offset + match.start() - reader.start if binary
                           else base + reader.data.count(b"\n", reader.start, match.start()))
-                    raise ValueError(f"{path}: {where} {at}: more data after the {count} vectors the "
-                                     f"header announces (a wrong count in the header?)")
+                    raise VectorFileError(f"{path}: {where} {at}: more data after the {count} vectors the "
+                                          f"header announces (a wrong count in the header?)")
                 if reader.eof:
                     break
                 base += reader.data.count(b"\n", reader.start, reader.end)
