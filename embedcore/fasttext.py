@@ -15,6 +15,7 @@ from embedcore.corpus import EncodedCorpus, check_restartable
 from embedcore.formats import fasttext_bin
 from embedcore.keyedvectors import KeyedVectors, _as_item_list
 from embedcore.vocab import Vocab
+from embedcore.word2vec import initial_vectors
 
 logger = logging.getLogger("embedcore")
 
@@ -312,23 +313,15 @@ class FastText(Model):
         self.stats["vocab_seconds"] = vocab_seconds
         return self
 
-    def _initial_vectors(self, n_words):
-        """fastText's start: input rows uniform in [-1/dim, 1/dim], output rows zero."""
-        dim = self.vector_size
-        rng = np.random.default_rng(self.seed)
-        inp = rng.random((n_words + self.bucket, dim), dtype=np.float32)
-        inp -= np.float32(0.5)
-        inp *= np.float32(2.0 / dim)
-        return inp, np.zeros((n_words, dim), dtype=np.float32)
-
     def _train(self, corpus):
         backend = get_backend(self.device)
         n_words = len(self.vocab)
         self._subwords = _sgd.fasttext_subword_rows(self.vocab.words, self.min_n, self.max_n, self.bucket, n_words,
                                                     True)
-        host_in, host_out = self._initial_vectors(n_words)
-        inp, out = backend.asarray(host_in), backend.asarray(host_out)
-        del host_in, host_out
+        # word and n-gram rows uniform in [-1/dim, 1/dim) (fastText's and gensim's range), output zero
+        host_in = initial_vectors(n_words + self.bucket, self.vector_size, self.seed)
+        inp, out = backend.asarray(host_in), backend.asarray(np.zeros((n_words, self.vector_size), np.float32))
+        del host_in
         tables = backend.word2vec_tables(self.vocab.counts, self.sample)
         data = backend.fasttext_setup(corpus.ids, corpus.offsets, tables, self._subwords,
                                       vector_size=self.vector_size, window=self.window, negative=self.negative,
