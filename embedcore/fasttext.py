@@ -204,6 +204,10 @@ class FastText(Model):
         bucket (e.g. 200,000) saves memory at the cost of more n-grams sharing a row.
     device : {'auto', 'cpu', 'cuda'}
         Where to train (see `Word2Vec`). On the GPU one warp trains one centre word.
+    negative_sharing : bool
+        Skip-gram shares the centre word's noise words among its context pairs (the default,
+        faster), or draws `negative` of them for every pair as fastText does (CPU only); either
+        way the centre word's input vector is computed once per step.
 
     Raises
     ------
@@ -240,7 +244,7 @@ class FastText(Model):
 
     def __init__(self, vector_size=100, window=5, negative=5, sg=1, sample=1e-3, min_count=5, epochs=5,
                  alpha=None, min_alpha=1e-4, min_n=3, max_n=6, bucket=2_000_000, workers=None, seed=1,
-                 device="auto", callbacks=(), progress=False, _simd=""):
+                 device="auto", negative_sharing=True, callbacks=(), progress=False, _simd=""):
         self.vector_size = check_int(vector_size, "vector_size", minimum=1)
         self.window = check_int(window, "window", minimum=1)
         self.negative = check_int(negative, "negative", minimum=0)
@@ -256,6 +260,9 @@ class FastText(Model):
         self.workers = effective_workers(workers)
         self.seed = check_int(seed, "seed", minimum=0, maximum=2**64 - 1)
         self.device = self._check_device(device)
+        if not isinstance(negative_sharing, (bool, np.bool_)):
+            raise TypeError(f"negative_sharing must be a bool, got {type(negative_sharing).__name__}")
+        self.negative_sharing = bool(negative_sharing)
         self.callbacks = check_callbacks(callbacks)
         self.progress = bool(progress)
         self._simd = _simd
@@ -325,7 +332,8 @@ class FastText(Model):
         tables = backend.word2vec_tables(self.vocab.counts, self.sample)
         data = backend.fasttext_setup(corpus.ids, corpus.offsets, tables, self._subwords,
                                       vector_size=self.vector_size, window=self.window, negative=self.negative,
-                                      sg=self.sg, seed=self.seed, threads=self.workers, simd=self._simd)
+                                      sg=self.sg, shared=self.negative_sharing, seed=self.seed,
+                                      threads=self.workers, simd=self._simd)
         n_tokens = len(corpus)
         total = n_tokens * self.epochs
         self.loss_history = []

@@ -166,11 +166,11 @@ def morphology_corpus(n_stems=16, seed=0):
     return [sentences[i] for i in order], stems
 
 
-@pytest.mark.parametrize("sg", [1, 0])
-def test_unseen_inflections_land_near_their_stems(sg):
+@pytest.mark.parametrize("sg,sharing", [(1, True), (1, False), (0, True)])
+def test_unseen_inflections_land_near_their_stems(sg, sharing):
     sentences, stems = morphology_corpus()
     model = ec.FastText(vector_size=32, window=3, negative=5, sg=sg, min_count=1, epochs=5, bucket=20_000,
-                        sample=0, workers=1, seed=3).fit(sentences)
+                        sample=0, workers=1, seed=3, negative_sharing=sharing).fit(sentences)
     hits = 0
     for s in stems:
         unseen = s + "ings"

@@ -18,7 +18,8 @@
 // as fastText does for its unsupervised models). Skip-gram takes the centre word's m context
 // words as positives and K negatives shared by the m pairs, the negatives weighted w_k = the
 // number of context words they differ from, so the step is the summed step of the m pairs
-// (Ji et al. 2016's sharing; fastText draws K fresh negatives per pair). CBOW takes the centre
+// (Ji et al. 2016's sharing); with cfg.shared false it takes K fresh negatives per pair, as
+// fastText draws them (one step still: h is computed once per centre word). CBOW takes the centre
 // word and K negatives, as fastText. Subsampling, reduced windows, the linear learning-rate decay,
 // the noise table and the sigmoid are the word2vec kernel's (sgns.hpp), whose SIMD primitives
 // this kernel reuses.
@@ -186,7 +187,7 @@ EMBEDCORE_FORCE_INLINE void prefetch_rows(const Data& d, std::int32_t w, int dim
         sgns::prefetch_row(in + static_cast<std::int64_t>(d.sub_rows[j]) * dim, dim);
 }
 
-// Train on tokens [begin, end) (cfg: dim, window, negative, skip_gram, alpha, min_alpha,
+// Train on tokens [begin, end) (cfg: dim, window, negative, skip_gram, shared, alpha, min_alpha,
 // total_words of the word2vec kernel's Config). Windows do not cross sentences nor span ends.
 template <class V>
 EMBEDCORE_FORCE_INLINE void train_span_impl(const sgns::Config& cfg, const Data& d, std::int64_t begin,
@@ -197,7 +198,7 @@ EMBEDCORE_FORCE_INLINE void train_span_impl(const sgns::Config& cfg, const Data&
     const int dim = cfg.dim, K = cfg.negative, W = cfg.window;
     SplitMix64 rng(rng_state);
     Scratch s;
-    s.reserve(dim, 2 * W + K + 1);
+    s.reserve(dim, 2 * W + (cfg.shared ? K : 2 * W * K) + 1);
     std::vector<std::int64_t> raw_pos;
     std::vector<std::int32_t> sent;
     std::vector<std::int32_t> next_negs(static_cast<std::size_t>(std::max(K, 1)));
@@ -240,19 +241,29 @@ EMBEDCORE_FORCE_INLINE void train_span_impl(const sgns::Config& cfg, const Data&
             if (hi - lo <= 1) continue;
             // negatives drawn one centre word ahead, so their rows load during this step
             if (!have_next) for (int k = 0; k < K; ++k) next_negs[k] = sgns::draw_noise(rng, wd);
-            int m = 0;
+            int m = 0, n_neg = K;
             if (cfg.skip_gram) {
                 for (int j = lo; j < hi; ++j)
                     if (j != i) {
                         targets[m] = sent[j];
                         weights[m++] = 1.0f;
                     }
-                for (int k = 0; k < K; ++k) {
-                    const std::int32_t neg = next_negs[k];
-                    int differ = 0;
-                    for (int a = 0; a < m; ++a) differ += targets[a] != neg;
-                    targets[m + k] = neg;
-                    weights[m + k] = static_cast<float>(differ);
+                if (cfg.shared) {
+                    for (int k = 0; k < K; ++k) {
+                        const std::int32_t neg = next_negs[k];
+                        int differ = 0;
+                        for (int a = 0; a < m; ++a) differ += targets[a] != neg;
+                        targets[m + k] = neg;
+                        weights[m + k] = static_cast<float>(differ);
+                    }
+                } else {  // fastText's draw: K noise words per pair, one equal to its context word skipped
+                    n_neg = m * K;
+                    for (int a = 0; a < m; ++a)
+                        for (int k = 0; k < K; ++k) {
+                            const std::int32_t neg = a == 0 ? next_negs[k] : sgns::draw_noise(rng, wd);
+                            targets[m + a * K + k] = neg;
+                            weights[m + a * K + k] = neg == targets[a] ? 0.0f : 1.0f;
+                        }
                 }
                 const std::int64_t r0 = d.sub_indptr[centre];
                 s.rows.assign(d.sub_rows + r0, d.sub_rows + d.sub_indptr[centre + 1]);
@@ -276,7 +287,7 @@ EMBEDCORE_FORCE_INLINE void train_span_impl(const sgns::Config& cfg, const Data&
             have_next = true;
             if (cfg.skip_gram && i + 1 < n) prefetch_rows(d, sent[i + 1], dim);
             subword_step<V>(wd.input, wd.output, dim, s.rows.data(), static_cast<int>(s.rows.size()), targets, weights,
-                            m + K, cfg.skip_gram ? m : 1, alpha, s, local_loss);
+                            m + n_neg, cfg.skip_gram ? m : 1, alpha, s, local_loss);
         }
         pos = stop;
         if (!std::isfinite(local_loss)) break;  // diverged: the caller sees the loss

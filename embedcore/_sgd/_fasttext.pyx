@@ -51,8 +51,8 @@ def fasttext_train_chunk(input_vectors, output_vectors, const int64_t[::1] sub_i
                          const uint64_t[::1] keep, const uint32_t[::1] noise_prob,
                          const int32_t[::1] noise_alias, const int32_t[::1] ids,
                          const int64_t[::1] offsets, const int64_t[::1] starts, const int64_t[::1] ends,
-                         rng_states, loss, int64_t words_done, bint skip_gram, int window, int negative,
-                         float alpha, float min_alpha, int64_t total_words, str simd=""):
+                         rng_states, loss, int64_t words_done, bint skip_gram, bint shared, int window,
+                         int negative, float alpha, float min_alpha, int64_t total_words, str simd=""):
     """Train thread t on tokens [starts[t], ends[t]); returns (words_done, SIMD level used).
 
     input_vectors float32 (words + buckets, dim), output_vectors float32 (words, dim),
@@ -60,6 +60,7 @@ def fasttext_train_chunk(input_vectors, output_vectors, const int64_t[::1] sub_i
     writeable C-contiguous arrays of exactly those dtypes (TypeError or ValueError otherwise).
     sub_indptr/sub_rows is the CSR of every word's input rows (fasttext_subword_rows); a row
     outside the input matrix raises ValueError, as does a corpus id outside [0, words).
+    `shared`: skip-gram shares each centre word's noise words among its pairs (else K per pair).
     """
     cdef float[:, ::1] inp = inplace(input_vectors, "input_vectors", np.float32, 2)
     cdef float[:, ::1] out = inplace(output_vectors, "output_vectors", np.float32, 2)
@@ -93,6 +94,7 @@ def fasttext_train_chunk(input_vectors, output_vectors, const int64_t[::1] sub_i
     cfg.window = window
     cfg.negative = negative
     cfg.skip_gram = skip_gram
+    cfg.shared = shared
     cfg.alpha = alpha
     cfg.min_alpha = min_alpha
     cfg.total_words = total_words

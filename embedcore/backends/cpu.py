@@ -221,12 +221,13 @@ class FastTextData(NamedTuple):
         return self.words.threads
 
 
-def fasttext_setup(ids, offsets, tables, subwords, *, vector_size, window, negative, sg, seed, threads,
+def fasttext_setup(ids, offsets, tables, subwords, *, vector_size, window, negative, sg, shared, seed, threads,
                    sequential=False, chunk_tokens=None, simd=""):
     """Prepare fastText training (see sgns_setup) with `subwords` = (indptr int64, rows int32),
-    the input rows of every vocabulary word."""
+    the input rows of every vocabulary word; `shared`: skip-gram shares a centre word's noise
+    words among its pairs."""
     words = sgns_setup(ids, offsets, tables, vector_size=vector_size, window=window, negative=negative, sg=sg,
-                       cbow_mean=True, shared=True, seed=seed, threads=threads, sequential=sequential,
+                       cbow_mean=True, shared=shared, seed=seed, threads=threads, sequential=sequential,
                        chunk_tokens=chunk_tokens, simd=simd)
     indptr, rows = subwords
     return FastTextData(words, np.ascontiguousarray(indptr, dtype=np.int64), np.ascontiguousarray(rows, dtype=np.int32))
@@ -245,8 +246,8 @@ def fasttext_epoch(data, input_vectors, output_vectors, epoch, words_before, tot
         stop = np.minimum(pos + w.chunk_tokens, w.ends)
         words_done, variant = _sgd.fasttext_train_chunk(
             input_vectors, output_vectors, data.sub_indptr, data.sub_rows, w.keep, w.noise_prob, w.noise_alias,
-            w.ids, w.offsets, pos, stop, w.rng_states, loss, words_done, cfg["sg"], cfg["window"], cfg["negative"],
-            alpha, min_alpha, total_words, cfg["simd"])
+            w.ids, w.offsets, pos, stop, w.rng_states, loss, words_done, cfg["sg"], cfg["shared"], cfg["window"],
+            cfg["negative"], alpha, min_alpha, total_words, cfg["simd"])
         yield int((stop - pos).sum())
         pos = stop
     return float(loss.sum()), variant

@@ -99,10 +99,10 @@ def agreement(a, b):
 # ----------------------------------------------------------------------------------------------
 # the three sides: each (seconds from text file to trained model, words, vectors, held-out vectors)
 
-def run_embedcore(path, settings, workers, seed, held_out):
+def run_embedcore(path, settings, workers, seed, held_out, **extra):
     import embedcore as ec
     t0 = time.perf_counter()
-    model = ec.FastText(sg=1, workers=workers, seed=seed, device="cpu", **settings).fit(path)
+    model = ec.FastText(sg=1, workers=workers, seed=seed, device="cpu", **settings, **extra).fit(path)
     seconds = time.perf_counter() - t0
     wv = model.wv
     return seconds, wv.words, wv.vectors, np.stack([wv[w] for w in held_out]), model.stats
@@ -151,10 +151,16 @@ def _peer_label(name):
     return f"gensim {gensim.__version__} FastText corpus_file"
 
 
+def run_embedcore_unshared(path, settings, workers, seed, held_out):
+    """embedcore with fastText's noise words per pair (negative_sharing=False)."""
+    return run_embedcore(path, settings, workers, seed, held_out, negative_sharing=False)
+
+
 def compare(path, settings, workers, files, label, seeds=(1,), peers=("fasttext", "gensim"), scratch=None,
-            log=print):
+            log=print, unshared=False):
     """Rows (one per peer) and text lines: each side trained once per seed, alternating; the
-    median time and the mean quality over seeds; held-out words checked on the last seed."""
+    median time and the mean quality over seeds; held-out words checked on the last seed.
+    `unshared` adds embedcore with negative_sharing=False (a line, not a row)."""
     available = {}
     for name in peers:
         try:
@@ -166,9 +172,10 @@ def compare(path, settings, workers, files, label, seeds=(1,), peers=("fasttext"
         held_out = held_out_words(path, files, min_count=settings["min_count"])
         text = os.path.join(tmp, "train.txt")
         write_without(path, held_out, text)
-        results = {name: [] for name in ["embedcore"] + list(available)}
+        ours = [("embedcore", run_embedcore)] + ([("embedcore unshared", run_embedcore_unshared)] if unshared else [])
+        results = {name: [] for name in [n for n, _ in ours] + list(available)}
         for seed in seeds:
-            for name, run in [("embedcore", run_embedcore)] + list(available.items()):
+            for name, run in ours + list(available.items()):
                 r = run(text, settings, workers, seed, held_out)
                 q = score(to_gensim(r[1], r[2]), files)
                 results[name].append((r, q))
@@ -198,6 +205,10 @@ def compare(path, settings, workers, files, label, seeds=(1,), peers=("fasttext"
                                f"same nearest word as {name} {same:.2f}, top-10 overlap {overlap:.2f}; "
                                f"embedcore training {stats.get('words_per_sec', 0) / 1e3:.0f}k words/s, "
                                f"simd {stats.get('simd', '')}")))
+    if unshared:
+        seconds, q = summary("embedcore unshared")
+        lines.append(f"embedcore negative_sharing=False: {seconds:.1f} s, {describe_quality(q)}, held-out "
+                     f"inflection@1 {report['embedcore unshared'][0]:.2f}")
     lines.append(f"held-out words ({len(held_out)}): {' '.join(held_out[:12])} ...")
     for name, (rate, lists) in report.items():
         examples = ", ".join(f"{w} -> {lst[0]}" for w, lst in list(zip(held_out, lists))[:6])

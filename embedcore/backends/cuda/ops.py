@@ -191,11 +191,14 @@ class FastTextData(NamedTuple):
         return self.words.threads
 
 
-def fasttext_setup(ids, offsets, tables, subwords, *, vector_size, window, negative, sg, seed, threads,
+def fasttext_setup(ids, offsets, tables, subwords, *, vector_size, window, negative, sg, shared, seed, threads,
                    sequential=False, chunk_tokens=None, simd=""):
     """Prepare fastText training on the GPU (see the CPU's fasttext_setup): one warp trains one
-    centre word; `threads` and `simd` do not apply. ValueError for more than MAX_NEGATIVE
-    negatives or a warp's scratch beyond a block's shared memory."""
+    centre word; `threads` and `simd` do not apply. ValueError for ``shared=False`` (noise words
+    per pair run on the CPU only), more than MAX_NEGATIVE negatives or a warp's scratch beyond a
+    block's shared memory."""
+    if not shared:
+        raise ValueError("negative_sharing=False (noise words drawn per pair) runs on the CPU only; use device='cpu'")
     if negative > MAX_NEGATIVE:
         raise ValueError(f"negative must be <= {MAX_NEGATIVE} with device='cuda', got {negative}")
     fasttext_warps_per_block(vector_size, negative, window)  # raises when it does not fit
