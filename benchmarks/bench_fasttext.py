@@ -5,7 +5,7 @@ FastText, side by side in one process, end to end (text file to trained model).
     python benchmarks/bench_fasttext.py --seeds 1,2,3      # quality as the mean of 3 seeds
     python benchmarks/bench_fasttext.py --quick            # 1 epoch on a 1M-token prefix
     python benchmarks/bench_fasttext.py --peers fasttext   # leave gensim out
-    python benchmarks/bench_fasttext.py --unshared         # also noise words per pair (fastText's draw)
+    python benchmarks/bench_fasttext.py --shared           # also noise words shared per centre word
 
 Settings: dim 100, window 5, neg 5, minn 3, maxn 6, bucket 2M, lr 0.05, t 1e-4, min_count 5, 2
 threads (fastText's defaults where not named). Held-out words are dropped from the text every
@@ -34,7 +34,7 @@ def main(argv=None):
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seeds", default="1", help="comma-separated seeds (default 1)")
     p.add_argument("--peers", default="fasttext,gensim", help="fasttext, gensim or both (or none)")
-    p.add_argument("--unshared", action="store_true", help="also embedcore with negative_sharing=False")
+    p.add_argument("--shared", action="store_true", help="also embedcore with negative_sharing=True")
     args = p.parse_args(argv)
     if not os.path.exists(args.corpus):
         raise SystemExit(f"no corpus at {args.corpus}: run python benchmarks/make_corpus.py")
@@ -61,7 +61,7 @@ def main(argv=None):
         seeds = tuple(int(s) for s in args.seeds.split(","))
         peers = tuple(s.strip() for s in args.peers.split(",") if s.strip() and s.strip() != "none")
         rows, lines = ft.compare(path, settings, args.workers, files, label, seeds=seeds, peers=peers, scratch=tmp,
-                                 log=lambda line: print(line, flush=True), unshared=args.unshared)
+                                 log=lambda line: print(line, flush=True), shared=args.shared)
     print()
     print(bench.format_table(rows))
     for line in lines:

@@ -186,8 +186,9 @@ class FastText(Model):
 
     Training follows `Word2Vec` (subsampling, reduced windows, linear learning-rate decay,
     Hogwild threads, unigram^0.75 noise). Skip-gram predicts the context words from the centre
-    word's subword vector and shares one set of `negative` noise words among the centre word's
-    context pairs (each noise word's gradient counts once per pair it stands for); CBOW predicts
+    word's subword vector computed once per centre word, with `negative` noise words per pair
+    (or, with ``negative_sharing=True``, one set shared by the centre word's pairs, each noise
+    word's gradient counted once per pair it stands for); CBOW predicts
     the centre word from the mean of its context words' subword rows with fresh noise words, as
     fastText does. Every input row of a step receives the step's whole gradient (fastText's rule).
 
@@ -204,10 +205,12 @@ class FastText(Model):
         bucket (e.g. 200,000) saves memory at the cost of more n-grams sharing a row.
     device : {'auto', 'cpu', 'cuda'}
         Where to train (see `Word2Vec`). On the GPU one warp trains one centre word.
-    negative_sharing : bool
-        Skip-gram shares the centre word's noise words among its context pairs (the default,
-        faster), or draws `negative` of them for every pair as fastText does (CPU only); either
-        way the centre word's input vector is computed once per step.
+    negative_sharing : bool, optional
+        True: skip-gram shares the centre word's noise words among its context pairs (faster:
+        about 1.6x here, but 11 analogy points below fastText on the benchmark corpus). False:
+        `negative` noise words for every pair, as fastText draws them (CPU only; fastText's
+        quality). None (default): False on the CPU, True on the GPU. Either way the centre
+        word's input vector is computed once per step.
 
     Raises
     ------
@@ -244,7 +247,7 @@ class FastText(Model):
 
     def __init__(self, vector_size=100, window=5, negative=5, sg=1, sample=1e-3, min_count=5, epochs=5,
                  alpha=None, min_alpha=1e-4, min_n=3, max_n=6, bucket=2_000_000, workers=None, seed=1,
-                 device="auto", negative_sharing=True, callbacks=(), progress=False, _simd=""):
+                 device="auto", negative_sharing=None, callbacks=(), progress=False, _simd=""):
         self.vector_size = check_int(vector_size, "vector_size", minimum=1)
         self.window = check_int(window, "window", minimum=1)
         self.negative = check_int(negative, "negative", minimum=0)
@@ -260,9 +263,9 @@ class FastText(Model):
         self.workers = effective_workers(workers)
         self.seed = check_int(seed, "seed", minimum=0, maximum=2**64 - 1)
         self.device = self._check_device(device)
-        if not isinstance(negative_sharing, (bool, np.bool_)):
-            raise TypeError(f"negative_sharing must be a bool, got {type(negative_sharing).__name__}")
-        self.negative_sharing = bool(negative_sharing)
+        if negative_sharing is not None and not isinstance(negative_sharing, (bool, np.bool_)):
+            raise TypeError(f"negative_sharing must be None or a bool, got {type(negative_sharing).__name__}")
+        self.negative_sharing = None if negative_sharing is None else bool(negative_sharing)
         self.callbacks = check_callbacks(callbacks)
         self.progress = bool(progress)
         self._simd = _simd
@@ -332,7 +335,7 @@ class FastText(Model):
         tables = backend.word2vec_tables(self.vocab.counts, self.sample)
         data = backend.fasttext_setup(corpus.ids, corpus.offsets, tables, self._subwords,
                                       vector_size=self.vector_size, window=self.window, negative=self.negative,
-                                      sg=self.sg, shared=self.negative_sharing, seed=self.seed,
+                                      sg=self.sg, shared=self._shares_negatives(backend), seed=self.seed,
                                       threads=self.workers, simd=self._simd)
         n_tokens = len(corpus)
         total = n_tokens * self.epochs
@@ -361,6 +364,13 @@ class FastText(Model):
                              lambda epoch: backend.fasttext_epoch(data, inp, out, epoch, epoch * n_tokens, total,
                                                                   self.alpha, self.min_alpha),
                              total, "word", after_epoch))
+
+    def _shares_negatives(self, backend):
+        # None: per pair on the CPU (fastText's quality: shared noise words cost about 11 analogy
+        # points on the benchmark corpus, benchmarks/RESULTS.md), shared on the GPU (its only mode)
+        if self.negative_sharing is None:
+            return backend.NAME == "cuda"
+        return self.negative_sharing
 
     # ------------------------------------------------------------------------------------------
     @property

@@ -248,3 +248,11 @@ def test_bad_settings_raise_naming_the_argument(kwargs, match):
 def test_empty_corpus_raises():
     with pytest.raises(ValueError, match="min_count|empty"):
         ec.FastText(min_count=1).fit([[]])
+
+
+def test_default_draws_noise_words_per_pair_on_the_cpu():
+    from embedcore.backends import cpu
+    assert ec.FastText()._shares_negatives(cpu) is False
+    assert ec.FastText(negative_sharing=True)._shares_negatives(cpu) is True
+    with pytest.raises(TypeError, match="negative_sharing"):
+        ec.FastText(negative_sharing="yes")

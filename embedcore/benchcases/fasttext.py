@@ -151,16 +151,16 @@ def _peer_label(name):
     return f"gensim {gensim.__version__} FastText corpus_file"
 
 
-def run_embedcore_unshared(path, settings, workers, seed, held_out):
-    """embedcore with fastText's noise words per pair (negative_sharing=False)."""
-    return run_embedcore(path, settings, workers, seed, held_out, negative_sharing=False)
+def run_embedcore_shared(path, settings, workers, seed, held_out):
+    """embedcore with noise words shared by a centre word's pairs (negative_sharing=True)."""
+    return run_embedcore(path, settings, workers, seed, held_out, negative_sharing=True)
 
 
 def compare(path, settings, workers, files, label, seeds=(1,), peers=("fasttext", "gensim"), scratch=None,
-            log=print, unshared=False):
+            log=print, shared=False):
     """Rows (one per peer) and text lines: each side trained once per seed, alternating; the
     median time and the mean quality over seeds; held-out words checked on the last seed.
-    `unshared` adds embedcore with negative_sharing=False (a line, not a row)."""
+    `shared` adds embedcore with negative_sharing=True (a line, not a row)."""
     available = {}
     for name in peers:
         try:
@@ -172,7 +172,7 @@ def compare(path, settings, workers, files, label, seeds=(1,), peers=("fasttext"
         held_out = held_out_words(path, files, min_count=settings["min_count"])
         text = os.path.join(tmp, "train.txt")
         write_without(path, held_out, text)
-        ours = [("embedcore", run_embedcore)] + ([("embedcore unshared", run_embedcore_unshared)] if unshared else [])
+        ours = [("embedcore", run_embedcore)] + ([("embedcore shared", run_embedcore_shared)] if shared else [])
         results = {name: [] for name in [n for n, _ in ours] + list(available)}
         for seed in seeds:
             for name, run in ours + list(available.items()):
@@ -205,10 +205,10 @@ def compare(path, settings, workers, files, label, seeds=(1,), peers=("fasttext"
                                f"same nearest word as {name} {same:.2f}, top-10 overlap {overlap:.2f}; "
                                f"embedcore training {stats.get('words_per_sec', 0) / 1e3:.0f}k words/s, "
                                f"simd {stats.get('simd', '')}")))
-    if unshared:
-        seconds, q = summary("embedcore unshared")
-        lines.append(f"embedcore negative_sharing=False: {seconds:.1f} s, {describe_quality(q)}, held-out "
-                     f"inflection@1 {report['embedcore unshared'][0]:.2f}")
+    if shared:
+        seconds, q = summary("embedcore shared")
+        lines.append(f"embedcore negative_sharing=True: {seconds:.1f} s, {describe_quality(q)}, held-out "
+                     f"inflection@1 {report['embedcore shared'][0]:.2f}")
     lines.append(f"held-out words ({len(held_out)}): {' '.join(held_out[:12])} ...")
     for name, (rate, lists) in report.items():
         examples = ", ".join(f"{w} -> {lst[0]}" for w, lst in list(zip(held_out, lists))[:6])
