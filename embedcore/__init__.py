@@ -1,12 +1,13 @@
 """embedcore: fast kernels for learning and using word embeddings.
 
-Skip-gram and CBOW with negative sampling, co-occurrence counting and GloVe, PPMI and truncated
+Skip-gram and CBOW with negative sampling, fastText's subword vectors, co-occurrence counting and GloVe, PPMI and truncated
 SVD, and exact cosine top-k search, as C++ kernels under a gensim-familiar API.
 """
 from embedcore._version import __version__
 from embedcore._base import NotFittedError
 from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
+from embedcore.fasttext import FastText, FastTextKeyedVectors, load_facebook_model, save_facebook_model
 from embedcore.glove import GloVe
 from embedcore.formats._errors import TruncatedVectorFileError, VectorFileDecodeError, VectorFileError
 from embedcore.interactions import Interactions, ranking_metrics, train_test_split
@@ -49,8 +50,9 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "GloVe", "Interactions", "Item2Vec", "KeyedVectors", "NotFittedError",
-           "SVDEmbedding", "SVDRecommender", "TruncatedVectorFileError", "VectorFileDecodeError",
-           "VectorFileError", "Vocab", "Word2Vec", "build_info", "cooccurrence", "cosine_topk", "datasets",
-           "ppmi", "randomized_svd", "ranking_metrics", "recommend", "recommend_all", "sentence_vectors",
-           "train_test_split", "__version__"]
+__all__ = ["EncodedCorpus", "FastText", "FastTextKeyedVectors", "GloVe", "Interactions", "Item2Vec",
+           "KeyedVectors", "NotFittedError", "SVDEmbedding", "SVDRecommender", "TruncatedVectorFileError",
+           "VectorFileDecodeError", "VectorFileError", "Vocab", "Word2Vec", "build_info", "cooccurrence",
+           "cosine_topk", "datasets", "load_facebook_model", "ppmi", "randomized_svd", "ranking_metrics",
+           "recommend", "recommend_all", "save_facebook_model", "sentence_vectors", "train_test_split",
+           "__version__"]

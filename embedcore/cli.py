@@ -99,6 +99,20 @@ def _train_word2vec(args, sg):
                       "final_loss": model.loss_history[-1] if model.loss_history else float("nan")}
 
 
+def _train_fasttext(args):
+    """`embedcore train --model fasttext`: vocabulary, ids, then subword skip-gram. Returns the
+    model: `_train` writes fastText's .bin for a .bin name, else the word vectors."""
+    from embedcore.fasttext import FastText
+    vocab, corpus = _vocab_and_corpus(args, _source(args))
+    model = FastText(vector_size=args.dim, min_count=args.min_count, workers=args.workers, seed=args.seed,
+                     progress=True, **_given(window=args.window, epochs=args.epochs, min_n=args.min_n,
+                                             max_n=args.max_n, bucket=args.bucket))
+    model.fit(corpus, vocab=vocab)
+    s = model.stats
+    return model, {"words_per_sec": s["words_per_sec"], "train_seconds": s["train_seconds"],
+                   "final_loss": model.loss_history[-1] if model.loss_history else float("nan")}
+
+
 def _train_glove(args):
     """`embedcore train --model glove`: vocabulary, counts (window 10 by default), GloVe."""
     from embedcore.cooccurrence import cooccurrence
@@ -158,6 +172,7 @@ TRAINERS = {
     "cbow": lambda args: _train_word2vec(args, sg=0),
     "glove": _train_glove,
     "svd": _train_svd,
+    "fasttext": _train_fasttext,
 }
 DEMO_MODELS = [
     ("word2vec skip-gram", lambda synthetic, workers: _demo_word2vec(synthetic, workers, 1)),
@@ -182,9 +197,20 @@ class _Interrupted:
 
 def _train(args):
     start = time.perf_counter()
+    if args.model != "fasttext" and (args.min_n, args.max_n, args.bucket) != (None, None, None):
+        raise ValueError("--min-n, --max-n and --bucket apply to --model fasttext only")
     kv, stats = TRAINERS[args.model](args)
     _Interrupted.check()  # partly trained vectors never replace the output
-    kv.save_word2vec_format(args.output, binary=_is_binary(args, args.output), write_header=not args.no_header)
+    if args.model == "fasttext":  # the model: fastText's .bin for a .bin name, else its word vectors
+        from embedcore.fasttext import save_facebook_model
+        model, kv = kv, kv.wv
+        if args.layout is None and not args.no_header and os.fspath(args.output).endswith(".bin"):
+            save_facebook_model(model, args.output)
+            kv = None
+    if kv is not None:
+        kv.save_word2vec_format(args.output, binary=_is_binary(args, args.output), write_header=not args.no_header)
+    else:
+        kv = model.wv
     seconds = time.perf_counter() - start
     details = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in stats.items())
     print(f"{args.model}: {len(kv)} words x {kv.vectors.shape[1]} dims written to {args.output} "
@@ -192,7 +218,13 @@ def _train(args):
 
 
 def _load_vectors(args):
+    """Word vectors of a word2vec/GloVe file, or of a fastText .bin model (by its magic number),
+    whose vectors answer unseen words too."""
     from embedcore import KeyedVectors
+    from embedcore.formats import fasttext_bin
+    if args.layout is None and fasttext_bin.is_fasttext_bin(args.vectors):
+        from embedcore.fasttext import load_facebook_model
+        return load_facebook_model(args.vectors).wv
     return KeyedVectors.load_word2vec_format(args.vectors, binary=_is_binary(args, args.vectors),
                                              no_header=args.no_header)
 
@@ -298,7 +330,8 @@ def _add_train_options(parser):
     parser.add_argument("--model", required=True, choices=sorted(TRAINERS), help="what to train")
     parser.add_argument("-o", "--output", required=True,
                         help="vectors file to write (word2vec text; binary if it ends in .bin or .bin.gz; "
-                             "compressed if it ends in .gz or .bz2); replaced only by a complete run")
+                             "compressed if it ends in .gz or .bz2; with --model fasttext a name ending in .bin "
+                             "gets fastText's .bin model); replaced only by a complete run")
     _add_layout_options(parser, "write")
     parser.add_argument("--dim", type=_POSITIVE, default=100, help="vector size (default 100)")
     parser.add_argument("--window", type=_POSITIVE, default=None,
@@ -310,6 +343,10 @@ def _add_train_options(parser):
     parser.add_argument("--workers", type=_WORKERS, default=None,
                         help="threads (default: all cores; -1 all, -k all but k-1)")
     parser.add_argument("--seed", type=_SEED, default=1, help="random seed (default 1)")
+    parser.add_argument("--min-n", type=_POSITIVE, default=None, help="fasttext: shortest n-gram (default 3)")
+    parser.add_argument("--max-n", type=_POSITIVE, default=None, help="fasttext: longest n-gram (default 6)")
+    parser.add_argument("--bucket", type=_POSITIVE, default=None,
+                        help="fasttext: n-gram rows (default 2,000,000: 800 MB at dim 100)")
 
 
 def build_parser():
@@ -329,7 +366,8 @@ def build_parser():
     p.set_defaults(run=_train)
 
     p = sub.add_parser("similar", help="nearest words by cosine in a vectors file")
-    p.add_argument("vectors", help="word2vec text or binary file (binary if it ends in .bin or .bin.gz)")
+    p.add_argument("vectors", help="word2vec text or binary file (binary if it ends in .bin or .bin.gz), or a "
+                                   "fastText .bin model (then unseen words have vectors too)")
     p.add_argument("word", nargs="+")
     p.add_argument("-k", type=_POSITIVE, default=10, help="how many neighbours (default 10)")
     _add_layout_options(p, "read")

@@ -18,6 +18,8 @@ OPS = (
     "asarray", "to_host", "issparse", "csr_matrix",
     # word2vec
     "word2vec_tables", "sgns_setup", "sgns_epoch",
+    # fastText
+    "fasttext_setup", "fasttext_epoch",
     # co-occurrence and GloVe
     "cooccur_counts", "glove_records", "glove_epoch",
     # sparse matrices

@@ -207,6 +207,53 @@ def sgns_epoch(data, input_vectors, output_vectors, epoch, words_before, total_w
 
 
 # ----------------------------------------------------------------------------------------------
+# fastText (subword skip-gram / CBOW)
+
+class FastTextData(NamedTuple):
+    """What `fasttext_epoch` trains on: the word2vec data (corpus, tables, spans, streams) and
+    the CSR of every word's input rows (its own row, then its n-gram rows)."""
+    words: SgnsData
+    sub_indptr: np.ndarray
+    sub_rows: np.ndarray
+
+    @property
+    def threads(self):
+        return self.words.threads
+
+
+def fasttext_setup(ids, offsets, tables, subwords, *, vector_size, window, negative, sg, shared, seed, threads,
+                   sequential=False, chunk_tokens=None, simd=""):
+    """Prepare fastText training (see sgns_setup) with `subwords` = (indptr int64, rows int32),
+    the input rows of every vocabulary word; `shared`: skip-gram shares a centre word's noise
+    words among its pairs."""
+    words = sgns_setup(ids, offsets, tables, vector_size=vector_size, window=window, negative=negative, sg=sg,
+                       cbow_mean=True, shared=shared, seed=seed, threads=threads, sequential=sequential,
+                       chunk_tokens=chunk_tokens, simd=simd)
+    indptr, rows = subwords
+    return FastTextData(words, np.ascontiguousarray(indptr, dtype=np.int64), np.ascontiguousarray(rows, dtype=np.int32))
+
+
+def fasttext_epoch(data, input_vectors, output_vectors, epoch, words_before, total_words, alpha, min_alpha):
+    """One fastText epoch in place on the float32 input (words + buckets, dim) and output
+    (words, dim) tables, as a generator like sgns_epoch: yields raw tokens per step, returns
+    ``(loss, variant)``."""
+    w = data.words
+    cfg = w.config
+    loss = np.zeros(w.threads, dtype=np.float64)
+    pos = w.starts.copy()
+    words_done, variant = words_before, ""
+    while np.any(pos < w.ends):
+        stop = np.minimum(pos + w.chunk_tokens, w.ends)
+        words_done, variant = _sgd.fasttext_train_chunk(
+            input_vectors, output_vectors, data.sub_indptr, data.sub_rows, w.keep, w.noise_prob, w.noise_alias,
+            w.ids, w.offsets, pos, stop, w.rng_states, loss, words_done, cfg["sg"], cfg["shared"], cfg["window"],
+            cfg["negative"], alpha, min_alpha, total_words, cfg["simd"])
+        yield int((stop - pos).sum())
+        pos = stop
+    return float(loss.sum()), variant
+
+
+# ----------------------------------------------------------------------------------------------
 # co-occurrence and GloVe
 
 def cooccur_counts(ids, offsets, vocab_size, window, symmetric, distance_weighting, threads):

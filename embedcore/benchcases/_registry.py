@@ -17,6 +17,7 @@ CASE_MODULES = (
     "embedcore.benchcases.topk",
     "embedcore.benchcases.word2vec",
     "embedcore.benchcases.recommend",
+    "embedcore.benchcases.fasttext",
 )
 
 _CASES = {}

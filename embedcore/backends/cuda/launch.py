@@ -278,3 +278,68 @@ def launch_sgns(ids, offsets, begin, end, input_vectors, output_vectors, noise_p
         args = common + (np.int32(bool(cbow_mean)), np.uint64(seed), np.uint64(epoch), loss)
     kernel((blocks,), (32 * warps,), args, shared_mem=shared)
 
+
+
+# ----------------------------------------------------------------------------------------------
+# fastText
+
+def fasttext_shared_bytes(dim, negative, warps_per_block, window):
+    """Dynamic shared memory of a fastText block (see fasttext.cu): per warp the hidden layer and
+    its gradient (2 * dim floats) and up to 2 * window + negative + 1 target gradients and ids."""
+    targets = 2 * window + negative + 1
+    return warps_per_block * (4 * (2 * dim + targets) + 4 * targets)
+
+
+def fasttext_warps_per_block(dim, negative, window, sequential=False):
+    """Warps per block of the fastText kernel (ValueError when one warp's scratch does not fit)."""
+    if sequential:
+        return 1
+    for warps in (8, 4, 2, 1):
+        if fasttext_shared_bytes(dim, negative, warps, window) <= _SHARED_LIMIT:
+            return warps
+    raise ValueError(f"vector_size={dim} with negative={negative} and window={window} needs "
+                     f"{fasttext_shared_bytes(dim, negative, 1, window)} bytes of shared memory per warp on "
+                     f"the GPU, more than {_SHARED_LIMIT}; lower one of them or use device='cpu'")
+
+
+def launch_fasttext(ids, offsets, begin, end, input_vectors, output_vectors, sub_indptr, sub_rows, noise_prob,
+                    noise_alias, window, negative, alpha, sg, seed, epoch, loss, sequential=False):
+    """Train centre positions [begin, end) of the token stream with fastText's subword step, in
+    place on the input (words + buckets, dim) and output (words, dim) tables.
+
+    sub_indptr (int64, words + 1) / sub_rows (int32) list every word's input rows; the caller
+    checks them once (rows < input rows). The ids the launch reads must lie in [0, words)
+    (checked). `sequential` runs one warp, centre words in order. loss (float64 (1,)) gets the
+    summed weighted pair losses added.
+    """
+    n_tokens = ids.shape[0]
+    _check(ids, "ids", np.int32, ndim=1)
+    _check(offsets, "offsets", np.int64, ndim=1)
+    _check(input_vectors, "input_vectors", np.float32, ndim=2)
+    _check(output_vectors, "output_vectors", np.float32, ndim=2)
+    vocab_size, dim = output_vectors.shape
+    if input_vectors.shape[1] != dim or input_vectors.shape[0] < vocab_size:
+        raise ValueError(f"input_vectors must be (>= {vocab_size}, {dim}), got {_describe(input_vectors)}")
+    _check(sub_indptr, "sub_indptr", np.int64, shape=(vocab_size + 1,))
+    _check(sub_rows, "sub_rows", np.int32, ndim=1)
+    _check(noise_prob, "noise_prob", np.uint32, shape=(vocab_size,))
+    _check(noise_alias, "noise_alias", np.int32, shape=(vocab_size,))
+    _check(loss, "loss", np.float64, shape=(1,))
+    if not 0 <= begin <= end <= n_tokens:
+        raise ValueError(f"token range [{begin}, {end}) outside the {n_tokens} tokens")
+    if not 0 <= negative <= MAX_NEGATIVE:
+        raise ValueError(f"negative must be in [0, {MAX_NEGATIVE}] on the GPU, got {negative}")
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    if end == begin:
+        return
+    _check_ids(ids[max(0, begin - window):min(n_tokens, end + window)], vocab_size)
+    warps = fasttext_warps_per_block(dim, negative, window, sequential)
+    blocks, warps = (1, 1) if sequential else _hogwild_grid(end - begin, vocab_size, warps)
+    shared = fasttext_shared_bytes(dim, negative, warps, window)
+    kernel = _kernel("fasttext.cu", "fasttext_train")
+    kernel((blocks,), (32 * warps,),
+           (ids, offsets, np.int64(offsets.shape[0] - 1), np.int64(begin), np.int64(end), input_vectors,
+            output_vectors, np.int32(dim), sub_indptr, sub_rows, noise_prob, noise_alias, np.int32(vocab_size),
+            np.int32(window), np.int32(negative), np.float32(alpha), np.int32(bool(sg)), np.uint64(seed),
+            np.uint64(epoch), loss), shared_mem=shared)

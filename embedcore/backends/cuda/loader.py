@@ -13,7 +13,7 @@ from embedcore.backends.cuda.probe import cupy as _cupy
 logger = logging.getLogger("embedcore")
 
 KERNEL_DIR = Path(__file__).resolve().parent / "kernels"
-KERNEL_FILES = ("topk.cu", "cooccur.cu", "glove.cu", "sgns.cu")
+KERNEL_FILES = ("topk.cu", "cooccur.cu", "glove.cu", "sgns.cu", "fasttext.cu")
 COMPILE_OPTIONS = ("-std=c++17",)
 
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"\s*$')
@@ -101,6 +101,7 @@ def compile_all():
         "cooccur.cu": ("cooccur_pairs", "segment_sums"),
         "glove.cu": ("glove_epoch",),
         "sgns.cu": ("w2v_keep_mask", "sgns_skipgram", "sgns_cbow"),
+        "fasttext.cu": ("fasttext_train",),
     }
     for filename, kernels in names.items():
         for name in kernels:

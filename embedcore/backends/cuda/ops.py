@@ -19,7 +19,7 @@ import numpy as np
 
 from embedcore.backends import _shared
 from embedcore.backends.cuda.launch import (EMPTY_KEY, MAX_NEGATIVE, TOPK_MAX_K, _warps_per_block,
-                                            launch_cooccur_pairs, launch_glove_epoch, launch_segment_sums,
+                                            fasttext_warps_per_block, launch_cooccur_pairs, launch_fasttext, launch_glove_epoch, launch_segment_sums,
                                             launch_sgns, launch_topk_merge_tile, launch_w2v_keep_mask)
 from embedcore.backends.cuda.probe import cupy as _cupy
 from embedcore.backends.cuda.probe import is_device_array
@@ -150,22 +150,78 @@ def sgns_epoch(data, input_vectors, output_vectors, epoch, words_before, total_w
     tokens trained before it. Windows reach across chunks, not across sentences."""
     cp = _cupy()
     cfg = data.config
-    ids, offsets = data.ids, data.offsets
-    n_raw = ids.shape[0]
-    mask = cp.empty(n_raw, dtype=cp.uint8)
-    launch_w2v_keep_mask(ids, data.keep, data.seed, epoch, mask)
-    kept = mask.astype(cp.bool_)
-    before = cp.concatenate([cp.zeros(1, dtype=cp.int64), cp.cumsum(kept, dtype=cp.int64)])
-    kept_ids = cp.ascontiguousarray(ids[kept])
-    kept_offsets = cp.ascontiguousarray(before[offsets])
-    raw_bounds = list(range(0, n_raw, data.chunk_tokens)) + [n_raw]
-    kept_bounds = _host(before[cp.asarray(np.array(raw_bounds, dtype=np.int64))]).tolist()
+    kept_ids, kept_offsets, raw_bounds, kept_bounds = _epoch_stream(data, epoch)
     loss = cp.zeros(1, dtype=cp.float64)
     for a, b, begin, end in zip(raw_bounds[:-1], raw_bounds[1:], kept_bounds[:-1], kept_bounds[1:]):
         rate = _shared.learning_rate(alpha, min_alpha, words_before + a, total_words)
         launch_sgns(kept_ids, kept_offsets, begin, end, input_vectors, output_vectors, data.noise_prob,
                     data.noise_alias, cfg["window"], cfg["negative"], rate, cfg["sg"], cfg["cbow_mean"], data.seed,
                     epoch, loss, data.sequential)
+        yield b - a
+    return float(_host(loss)[0]), "cuda"
+
+
+def _epoch_stream(data, epoch):
+    """The epoch's kept token stream (see sgns_epoch): (kept ids, kept sentence offsets, raw chunk
+    bounds, kept chunk bounds)."""
+    cp = _cupy()
+    ids, offsets = data.ids, data.offsets
+    n_raw = ids.shape[0]
+    mask = cp.empty(n_raw, dtype=cp.uint8)
+    launch_w2v_keep_mask(ids, data.keep, data.seed, epoch, mask)
+    kept = mask.astype(cp.bool_)
+    before = cp.concatenate([cp.zeros(1, dtype=cp.int64), cp.cumsum(kept, dtype=cp.int64)])
+    raw_bounds = list(range(0, n_raw, data.chunk_tokens)) + [n_raw]
+    kept_bounds = _host(before[cp.asarray(np.array(raw_bounds, dtype=np.int64))]).tolist()
+    return cp.ascontiguousarray(ids[kept]), cp.ascontiguousarray(before[offsets]), raw_bounds, kept_bounds
+
+
+# ----------------------------------------------------------------------------------------------
+# fastText
+
+class FastTextData(NamedTuple):
+    """What `fasttext_epoch` trains on, on the device: the word2vec data and every word's input
+    rows (CSR)."""
+    words: SgnsData
+    sub_indptr: object
+    sub_rows: object
+
+    @property
+    def threads(self):
+        return self.words.threads
+
+
+def fasttext_setup(ids, offsets, tables, subwords, *, vector_size, window, negative, sg, shared, seed, threads,
+                   sequential=False, chunk_tokens=None, simd=""):
+    """Prepare fastText training on the GPU (see the CPU's fasttext_setup): one warp trains one
+    centre word; `threads` and `simd` do not apply. ValueError for ``shared=False`` (noise words
+    per pair run on the CPU only), more than MAX_NEGATIVE negatives or a warp's scratch beyond a
+    block's shared memory."""
+    if not shared:
+        raise ValueError("negative_sharing=False (noise words drawn per pair) runs on the CPU only; use device='cpu'")
+    if negative > MAX_NEGATIVE:
+        raise ValueError(f"negative must be <= {MAX_NEGATIVE} with device='cuda', got {negative}")
+    fasttext_warps_per_block(vector_size, negative, window)  # raises when it does not fit
+    words = sgns_setup(ids, offsets, tables, vector_size=vector_size, window=window, negative=negative, sg=sg,
+                       cbow_mean=True, shared=True, seed=seed, threads=threads, sequential=sequential,
+                       chunk_tokens=chunk_tokens)
+    indptr, rows = subwords
+    return FastTextData(words, asarray(indptr, np.int64), asarray(rows, np.int32))
+
+
+def fasttext_epoch(data, input_vectors, output_vectors, epoch, words_before, total_words, alpha, min_alpha):
+    """One fastText epoch on the GPU, in place, as a generator (see the CPU's fasttext_epoch and
+    sgns_epoch here): yields raw tokens per launch, returns ``(loss, "cuda")``."""
+    cp = _cupy()
+    w = data.words
+    cfg = w.config
+    kept_ids, kept_offsets, raw_bounds, kept_bounds = _epoch_stream(w, epoch)
+    loss = cp.zeros(1, dtype=cp.float64)
+    for a, b, begin, end in zip(raw_bounds[:-1], raw_bounds[1:], kept_bounds[:-1], kept_bounds[1:]):
+        rate = _shared.learning_rate(alpha, min_alpha, words_before + a, total_words)
+        launch_fasttext(kept_ids, kept_offsets, begin, end, input_vectors, output_vectors, data.sub_indptr,
+                        data.sub_rows, w.noise_prob, w.noise_alias, cfg["window"], cfg["negative"], rate, cfg["sg"],
+                        w.seed, epoch, loss, w.sequential)
         yield b - a
     return float(_host(loss)[0]), "cuda"
 
