@@ -3,7 +3,8 @@
 embedcore._native       pybind11, C++17 sources in csrc/bindings/ over the kernels in csrc/embedcore/
 embedcore._sgd._text    Cython (embedcore/_sgd/*.pyx, each over one .pxd): the text pass,
 embedcore._sgd._glove   GloVe epochs and word2vec chunks (loops that touch Python objects or update
-embedcore._sgd._word2vec  arrays in place)
+embedcore._sgd._word2vec  arrays in place), and random walks trained by skip-gram
+embedcore._sgd._walks
 
 Include path: csrc/ (the kernels, the bindings' glue headers) and embedcore/include/ (the
 per-example math shared with the CUDA kernels, shipped as package data for the GPU loader).
@@ -193,7 +194,7 @@ sgd = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         language="c++",
     )
-    for name in ("text", "glove", "word2vec")
+    for name in ("text", "glove", "word2vec", "walks")
 ]
 
 setup(

@@ -9,6 +9,7 @@ from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
 from embedcore.glove import GloVe
 from embedcore.keyedvectors import KeyedVectors
+from embedcore.node2vec import Node2Vec
 from embedcore.similarity import cosine_topk
 from embedcore.svd import SVDEmbedding, ppmi, randomized_svd
 from embedcore.vocab import Vocab
@@ -45,5 +46,5 @@ def build_info():
     }
 
 
-__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "NotFittedError", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
+__all__ = ["EncodedCorpus", "GloVe", "KeyedVectors", "Node2Vec", "NotFittedError", "SVDEmbedding", "Vocab", "Word2Vec", "build_info",
            "cooccurrence", "cosine_topk", "datasets", "ppmi", "randomized_svd", "__version__"]
