@@ -442,3 +442,77 @@ def stochastic_block_model(n_nodes, n_edges, n_communities=20, mixing=0.2, seed=
     adjacency = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_nodes, n_nodes))
     return adjacency, labels
 
+
+def load_node_labels(path, names=None):
+    """Read node labels: a ``.mat`` file of the DeepWalk / node2vec distributions (BlogCatalog,
+    PPI, Wikipedia: a ``group`` matrix, one row per node), or a text file of
+    ``node label [label ...]`` lines (spaces or tabs; ``#`` comments; gzip and bz2 read
+    transparently; a node may be named on several lines).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    names : list of str, optional
+        The node order of the result (e.g. ``model.wv.words``); required for a text file, whose
+        nodes are looked up by name. A ``.mat`` file's rows are the nodes 0, 1, ...
+
+    Returns
+    -------
+    labels : scipy.sparse.csr_matrix
+        Bool (n_nodes, n_labels) indicator matrix: the labels of each node.
+    label_names : list of str
+        The label of each column: in order of first appearance in a text file, "0", "1", ... for
+        a ``.mat`` file.
+
+    Raises
+    ------
+    ValueError
+        A line without a label, a node not in `names` (with the line number), a ``.mat`` file
+        without ``group``.
+    """
+    import scipy.sparse as sp
+    from embedcore._io import open_source
+    from embedcore._validation import check_path
+    path = check_path(path, "path")
+    if path.endswith(".mat"):
+        from scipy.io import loadmat
+        contents = loadmat(path)
+        if "group" not in contents:
+            raise ValueError(f"{path} has no 'group' matrix (the labels of the DeepWalk .mat format)")
+        groups = sp.csr_matrix(contents["group"]).astype(bool)
+        if names is not None and len(names) != groups.shape[0]:
+            raise ValueError(f"{path} labels {groups.shape[0]} nodes, names has {len(names)}")
+        return groups, [str(i) for i in range(groups.shape[1])]
+    if names is None:
+        raise TypeError("names is required for a text label file: the node order of the result")
+    index = {name: i for i, name in enumerate(names)}
+    label_ids, rows, cols = {}, [], []
+    with open_source(path) as f:
+        for line_no, raw in enumerate(f, 1):
+            parts = raw.decode("utf-8", "replace").split()
+            if not parts or parts[0].startswith("#"):
+                continue
+            if len(parts) < 2:
+                raise ValueError(f"{path}, line {line_no}: expected 'node label [label ...]', got one field")
+            if parts[0] not in index:
+                raise ValueError(f"{path}, line {line_no}: node {parts[0]!r} is not in names")
+            for label in parts[1:]:
+                rows.append(index[parts[0]])
+                cols.append(label_ids.setdefault(label, len(label_ids)))
+    matrix = sp.csr_matrix((np.ones(len(rows), dtype=bool), (rows, cols)), shape=(len(names), len(label_ids)))
+    return matrix, list(label_ids)
+
+
+def load_graph_mat(path):
+    """The adjacency (``network``) and labels (``group``) of a ``.mat`` file as the DeepWalk /
+    node2vec authors distribute BlogCatalog, PPI and Wikipedia: (scipy.sparse CSR float32,
+    bool CSR indicator matrix)."""
+    import scipy.sparse as sp
+    from scipy.io import loadmat
+    from embedcore._validation import check_path
+    path = check_path(path, "path")
+    contents = loadmat(path)
+    for key in ("network", "group"):
+        if key not in contents:
+            raise ValueError(f"{path} has no {key!r} matrix (the DeepWalk .mat format has 'network' and 'group')")
+    return sp.csr_matrix(contents["network"], dtype=np.float32), sp.csr_matrix(contents["group"]).astype(bool)
