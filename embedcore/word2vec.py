@@ -15,6 +15,24 @@ from embedcore.vocab import Vocab
 logger = logging.getLogger("embedcore")
 
 
+def initial_vectors(n_words, dim, seed):
+    """The starting input vectors: float32 uniform in ``[-1/dim, 1/dim)``, drawn exactly as gensim
+    4 draws them (``numpy.random.default_rng(seed)``, so the same seed and vocabulary order give
+    the same values).
+
+    word2vec.c starts from half that range. The updates are the same either way, but the smaller
+    start costs quality when training gives each word few updates (strong subsampling, few
+    epochs): with sample=1e-5, skip-gram from the smaller start scored 1.3 analogy points and
+    0.03 WS353 below gensim, and gensim from the smaller start lost as much
+    (benchmarks/RESULTS.md).
+    """
+    vectors = np.random.default_rng(seed).random((n_words, dim), dtype=np.float32)
+    vectors *= np.float32(2.0)
+    vectors -= np.float32(1.0)
+    vectors /= np.float32(dim)
+    return vectors
+
+
 class Word2Vec(Model):
     """Skip-gram or CBOW word vectors with negative sampling (word2vec).
 
@@ -202,8 +220,7 @@ class Word2Vec(Model):
     def _train(self, corpus):
         backend = get_backend(self.device)
         n_words, dim = len(self.vocab), self.vector_size
-        rng = np.random.default_rng(self.seed)
-        inp = backend.asarray((rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
+        inp = backend.asarray(initial_vectors(n_words, dim, self.seed))
         out = backend.asarray(np.zeros((n_words, dim), dtype=np.float32))
         tables = backend.word2vec_tables(self.vocab.counts, self.sample)
         data = backend.sgns_setup(corpus.ids, corpus.offsets, tables, vector_size=dim, window=self.window,

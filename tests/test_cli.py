@@ -75,7 +75,11 @@ def test_train_output_reads_back_with_the_layout_its_name_gives(corpus_file, tmp
         assert main(["similar", str(path), kv.words[0], "-k", "1"]) == 0
     with gzip.open(tmp_path / "v.bin.gz", "rb") as f:
         header = f.readline()
-        assert b" 8\n" == header[-3:] and b"." not in f.read(200)  # binary values, not decimals
+        word, rest = f.read(1000).split(b" ", 1)
+    # binary values, not decimals: the first record is the word, a space and 8 little-endian float32
+    kv = ec.KeyedVectors.load_word2vec_format(tmp_path / "v.bin.gz", binary=True)
+    assert header[-3:] == b" 8\n"
+    np.testing.assert_array_equal(np.frombuffer(rest[:32], dtype="<f4"), kv[word.decode()])
     capsys.readouterr()
 
 

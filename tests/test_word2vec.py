@@ -8,6 +8,7 @@ import embedcore as ec
 from embedcore import _sgd
 from cuda_emulation import skip_emulated
 from reference import analogy_accuracy, cbow_step, sg_exact_step, sg_shared_step
+from embedcore.word2vec import initial_vectors
 
 TWO32 = 2.0 ** 32
 
@@ -214,7 +215,7 @@ def test_workers_beyond_the_work_are_clamped_and_every_word_is_trained():
     assert 1 < many.stats["workers"] <= len(synth.corpus) // 1024
     assert many.stats["words_trained"] == len(synth.corpus)
     assert many.loss_history[0] == pytest.approx(one.loss_history[0], rel=0.05)
-    init = (np.random.default_rng(1).random(many.wv.vectors.shape, dtype=np.float32) - np.float32(0.5)) / np.float32(20)
+    init = initial_vectors(*many.wv.vectors.shape, many.seed)
     trained = np.abs(many.wv.vectors - init).max(axis=1) > 0
     assert trained[np.unique(synth.corpus.ids)].all()
 
@@ -280,13 +281,13 @@ def test_the_epoch_loss_of_a_long_sequential_pass_is_exact(device, sg):
     assert loss == pytest.approx(n_sentences * centres * (1 + negative) * np.log(2.0), rel=1e-6)
 
 
-def test_initial_vectors_follow_word2vec(device, topic_corpus):
-    """Input rows uniform in [-0.5/dim, 0.5/dim), output rows zero: with a vanishing learning
-    rate the trained vectors are the initial ones."""
+def test_initial_vectors_follow_gensim(device, topic_corpus):
+    """Input rows uniform in [-1/dim, 1/dim) (gensim 4's range), output rows zero: with a vanishing
+    learning rate the trained vectors are the initial ones."""
     _, vocab, corpus = topic_corpus
     model = ec.Word2Vec(vector_size=10, alpha=1e-30, min_alpha=1e-30, epochs=1, workers=1, device=device).fit(corpus, vocab=vocab)
     v = model.wv.vectors
-    assert v.min() >= -0.05 and v.max() < 0.05 and v.std() == pytest.approx(0.1 / np.sqrt(12), rel=0.05)
+    assert v.min() >= -0.1 and v.max() < 0.1 and v.std() == pytest.approx(0.2 / np.sqrt(12), rel=0.05)
     assert np.abs(model.syn1neg).max() < 1e-20
 
 
@@ -297,7 +298,7 @@ def test_every_word_of_one_long_sentence_is_trained():
     vocab = ec.Vocab([f"w{i}" for i in range(50)], np.bincount(ids, minlength=50))
     corpus = ec.EncodedCorpus(ids)  # one sentence of 60,000 tokens
     model = ec.Word2Vec(vector_size=8, sample=0, epochs=1, workers=1).fit(corpus, vocab=vocab)
-    init = (np.random.default_rng(1).random((50, 8), dtype=np.float32) - np.float32(0.5)) / np.float32(8)
+    init = initial_vectors(50, 8, seed=1)
     assert (np.abs(model.wv.vectors - init).max(axis=1) > 0).all()
     assert model.stats["words_trained"] == 60_000
 

@@ -100,34 +100,45 @@ def compare(name, path, sg, ctx, settings, files, label, extra_quality=None, rep
                        f"{'best of %d alternating runs' % repeats if repeats > 1 else 'one run each'}"))]
 
 
-def word2vec_c_row(name, path, sg, ctx, settings, files, label, binary):
-    """word2vec.c vs embedcore, each from the text file to a text vectors file: vocabulary pass,
-    training and output on both sides, one run each; both vector sets scored by `score`."""
+def run_word2vec_c(binary, path, sg, workers, settings, scratch):
+    """(seconds, vocabulary seconds, words, vectors) of word2vec.c from the text file to a text
+    vectors file; its sentence-end token </s> is dropped from the words. word2vec.c has no seed
+    option (runs are deterministic only with 1 thread)."""
     import embedcore as ec
-    kind = "skip-gram" if sg else "CBOW"
-    settings = with_alpha(settings, sg)
-    work = tempfile.mkdtemp(prefix="word2vec-c-", dir=ctx.scratch)
+    work = tempfile.mkdtemp(prefix="word2vec-c-", dir=scratch)
     try:
-        peer_file, our_file = os.path.join(work, "word2vec-c.txt"), os.path.join(work, "embedcore.txt")
-        peer_s, lines = _peers.run(
-            [binary, "-train", os.path.abspath(path), "-output", peer_file, "-size", str(settings["vector_size"]),
+        out = os.path.join(work, "word2vec-c.txt")
+        seconds, lines = _peers.run(
+            [binary, "-train", os.path.abspath(path), "-output", out, "-size", str(settings["vector_size"]),
              "-window", str(settings["window"]), "-negative", str(settings["negative"]), "-hs", "0",
              "-sample", str(settings["sample"]), "-min-count", str(settings["min_count"]),
              "-iter", str(settings["epochs"]), "-alpha", str(settings["alpha"]), "-cbow", str(1 - sg),
-             "-threads", str(ctx.workers), "-binary", "0", "-debug", "2"], watch="stdout", cwd=work)
+             "-threads", str(workers), "-binary", "0", "-debug", "2"], watch="stdout", cwd=work)
         # its vocabulary pass ends where its first progress line arrives (stdout is flushed there)
-        peer_vocab_s = next((t for t, text in lines if "Progress:" in text), float("nan"))
-        peer_kv = ec.KeyedVectors.load_word2vec_format(peer_file)
+        vocab_s = next((t for t, text in lines if "Progress:" in text), float("nan"))
+        kv = ec.KeyedVectors.load_word2vec_format(out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    words, vectors = kv.words, kv.vectors
+    if words and words[0] == "</s>":
+        words, vectors = words[1:], vectors[1:]
+    return seconds, vocab_s, words, vectors
+
+
+def word2vec_c_row(name, path, sg, ctx, settings, files, label, binary):
+    """word2vec.c vs embedcore, each from the text file to a text vectors file: vocabulary pass,
+    training and output on both sides, one run each; both vector sets scored by `score`."""
+    kind = "skip-gram" if sg else "CBOW"
+    settings = with_alpha(settings, sg)
+    peer_s, peer_vocab_s, words, vectors = run_word2vec_c(binary, path, sg, ctx.workers, settings, ctx.scratch)
+    work = tempfile.mkdtemp(prefix="embedcore-", dir=ctx.scratch)
+    try:
         t0 = time.perf_counter()
         vocab_s, train_s, _, model = run_embedcore(path, sg, ctx.workers, settings)
-        model.wv.save_word2vec_format(our_file)
+        model.wv.save_word2vec_format(os.path.join(work, "embedcore.txt"))
         ours_s = time.perf_counter() - t0
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    # word2vec.c keeps its sentence-end token </s> as word 0; without it both sets hold the same words
-    words, vectors = peer_kv.words, peer_kv.vectors
-    if words and words[0] == "</s>":
-        words, vectors = words[1:], vectors[1:]
     peer_q = score(to_gensim(words, vectors), files)
     ours_q = score(to_gensim(model.wv.words, model.wv.vectors), files)
     raw_words = model.vocab.total_words * settings["epochs"]
@@ -246,4 +257,161 @@ def synthetic(ctx):
                         f"synthetic {n_tokens / 1e6:.0f}M tokens, {settings['epochs']} epochs",
                         extra_quality=planted_quality(synth, analogies))
     os.remove(path)
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# quality grid
+
+# (vector_size, window, negative, sample, epochs): each parameter's range is covered, and the
+# expensive ends are paired with cheap values of the others so that the grid runs in hours.
+GRID = (
+    (100, 5, 5, 1e-3, 5),
+    (100, 5, 5, 1e-4, 5),
+    (100, 5, 5, 1e-5, 5),
+    (100, 5, 5, 0, 2),
+    (50, 5, 5, 1e-3, 1),
+    (50, 5, 5, 1e-3, 10),
+    (200, 5, 5, 1e-3, 3),
+    (300, 5, 5, 1e-4, 1),
+    (300, 3, 3, 1e-5, 3),
+    (100, 2, 5, 1e-3, 5),
+    (100, 10, 5, 1e-4, 5),
+    (150, 10, 10, 0, 1),
+    (100, 5, 2, 1e-3, 5),
+    (100, 5, 15, 1e-4, 3),
+    (100, 2, 20, 1e-5, 5),
+    (50, 8, 10, 1e-5, 10),
+)
+QUICK_GRID = ((50, 5, 5, 1e-3, 1), (50, 2, 10, 1e-5, 1))
+GRID_SEEDS = (1, 2, 3)
+QUALITY_KEYS = (("analogy", "analogy", 100.0, "pts"), ("ws353", "WS353", 1.0, ""), ("simlex", "SimLex", 1.0, ""))
+
+
+def grid_setting_label(setting):
+    dim, window, negative, sample, epochs = setting
+    return f"dim {dim}, window {window}, negative {negative}, sample {sample:g}, {epochs} epochs"
+
+
+def quality_gaps(ours, peer):
+    """{key: mean(ours) - mean(peer)} over the seeds' quality dicts, for the keys both sides have."""
+    import numpy as np
+    gaps = {}
+    for key, *_ in QUALITY_KEYS:
+        a = [q[key] for q in ours if key in q]
+        b = [q[key] for q in peer if key in q]
+        if a and b:
+            gaps[key] = float(np.mean(a) - np.mean(b))
+    return gaps
+
+
+def describe_gaps(gaps):
+    """'analogy -0.31 pts, WS353 +0.004, SimLex -0.002' (analogy in accuracy points)."""
+    parts = []
+    for key, label, unit_scale, unit in QUALITY_KEYS:
+        if key in gaps:
+            value = gaps[key] * unit_scale
+            parts.append(f"{label} {value:+.2f} {unit}".strip() if unit else f"{label} {value:+.3f}")
+    return ", ".join(parts)
+
+
+def worst_gaps(per_setting):
+    """{key: (gap, label)}: the most negative gap (ours - peer) of each score over the settings;
+    `per_setting` maps a label to its gaps dict."""
+    worst = {}
+    for label, gaps in per_setting.items():
+        for key, gap in gaps.items():
+            if key not in worst or gap < worst[key][0]:
+                worst[key] = (gap, label)
+    return worst
+
+
+@case("word2vec-grid", "word2vec", "skip-gram and CBOW quality over 16 settings x 3 seeds against gensim from "
+      "LineSentence (and word2vec.c where built), with gensim corpus_file throughput")
+def grid(ctx):
+    """Quality at every setting, not only the benchmarked one. For each setting of GRID and each
+    model: embedcore (defaults; word2vec.c's learning rate, also given to gensim) and gensim
+    trained from `LineSentence` (its documented schedule) with seeds 1-3: mean (min-max) of each
+    score and the gap of the means. Speed: gensim `corpus_file` (its fastest mode, seed 1, one
+    run) against embedcore's median training time; word2vec.c (when built) once per setting, its
+    quality only. The last row holds the worst gap of each score over the grid. Quick: 2 small
+    settings, seeds 1 and 2. The full grid takes about 2-3 hours on 2 cores."""
+    path = ctx.data_file("corpus.txt")
+    if path is None:
+        return []
+    try:
+        import gensim
+        from gensim.models.word2vec import LineSentence
+    except ImportError:
+        return []
+    import logging
+    import numpy as np
+    import embedcore as ec
+    files = eval_files(ctx)
+    settings_list = QUICK_GRID if ctx.quick else GRID
+    seeds = GRID_SEEDS[:2] if ctx.quick else GRID_SEEDS
+    tools = _peers.find("word2vec")
+    logger = logging.getLogger("embedcore")
+    gensim_logger = logging.getLogger("gensim")
+    level = gensim_logger.level
+    gensim_logger.setLevel(logging.WARNING)  # its per-second progress lines would drown the log
+    vocab = ec.Vocab.from_corpus(path, min_count=5)
+    encoded = vocab.encode(path)
+    rows, gaps_by_setting, speed, totals = [], {}, {1: [], 0: []}, [0.0, 0.0]
+    try:
+        for setting in settings_list:
+            dim, window, negative, sample, epochs = setting
+            base = dict(vector_size=dim, window=window, negative=negative, sample=sample, min_count=5,
+                        epochs=epochs)
+            for sg in (1, 0):
+                kind = "skip-gram" if sg else "CBOW"
+                s = with_alpha(base, sg)
+                label = f"{kind}, {grid_setting_label(setting)}"
+                ours_q, peer_q, ours_s, peer_s = [], [], [], []
+                for seed in seeds:
+                    _, t, _, model = run_embedcore(path, sg, ctx.workers, s, seed=seed,
+                                                   vocab_and_corpus=(vocab, encoded))
+                    ours_s.append(t)
+                    ours_q.append(score(to_gensim(model.wv.words, model.wv.vectors), files))
+                    _, t, _, kv = run_gensim(path, sg, ctx.workers, s, seed=seed, sentences=LineSentence(path))
+                    peer_s.append(t)
+                    peer_q.append(score(kv, files))
+                    logger.info("word2vec-grid %s seed %d: embedcore %s (%.1f s), gensim LineSentence %s (%.1f s)",
+                                label, seed, describe_quality(ours_q[-1]), ours_s[-1],
+                                describe_quality(peer_q[-1]), peer_s[-1])
+                _, file_s, raw_tokens, file_kv = run_gensim(path, sg, ctx.workers, s, seed=seeds[0])
+                file_q = score(file_kv, files)
+                median_ours = float(np.median(ours_s))
+                speed[sg].append(file_s / median_ours)
+                totals[0] += file_s
+                totals[1] += median_ours
+                gaps = quality_gaps(ours_q, peer_q)
+                gaps_by_setting[label] = gaps
+                words = raw_tokens * epochs
+                notes = (f"{label}: gap of the means (embedcore - gensim LineSentence): {describe_gaps(gaps)}; "
+                         f"words/s gensim corpus_file {words / file_s / 1e3:.0f}k (one run, seed {seeds[0]}, "
+                         f"quality {describe_quality(file_q)}), embedcore {words / median_ours / 1e3:.0f}k "
+                         f"(median of {len(seeds)}), gensim LineSentence {words / np.median(peer_s) / 1e3:.0f}k; "
+                         f"alpha {s['alpha']} both")
+                if tools is not None:
+                    c_s, _, c_words, c_vectors = run_word2vec_c(tools["word2vec"], path, sg, ctx.workers, s,
+                                                                ctx.scratch)
+                    notes += (f"; word2vec.c (one run, {words / c_s / 1e3:.0f}k words/s whole run): "
+                              f"{describe_quality(score(to_gensim(c_words, c_vectors), files))}")
+                logger.info("word2vec-grid %s: %s", label, notes)
+                rows.append(Row("word2vec-grid", f"{label}, {ctx.workers} threads",
+                                f"gensim {gensim.__version__}: quality from LineSentence, time from corpus_file",
+                                file_s, median_ours, peer_quality=_spread(peer_q), ours_quality=_spread(ours_q),
+                                notes=notes))
+    finally:
+        gensim_logger.setLevel(level)
+    worst = worst_gaps(gaps_by_setting)
+    summary = "; ".join(f"{describe_gaps({key: worst[key][0]})} at {worst[key][1]}"
+                        for key, *_ in QUALITY_KEYS if key in worst)
+    rows.append(Row("word2vec-grid", f"worst gap over {len(settings_list)} settings x 2 models, "
+                    f"seeds {', '.join(map(str, seeds))}",
+                    "gensim LineSentence (quality); time: gensim corpus_file, all settings",
+                    totals[0], totals[1], notes=(f"worst gap of the means (embedcore - gensim): {summary}; speed-up over "
+                                      f"corpus_file: skip-gram {min(speed[1]):.2f}x-{max(speed[1]):.2f}x, "
+                                      f"CBOW {min(speed[0]):.2f}x-{max(speed[0]):.2f}x")))
     return rows
