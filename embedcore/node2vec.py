@@ -12,6 +12,7 @@ from embedcore._validation import check_callbacks, check_float, check_int
 from embedcore.backends import get_backend
 from embedcore.graph import as_graph
 from embedcore.keyedvectors import KeyedVectors
+from embedcore.word2vec import initial_vectors
 
 logger = logging.getLogger("embedcore")
 
@@ -51,8 +52,9 @@ class Node2Vec(Model):
     O(nodes + edges) and the transition probabilities are exact, weighted graphs included.
 
     Nodes without out-neighbours: an isolated node's walks are the node alone, so it is trained
-    on nothing and keeps its random initial vector; a walk that reaches a node without
-    out-neighbours in a directed graph (a dangling node) stops there.
+    on nothing and keeps its random initial vector (uniform in [-1/dim, 1/dim), as Word2Vec's);
+    a walk that reaches a node without out-neighbours in a directed graph (a dangling node)
+    stops there.
 
     Parameters
     ----------
@@ -225,8 +227,7 @@ class Node2Vec(Model):
     def _train(self, backend, walk_graph, visits, on_walks):
         """Train; returns True when Ctrl-C interrupted the training."""
         n, dim = walk_graph.n_nodes, self.vector_size
-        rng = np.random.default_rng(self.seed)
-        inp = backend.asarray((rng.random((n, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
+        inp = backend.asarray(initial_vectors(n, dim, self.seed))
         out = backend.asarray(np.zeros((n, dim), dtype=np.float32))
         tables = backend.word2vec_tables(visits, self.sample)
         data = backend.node2vec_setup(walk_graph, tables, vector_size=dim, window=self.window,

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 import embedcore as ec
 from embedcore.backends import cpu
 from embedcore.datasets import stochastic_block_model
+from embedcore.word2vec import initial_vectors
 from embedcore.graph import as_graph, read_edge_list
 from embedcore.node2vec import walk_order, walk_seed
 
@@ -88,8 +89,7 @@ def test_isolated_nodes_keep_their_initial_vectors():
     for u, v in [(0, 1), (1, 2), (2, 3), (3, 0)]:
         a[u, v] = 1
     model = small().fit(a.tocsr())
-    rng = np.random.default_rng(5)
-    initial = (rng.random((6, 8), dtype=np.float32) - np.float32(0.5)) / np.float32(8)
+    initial = initial_vectors(6, 8, 5)
     np.testing.assert_array_equal(model.wv["4"], initial[4])
     np.testing.assert_array_equal(model.wv["5"], initial[5])
     assert not np.array_equal(model.wv["0"], initial[0])

@@ -15,6 +15,7 @@ from embedcore import _sgd
 from embedcore.backends import cpu
 from embedcore.backends.cuda import probe
 from embedcore.datasets import stochastic_block_model
+from embedcore.word2vec import initial_vectors
 from embedcore.graph import from_scipy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -115,8 +116,7 @@ def test_cuda_operations_train_on_the_cpus_walks(emulated_cuda, tmp_path):
     assert gpu.stats["nodes_trained"] == cpu_model.stats["nodes_trained"] == 20 * 2 * 8
     assert gpu.stats["simd"] == "cuda" and np.isfinite(gpu.loss_history[0])
     assert not np.array_equal(gpu.wv.vectors, cpu_model.wv.vectors)  # trained, by other draws
-    rng = np.random.default_rng(3)
-    initial = (rng.random((20, 8), dtype=np.float32) - np.float32(0.5)) / np.float32(8)
+    initial = initial_vectors(20, 8, 3)
     assert np.abs(gpu.wv.vectors - initial).max() > 1e-5 and np.abs(gpu.syn1neg).max() > 1e-3
 
 
