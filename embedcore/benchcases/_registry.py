@@ -16,6 +16,7 @@ CASE_MODULES = (
     "embedcore.benchcases.glove",
     "embedcore.benchcases.topk",
     "embedcore.benchcases.word2vec",
+    "embedcore.benchcases.node2vec",
 )
 
 _CASES = {}
