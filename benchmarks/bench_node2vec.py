@@ -36,8 +36,10 @@ def summary(results):
 
 
 def sides(names):
-    every = [("embedcore", bench.run_embedcore)] + bench.peers()
-    return [s for s in every if s[0] in names] if names else every
+    every = [("embedcore", bench.run_embedcore),
+             ("embedcore per-pair", lambda a, s, seed, w: bench.run_embedcore(a, s, seed, w, negative_sharing=False))]
+    every += bench.peers()
+    return [s for s in every if s[0] in names] if names else [s for s in every if s[0] != "embedcore per-pair"]
 
 
 def memory(args):
@@ -55,23 +57,30 @@ import embedcore as ec
 from embedcore.graph import as_graph
 from embedcore.backends import cpu
 a = sp.load_npz({path!r}).tocsr()
-def rss():
-    return int(open('/proc/self/statm').read().split()[1]) * 4096
-base = rss()
+def status(key):
+    for line in open('/proc/self/status'):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+def reset_peak():  # Linux >= 4.0: VmHWM restarts from the current resident size
+    open('/proc/self/clear_refs', 'w').write('5')
+reset_peak()
+base = status('VmRSS')
 g = as_graph(a)
+prepare_peak = status('VmHWM')
 del a
 csr = g.indptr.nbytes + g.indices.nbytes
-after_graph = rss()
+reset_peak()
+before_fit = status('VmRSS')
 t = time.perf_counter()
 m = ec.Node2Vec(vector_size={args.dim}, walk_length={args.walk_length}, walks_per_node={args.walks}, window=5,
                 p=0.5, q=2.0, workers={args.workers}).fit(g)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+fit_peak = status('VmHWM')
 model = m.input_vectors.nbytes + m.syn1neg.nbytes
-print(f"nodes {{g.n_nodes:,}} stored edges {{g.n_edges:,}}: CSR {{csr / 2**20:.0f}} MiB, model {{model / 2**20:.0f}} MiB")
-print(f"rss before the graph {{base / 2**20:.0f}} MiB, with the graph {{after_graph / 2**20:.0f}} MiB, "
-      f"peak {{peak / 2**20:.0f}} MiB; fit {{time.perf_counter() - t:.1f}} s")
-print(f"peak above the loaded matrix: {{(peak - base) / 2**20:.0f}} MiB = "
-      f"{{(peak - base - model) / csr:.2f}} x CSR + model")
+print(f"nodes {{g.n_nodes:,}}, stored edges {{g.n_edges:,}}: CSR {{csr / 2**20:.0f}} MiB, model {{model / 2**20:.0f}} MiB")
+print(f"graph checks (as_graph of the loaded scipy matrix): peak {{(prepare_peak - base) / 2**20:.0f}} MiB above "
+      f"the matrix = {{(prepare_peak - base) / csr:.2f}} x CSR")
+print(f"fit (walks + training, p=0.5 q=2): peak {{(fit_peak - before_fit) / 2**20:.0f}} MiB above the graph = "
+      f"{{(fit_peak - before_fit - model) / csr:.2f}} x CSR + model; {{time.perf_counter() - t:.1f}} s")
 """
         subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -90,7 +99,8 @@ def main(argv=None):
     p.add_argument("--p", type=float, default=bench.SETTINGS["p"])
     p.add_argument("--q", type=float, default=bench.SETTINGS["q"])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--sides", nargs="*", help="embedcore, 'PecanPy SparseOTF', 'PecanPy PreComp', fastnode2vec")
+    p.add_argument("--sides", nargs="*", help="embedcore, 'embedcore per-pair' (negative_sharing=False), "
+                   "'PecanPy SparseOTF', 'PecanPy PreComp', fastnode2vec (default: all but per-pair)")
     p.add_argument("--workers", type=int, default=2)
     args = p.parse_args(argv)
     if args.what == "memory":

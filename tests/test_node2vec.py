@@ -69,6 +69,16 @@ def test_workers_1_and_a_seed_give_bit_identical_vectors():
     assert not np.array_equal(a.wv.vectors, c.wv.vectors)
 
 
+def test_per_pair_negatives_train_reproducibly_and_differently_from_shared_ones():
+    a = small(negative_sharing=False).fit(ring())
+    b = small(negative_sharing=False).fit(ring())
+    shared = small().fit(ring())
+    np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
+    assert not np.array_equal(a.wv.vectors, shared.wv.vectors)
+    assert a.stats["nodes_trained"] == shared.stats["nodes_trained"]
+    assert np.isfinite(a.loss_history[0]) and a.loss_history[0] > 0
+
+
 def test_deepwalk_and_node2vec_train_different_vectors():
     a = small().fit(ring())
     b = small(p=0.5, q=2.0).fit(ring())
@@ -208,7 +218,8 @@ def test_nan_weights_are_refused():
                                               ("walk_length", 0, ValueError), ("walks_per_node", 0, ValueError),
                                               ("window", 0, ValueError), ("vector_size", 0, ValueError),
                                               ("workers", 0, ValueError), ("weighted", "yes", TypeError),
-                                              ("directed", None, TypeError), ("negative", -1, ValueError)])
+                                              ("directed", None, TypeError), ("negative", -1, ValueError),
+                                              ("negative_sharing", 1, TypeError)])
 def test_bad_parameters_are_named(name, value, error):
     with pytest.raises(error, match=name):
         ec.Node2Vec(**{name: value})

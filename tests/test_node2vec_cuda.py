@@ -120,6 +120,12 @@ def test_cuda_operations_train_on_the_cpus_walks(emulated_cuda, tmp_path):
     assert np.abs(gpu.wv.vectors - initial).max() > 1e-5 and np.abs(gpu.syn1neg).max() > 1e-3
 
 
+def test_per_pair_negatives_are_refused_on_the_gpu(emulated_cuda):
+    ring = sp.diags([np.ones(9), np.ones(9)], [1, -1], shape=(10, 10), format="csr")
+    with pytest.raises(ValueError, match="negative_sharing=False .* runs on the CPU only"):
+        ec.Node2Vec(vector_size=4, walk_length=4, walks_per_node=1, device="cuda", negative_sharing=False).fit(ring)
+
+
 def test_cuda_walk_visits_count_the_walks(emulated_cuda):
     wg = emulated_cuda.walk_graph(*[getattr(graph(True), k) for k in ("indptr", "indices", "weights")], 1)
     starts = np.arange(60, dtype=np.int32)

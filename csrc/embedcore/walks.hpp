@@ -249,7 +249,7 @@ inline void count_visits(const Graph& g, const Bias& b, const std::int32_t* star
 constexpr int kBlockWalks = 128;
 
 // Generate the walks from starts[0..n) (streams as in `generate`) and train skip-gram on them,
-// block by block per thread: thread t trains with the random stream train_states[t] and adds its
+// block by block per thread (cfg.shared: shared or per-pair negatives): thread t trains with the random stream train_states[t] and adds its
 // pair losses to loss[t]. `words_done` (nodes trained over the whole run) is read and advanced;
 // the learning rate falls over cfg.total_words as in sgns.hpp. `d` holds the matrices and tables
 // (its ids and offsets are set here, per block). When `saved` is not null, walk i is also written

@@ -109,9 +109,10 @@ def walks_train_chunk(const int64_t[::1] indptr, const int32_t[::1] indices, con
                       uint64_t first_index, input_vectors, output_vectors, const uint64_t[::1] keep,
                       const uint32_t[::1] noise_prob, const int32_t[::1] noise_alias, int window, int negative,
                       float alpha, float min_alpha, int64_t total_words, int64_t words_done, train_states, loss,
-                      saved=None, saved_lengths=None, int max_trials=16, str simd=""):
-    """Generate the walks from `starts` (as `walks_generate`) and train skip-gram on them, with
-    shared negatives, in place on input_vectors / output_vectors (float32 (n_nodes, dim)).
+                      saved=None, saved_lengths=None, int max_trials=16, bint shared=True, str simd=""):
+    """Generate the walks from `starts` (as `walks_generate`) and train skip-gram on them (with
+    the negatives of a centre word shared by its contexts, or word2vec.c's per-pair negatives
+    when not `shared`), in place on input_vectors / output_vectors (float32 (n_nodes, dim)).
 
     Thread t (one per entry of train_states, uint64, and loss, float64; both updated in place)
     takes the t-th contiguous part of `starts`. Returns (words_done, SIMD level used): the nodes
@@ -161,7 +162,7 @@ def walks_train_chunk(const int64_t[::1] indptr, const int32_t[::1] indices, con
     cfg.negative = negative
     cfg.skip_gram = True
     cfg.cbow_mean = True
-    cfg.shared = True
+    cfg.shared = shared
     cfg.cbow_batch = 1
     cfg.alpha = alpha
     cfg.min_alpha = min_alpha

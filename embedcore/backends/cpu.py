@@ -267,15 +267,16 @@ class Node2VecData(NamedTuple):
 
 
 def node2vec_setup(graph, tables, *, vector_size, window, negative, walk_length, p, q, seed, walk_seed, threads,
-                   simd=""):
+                   shared=True, simd=""):
     """Prepare skip-gram training on the walks of a WalkGraph with the tables of
     `word2vec_tables` (counts: the nodes' expected visits): training streams from `seed`, walks
     from `walk_seed` (as `walks` draws them). Each call of `node2vec_train` takes about
-    SGNS_CHUNK_TOKENS nodes per thread."""
+    SGNS_CHUNK_TOKENS nodes per thread. `shared`: negatives shared by a centre word's contexts
+    (else word2vec.c's per-pair negatives)."""
     keep, prob, alias = tables
     chunk_walks = max(1, SGNS_CHUNK_TOKENS // walk_length) * threads
     config = dict(vector_size=vector_size, window=window, negative=negative, walk_length=walk_length, p=p, q=q,
-                  walk_seed=walk_seed, simd=simd)
+                  walk_seed=walk_seed, shared=bool(shared), simd=simd)
     return Node2VecData(graph, keep, prob, alias, _sgd.word2vec_stream_states(seed, threads), int(threads),
                         chunk_walks, config)
 
@@ -283,7 +284,7 @@ def node2vec_setup(graph, tables, *, vector_size, window, negative, walk_length,
 def node2vec_train(data, input_vectors, output_vectors, starts, first_index, words_before, total_words, alpha,
                    min_alpha, on_walks=None):
     """Generate the walks from `starts` (as `walks` does, walk i from the stream
-    (walk_seed, first_index + i)) and train skip-gram with shared negatives on them, in place on the
+    (walk_seed, first_index + i)) and train skip-gram on them, in place on the
     float32 (n_nodes, dim) tables, as a generator: it yields the walks done by each step and
     returns ``(loss, words_done, variant)``: the summed pair losses, the nodes trained in the run
     so far (`words_before` of them before this call) and the SIMD variant. The learning rate
@@ -303,7 +304,7 @@ def node2vec_train(data, input_vectors, output_vectors, starts, first_index, wor
             g.indptr, g.indices, g.weights, g.alias_prob, g.alias_index, part, cfg["walk_length"], cfg["p"],
             cfg["q"], cfg["walk_seed"], first_index + begin, input_vectors, output_vectors, data.keep, data.noise_prob,
             data.noise_alias, cfg["window"], cfg["negative"], alpha, min_alpha, total_words, words_done,
-            data.rng_states, loss, saved, lengths, simd=cfg["simd"])
+            data.rng_states, loss, saved, lengths, shared=cfg["shared"], simd=cfg["simd"])
         if on_walks is not None:
             on_walks(saved, lengths)
         yield len(part)

@@ -82,12 +82,12 @@ def gcide_graph(path=GCIDE, min_length=3, max_share=0.005):
 
 
 # -------------------------------------------------------------------------------------- runners
-def run_embedcore(adjacency, s, seed, workers):
+def run_embedcore(adjacency, s, seed, workers, negative_sharing=True):
     from embedcore import Node2Vec
     start = time.perf_counter()
     model = Node2Vec(vector_size=s["dim"], walk_length=s["walk_length"], walks_per_node=s["walks"],
                      window=s["window"], p=s["p"], q=s["q"], negative=5, epochs=1, workers=workers,
-                     seed=seed).fit(adjacency)
+                     seed=seed, negative_sharing=negative_sharing).fit(adjacency)
     return time.perf_counter() - start, model.wv.vectors
 
 
@@ -118,7 +118,7 @@ def run_fastnode2vec(adjacency, s, seed, workers):
         model.train(epochs=s["walks"], verbose=False)
     vectors = np.zeros((adjacency.shape[0], s["dim"]), dtype=np.float32)
     names = np.asarray(graph.node_names)
-    vectors[names] = model.wv.vectors[[model.wv.key_to_index[i] for i in range(len(names))]]
+    vectors[names] = model.wv.vectors[[model.wv.key_to_index[name] for name in names.tolist()]]
     return time.perf_counter() - start, vectors
 
 

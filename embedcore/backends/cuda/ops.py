@@ -240,10 +240,13 @@ class Node2VecData(NamedTuple):
 
 
 def node2vec_setup(graph, tables, *, vector_size, window, negative, walk_length, p, q, seed, walk_seed, threads,
-                   simd=""):
+                   shared=True, simd=""):
     """Prepare skip-gram training on the walks of a device WalkGraph (see the CPU's
-    node2vec_setup). Raises ValueError for what the GPU kernels cannot do (more than
-    MAX_NEGATIVE negatives, a block that does not fit shared memory)."""
+    node2vec_setup). Raises ValueError for what the GPU kernels cannot do (``shared=False``,
+    more than MAX_NEGATIVE negatives, a block that does not fit shared memory)."""
+    if not shared:
+        raise ValueError("negative_sharing=False (word2vec.c's per-pair update) runs on the CPU only; "
+                         "use device='cpu'")
     if negative > MAX_NEGATIVE:
         raise ValueError(f"negative must be <= {MAX_NEGATIVE} with device='cuda', got {negative}")
     _warps_per_block(True, vector_size, negative, False, window)  # raises when it does not fit
