@@ -2,9 +2,10 @@
 
 embedcore._native       pybind11, C++17 sources in csrc/bindings/ over the kernels in csrc/embedcore/
 embedcore._sgd._text    Cython (embedcore/_sgd/*.pyx, each over one .pxd): the text pass,
-embedcore._sgd._glove   GloVe epochs, word2vec and fastText chunks (loops that touch Python objects or
-embedcore._sgd._word2vec  update arrays in place)
+embedcore._sgd._glove   GloVe epochs, word2vec and fastText chunks, and random walks trained by
+embedcore._sgd._word2vec  skip-gram (loops that touch Python objects or update arrays in place)
 embedcore._sgd._fasttext
+embedcore._sgd._walks
 
 Include path: csrc/ (the kernels, the bindings' glue headers) and embedcore/include/ (the
 per-example math shared with the CUDA kernels, shipped as package data for the GPU loader).
@@ -194,7 +195,7 @@ sgd = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         language="c++",
     )
-    for name in ("text", "glove", "word2vec", "fasttext")
+    for name in ("text", "glove", "word2vec", "fasttext", "walks")
 ]
 
 setup(

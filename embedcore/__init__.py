@@ -12,6 +12,7 @@ from embedcore.glove import GloVe
 from embedcore.formats._errors import TruncatedVectorFileError, VectorFileDecodeError, VectorFileError
 from embedcore.interactions import Interactions, ranking_metrics, train_test_split
 from embedcore.keyedvectors import KeyedVectors
+from embedcore.node2vec import Node2Vec
 from embedcore.recommend import Item2Vec, SVDRecommender, recommend, recommend_all
 from embedcore.sentences import sentence_vectors
 from embedcore.similarity import cosine_topk
@@ -51,8 +52,8 @@ def build_info():
 
 
 __all__ = ["EncodedCorpus", "FastText", "FastTextKeyedVectors", "GloVe", "Interactions", "Item2Vec",
-           "KeyedVectors", "NotFittedError", "SVDEmbedding", "SVDRecommender", "TruncatedVectorFileError",
-           "VectorFileDecodeError", "VectorFileError", "Vocab", "Word2Vec", "build_info", "cooccurrence",
-           "cosine_topk", "datasets", "load_facebook_model", "ppmi", "randomized_svd", "ranking_metrics",
-           "recommend", "recommend_all", "save_facebook_model", "sentence_vectors", "train_test_split",
-           "__version__"]
+           "KeyedVectors", "Node2Vec", "NotFittedError", "SVDEmbedding", "SVDRecommender",
+           "TruncatedVectorFileError", "VectorFileDecodeError", "VectorFileError", "Vocab", "Word2Vec",
+           "build_info", "cooccurrence", "cosine_topk", "datasets", "load_facebook_model", "ppmi",
+           "randomized_svd", "ranking_metrics", "recommend", "recommend_all", "save_facebook_model",
+           "sentence_vectors", "train_test_split", "__version__"]

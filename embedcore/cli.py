@@ -4,7 +4,10 @@ The recipes live here, not in the model modules:
 - TRAINERS maps a `--model` name of `embedcore train` to `function(args) -> (KeyedVectors, stats)`;
   the options are in `_add_train_options`.
 - DEMO_MODELS lists `(name, function(synthetic, workers) -> KeyedVectors)` pairs that
-  `embedcore demo` trains on the synthetic corpus, times, and scores on its planted analogies.
+  `embedcore demo` trains on the synthetic corpus, times, and scores on its planted analogies;
+  DEMO_GRAPH_MODELS lists `(name, Node2Vec settings)` that it trains on a planted-partition graph
+  and scores by link prediction and node classification.
+- `embedcore train-graph EDGES -o VECTORS` trains Node2Vec on an edge-list file.
 
 Behaviour every command shares:
 - numeric options are checked when parsed, with the bounds the API uses (a 0 is an error where
@@ -46,6 +49,17 @@ def _int_option(minimum=None, maximum=None, nonzero=False):
         return value
     parse.__name__ = "integer"
     return parse
+
+
+def _positive_float(text):
+    """An argparse type: a finite float > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
 
 
 _POSITIVE = _int_option(minimum=1)
@@ -182,6 +196,12 @@ DEMO_MODELS = [
 ]
 
 
+DEMO_GRAPH_MODELS = [
+    ("DeepWalk (p=1, q=1)", dict(p=1.0, q=1.0)),
+    ("node2vec (p=1, q=0.5)", dict(p=1.0, q=0.5)),
+]
+
+
 # --------------------------------------------------------------------------------- commands
 class _Interrupted:
     """Whether Ctrl-C was pressed while the command ran, even where a model caught it to stop
@@ -215,6 +235,23 @@ def _train(args):
     details = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in stats.items())
     print(f"{args.model}: {len(kv)} words x {kv.vectors.shape[1]} dims written to {args.output} "
           f"in {seconds:.1f} s" + (f" ({details})" if details else ""))
+
+
+def _train_graph(args):
+    from embedcore.node2vec import Node2Vec
+    start = time.perf_counter()
+    model = Node2Vec(vector_size=args.dim, walk_length=args.walk_length, walks_per_node=args.walks_per_node,
+                     window=args.window, p=args.p, q=args.q, negative=args.negative, epochs=args.epochs,
+                     weighted=args.weighted, directed=args.directed, workers=args.workers, seed=args.seed,
+                     progress=True)
+    model.fit(args.edges, save_walks=args.save_walks)
+    _Interrupted.check()  # partly trained vectors never replace the output
+    kv = model.wv
+    kv.save_word2vec_format(args.output, binary=_is_binary(args, args.output), write_header=not args.no_header)
+    s = model.stats
+    print(f"node2vec: {len(kv)} nodes x {kv.vectors.shape[1]} dims written to {args.output} in "
+          f"{time.perf_counter() - start:.1f} s (nodes_per_sec={s['nodes_per_sec']:.4g}, "
+          f"train_seconds={s['train_seconds']:.4g}, walks={s['walks']})")
 
 
 def _load_vectors(args):
@@ -302,10 +339,39 @@ def _demo(args):
             if back.words != kv.words or not (back.vectors == kv.vectors).all():
                 raise RuntimeError(f"{name} vectors changed in a save/load round trip")
 
+    rows += _demo_graph(args)
     width = max(len(r[0]) for r in rows)
     print(f"{'step':<{width}}  {'seconds':>8}  result")
     for name, seconds, result in rows:
         print(f"{name:<{width}}  {seconds:8.2f}  {result}")
+
+
+def _demo_graph(args):
+    """The graph part of the demo: a planted-partition graph, edges held out, DeepWalk and
+    node2vec trained on the rest, then link-prediction AUC (cosine) and, with scikit-learn,
+    node classification."""
+    from embedcore.datasets import stochastic_block_model
+    from embedcore.evaluate import evaluate_link_prediction, evaluate_node_classification, link_prediction_split
+    from embedcore.node2vec import Node2Vec
+    start = time.perf_counter()
+    adjacency, labels = stochastic_block_model(args.graph_nodes, args.graph_nodes * 10, n_communities=10,
+                                               mixing=0.3, seed=args.seed)
+    split = link_prediction_split(adjacency, test_fraction=0.1, seed=args.seed)
+    rows = [("planted-partition graph", time.perf_counter() - start,
+             f"{adjacency.shape[0]:,} nodes, {adjacency.nnz // 2:,} edges, 10 communities; 10% of edges held out")]
+    for name, settings in DEMO_GRAPH_MODELS:
+        start = time.perf_counter()
+        model = Node2Vec(vector_size=64, walk_length=40, walks_per_node=10, window=5, workers=args.workers,
+                         seed=args.seed, **settings).fit(split["train_graph"])
+        seconds = time.perf_counter() - start
+        result = f"link prediction AUC {evaluate_link_prediction(model.wv, split, method='cosine'):.3f}"
+        try:
+            micro, macro = evaluate_node_classification(model.wv, labels, seed=args.seed)
+            result += f", communities macro-F1 {macro:.3f} (chance 0.1)"
+        except ImportError:
+            result += " (pip install scikit-learn for node classification)"
+        rows.append((name, seconds, result))
+    return rows
 
 
 def _bench(args):
@@ -359,11 +425,37 @@ def build_parser():
     p.add_argument("--vocab", type=_POSITIVE, default=5_000, help="vocabulary size (default 5,000)")
     p.add_argument("--workers", type=_WORKERS, default=None, help="threads (default: all cores)")
     p.add_argument("--seed", type=_SEED, default=0)
+    p.add_argument("--graph-nodes", type=_int_option(minimum=100), default=2_000,
+                   help="nodes of the demo graph (10 edges per node; default 2,000)")
     p.set_defaults(run=_demo)
 
     p = sub.add_parser("train", help="train word vectors on a text corpus")
     _add_train_options(p)
     p.set_defaults(run=_train)
+
+    p = sub.add_parser("train-graph", help="train node vectors (DeepWalk / node2vec) on an edge-list file")
+    p.add_argument("edges", help="'src dst [weight]' lines, spaces or tabs, node names any token (gzip/bz2 ok)")
+    p.add_argument("-o", "--output", required=True,
+                   help="vectors file to write, keyed by node name (word2vec text; binary if it ends in .bin)")
+    _add_layout_options(p, "write")
+    p.add_argument("--dim", type=_POSITIVE, default=128, help="vector size (default 128)")
+    p.add_argument("--walk-length", type=_POSITIVE, default=80, help="nodes per walk (default 80)")
+    p.add_argument("--walks-per-node", type=_POSITIVE, default=10, help="walks from each node (default 10)")
+    p.add_argument("--window", type=_POSITIVE, default=10, help="context window on a walk (default 10)")
+    p.add_argument("--p", type=_positive_float, default=1.0, help="return parameter (default 1: DeepWalk)")
+    p.add_argument("--q", type=_positive_float, default=1.0, help="in-out parameter (default 1: DeepWalk)")
+    p.add_argument("--negative", type=_int_option(minimum=0), default=5, help="noise nodes per pair (default 5)")
+    p.add_argument("--epochs", type=_POSITIVE, default=1, help="passes, each on fresh walks (default 1)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--weighted", dest="weighted", action="store_const", const=True, default=None,
+                       help="use the third column as edge weights (every line must have one)")
+    group.add_argument("--unweighted", dest="weighted", action="store_const", const=False,
+                       help="ignore a third column (default: weighted when the file has unequal weights)")
+    p.add_argument("--directed", action="store_true", help="follow edges from src to dst only")
+    p.add_argument("--save-walks", help="also write the walks here, one per line")
+    p.add_argument("--workers", type=_WORKERS, default=None, help="threads (default: all cores)")
+    p.add_argument("--seed", type=_SEED, default=1, help="random seed (default 1)")
+    p.set_defaults(run=_train_graph)
 
     p = sub.add_parser("similar", help="nearest words by cosine in a vectors file")
     p.add_argument("vectors", help="word2vec text or binary file (binary if it ends in .bin or .bin.gz), or a "

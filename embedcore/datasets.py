@@ -460,3 +460,145 @@ def synthetic_interactions(n_users=100_000, n_items=20_000, n_interactions=5_000
     matrix = sp.csr_matrix((np.ones(len(users), np.float32), (users, picks)), shape=(n_users, n_items))
     matrix.sum_duplicates()  # columns sorted: the entries in (user, item) order
     return Interactions(matrix, times=times[np.lexsort((picks, users))]), clusters
+
+
+# ----------------------------------------------------------------------------------------- graphs
+def stochastic_block_model(n_nodes, n_edges, n_communities=20, mixing=0.2, seed=0):
+    """A planted-partition graph (a stochastic block model with equal blocks) and its labels.
+
+    Nodes get communities at random, in equal numbers (within one). Each edge picks a node u
+    uniformly; with probability ``1 - mixing`` its other end is drawn uniformly from u's
+    community, else from all nodes. Self-loops and repeated edges are dropped and redrawn until
+    the graph has `n_edges` distinct undirected edges. Vectorised numpy: a million edges take
+    about a second.
+
+    Parameters
+    ----------
+    n_nodes : int
+        Nodes (>= 2 * n_communities).
+    n_edges : int
+        Distinct undirected edges, at most a tenth of all node pairs.
+    n_communities : int
+    mixing : float
+        The share of edges drawn without regard to the communities, in [0, 1]; about
+        ``mixing * (1 - 1/n_communities)`` of the edges join two communities.
+    seed : int
+
+    Returns
+    -------
+    adjacency : scipy.sparse.csr_matrix
+        float32 (n_nodes, n_nodes), symmetric, ones on the edges.
+    labels : numpy.ndarray
+        int64 (n_nodes,): the community of each node.
+
+    Examples
+    --------
+    >>> adjacency, labels = stochastic_block_model(100, 400, n_communities=4, seed=1)
+    >>> adjacency.nnz, int(labels.max())
+    (800, 3)
+    """
+    import scipy.sparse as sp
+    n_communities = check_int(n_communities, "n_communities", minimum=1)
+    n_nodes = check_int(n_nodes, "n_nodes", minimum=2 * n_communities, maximum=2 ** 31 - 1)
+    n_edges = check_int(n_edges, "n_edges", minimum=1, maximum=n_nodes * (n_nodes - 1) // 20)
+    mixing = check_float(mixing, "mixing", minimum=0.0, maximum=1.0)
+    seed = check_int(seed, "seed", minimum=0)
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n_nodes) % n_communities).astype(np.int64)
+    members = np.argsort(labels, kind="stable")
+    sizes = np.bincount(labels, minlength=n_communities)
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    keys = np.empty(0, dtype=np.int64)
+    while len(keys) < n_edges:
+        need = int((n_edges - len(keys)) * 1.1) + 16
+        u = rng.integers(0, n_nodes, need)
+        c = labels[u]
+        inside = members[first[c] + (rng.random(need) * sizes[c]).astype(np.int64)]
+        v = np.where(rng.random(need) < mixing, rng.integers(0, n_nodes, need), inside)
+        keep = u != v
+        lo, hi = np.minimum(u, v)[keep], np.maximum(u, v)[keep]
+        new = lo * n_nodes + hi
+        # keep the first occurrence of each edge in draw order, so the result depends on the seed only
+        merged = np.concatenate([keys, new])
+        _, index = np.unique(merged, return_index=True)
+        keys = merged[np.sort(index)]
+    keys = keys[:n_edges]
+    lo, hi = keys // n_nodes, keys % n_nodes
+    rows, cols = np.concatenate([lo, hi]), np.concatenate([hi, lo])
+    adjacency = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_nodes, n_nodes))
+    return adjacency, labels
+
+
+def load_node_labels(path, names=None):
+    """Read node labels: a ``.mat`` file of the DeepWalk / node2vec distributions (BlogCatalog,
+    PPI, Wikipedia: a ``group`` matrix, one row per node), or a text file of
+    ``node label [label ...]`` lines (spaces or tabs; ``#`` comments; gzip and bz2 read
+    transparently; a node may be named on several lines).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    names : list of str, optional
+        The node order of the result (e.g. ``model.wv.words``); required for a text file, whose
+        nodes are looked up by name. A ``.mat`` file's rows are the nodes 0, 1, ...
+
+    Returns
+    -------
+    labels : scipy.sparse.csr_matrix
+        Bool (n_nodes, n_labels) indicator matrix: the labels of each node.
+    label_names : list of str
+        The label of each column: in order of first appearance in a text file, "0", "1", ... for
+        a ``.mat`` file.
+
+    Raises
+    ------
+    ValueError
+        A line without a label, a node not in `names` (with the line number), a ``.mat`` file
+        without ``group``.
+    """
+    import scipy.sparse as sp
+    from embedcore._io import open_source
+    from embedcore._validation import check_path
+    path = check_path(path, "path")
+    if path.endswith(".mat"):
+        from scipy.io import loadmat
+        contents = loadmat(path)
+        if "group" not in contents:
+            raise ValueError(f"{path} has no 'group' matrix (the labels of the DeepWalk .mat format)")
+        groups = sp.csr_matrix(contents["group"]).astype(bool)
+        if names is not None and len(names) != groups.shape[0]:
+            raise ValueError(f"{path} labels {groups.shape[0]} nodes, names has {len(names)}")
+        return groups, [str(i) for i in range(groups.shape[1])]
+    if names is None:
+        raise TypeError("names is required for a text label file: the node order of the result")
+    index = {name: i for i, name in enumerate(names)}
+    label_ids, rows, cols = {}, [], []
+    with open_source(path) as f:
+        for line_no, raw in enumerate(f, 1):
+            parts = raw.decode("utf-8", "replace").split()
+            if not parts or parts[0].startswith("#"):
+                continue
+            if len(parts) < 2:
+                raise ValueError(f"{path}, line {line_no}: expected 'node label [label ...]', got one field")
+            if parts[0] not in index:
+                raise ValueError(f"{path}, line {line_no}: node {parts[0]!r} is not in names")
+            for label in parts[1:]:
+                rows.append(index[parts[0]])
+                cols.append(label_ids.setdefault(label, len(label_ids)))
+    matrix = sp.csr_matrix((np.ones(len(rows), dtype=bool), (rows, cols)), shape=(len(names), len(label_ids)))
+    return matrix, list(label_ids)
+
+
+def load_graph_mat(path):
+    """The adjacency (``network``) and labels (``group``) of a ``.mat`` file as the DeepWalk /
+    node2vec authors distribute BlogCatalog, PPI and Wikipedia: (scipy.sparse CSR float32,
+    bool CSR indicator matrix)."""
+    import scipy.sparse as sp
+    from scipy.io import loadmat
+    from embedcore._validation import check_path
+    path = check_path(path, "path")
+    contents = loadmat(path)
+    for key in ("network", "group"):
+        if key not in contents:
+            raise ValueError(f"{path} has no {key!r} matrix (the DeepWalk .mat format has 'network' and 'group')")
+    return sp.csr_matrix(contents["network"], dtype=np.float32), sp.csr_matrix(contents["group"]).astype(bool)

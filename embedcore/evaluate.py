@@ -325,3 +325,271 @@ def evaluate_word_pairs(words, vectors, path, delimiter=None, restrict_vocab=300
     logger.info("Pearson %.4f, Spearman %.4f against %s, pairs with unknown words %.1f%%",
                 pearson[0], spearman[0], path, oov_ratio)
     return pearson, spearman, oov_ratio
+
+
+# ----------------------------------------------------------------------------------------- graphs
+def _node_vectors(vectors):
+    """float32 rows of a KeyedVectors (its .vectors, rows in node order) or a 2-D array."""
+    return as_float32_matrix(getattr(vectors, "vectors", vectors), "vectors")
+
+
+def _standardized(train, *others):
+    """Features scaled to zero mean and unit variance over the training rows (so that the
+    classifier's regularisation does not depend on the vectors' overall scale)."""
+    mean = train.mean(axis=0)
+    std = train.std(axis=0)
+    std[std == 0] = 1.0
+    return tuple((x - mean) / std for x in (train,) + others)
+
+
+def _sklearn(what):
+    try:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
+    except ImportError:
+        raise ImportError(f"{what} needs scikit-learn: pip install scikit-learn (or embedcore[graph])") from None
+    return LogisticRegression, OneVsRestClassifier
+
+
+def evaluate_node_classification(vectors, labels, train_fraction=0.5, seed=0, max_iter=1000):
+    """Node classification by one-vs-rest logistic regression: (micro-F1, macro-F1) on the nodes
+    left out of a random training split (DeepWalk's and node2vec's protocol).
+
+    Features are standardised over the training nodes. Single-label nodes are predicted by the
+    highest-scoring class; multi-label nodes (an
+    indicator matrix, as BlogCatalog's) by their k highest-scoring labels, k being the number of
+    labels the node has. Nodes without a label are left out.
+
+    Parameters
+    ----------
+    vectors : KeyedVectors or array-like
+        One row per node, in the order of `labels`.
+    labels : array-like
+        int (n_nodes,) classes, or a bool / 0-1 (n_nodes, n_labels) indicator matrix (dense or
+        scipy.sparse).
+    train_fraction : float
+        Share of the labelled nodes the classifier is trained on, in (0, 1).
+    seed : int
+        Seed of the split and of the classifier.
+    max_iter : int
+        Iterations of the logistic regression solver (lbfgs).
+
+    Returns
+    -------
+    (float, float)
+        micro-F1 and macro-F1 on the held-out nodes.
+
+    Raises
+    ------
+    ImportError
+        scikit-learn is not installed.
+    ValueError
+        Labels and vectors of different lengths, fewer than two classes in the training split,
+        a fraction outside (0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.repeat([0, 1], 50)
+    >>> vectors = np.eye(2)[labels] + np.random.default_rng(0).normal(0, 0.1, (100, 2))
+    >>> micro, macro = evaluate_node_classification(vectors, labels)  # doctest: +SKIP
+    """
+    import scipy.sparse as sp
+    LogisticRegression, OneVsRestClassifier = _sklearn("evaluate_node_classification")
+    from embedcore._validation import check_float
+    vectors = _node_vectors(vectors)
+    train_fraction = check_float(train_fraction, "train_fraction", minimum=0.0, maximum=1.0, inclusive=False)
+    seed = check_int(seed, "seed", minimum=0)
+    if sp.issparse(labels):
+        labels = labels.toarray()
+    labels = np.asarray(labels)
+    if labels.shape[0] != vectors.shape[0]:
+        raise ValueError(f"labels must have one entry per vector ({vectors.shape[0]}), got shape {labels.shape}")
+    multi = labels.ndim == 2
+    if multi:
+        indicator = labels.astype(bool)
+        labelled = np.flatnonzero(indicator.any(axis=1))
+    elif labels.ndim == 1:
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise TypeError(f"labels must be integer classes or an indicator matrix, got {labels.dtype}")
+        classes, target = np.unique(labels, return_inverse=True)
+        indicator = np.eye(len(classes), dtype=bool)[target]
+        labelled = np.arange(len(labels))
+    else:
+        raise ValueError(f"labels must be 1-D classes or a 2-D indicator matrix, got shape {labels.shape}")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(labelled)
+    n_train = int(round(train_fraction * len(order)))
+    train, test = order[:n_train], order[n_train:]
+    if len(test) == 0 or n_train == 0:
+        raise ValueError(f"train_fraction={train_fraction} leaves no node on one side of the split")
+    used = indicator[train].any(axis=0)  # labels never seen in training cannot be learnt
+    if used.sum() < 2:
+        raise ValueError("the training split holds fewer than two classes")
+    model = OneVsRestClassifier(LogisticRegression(max_iter=max_iter, random_state=seed))
+    x_train, x_test = _standardized(vectors[train].astype(np.float64), vectors[test].astype(np.float64))
+    if multi:
+        model.fit(x_train, indicator[train][:, used])
+    else:
+        model.fit(x_train, np.argmax(indicator[train][:, used], axis=1))
+    scores = model.decision_function(x_test)
+    if scores.ndim == 1:  # two classes: one score column
+        scores = np.stack([-scores, scores], axis=1)
+    full = np.full((len(test), indicator.shape[1]), -np.inf)
+    full[:, used] = scores
+    k = indicator[test].sum(axis=1) if multi else np.ones(len(test), dtype=np.int64)
+    ranks = np.argsort(-full, axis=1, kind="stable")
+    predicted = np.zeros_like(indicator[test])
+    for i, (row, kk) in enumerate(zip(ranks, k)):
+        predicted[i, row[:kk]] = True
+    truth = indicator[test]
+    return _f1(truth, predicted)
+
+
+def _f1(truth, predicted):
+    """(micro-F1, macro-F1) of bool indicator matrices; macro averages over the labels that
+    occur in `truth` or `predicted` (scikit-learn's rule)."""
+    tp = (truth & predicted).sum(axis=0).astype(np.float64)
+    fp = (~truth & predicted).sum(axis=0).astype(np.float64)
+    fn = (truth & ~predicted).sum(axis=0).astype(np.float64)
+    micro = 2 * tp.sum() / max(2 * tp.sum() + fp.sum() + fn.sum(), 1e-300)
+    present = (tp + fp + fn) > 0
+    per_label = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros_like(tp), where=present)
+    macro = float(per_label[present].mean()) if present.any() else 0.0
+    return float(micro), macro
+
+
+def roc_auc(scores, labels):
+    """Area under the ROC curve of `scores` for bool `labels` (ties count one half): the
+    Mann-Whitney statistic, computed from average ranks."""
+    from scipy.stats import rankdata
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels, dtype=bool)
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("roc_auc needs both positive and negative examples")
+    ranks = rankdata(scores)
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def link_prediction_split(adjacency, test_fraction=0.1, seed=0):
+    """Hold out edges of an undirected graph for link prediction (node2vec's protocol).
+
+    A random `test_fraction` of the edges is removed, never the last edge of a node (so no node
+    becomes isolated); as many node pairs that are not edges are drawn as negatives. The
+    classifier's training pairs are an equal number of the remaining edges and other non-edges.
+
+    Parameters
+    ----------
+    adjacency : scipy.sparse matrix
+        Square, symmetric (undirected).
+    test_fraction : float
+        In (0, 1).
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``train_graph`` (CSR float32 without the held-out edges: embed this one),
+        ``train_pairs``, ``train_labels``, ``test_pairs``, ``test_labels`` (int64 (m, 2) node
+        pairs and bool labels: True for an edge).
+
+    Raises
+    ------
+    ValueError
+        A matrix that is not square and symmetric, or too dense to draw non-edges from.
+    """
+    import scipy.sparse as sp
+    from embedcore._validation import check_float
+    test_fraction = check_float(test_fraction, "test_fraction", minimum=0.0, maximum=1.0, inclusive=False)
+    seed = check_int(seed, "seed", minimum=0)
+    if not sp.issparse(adjacency) or adjacency.ndim != 2 or adjacency.shape[0] != adjacency.shape[1]:
+        raise ValueError(f"adjacency must be a square scipy.sparse matrix, got {type(adjacency).__name__}")
+    a = sp.csr_matrix(adjacency, dtype=np.float32)
+    a.setdiag(0)
+    a.eliminate_zeros()
+    if (a != a.T).nnz:
+        raise ValueError("adjacency must be symmetric (an undirected graph)")
+    n = a.shape[0]
+    upper = sp.triu(a, k=1).tocoo()
+    edges = np.stack([upper.row, upper.col], axis=1).astype(np.int64)
+    m = len(edges)
+    if m * 4 > n * (n - 1) // 2:
+        raise ValueError("adjacency is too dense to draw non-edges from (more than a quarter of all pairs)")
+    rng = np.random.default_rng(seed)
+    degree = np.diff(a.indptr).astype(np.int64)
+    want = int(round(test_fraction * m))
+    held = np.zeros(m, dtype=bool)
+    taken = 0
+    for e in rng.permutation(m):  # greedy: keep at least one edge per node
+        if taken == want:
+            break
+        u, v = edges[e]
+        if degree[u] > 1 and degree[v] > 1:
+            degree[u] -= 1
+            degree[v] -= 1
+            held[e] = True
+            taken += 1
+    test_pos = edges[held]
+    kept = edges[~held]
+    train_pos = kept[rng.choice(len(kept), size=min(len(kept), taken), replace=False)]
+    existing = set((edges[:, 0] * n + edges[:, 1]).tolist())
+    negatives = []
+    while len(negatives) < 2 * taken:
+        u, v = rng.integers(0, n, 2)
+        lo, hi = min(u, v), max(u, v)
+        if lo != hi and lo * n + hi not in existing:
+            existing.add(lo * n + hi)
+            negatives.append((lo, hi))
+    negatives = np.array(negatives, dtype=np.int64).reshape(-1, 2)
+    rows = np.concatenate([kept[:, 0], kept[:, 1]])
+    cols = np.concatenate([kept[:, 1], kept[:, 0]])
+    train_graph = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, n))
+    labels = np.concatenate([np.ones(taken, dtype=bool), np.zeros(taken, dtype=bool)])
+    return {"train_graph": train_graph,
+            "train_pairs": np.concatenate([train_pos, negatives[taken:]]), "train_labels": labels.copy(),
+            "test_pairs": np.concatenate([test_pos, negatives[:taken]]), "test_labels": labels}
+
+
+def evaluate_link_prediction(vectors, split, method="hadamard", seed=0, max_iter=1000):
+    """ROC-AUC of predicting the held-out edges of `link_prediction_split` from node vectors.
+
+    ``method="cosine"`` scores a pair by the cosine of its two vectors (no training, numpy only);
+    ``"hadamard"`` trains a logistic regression on the element-wise products of the training
+    pairs (node2vec's best edge features; standardised over the training pairs; needs
+    scikit-learn) and scores the test pairs by it.
+
+    Parameters
+    ----------
+    vectors : KeyedVectors or array-like
+        One row per node of the split's graph, in its row order (a Node2Vec fitted on
+        ``split["train_graph"]`` gives them in that order).
+    split : dict
+        What `link_prediction_split` returned.
+    method : {'hadamard', 'cosine'}
+    seed : int
+        Seed of the classifier.
+    max_iter : int
+
+    Returns
+    -------
+    float
+        ROC-AUC on the test pairs.
+    """
+    check_choice(method, "method", ("hadamard", "cosine"))
+    vectors = _node_vectors(vectors)
+    test = np.asarray(split["test_pairs"], dtype=np.int64)
+    if test.size and (test.min() < 0 or test.max() >= len(vectors)):
+        raise ValueError(f"split pairs name nodes outside the {len(vectors)} vectors")
+    if method == "cosine":
+        unit = _unit_rows(vectors.astype(np.float64))
+        scores = np.einsum("ij,ij->i", unit[test[:, 0]], unit[test[:, 1]])
+        return roc_auc(scores, split["test_labels"])
+    LogisticRegression, _ = _sklearn("evaluate_link_prediction(method='hadamard')")
+    train = np.asarray(split["train_pairs"], dtype=np.int64)
+    classifier = LogisticRegression(max_iter=max_iter, random_state=seed)
+    v = vectors.astype(np.float64)
+    x_train, x_test = _standardized(v[train[:, 0]] * v[train[:, 1]], v[test[:, 0]] * v[test[:, 1]])
+    classifier.fit(x_train, split["train_labels"])
+    scores = classifier.decision_function(x_test)
+    return roc_auc(scores, split["test_labels"])

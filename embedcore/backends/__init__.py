@@ -20,6 +20,8 @@ OPS = (
     "word2vec_tables", "sgns_setup", "sgns_epoch",
     # fastText
     "fasttext_setup", "fasttext_epoch",
+    # random walks (DeepWalk / node2vec)
+    "walk_graph", "walks", "walk_visits", "node2vec_setup", "node2vec_train",
     # co-occurrence and GloVe
     "cooccur_counts", "glove_records", "glove_epoch",
     # sparse matrices

@@ -252,6 +252,109 @@ def fasttext_epoch(data, input_vectors, output_vectors, epoch, words_before, tot
         pos = stop
     return float(loss.sum()), variant
 
+# random walks (DeepWalk / node2vec)
+
+class WalkGraph(NamedTuple):
+    """A graph as the walk kernels read it: CSR (int64 indptr, int32 sorted indices), float32
+    weights and the per-row alias tables (uint32 prob, int32 alias), the last three None when
+    unweighted."""
+    indptr: np.ndarray
+    indices: np.ndarray
+    weights: object
+    alias_prob: object
+    alias_index: object
+
+    @property
+    def n_nodes(self):
+        return len(self.indptr) - 1
+
+
+def walk_graph(indptr, indices, weights, threads):
+    """The WalkGraph of a validated CSR adjacency (sorted rows, positive weights or None)."""
+    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+    indices = np.ascontiguousarray(indices, dtype=np.int32)
+    if weights is None:
+        return WalkGraph(indptr, indices, None, None, None)
+    weights = np.ascontiguousarray(weights, dtype=np.float32)
+    prob, alias = _sgd.walks_alias(indptr, weights, threads)
+    return WalkGraph(indptr, indices, weights, prob, alias)
+
+
+def walks(graph, starts, walk_length, p, q, seed, first_index, threads):
+    """The walks from `starts` (int32 nodes): (int32 (n, walk_length) nodes, int32 (n,) lengths),
+    numpy arrays; entries past a walk's length are 0. Walk i draws from the stream
+    (seed, first_index + i), so the walks do not depend on `threads`."""
+    g = graph
+    return _sgd.walks_generate(g.indptr, g.indices, g.weights, g.alias_prob, g.alias_index,
+                               np.ascontiguousarray(starts, dtype=np.int32), walk_length, p, q, seed, first_index,
+                               threads)
+
+
+def walk_visits(graph, starts, walk_length, p, q, seed, first_index, threads):
+    """Visits of each node (int64 numpy array) by the walks `walks` would return."""
+    g = graph
+    return _sgd.walks_count_visits(g.indptr, g.indices, g.weights, g.alias_prob, g.alias_index,
+                                   np.ascontiguousarray(starts, dtype=np.int32), walk_length, p, q, seed,
+                                   first_index, threads)
+
+
+class Node2VecData(NamedTuple):
+    """What `node2vec_train` trains on: the graph, the word2vec tables, per thread a random
+    stream (advanced by every call) and the configuration."""
+    graph: WalkGraph
+    keep: np.ndarray
+    noise_prob: np.ndarray
+    noise_alias: np.ndarray
+    rng_states: np.ndarray
+    threads: int
+    chunk_walks: int
+    config: dict
+
+
+def node2vec_setup(graph, tables, *, vector_size, window, negative, walk_length, p, q, seed, walk_seed, threads,
+                   shared=True, simd=""):
+    """Prepare skip-gram training on the walks of a WalkGraph with the tables of
+    `word2vec_tables` (counts: the nodes' expected visits): training streams from `seed`, walks
+    from `walk_seed` (as `walks` draws them). Each call of `node2vec_train` takes about
+    SGNS_CHUNK_TOKENS nodes per thread. `shared`: negatives shared by a centre word's contexts
+    (else word2vec.c's per-pair negatives)."""
+    keep, prob, alias = tables
+    chunk_walks = max(1, SGNS_CHUNK_TOKENS // walk_length) * threads
+    config = dict(vector_size=vector_size, window=window, negative=negative, walk_length=walk_length, p=p, q=q,
+                  walk_seed=walk_seed, shared=bool(shared), simd=simd)
+    return Node2VecData(graph, keep, prob, alias, _sgd.word2vec_stream_states(seed, threads), int(threads),
+                        chunk_walks, config)
+
+
+def node2vec_train(data, input_vectors, output_vectors, starts, first_index, words_before, total_words, alpha,
+                   min_alpha, on_walks=None):
+    """Generate the walks from `starts` (as `walks` does, walk i from the stream
+    (walk_seed, first_index + i)) and train skip-gram on them, in place on the
+    float32 (n_nodes, dim) tables, as a generator: it yields the walks done by each step and
+    returns ``(loss, words_done, variant)``: the summed pair losses, the nodes trained in the run
+    so far (`words_before` of them before this call) and the SIMD variant. The learning rate
+    falls from `alpha` to `min_alpha` over `total_words` nodes. `on_walks(walks, lengths)`, when
+    given, receives each step's walks (numpy arrays as `walks` returns them)."""
+    g, cfg = data.graph, data.config
+    starts = np.ascontiguousarray(starts, dtype=np.int32)
+    loss = np.zeros(data.threads, dtype=np.float64)
+    words_done, variant = words_before, ""
+    for begin in range(0, len(starts), data.chunk_walks):
+        part = starts[begin:begin + data.chunk_walks]
+        saved = lengths = None
+        if on_walks is not None:
+            saved = np.zeros((len(part), cfg["walk_length"]), dtype=np.int32)
+            lengths = np.zeros(len(part), dtype=np.int32)
+        words_done, variant = _sgd.walks_train_chunk(
+            g.indptr, g.indices, g.weights, g.alias_prob, g.alias_index, part, cfg["walk_length"], cfg["p"],
+            cfg["q"], cfg["walk_seed"], first_index + begin, input_vectors, output_vectors, data.keep, data.noise_prob,
+            data.noise_alias, cfg["window"], cfg["negative"], alpha, min_alpha, total_words, words_done,
+            data.rng_states, loss, saved, lengths, shared=cfg["shared"], simd=cfg["simd"])
+        if on_walks is not None:
+            on_walks(saved, lengths)
+        yield len(part)
+    return float(loss.sum()), words_done, variant
+
 
 # ----------------------------------------------------------------------------------------------
 # co-occurrence and GloVe

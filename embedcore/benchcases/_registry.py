@@ -18,6 +18,7 @@ CASE_MODULES = (
     "embedcore.benchcases.word2vec",
     "embedcore.benchcases.recommend",
     "embedcore.benchcases.fasttext",
+    "embedcore.benchcases.node2vec",
 )
 
 _CASES = {}

@@ -343,3 +343,44 @@ def launch_fasttext(ids, offsets, begin, end, input_vectors, output_vectors, sub
             output_vectors, np.int32(dim), sub_indptr, sub_rows, noise_prob, noise_alias, np.int32(vocab_size),
             np.int32(window), np.int32(negative), np.float32(alpha), np.int32(bool(sg)), np.uint64(seed),
             np.uint64(epoch), loss), shared_mem=shared)
+
+# random walks
+
+WALK_THREADS = 128
+
+
+def launch_node2vec_walks(indptr, indices, weights, alias_prob, alias_index, starts, walk_length, p, q, max_trials,
+                          seed, first_index, out, lengths):
+    """Walk i from starts[i] into out[i] (int32 (n_walks, walk_length)) and its length into
+    lengths[i] (int32 (n_walks,)): the CPU kernel's walks, bit for bit (see walks.cu). The graph is
+    a CSR (int64 indptr, int32 sorted indices) with float32 weights and their per-row alias
+    tables (uint32, int32), all three None when unweighted. Start nodes are checked."""
+    _check(indptr, "indptr", np.int64, ndim=1)
+    n_nodes = indptr.shape[0] - 1
+    _check(indices, "indices", np.int32, ndim=1)
+    n_edges = indices.shape[0]
+    has_weights = weights is not None
+    if has_weights:
+        _check(weights, "weights", np.float32, shape=(n_edges,))
+        _check(alias_prob, "alias_prob", np.uint32, shape=(n_edges,))
+        _check(alias_index, "alias_index", np.int32, shape=(n_edges,))
+    _check(starts, "starts", np.int32, ndim=1)
+    n_walks = starts.shape[0]
+    _check(out, "out", np.int32, shape=(n_walks, walk_length))
+    _check(lengths, "lengths", np.int32, shape=(n_walks,))
+    if walk_length < 1:
+        raise ValueError(f"walk_length must be >= 1, got {walk_length}")
+    if not (p > 0 and q > 0):
+        raise ValueError(f"p and q must be > 0, got p={p}, q={q}")
+    if n_walks == 0:
+        return
+    _check_ids(starts, n_nodes, "start nodes")
+    cp = _cupy()
+    placeholder = cp.empty(1, dtype=cp.float32)
+    kernel = _kernel("walks.cu", "node2vec_walks")
+    kernel((_grid(n_walks, WALK_THREADS),), (WALK_THREADS,),
+           (indptr, indices, weights if has_weights else placeholder,
+            alias_prob if has_weights else cp.empty(1, dtype=cp.uint32),
+            alias_index if has_weights else cp.empty(1, dtype=cp.int32), np.int32(has_weights), starts,
+            np.int64(n_walks), np.int32(walk_length), np.float64(1.0 / p), np.float64(1.0 / q),
+            np.int32(max_trials), np.uint64(seed), np.uint64(first_index), out, lengths))

@@ -13,7 +13,7 @@ from embedcore.backends.cuda.probe import cupy as _cupy
 logger = logging.getLogger("embedcore")
 
 KERNEL_DIR = Path(__file__).resolve().parent / "kernels"
-KERNEL_FILES = ("topk.cu", "cooccur.cu", "glove.cu", "sgns.cu", "fasttext.cu")
+KERNEL_FILES = ("topk.cu", "cooccur.cu", "glove.cu", "sgns.cu", "fasttext.cu", "walks.cu")
 COMPILE_OPTIONS = ("-std=c++17",)
 
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"\s*$')

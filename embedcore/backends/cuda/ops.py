@@ -19,8 +19,9 @@ import numpy as np
 
 from embedcore.backends import _shared
 from embedcore.backends.cuda.launch import (EMPTY_KEY, MAX_NEGATIVE, TOPK_MAX_K, _warps_per_block,
-                                            fasttext_warps_per_block, launch_cooccur_pairs, launch_fasttext, launch_glove_epoch, launch_segment_sums,
-                                            launch_sgns, launch_topk_merge_tile, launch_w2v_keep_mask)
+                                            fasttext_warps_per_block, launch_cooccur_pairs, launch_fasttext, launch_glove_epoch,
+                                            launch_node2vec_walks, launch_segment_sums, launch_sgns, launch_topk_merge_tile,
+                                            launch_w2v_keep_mask)
 from embedcore.backends.cuda.probe import cupy as _cupy
 from embedcore.backends.cuda.probe import is_device_array
 
@@ -224,6 +225,125 @@ def fasttext_epoch(data, input_vectors, output_vectors, epoch, words_before, tot
                         w.seed, epoch, loss, w.sequential)
         yield b - a
     return float(_host(loss)[0]), "cuda"
+
+
+# ----------------------------------------------------------------------------------------------
+# random walks (DeepWalk / node2vec)
+
+# Rejected node2vec proposals before the exact draw (the CPU kernel's default, walks.hpp).
+WALK_MAX_TRIALS = 16
+
+
+class WalkGraph(NamedTuple):
+    """A graph on the device as the walk kernel reads it (see the CPU's WalkGraph)."""
+    indptr: object
+    indices: object
+    weights: object
+    alias_prob: object
+    alias_index: object
+
+    @property
+    def n_nodes(self):
+        return self.indptr.shape[0] - 1
+
+
+def walk_graph(indptr, indices, weights, threads):
+    """The device WalkGraph of a validated CSR adjacency; the alias tables are built on the host
+    by the CPU's code (so both devices draw the same walks)."""
+    from embedcore.backends import cpu
+    host = cpu.walk_graph(_host(indptr), _host(indices), None if weights is None else _host(weights), threads)
+    return WalkGraph(*(None if a is None else asarray(a) for a in host))
+
+
+def walks(graph, starts, walk_length, p, q, seed, first_index, threads):
+    """The walks from `starts` on the GPU: (int32 (n, walk_length), int32 (n,) lengths) CuPy
+    arrays, equal bit for bit to the CPU's `walks` (entries past a walk's length are 0)."""
+    cp = _cupy()
+    starts = asarray(starts, np.int32)
+    out = cp.zeros((starts.shape[0], walk_length), dtype=cp.int32)
+    lengths = cp.zeros(starts.shape[0], dtype=cp.int32)
+    g = graph
+    launch_node2vec_walks(g.indptr, g.indices, g.weights, g.alias_prob, g.alias_index, starts, walk_length, p, q,
+                          WALK_MAX_TRIALS, seed, first_index, out, lengths)
+    return out, lengths
+
+
+def _walk_tokens(out, lengths):
+    """(the nodes of the walks in order, the walk of each node) of a padded walk matrix."""
+    cp = _cupy()
+    valid = cp.arange(out.shape[1], dtype=cp.int32)[None, :] < lengths[:, None]
+    return out[valid], cp.repeat(cp.arange(out.shape[0], dtype=cp.int64), lengths.astype(cp.int64))
+
+
+def walk_visits(graph, starts, walk_length, p, q, seed, first_index, threads):
+    """Visits of each node (int64 CuPy array) by the walks `walks` would return."""
+    cp = _cupy()
+    out, lengths = walks(graph, starts, walk_length, p, q, seed, first_index, threads)
+    nodes, _ = _walk_tokens(out, lengths)
+    return cp.bincount(nodes, minlength=graph.n_nodes).astype(cp.int64)
+
+
+class Node2VecData(NamedTuple):
+    """What `node2vec_train` trains on, on the device."""
+    graph: WalkGraph
+    keep: object
+    noise_prob: object
+    noise_alias: object
+    seed: int
+    threads: int
+    chunk_walks: int
+    config: dict
+
+
+def node2vec_setup(graph, tables, *, vector_size, window, negative, walk_length, p, q, seed, walk_seed, threads,
+                   shared=True, simd=""):
+    """Prepare skip-gram training on the walks of a device WalkGraph (see the CPU's
+    node2vec_setup). Raises ValueError for what the GPU kernels cannot do (``shared=False``,
+    more than MAX_NEGATIVE negatives, a block that does not fit shared memory)."""
+    if not shared:
+        raise ValueError("negative_sharing=False (word2vec.c's per-pair update) runs on the CPU only; "
+                         "use device='cpu'")
+    if negative > MAX_NEGATIVE:
+        raise ValueError(f"negative must be <= {MAX_NEGATIVE} with device='cuda', got {negative}")
+    _warps_per_block(True, vector_size, negative, False, window)  # raises when it does not fit
+    keep, prob, alias = (asarray(t) for t in tables)
+    chunk_walks = max(1, SGNS_CHUNK_TOKENS // walk_length)
+    config = dict(vector_size=vector_size, window=window, negative=negative, walk_length=walk_length, p=p, q=q,
+                  walk_seed=walk_seed)
+    return Node2VecData(graph, keep, prob, alias, int(seed), 1, chunk_walks, config)
+
+
+def node2vec_train(data, input_vectors, output_vectors, starts, first_index, words_before, total_words, alpha,
+                   min_alpha, on_walks=None):
+    """Generate the walks from `starts` on the GPU (the CPU's walks) and train skip-gram on them
+    in place, chunk by chunk, as a generator (see the CPU's node2vec_train): yields walks per
+    chunk, returns ``(loss, words_done, "cuda")``. Each chunk's walks are subsampled by the
+    word2vec kernel's counter-based rule and trained by one launch at the learning rate of the
+    nodes trained before it; the chunk's first walk index names its random draws."""
+    cp = _cupy()
+    g, cfg = data.graph, data.config
+    loss = cp.zeros(1, dtype=cp.float64)
+    words_done = words_before
+    starts = np.ascontiguousarray(_host(starts), dtype=np.int32)
+    for begin in range(0, len(starts), data.chunk_walks):
+        part = starts[begin:begin + data.chunk_walks]
+        index = first_index + begin
+        out, lengths = walks(g, part, cfg["walk_length"], cfg["p"], cfg["q"], cfg["walk_seed"], index, 1)
+        nodes, walk_of = _walk_tokens(out, lengths)
+        mask = cp.empty(nodes.shape[0], dtype=cp.uint8)
+        launch_w2v_keep_mask(nodes, data.keep, data.seed, index, mask)
+        kept = mask.astype(cp.bool_)
+        kept_ids = cp.ascontiguousarray(nodes[kept])
+        per_walk = cp.bincount(walk_of[kept], minlength=len(part))
+        offsets = cp.concatenate([cp.zeros(1, dtype=cp.int64), cp.cumsum(per_walk, dtype=cp.int64)])
+        rate = _shared.learning_rate(alpha, min_alpha, words_done, total_words)
+        launch_sgns(kept_ids, offsets, 0, kept_ids.shape[0], input_vectors, output_vectors, data.noise_prob,
+                    data.noise_alias, cfg["window"], cfg["negative"], rate, True, True, data.seed, index, loss)
+        words_done += int(nodes.shape[0])
+        if on_walks is not None:
+            on_walks(_host(out), _host(lengths))
+        yield len(part)
+    return float(_host(loss)[0]), words_done, "cuda"
 
 
 # ----------------------------------------------------------------------------------------------
