@@ -167,7 +167,8 @@ class FastTextKeyedVectors(KeyedVectors):
             return item if weight is None else (item, weight)
 
         return super().most_similar([resolve(i) for i in _as_item_list(positive, "positive")],
-                                    [resolve(i) for i in _as_item_list(negative, "negative")], topn, restrict_vocab)
+                                    [resolve(i) for i in _as_item_list(negative, "negative")], topn=topn,
+                                    restrict_vocab=restrict_vocab)
 
     def similarity(self, word1, word2):
         """Cosine similarity of two words, seen or not (0 when either vector is zero)."""
