@@ -11,11 +11,10 @@ from embedcore._base import Model, train_epochs
 from embedcore._threads import effective_workers
 from embedcore._validation import check_callbacks, check_float, check_int
 from embedcore.backends import get_backend
-from embedcore.corpus import EncodedCorpus, check_restartable
 from embedcore.formats import fasttext_bin
 from embedcore.keyedvectors import KeyedVectors, _as_item_list
 from embedcore.vocab import Vocab
-from embedcore.word2vec import initial_vectors
+from embedcore.word2vec import initial_vectors, training_corpus
 
 logger = logging.getLogger("embedcore")
 
@@ -294,26 +293,9 @@ class FastText(Model):
             The training diverged.
         """
         t0 = time.perf_counter()
-        if vocab is not None and not isinstance(vocab, Vocab):
-            raise TypeError(f"vocab must be an embedcore.Vocab, got {type(vocab).__name__}")
-        if isinstance(source, EncodedCorpus):
-            if vocab is None:
-                raise TypeError("fit(encoded_corpus) needs vocab=: the Vocab the corpus was encoded with")
-            corpus = source
-        else:
-            if vocab is None:
-                check_restartable(source)
-                vocab = Vocab.from_corpus(source, min_count=self.min_count, progress=self.progress)
-            corpus = vocab.encode(source, progress=self.progress)
-        if len(vocab) == 0:
-            raise ValueError("vocab is empty: no word to train")
-        if len(corpus) == 0:
-            raise ValueError("corpus is empty: no in-vocabulary token to train on")
+        corpus, vocab = training_corpus(source, vocab, self.min_count, self.progress)
         if len(vocab) + self.bucket > _MAX_ROWS:
             raise ValueError(f"len(vocab) + bucket must be < 2**31, got {len(vocab)} + {self.bucket}")
-        low, top = int(corpus.ids.min()), int(corpus.ids.max())
-        if low < 0 or top >= len(vocab):
-            raise ValueError(f"corpus ids must be in [0, len(vocab) = {len(vocab)}), got ids in [{low}, {top}]")
         if int(np.sum(vocab.counts)) <= 0:
             raise ValueError("vocab counts are all zero: the noise distribution is undefined")
         vocab_seconds = time.perf_counter() - t0

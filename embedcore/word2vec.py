@@ -33,6 +33,30 @@ def initial_vectors(n_words, dim, seed):
     return vectors
 
 
+def training_corpus(source, vocab, min_count, progress):
+    """(EncodedCorpus, Vocab) a model trains on: an encoded corpus with its vocab, or a text
+    source counted (when `vocab` is None) and encoded; refuses empty input and out-of-range ids."""
+    if vocab is not None and not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab must be an embedcore.Vocab, got {type(vocab).__name__}")
+    if isinstance(source, EncodedCorpus):
+        if vocab is None:
+            raise TypeError("fit(encoded_corpus) needs vocab=: the Vocab the corpus was encoded with")
+        corpus = source
+    else:
+        if vocab is None:
+            check_restartable(source)
+            vocab = Vocab.from_corpus(source, min_count=min_count, progress=progress)
+        corpus = vocab.encode(source, progress=progress)
+    if len(vocab) == 0:
+        raise ValueError("vocab is empty: no word to train")
+    if len(corpus) == 0:
+        raise ValueError("corpus is empty: no in-vocabulary token to train on")
+    low, top = int(corpus.ids.min()), int(corpus.ids.max())
+    if low < 0 or top >= len(vocab):
+        raise ValueError(f"corpus ids must be in [0, len(vocab) = {len(vocab)}), got ids in [{low}, {top}]")
+    return corpus, vocab
+
+
 class Word2Vec(Model):
     """Skip-gram or CBOW word vectors with negative sampling (word2vec).
 
@@ -195,24 +219,7 @@ class Word2Vec(Model):
             The training diverged (the loss of an epoch became NaN or infinite).
         """
         t0 = time.perf_counter()
-        if vocab is not None and not isinstance(vocab, Vocab):
-            raise TypeError(f"vocab must be an embedcore.Vocab, got {type(vocab).__name__}")
-        if isinstance(source, EncodedCorpus):
-            if vocab is None:
-                raise TypeError("fit(encoded_corpus) needs vocab=: the Vocab the corpus was encoded with")
-            corpus = source
-        else:
-            if vocab is None:
-                check_restartable(source)
-                vocab = Vocab.from_corpus(source, min_count=self.min_count, progress=self.progress)
-            corpus = vocab.encode(source, progress=self.progress)
-        if len(vocab) == 0:
-            raise ValueError("vocab is empty: no word to train")
-        if len(corpus) == 0:
-            raise ValueError("corpus is empty: no in-vocabulary token to train on")
-        low, top = int(corpus.ids.min()), int(corpus.ids.max())
-        if low < 0 or top >= len(vocab):
-            raise ValueError(f"corpus ids must be in [0, len(vocab) = {len(vocab)}), got ids in [{low}, {top}]")
+        corpus, vocab = training_corpus(source, vocab, self.min_count, self.progress)
         if int(np.sum(vocab.counts)) <= 0:
             raise ValueError("vocab counts are all zero: the noise distribution is undefined")
         if self.ns_exponent < 0 and int(np.min(vocab.counts)) < 1:
