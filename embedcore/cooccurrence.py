@@ -5,7 +5,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from embedcore import _native
+from embedcore import _memory, _native
 from embedcore._io import anonymous_temp_file
 from embedcore._progress import progress_bar
 from embedcore._threads import effective_workers
@@ -81,6 +81,10 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         finished rows going to another file, read back in order into the result, so the peak is
         about the result plus `max_memory`. The files have no name (they are unlinked as they
         are opened), so nothing is left behind whatever ends the count, SIGKILL included.
+        Without `max_memory`, a count whose in-memory estimate (see
+        :func:`in_memory_count_bytes`; it bounds each row by its neighbour positions) exceeds the
+        available memory (``embedcore._memory.available_bytes``) is counted this way within half
+        of it, so that the exact result can be checked before it is allocated.
         GloVe's cooccur spills sorted runs of records and merges them; rows counted by range
         are final, so nothing needs merging, and the matrix is bit-identical to the unbounded
         count.
@@ -102,6 +106,10 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         accumulator per thread, the largest row and the planner's word tables.
     RuntimeError
         device='cuda' and CUDA is not usable.
+    MemoryError
+        The result (8 bytes per nonzero and 8 per row), or the least memory a count in row
+        ranges needs, exceeds the memory available; raised before it is allocated, the message
+        naming both sizes.
 
     Notes
     -----
@@ -137,7 +145,24 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
     start = time.perf_counter()
     args = (window, bool(symmetric), bool(distance_weighting), threads)
     bounded = None
-    if max_memory is not None and backend.NAME == "cpu":
+    if backend.NAME == "cpu" and max_memory is None:
+        counts = _native.cooccur_word_counts(ids, vocab_size, threads)
+        need = in_memory_count_bytes(counts, window, symmetric, threads)
+        available = _memory.available_bytes()
+        if need > available:
+            # the estimate bounds every row by its neighbour positions, which can far exceed the
+            # real row: the bounded count tallies the neighbours and checks the exact result
+            budget = available // 2
+            logger.info("co-occurrence: an in-memory count may need %d bytes, %d are available: counting "
+                        "in row ranges within %d bytes", need, available, budget)
+            try:
+                bounded = _count_by_row_ranges(ids, offsets, vocab_size, args, budget, progress, counts)
+            except ValueError as exc:
+                raise MemoryError(f"cooccurrence needs more memory than is available ({available} bytes): "
+                                  f"an in-memory count needs up to {need} bytes, and counting in row ranges "
+                                  f"{exc}; use a smaller vocab_size or window") from None
+        del counts
+    elif max_memory is not None and backend.NAME == "cpu":
         bounded = _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress)
     if bounded is not None:
         indptr, indices, data, working, shards = bounded
@@ -178,13 +203,24 @@ def _loose_row_bound(counts, vocab_size, window, symmetric):
     return np.minimum(vocab_size, reach * counts)
 
 
-def _fits_in_memory(counts, window, symmetric, threads, max_memory):
-    """Whether one in-memory count (all occurrences sorted by word, every row) fits max_memory."""
+def in_memory_count_bytes(counts, window, symmetric, threads):
+    """Bytes one in-memory count needs at most, its result included (`counts`: each word's
+    occurrences): the accumulators (`_fixed_bytes`), 8 bytes per 64-bit word of each occurrence
+    sorted by word, ROW_BYTES + 8 per thread per row, and 12 bytes per nonzero of the loose row
+    bound (each row at most min(vocab_size, its neighbour positions)).
+
+    ``fixed + 8 * words * n_tokens + (40 + 8 * threads) * V + 12 * sum(min(V, reach * count))``
+    """
     vocab_size, n_tokens = len(counts), int(counts.sum())
     words = _entry_words(window, n_tokens)
-    need = (ENTRY_BYTES_PER_WORD * words * n_tokens + (ROW_BYTES + 8 * threads) * vocab_size
+    return (_fixed_bytes(vocab_size, threads) + ENTRY_BYTES_PER_WORD * words * n_tokens
+            + (ROW_BYTES + 8 * threads) * vocab_size
             + ROW_BYTES_PER_NONZERO * int(_loose_row_bound(counts, vocab_size, window, symmetric).sum()))
-    return need <= max_memory - _fixed_bytes(vocab_size, threads)
+
+
+def _fits_in_memory(counts, window, symmetric, threads, max_memory):
+    """Whether one in-memory count (all occurrences sorted by word, every row) fits max_memory."""
+    return in_memory_count_bytes(counts, window, symmetric, threads) <= max_memory
 
 
 def _neighbour_tiers(counts):
@@ -230,7 +266,7 @@ def _read_into(f, offset, array):
         raise OSError("co-occurrence: a spill file was truncated")
 
 
-def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
+def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress, counts=None):
     """Bounded count. One scan of the corpus, in chunks that fit max_memory, sorts each chunk's
     word occurrences by word into a temporary file (after the chunk's word starts) and tallies
     each occurrence's neighbours by tier; the tallies bound each row's nonzeros, which plans the
@@ -240,7 +276,8 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
     Returns indptr, indices, data, the peak working bytes and the number of row ranges; or None
     when one in-memory count fits max_memory."""
     window, symmetric, _, threads = args
-    counts = _native.cooccur_word_counts(ids, vocab_size, threads)
+    if counts is None:
+        counts = _native.cooccur_word_counts(ids, vocab_size, threads)
     if _fits_in_memory(counts, window, symmetric, threads, max_memory):
         return None
     V, n = vocab_size, len(ids)
@@ -323,6 +360,9 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
                 del piece
                 bar.update(filled)
             nnz = int(indptr[-1])
+            # the result: int32 column + float32 value per nonzero (indptr is already held)
+            _memory.require(8 * nnz, f"cooccurrence: the result of {nnz} nonzeros (8 bytes each)",
+                            "use a smaller vocab_size or window")
             indices = np.empty(nnz, dtype=np.int32)
             data = np.empty(nnz, dtype=np.float32)
             at = 0

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from embedcore import _sgd
+from embedcore import _memory, _sgd
 from embedcore._base import Model, train_epochs
 from embedcore._threads import effective_workers
 from embedcore._validation import check_callbacks, check_float, check_int
@@ -289,6 +289,9 @@ class FastText(Model):
             and buckets than int32 row ids hold.
         TypeError
             An EncodedCorpus without `vocab`, or a source of the wrong type.
+        MemoryError
+            The vectors ((2 * len(vocab) + bucket) * vector_size float32) exceed the available
+            memory; raised before they are allocated.
         FloatingPointError
             The training diverged.
         """
@@ -309,6 +312,10 @@ class FastText(Model):
     def _train(self, corpus):
         backend = get_backend(self.device)
         n_words = len(self.vocab)
+        # input rows of words and buckets, output rows of words: 4 * dim * (2 * V + bucket)
+        _memory.require(4 * self.vector_size * (2 * n_words + self.bucket),
+                        f"FastText vectors of {n_words} words and {self.bucket} buckets x {self.vector_size}",
+                        ["a smaller bucket", "a smaller vector_size", "a larger min_count"])
         self._subwords = _sgd.fasttext_subword_rows(self.vocab.words, self.min_n, self.max_n, self.bucket, n_words,
                                                     True)
         # word and n-gram rows uniform in [-1/dim, 1/dim) (fastText's and gensim's range), output zero

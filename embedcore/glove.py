@@ -3,6 +3,7 @@ import logging
 
 import numpy as np
 
+from embedcore import _memory
 from embedcore._base import Model, train_epochs
 from embedcore._threads import effective_workers
 from embedcore._validation import as_csr, check_callbacks, check_float, check_int, describe, is_device_array
@@ -143,6 +144,9 @@ class GloVe(Model):
             `source` of an unsupported type; `vocab` missing for a matrix or encoded corpus.
         RuntimeError
             ``device='cuda'`` without a usable GPU.
+        MemoryError
+            The records and the model (:meth:`fit_bytes`) exceed the available memory; raised
+            before they are allocated.
         FloatingPointError
             The training diverged (the cost of an epoch became NaN or infinite); the model is
             then left unfitted.
@@ -165,13 +169,27 @@ class GloVe(Model):
             cooc = cooccurrence(corpus, len(words), window=window, symmetric=symmetric,
                                 distance_weighting=distance_weighting, workers=threads, device=self.device)
         backend = get_backend(self.device, cooc)
-        records = backend.glove_records(self._counts(cooc, len(words), threads), self.x_max, self.alpha, self.seed,
-                                        threads)
+        counts = self._counts(cooc, len(words), threads)
+        _memory.require(self.fit_bytes(counts.nnz, len(words)),
+                        f"GloVe.fit on {counts.nnz} nonzeros and {len(words)} words",
+                        ["fewer words (a larger min_count, or a smaller matrix)",
+                         f"a smaller vector_size than {self.vector_size}"])
+        records = backend.glove_records(counts, self.x_max, self.alpha, self.seed, threads)
+        del counts
         with self._fitting():
             self.words = list(words)
             self._init_params(len(words))
             self._train(backend, records, threads)
         return self
+
+    def fit_bytes(self, nnz, n_words):
+        """Host bytes `fit` allocates for `nnz` nonzeros and `n_words` words: the shuffled
+        records (row, column, log x, f(x): 16 bytes per nonzero) and the model (W, W~ and their
+        AdaGrad sums padded to `stride` columns, four float32 vectors of biases and their sums).
+
+        ``16 * nnz + 4 * n_words * (4 * stride + 4)``
+        """
+        return 16 * int(nnz) + 4 * int(n_words) * (4 * _padded(self.vector_size) + 4)
 
     @staticmethod
     def _words(vocab, what):

@@ -11,6 +11,7 @@ cimport numpy as cnp
 import numpy as np
 
 from embedcore._io import open_source
+from embedcore._memory import require
 from embedcore._sgd.text cimport (Encoder, StringTable, Utf8Policy, VocabCounter, feed_counter,
                                   feed_encoder)
 
@@ -171,6 +172,9 @@ cdef class WordEncoder:
         """(ids int32, offsets int64) as new numpy arrays; the encoder's buffers are released."""
         cdef vector[int32_t]* ids = &self.encoder.ids()
         cdef vector[int64_t]* offsets = &self.encoder.offsets()
+        # the copies: 4 bytes per token, 8 per sentence boundary
+        require(4 * ids.size() + 8 * offsets.size(), f"encode: {ids.size()} token ids",
+                "encode a part of the corpus at a time")
         cdef cnp.ndarray out_ids = np.empty(ids.size(), dtype=np.int32)
         cdef cnp.ndarray out_offsets = np.empty(offsets.size(), dtype=np.int64)
         if ids.size():
