@@ -312,3 +312,56 @@ def test_stage_raises_memoryerror_under_a_limit_it_cannot_meet(name, tmp_path):
 
 if __name__ == "__main__":
     sys.exit(_child(sys.argv[1], int(sys.argv[2])))
+
+
+# ------------------------------------------------------------------ a memory-mapped corpus
+def test_mmap_load_of_a_200mb_corpus_stays_out_of_resident_memory(tmp_path):
+    code = f"""
+import numpy as np, embedcore as ec
+def rss():
+    return next(int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith('VmRSS'))
+ids = np.arange(50_000_000, dtype=np.int32) % 100_000  # 200 MB
+ec.EncodedCorpus(ids, np.arange(0, 50_000_001, 1000)).save({str(tmp_path / 'c')!r})
+del ids
+before = rss()
+corpus = ec.EncodedCorpus.load({str(tmp_path / 'c')!r}, mmap=True)
+after = rss()
+assert isinstance(corpus.ids, np.memmap) and len(corpus) == 50_000_000
+print(after - before)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    grown = int(done.stdout.split()[-1])
+    assert grown < 10 * MB, f"loading a 200 MB corpus with mmap grew the resident memory by {grown} bytes"
+
+
+def test_load_of_a_corpus_saved_without_its_id_range_reads_and_checks_the_ids(tmp_path):
+    ec.EncodedCorpus([3, 1, 2], raw_tokens=5).save(tmp_path / "c")
+    np.save(tmp_path / "c.raw_tokens.npy", np.array([5], dtype=np.int64))  # as saved before the range was kept
+    back = ec.EncodedCorpus.load(tmp_path / "c")
+    assert back.raw_tokens == 5 and back.ids.tolist() == [3, 1, 2]
+    np.save(tmp_path / "c.ids.npy", np.array([3, -1, 2], dtype=np.int32))
+    with pytest.raises(ValueError, match="non-negative"):
+        ec.EncodedCorpus.load(tmp_path / "c")
+
+
+def test_load_refuses_a_stored_id_range_that_cannot_be_right(tmp_path):
+    ec.EncodedCorpus([3, 1, 2]).save(tmp_path / "c")
+    assert np.load(tmp_path / "c.raw_tokens.npy").tolist() == [3, 1, 3]
+    np.save(tmp_path / "c.raw_tokens.npy", np.array([3, -4, 3], dtype=np.int64))
+    with pytest.raises(ValueError, match=r"ids in \[-4, 3\]"):
+        ec.EncodedCorpus.load(tmp_path / "c")
+
+
+def test_ids_changed_after_the_save_are_caught_where_they_are_used(tmp_path):
+    ec.EncodedCorpus(np.array([0, 1, 2, 1, 0], dtype=np.int32)).save(tmp_path / "c")
+    ids = np.load(tmp_path / "c.ids.npy", mmap_mode="r+")
+    ids[2] = -7  # the stored range no longer tells the truth
+    ids.flush()
+    del ids
+    corpus = ec.EncodedCorpus.load(tmp_path / "c", mmap=True)
+    vocab = ec.Vocab(["a", "b", "c"], [2, 2, 1])
+    with pytest.raises(ValueError, match="ids must"):
+        ec.cooccurrence(corpus, 3, window=2)
+    with pytest.raises(ValueError, match="ids must"):
+        ec.Word2Vec(vector_size=4, epochs=1, min_count=1, workers=1).fit(corpus, vocab)
