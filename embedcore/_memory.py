@@ -30,6 +30,7 @@ CGROUP_ROOT = "/sys/fs/cgroup"
 # cgroup v1 writes "no limit" as a huge number (PAGE_COUNTER_MAX pages); treat anything above
 # this as unlimited
 _UNLIMITED = 1 << 60
+ADDRESS_SPACE = "the address-space limit (RLIMIT_AS) less the address space in use"
 
 
 def _read(path):
@@ -120,7 +121,7 @@ def limits(proc=None, root=None):
         found["the cgroup memory limit less its usage"] = cgroup
     address = address_space_headroom(proc)
     if address is not None:
-        found["the address-space limit (RLIMIT_AS) less the address space in use"] = address
+        found[ADDRESS_SPACE] = address
     return found
 
 
@@ -144,7 +145,7 @@ def _size(nbytes):
     return f"{nbytes} bytes"
 
 
-def require(nbytes, what, hints=(), max_memory=None):
+def require(nbytes, what, hints=(), max_memory=None, mapped=None):
     """Raise MemoryError unless `nbytes` more can be allocated.
 
     Parameters
@@ -157,6 +158,10 @@ def require(nbytes, what, hints=(), max_memory=None):
         Options that would make it fit, e.g. ``"pass max_memory= to count in row ranges"``.
     max_memory : int, optional
         A bound the user gave, used instead of the available memory.
+    mapped : int, optional
+        The address space the allocation maps, where it exceeds the memory it fills at once
+        (an output filled while the input is freed); compared with the RLIMIT_AS headroom
+        instead of `nbytes`.
 
     Raises
     ------
@@ -172,18 +177,18 @@ def require(nbytes, what, hints=(), max_memory=None):
     MemoryError: a test needs 2000 bytes (2.0 kB) but max_memory allows 1000 bytes (1.0 kB); use less
     """
     nbytes = int(nbytes)
+    mapped = nbytes if mapped is None else int(mapped)
     if max_memory is not None:
-        limit, said = int(max_memory), "max_memory allows {}"
+        short = [(nbytes, int(max_memory), "max_memory allows {}")] if nbytes > int(max_memory) else []
     else:
-        found = limits()
-        if not found:
-            return
-        source, limit = min(found.items(), key=lambda item: item[1])
-        said = f"only {{}} are available ({source})"
-    if nbytes <= limit:
+        short = [(mapped if source == ADDRESS_SPACE else nbytes, limit, f"only {{}} are available ({source})")
+                 for source, limit in limits().items()]
+        short = [item for item in short if item[0] > item[1]]
+    if not short:
         return
+    need, limit, said = min(short, key=lambda item: item[1])
     hints = [hints] if isinstance(hints, str) else list(hints)
-    message = f"{what} needs {_size(nbytes)} but {said.format(_size(limit))}"
+    message = f"{what} needs {_size(need)} but {said.format(_size(limit))}"
     if hints:
         message += "; " + "; or ".join(hints)
     raise MemoryError(message)
