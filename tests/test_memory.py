@@ -183,7 +183,7 @@ def _write_text(path, lines):
 
 def _stage(name):
     """(setup, run) of one stage: setup builds the input (before the limit), run is the call."""
-    if name in ("cooccurrence", "cooccurrence_bounded"):
+    if name in ("cooccurrence", "cooccurrence_bounded", "cooccurrence_out_dir"):
         def setup():
             ec.cooccurrence(ec.EncodedCorpus(np.arange(100, dtype=np.int32) % 7), 7, workers=2)  # threads up
             return _cooccurrence_corpus()
@@ -248,6 +248,12 @@ def _child(name, headroom):
     setup, run = _stage(name)
     inputs = setup()
     resource.setrlimit(resource.RLIMIT_AS, (_vmsize() + headroom, resource.RLIM_INFINITY))
+    if name == "cooccurrence_out_dir":  # the same count, its result written as shards: it fits
+        shards = ec.cooccurrence(inputs, 500_000, window=5, workers=2, max_memory=64 * MB,
+                                 out_dir=os.path.join(os.environ["TMPDIR"], "cooc"))
+        print(f"nnz {shards.nnz} shards {shards.n_shards}", flush=True)
+        shards.remove()
+        return 0
     try:
         run(*inputs if isinstance(inputs, tuple) else (inputs,))
     except MemoryError as exc:
@@ -382,3 +388,54 @@ print(grown, corpus.ids.nbytes + corpus.offsets.nbytes)
     grown, output = map(int, done.stdout.split())
     assert output == 4 * 20_000_000 + 8 * 200_001
     assert grown < output + 24 * MB, f"encode grew the peak by {grown} bytes for {output} bytes of output"
+
+
+# ------------------------------------------------------------------ a count written as shards
+def _small_corpus():
+    rng = np.random.default_rng(3)
+    return ec.EncodedCorpus(rng.integers(0, 3000, 200_000, dtype=np.int32), np.arange(0, 200_001, 50))
+
+
+def test_bounded_count_with_out_dir_writes_the_same_matrix_as_shards(tmp_path):
+    expected = ec.cooccurrence(_small_corpus(), 3000, window=5, workers=2)
+    shards = ec.cooccurrence(_small_corpus(), 3000, window=5, workers=2, max_memory=2_000_000,
+                             out_dir=tmp_path / "cooc")
+    assert isinstance(shards, ec.sharded.ShardedMatrix) and shards.n_shards > 1
+    assert ec.cooccurrence.last_stats["shards"] == shards.n_shards
+    got = shards.to_scipy()
+    assert np.array_equal(got.indptr, expected.indptr) and np.array_equal(got.indices, expected.indices)
+    assert np.array_equal(got.data, expected.data)  # bit-identical
+
+
+def test_in_memory_count_with_out_dir_writes_it_as_shards(tmp_path):
+    expected = ec.cooccurrence(_small_corpus(), 3000, window=5, workers=2)
+    shards = ec.cooccurrence(_small_corpus(), 3000, window=5, workers=2, out_dir=tmp_path / "cooc")
+    assert (shards.to_scipy() != expected).nnz == 0
+
+
+def test_a_count_that_fails_midway_leaves_no_shards(tmp_path, monkeypatch):
+    from embedcore import _native
+    calls = []
+    count = _native.cooccur_count_occurrences
+
+    def fail_on_the_third_range(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("disk on fire")
+        return count(*args)
+
+    monkeypatch.setattr(_native, "cooccur_count_occurrences", fail_on_the_third_range)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        ec.cooccurrence(_small_corpus(), 3000, window=5, workers=2, max_memory=2_000_000, out_dir=tmp_path / "cooc")
+    assert not (tmp_path / "cooc").exists()
+
+
+def test_a_result_too_large_for_memory_fits_as_shards(tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, TMPDIR=str(tmp), MALLOC_ARENA_MAX="2", OMP_NUM_THREADS="2")
+    done = subprocess.run([sys.executable, __file__, "cooccurrence_out_dir", str(STAGES["cooccurrence"])],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, (done.stdout, done.stderr[-3000:])
+    assert f"nnz {_cooccurrence_result_bytes() // 8} " in done.stdout
+    assert os.listdir(tmp) == []
