@@ -110,12 +110,13 @@ def test_require_names_max_memory_and_every_hint():
                                "(4.0 kB); pass max_memory=; or a smaller window")
 
 
-def test_address_space_headroom_follows_rlimit_as():
+def test_address_space_headroom_follows_rlimit_as(tmp_path):
     code = ("import resource; from embedcore import _memory; "
             "resource.setrlimit(resource.RLIMIT_AS, (1 << 40, resource.RLIM_INFINITY)); "
             "print(_memory.address_space_headroom()); "
             "print(next(l for l in open('/proc/self/status') if l.startswith('VmSize')).split()[1])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=tmp_path).stdout.split()
     headroom, vmsize = int(out[0]), int(out[1]) * 1024
     assert abs((1 << 40) - vmsize - headroom) < 16 * MB
 
@@ -333,7 +334,7 @@ after = rss()
 assert isinstance(corpus.ids, np.memmap) and len(corpus) == 50_000_000
 print(after - before)
 """
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     grown = int(done.stdout.split()[-1])
     assert grown < 10 * MB, f"loading a 200 MB corpus with mmap grew the resident memory by {grown} bytes"
@@ -383,7 +384,7 @@ corpus = vocab.encode({str(path)!r})
 grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
 print(grown, corpus.ids.nbytes + corpus.offsets.nbytes)
 """
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     grown, output = map(int, done.stdout.split())
     assert output == 4 * 20_000_000 + 8 * 200_001
