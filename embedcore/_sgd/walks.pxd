@@ -30,3 +30,15 @@ cdef extern from "embedcore/walks.hpp" namespace "embedcore::walks" nogil:
                       uint64_t first_index, const Config& cfg, const Data& d, int threads,
                       uint64_t* train_states, int64_t* words_done, double* loss, int32_t* saved,
                       int32_t* saved_lengths, const string& level) except +
+
+
+cdef extern from "embedcore/graph.hpp" namespace "embedcore::graph" nogil:
+    cdef cppclass Adjacency "embedcore::graph::Adjacency":
+        const int64_t* indptr
+        const int32_t* indices
+        const float* data
+        int64_t n
+
+    int64_t count_edges(const Adjacency& a, bool undirected, int64_t* indptr) except +
+    void fill_edges(const Adjacency& a, bool undirected, const int64_t* indptr, int32_t* indices, float* weights,
+                    int threads) except +
