@@ -82,7 +82,7 @@ def gcide_graph(path=GCIDE, min_length=3, max_share=0.005):
 
 
 # -------------------------------------------------------------------------------------- runners
-def run_embedcore(adjacency, s, seed, workers, negative_sharing=True):
+def run_embedcore(adjacency, s, seed, workers, negative_sharing=None):
     from embedcore import Node2Vec
     start = time.perf_counter()
     model = Node2Vec(vector_size=s["dim"], walk_length=s["walk_length"], walks_per_node=s["walks"],
