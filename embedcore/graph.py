@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from embedcore._io import open_source
+from embedcore._threads import effective_workers
 from embedcore._validation import as_csr, describe
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -133,8 +134,8 @@ def from_scipy(matrix, weighted=None, directed=False, names=None, name="graph"):
 
     Memory: a canonical float32 CSR input is read in place and the graph is written straight
     into its exactly sized arrays (csrc/embedcore/graph.hpp), so the peak above input and output
-    is one int64 array per node plus the names; other formats and dtypes are first converted
-    to a canonical float32 CSR (duplicates summed) by scipy."""
+    is a byte per entry, two int64 per node and the names; other formats and dtypes are first
+    converted to a canonical float32 CSR (duplicates summed) by scipy."""
     from embedcore.backends import cpu
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"{name} must be a square adjacency matrix, got shape {tuple(matrix.shape)}")
@@ -158,7 +159,7 @@ def from_scipy(matrix, weighted=None, directed=False, names=None, name="graph"):
             low = float(data[data > 0].min())
         weighted = low != high
     try:
-        indptr, indices, weights = cpu.walks_csr(csr, not directed, bool(weighted), 1)
+        indptr, indices, weights = cpu.walks_csr(csr, not directed, bool(weighted), effective_workers(None))
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
     if len(indices) == 0:

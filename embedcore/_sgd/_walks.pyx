@@ -6,7 +6,7 @@ CSR with sorted rows and positive weights); these functions check the shapes and
 would otherwise reach memory unchecked, refuse in-place arrays they would have to copy
 (embedcore._sgd._arrays.inplace), and the kernel checks every start node.
 """
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libcpp.string cimport string
 
 import numpy as np
@@ -55,8 +55,8 @@ def walks_csr(const int64_t[::1] indptr, const int32_t[::1] indices, const float
     """The walk graph of a canonical CSR adjacency (sorted rows, no duplicates, values >= 0):
     (indptr int64, indices int32, weights float32 or None), rows sorted, zero entries dropped;
     `undirected` stores every edge both ways with the larger of its two weights. Built in two
-    passes straight into the exactly sized output. ValueError when it would hold more than
-    `max_edges` edges."""
+    passes straight into the exactly sized output (scratch: a byte per input entry). ValueError
+    when it would hold more than `max_edges` edges."""
     cdef Adjacency a
     cdef int64_t n = indptr.shape[0] - 1
     cdef int64_t nnz = indices.shape[0]
@@ -67,10 +67,12 @@ def walks_csr(const int64_t[::1] indptr, const int32_t[::1] indices, const float
     a.data = &data[0] if nnz else NULL
     a.n = n
     out_indptr = np.empty(n + 1, dtype=np.int64)
+    kind = np.empty(max(nnz, 1), dtype=np.uint8)
     cdef int64_t[::1] op = out_indptr
+    cdef uint8_t[::1] kv = kind
     cdef int64_t total
     with nogil:
-        total = count_edges(a, undirected, &op[0])
+        total = count_edges(a, undirected, &kv[0], &op[0], threads)
     if total > max_edges:
         raise ValueError(f"the graph has {total} stored edges; at most {max_edges} are supported")
     out_indices = np.empty(total, dtype=np.int32)
@@ -83,7 +85,7 @@ def walks_csr(const int64_t[::1] indptr, const int32_t[::1] indices, const float
         weights_ptr = &ow[0]
     if total:
         with nogil:
-            fill_edges(a, undirected, &op[0], &oi[0], weights_ptr, threads)
+            fill_edges(a, undirected, &kv[0], &op[0], &oi[0], weights_ptr, threads)
     return out_indptr, out_indices, out_weights
 
 

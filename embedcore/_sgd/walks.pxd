@@ -1,5 +1,5 @@
 # Declarations of the random-walk kernel (csrc/embedcore/walks.hpp) for embedcore/_sgd/_walks.pyx.
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libcpp cimport bool
 from libcpp.string cimport string
 
@@ -39,6 +39,6 @@ cdef extern from "embedcore/graph.hpp" namespace "embedcore::graph" nogil:
         const float* data
         int64_t n
 
-    int64_t count_edges(const Adjacency& a, bool undirected, int64_t* indptr) except +
-    void fill_edges(const Adjacency& a, bool undirected, const int64_t* indptr, int32_t* indices, float* weights,
-                    int threads) except +
+    int64_t count_edges(const Adjacency& a, bool undirected, uint8_t* kind, int64_t* indptr, int threads) except +
+    void fill_edges(const Adjacency& a, bool undirected, const uint8_t* kind, const int64_t* indptr,
+                    int32_t* indices, float* weights, int threads) except +
