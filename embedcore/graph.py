@@ -26,6 +26,7 @@ from embedcore._validation import as_csr, describe
 
 _INT32_MAX = np.iinfo(np.int32).max
 
+
 class Graph:
     """A graph as the walk kernels take it.
 
@@ -152,7 +153,8 @@ def from_scipy(matrix, weighted=None, directed=False, names=None, name="graph"):
                          f"{float(data[first])}); weights must be >= 0")
     if data.size and np.isinf(data.max()):
         raise ValueError(f"{name} has edge weights that do not fit float32 (at most {np.finfo(np.float32).max})")
-    if weighted is None:
+    guess = weighted is None
+    if guess:
         # equal positive weights give the same walks as none (and max(A, A^T) keeps them equal)
         high = float(data.max()) if data.size else 0.0
         if low == 0 and high > 0:
@@ -164,6 +166,8 @@ def from_scipy(matrix, weighted=None, directed=False, names=None, name="graph"):
         raise ValueError(f"{name}: {exc}") from None
     if len(indices) == 0:
         raise ValueError(f"{name} has no edges (all weights are zero or absent): there is no walk to learn from")
+    if guess and weights is not None and weights.min() == weights.max():
+        weights = None  # unequal input weights that max(A, A^T) made equal
     if names is None:
         names = [str(i) for i in range(n)]
     return Graph(indptr, indices, weights, names if isinstance(names, list) else list(names), bool(directed))

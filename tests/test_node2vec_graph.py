@@ -64,6 +64,14 @@ def test_rows_without_mirrored_entries_and_isolated_nodes_survive():
         [[2, 4], [], [0], [3], [0], []]
 
 
+def test_weights_that_the_symmetric_maximum_makes_equal_are_no_weights():
+    a = sp.csr_matrix(np.array([[0, 1, 2], [2, 0, 0], [2, 0, 0]], dtype=np.float32))
+    graph = as_graph(a)
+    assert graph.weights is None
+    np.testing.assert_array_equal(graph.to_scipy().toarray(), (a.maximum(a.T) > 0).toarray())
+    assert as_graph(a, directed=True).weighted
+
+
 def test_float64_weights_sum_their_duplicates_before_the_float32_cast():
     a = sp.coo_matrix((np.array([0.1, 0.2, 1.0]), ([0, 0, 1], [1, 1, 2])), shape=(3, 3))
     graph = as_graph(a, directed=True)
