@@ -92,7 +92,7 @@ class Node2Vec(Model):
     sample : float
         word2vec's subsampling threshold for frequently visited nodes (0 disables it).
     negative_sharing : bool, optional
-        Share each centre node's negatives across its context window (about twice as fast) or
+        Share each centre node's negatives across its context window (1.7x as fast) or
         draw fresh negatives for every pair as word2vec.c and gensim do (CPU only). None (the
         default): per pair on the CPU, shared on the GPU (its only kernel). Walks over nodes of
         near-equal frequency need the per-pair negatives: on identical walks of a hard
