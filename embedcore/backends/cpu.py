@@ -269,6 +269,14 @@ class WalkGraph(NamedTuple):
         return len(self.indptr) - 1
 
 
+def walks_csr(csr, undirected, with_weights, threads):
+    """(indptr int64, indices int32, weights float32 or None) numpy arrays of the walk graph of a
+    canonical Csr with values >= 0: zero entries dropped, rows sorted, every edge stored both
+    ways (with the larger of its two weights) when `undirected`; built without edge-sized
+    temporaries. ValueError past 2**31 - 1 stored edges."""
+    return _sgd.walks_csr(csr.indptr, csr.indices, csr.data, bool(undirected), bool(with_weights), threads)
+
+
 def walk_graph(indptr, indices, weights, threads):
     """The WalkGraph of a validated CSR adjacency (sorted rows, positive weights or None)."""
     indptr = np.ascontiguousarray(indptr, dtype=np.int64)
