@@ -14,7 +14,7 @@ from embedcore.backends import get_backend
 from embedcore.formats import fasttext_bin
 from embedcore.keyedvectors import KeyedVectors, _as_item_list
 from embedcore.vocab import Vocab
-from embedcore.word2vec import initial_vectors, training_corpus
+from embedcore.word2vec import training_corpus
 
 logger = logging.getLogger("embedcore")
 
@@ -311,8 +311,9 @@ class FastText(Model):
         n_words = len(self.vocab)
         self._subwords = _sgd.fasttext_subword_rows(self.vocab.words, self.min_n, self.max_n, self.bucket, n_words,
                                                     True)
-        # word and n-gram rows uniform in [-1/dim, 1/dim) (fastText's and gensim's range), output zero
-        host_in = initial_vectors(n_words + self.bucket, self.vector_size, self.seed)
+        # word and n-gram rows uniform in [-1/dim, 1/dim) (fastText's and gensim's range), drawn on
+        # the training threads (the table is 800 MB at the defaults); output zero
+        host_in = _sgd.fasttext_initial_vectors(n_words + self.bucket, self.vector_size, self.seed, self.workers)
         inp, out = backend.asarray(host_in), backend.asarray(np.zeros((n_words, self.vector_size), np.float32))
         del host_in
         tables = backend.word2vec_tables(self.vocab.counts, self.sample)
