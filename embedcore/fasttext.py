@@ -96,9 +96,11 @@ class FastTextKeyedVectors(KeyedVectors):
         indptr, buckets = _sgd.fasttext_subword_rows(words, self.min_n, self.max_n, self.bucket, len(words), True)
         counts = np.diff(indptr)
         weights = np.repeat((1.0 / counts).astype(np.float32), counts)
-        mix = sp.csr_matrix((weights, buckets, indptr), shape=(len(words), len(words) + self.bucket))
-        rows = np.concatenate([self.vectors_vocab, self.vectors_ngrams]) if len(words) else self.vectors_ngrams
-        return np.ascontiguousarray(mix @ rows, dtype=np.float32)
+        n = len(words)
+        mix = sp.csr_matrix((weights, buckets, indptr), shape=(n, n + self.bucket))
+        # the two blocks apart: joining them would copy the n-gram table (800 MB at the defaults)
+        return np.ascontiguousarray(mix[:, :n] @ self.vectors_vocab + mix[:, n:] @ self.vectors_ngrams,
+                                    dtype=np.float32)
 
     def __repr__(self):
         return (f"FastTextKeyedVectors({len(self)} words, vector_size={self.vector_size}, n-grams "
