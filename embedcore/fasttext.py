@@ -14,7 +14,7 @@ from embedcore.backends import get_backend
 from embedcore.formats import fasttext_bin
 from embedcore.keyedvectors import KeyedVectors, _as_item_list
 from embedcore.vocab import Vocab
-from embedcore.word2vec import initial_vectors, training_corpus
+from embedcore.word2vec import training_corpus
 
 logger = logging.getLogger("embedcore")
 
@@ -96,9 +96,11 @@ class FastTextKeyedVectors(KeyedVectors):
         indptr, buckets = _sgd.fasttext_subword_rows(words, self.min_n, self.max_n, self.bucket, len(words), True)
         counts = np.diff(indptr)
         weights = np.repeat((1.0 / counts).astype(np.float32), counts)
-        mix = sp.csr_matrix((weights, buckets, indptr), shape=(len(words), len(words) + self.bucket))
-        rows = np.concatenate([self.vectors_vocab, self.vectors_ngrams]) if len(words) else self.vectors_ngrams
-        return np.ascontiguousarray(mix @ rows, dtype=np.float32)
+        n = len(words)
+        mix = sp.csr_matrix((weights, buckets, indptr), shape=(n, n + self.bucket))
+        # the two blocks apart: joining them would copy the n-gram table (800 MB at the defaults)
+        return np.ascontiguousarray(mix[:, :n] @ self.vectors_vocab + mix[:, n:] @ self.vectors_ngrams,
+                                    dtype=np.float32)
 
     def __repr__(self):
         return (f"FastTextKeyedVectors({len(self)} words, vector_size={self.vector_size}, n-grams "
@@ -318,8 +320,9 @@ class FastText(Model):
                         ["a smaller bucket", "a smaller vector_size", "a larger min_count"])
         self._subwords = _sgd.fasttext_subword_rows(self.vocab.words, self.min_n, self.max_n, self.bucket, n_words,
                                                     True)
-        # word and n-gram rows uniform in [-1/dim, 1/dim) (fastText's and gensim's range), output zero
-        host_in = initial_vectors(n_words + self.bucket, self.vector_size, self.seed)
+        # word and n-gram rows uniform in [-1/dim, 1/dim) (fastText's and gensim's range), drawn on
+        # the training threads (the table is 800 MB at the defaults); output zero
+        host_in = _sgd.fasttext_initial_vectors(n_words + self.bucket, self.vector_size, self.seed, self.workers)
         inp, out = backend.asarray(host_in), backend.asarray(np.zeros((n_words, self.vector_size), np.float32))
         del host_in
         tables = backend.word2vec_tables(self.vocab.counts, self.sample)
