@@ -358,11 +358,12 @@ class FastText(Model):
     # ------------------------------------------------------------------------------------------
     @property
     def wv(self):
-        """FastTextKeyedVectors of the trained rows (computed once per training state)."""
+        """FastTextKeyedVectors of the trained rows, with each word's corpus count as its ``count``
+        attribute (computed once per training state)."""
         if self.__dict__.get("_wv") is None:
             n = len(self.vocab)
             self._wv = FastTextKeyedVectors(self.vocab.words, self.input_vectors[:n], self.input_vectors[n:],
-                                            self.min_n, self.max_n)
+                                            self.min_n, self.max_n)._set_counts(self.vocab.counts)
         return self._wv
 
     def __repr__(self):
