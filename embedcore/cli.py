@@ -289,7 +289,7 @@ def _evaluate(args):
             share = f"{right / (right + wrong):6.1%}" if right + wrong else "     -"
             print(f"{section['section']:<32} {share}  ({right}/{right + wrong})")
     for path in args.pairs or []:
-        pearson, spearman, oov = evaluate_word_pairs(kv.words, kv.vectors, path)
+        pearson, spearman, oov = evaluate_word_pairs(kv.words, kv.vectors, path, restrict_vocab=args.restrict_vocab)
         print(f"{os.path.basename(path)}: Pearson {pearson[0]:.4f}, Spearman {spearman[0]:.4f}, "
               f"pairs with unknown words {oov:.1f}%")
 
@@ -469,8 +469,8 @@ def build_parser():
     p.add_argument("vectors", help="word2vec text or binary file (binary if it ends in .bin or .bin.gz)")
     p.add_argument("--analogies", help="questions in the Google format (': section', then 'a b c d')")
     p.add_argument("--pairs", action="append", help="'word1 word2 score' file (repeatable)")
-    p.add_argument("--restrict-vocab", type=_POSITIVE, default=30000,
-                   help="analogy questions use the first N words (default 30000)")
+    p.add_argument("--restrict-vocab", type=_POSITIVE, default=300000,
+                   help="questions use the first N words (default 300000, gensim's)")
     p.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd")
     _add_layout_options(p, "read")
     p.set_defaults(run=_evaluate)
