@@ -868,6 +868,20 @@ class KeyedVectors:
         if replace:
             self.unit_normalize_all()
 
+    def plot(self, words, path, neighbours=0, method="pca", title=None, fmt=None, seed=0):
+        """Draw a 2-D map of `words` (and each one's `neighbours` nearest keys) to an image file.
+
+        PCA through embedcore's randomized SVD, or t-SNE with openTSNE; needs matplotlib (the
+        ``plot`` extra). See :func:`embedcore.plot.plot_words` for the parameters.
+
+        Returns
+        -------
+        list of str, ndarray (n, 2)
+            The keys drawn and their coordinates.
+        """
+        from embedcore.plot import plot_words
+        return plot_words(self, words, path, neighbours=neighbours, method=method, title=title, fmt=fmt, seed=seed)
+
     # ----------------------------------------------------------------------------- similarity
     def _search(self, query_vectors, topn, exclude_ids=None, start=0, stop=None, workers=None):
         """Rows most cosine-similar to each unit-length query: the one search every query uses.
