@@ -155,7 +155,7 @@ class FastTextKeyedVectors(KeyedVectors):
         --------
         >>> kv = FastTextKeyedVectors(["cat", "dog"], [[1.0, 0.0], [0.0, 1.0]], np.eye(2)[[0, 1] * 5], 3, 3)
         >>> [w for w, _ in kv.most_similar("cats", topn=2)]
-        ['cat', 'dog']
+        ['dog', 'cat']
         """
         def resolve(item):
             weight = None
@@ -194,9 +194,10 @@ class FastText(Model):
 
     Parameters
     ----------
-    vector_size, window, negative, sg, sample, min_count, epochs, alpha, min_alpha, workers, seed,
-    callbacks, progress
-        As in `Word2Vec` (gensim's names). ``alpha=None`` is 0.025 for skip-gram, 0.05 for CBOW.
+    vector_size, window, negative, sg, sample, min_count, epochs
+        As in `Word2Vec` (gensim's names).
+    alpha, min_alpha, workers, seed, callbacks, progress
+        As in `Word2Vec`. ``alpha=None`` is 0.025 for skip-gram, 0.05 for CBOW.
     min_n, max_n : int
         Lengths of the character n-grams, 1 <= min_n <= max_n (fastText's minn, maxn).
     bucket : int
