@@ -157,7 +157,7 @@ class FastTextKeyedVectors(KeyedVectors):
         --------
         >>> kv = FastTextKeyedVectors(["cat", "dog"], [[1.0, 0.0], [0.0, 1.0]], np.eye(2)[[0, 1] * 5], 3, 3)
         >>> [w for w, _ in kv.most_similar("cats", topn=2)]
-        ['cat', 'dog']
+        ['dog', 'cat']
         """
         def resolve(item):
             weight = None
@@ -196,9 +196,10 @@ class FastText(Model):
 
     Parameters
     ----------
-    vector_size, window, negative, sg, sample, min_count, epochs, alpha, min_alpha, workers, seed,
-    callbacks, progress
-        As in `Word2Vec` (gensim's names). ``alpha=None`` is 0.025 for skip-gram, 0.05 for CBOW.
+    vector_size, window, negative, sg, sample, min_count, epochs
+        As in `Word2Vec` (gensim's names).
+    alpha, min_alpha, workers, seed, callbacks, progress
+        As in `Word2Vec`. ``alpha=None`` is 0.025 for skip-gram, 0.05 for CBOW.
     min_n, max_n : int
         Lengths of the character n-grams, 1 <= min_n <= max_n (fastText's minn, maxn).
     bucket : int
@@ -368,11 +369,12 @@ class FastText(Model):
     # ------------------------------------------------------------------------------------------
     @property
     def wv(self):
-        """FastTextKeyedVectors of the trained rows (computed once per training state)."""
+        """FastTextKeyedVectors of the trained rows, with each word's corpus count as its ``count``
+        attribute (computed once per training state)."""
         if self.__dict__.get("_wv") is None:
             n = len(self.vocab)
             self._wv = FastTextKeyedVectors(self.vocab.words, self.input_vectors[:n], self.input_vectors[n:],
-                                            self.min_n, self.max_n)
+                                            self.min_n, self.max_n)._set_counts(self.vocab.counts)
         return self._wv
 
     def __repr__(self):

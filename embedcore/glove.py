@@ -90,7 +90,7 @@ class GloVe(Model):
     """
 
     _fitted_attributes = ("wv", "words", "word_vectors", "context_vectors", "word_biases", "context_biases")
-    _state_attributes = ("words", "word_biases", "context_biases", "_word", "_context", "_word_gradsq",
+    _state_attributes = ("words", "_word_counts", "word_biases", "context_biases", "_word", "_context", "_word_gradsq",
                          "_context_gradsq", "_word_bias_gradsq", "_context_bias_gradsq")
 
     def __init__(self, vector_size=100, x_max=100.0, alpha=0.75, epochs=15, learning_rate=0.05, workers=None,
@@ -178,6 +178,7 @@ class GloVe(Model):
         del counts
         with self._fitting():
             self.words = list(words)
+            self._word_counts = vocab.counts if isinstance(vocab, Vocab) else None
             self._init_params(len(words))
             self._train(backend, records, threads)
         return self
@@ -293,8 +294,10 @@ class GloVe(Model):
 
     @property
     def wv(self):
-        """KeyedVectors of W + W~ (GloVe's default output)."""
-        return KeyedVectors(self.words, self.word_vectors + self.context_vectors)
+        """KeyedVectors of W + W~ (GloVe's default output); ``count`` attributes from the Vocab
+        the fit had (descending dummy values when it had a list of words)."""
+        kv = KeyedVectors(self.words, self.word_vectors + self.context_vectors)
+        return kv._set_counts(self.__dict__.get("_word_counts"))
 
     def __repr__(self):
         n = f"{len(self.words)} words" if self.is_fitted else "unfitted"

@@ -376,7 +376,7 @@ class SVDEmbedding(Model):
     """
 
     _fitted_attributes = ("wv", "words", "components_", "singular_values_")
-    _state_attributes = ("words", "components_", "singular_values_", "_left")
+    _state_attributes = ("words", "_word_counts", "components_", "singular_values_", "_left")
 
     def __init__(self, vector_size=100, window=5, min_count=5, cds=0.75, eig=0.5, shift=1.0,
                  n_iter=5, n_oversamples=10, seed=0, workers=None, device="auto"):
@@ -465,6 +465,7 @@ class SVDEmbedding(Model):
                       "nnz": int(matrix.nnz) if hasattr(matrix, "nnz") else int(np.prod(shape))}
         with self._fitting():
             self.words, self._left, self.singular_values_, self.components_ = words, u, s, vt
+            self._word_counts = getattr(vocab, "counts", None) if words is not None else None
         logger.info("SVDEmbedding: %d x %d matrix, %d dimensions, %.2f s", shape[0], shape[1],
                     self.vector_size, self.stats["ppmi_seconds"] + self.stats["svd_seconds"])
         return self
@@ -498,7 +499,8 @@ class SVDEmbedding(Model):
                                  "fit(matrix) use fit_transform() or transform()")
         from embedcore.keyedvectors import KeyedVectors
         weights = self.singular_values_.astype(np.float64) ** self.eig
-        return KeyedVectors(self.words, (self._left * weights.astype(np.float32)))
+        kv = KeyedVectors(self.words, (self._left * weights.astype(np.float32)))
+        return kv._set_counts(self.__dict__.get("_word_counts"))  # dummy counts after fit(cooc, vocab=list)
 
     def fit_transform(self, X, vocab=None):
         """Fit, then return the rows of the factorised matrix projected: ``U * S`` (float32).

@@ -288,8 +288,9 @@ class Word2Vec(Model):
     # ------------------------------------------------------------------------------------------
     @property
     def wv(self):
-        """KeyedVectors of the input vectors (NotFittedError before fit)."""
-        return KeyedVectors(self.vocab.words, self.input_vectors)
+        """KeyedVectors of the input vectors, with each word's corpus count as its ``count``
+        attribute (NotFittedError before fit)."""
+        return KeyedVectors(self.vocab.words, self.input_vectors)._set_counts(self.vocab.counts)
 
     def __repr__(self):
         kind = "skip-gram" if self.sg else "CBOW"
