@@ -8,6 +8,7 @@ import numpy as np
 from embedcore import _sgd
 from embedcore._io import atomic_write, open_source
 from embedcore._progress import progress_bar
+from embedcore._threads import effective_workers
 from embedcore._validation import check_choice, check_int, describe
 from embedcore.corpus import EncodedCorpus, classify_source
 from embedcore.formats._words import RULE, as_word_list, first_bad_word, first_duplicate
@@ -76,7 +77,7 @@ class Vocab:
 
     @classmethod
     def from_corpus(cls, source, min_count=5, max_size=None, errors="strict", progress=False,
-                    _prune_at=None):
+                    workers=None, _prune_at=None):
         """Count the words of a corpus.
 
         Parameters
@@ -98,6 +99,10 @@ class Vocab:
             replace each bad sequence by U+FFFD, or drop it.
         progress : bool
             Show a progress bar (bytes read).
+        workers : int, optional
+            Threads tokenizing and counting files (each file is cut into blocks at whitespace and
+            the pieces counted in parallel, then merged in order, so the result is the same for
+            any number); None for all usable cores.
 
         Returns
         -------
@@ -108,17 +113,38 @@ class Vocab:
         ValueError
             The corpus holds no token, or no word reaches `min_count`, or the text is not UTF-8.
         """
+        vocab, _ = cls._count(source, min_count, max_size, errors, progress, workers, _prune_at, False)
+        return vocab
+
+    @classmethod
+    def count_and_encode(cls, source, min_count=5, max_size=None, errors="strict", progress=False,
+                         workers=None):
+        """``Vocab.from_corpus(source, ...)`` and ``vocab.encode(source)`` in one reading of
+        the text: each token is kept as it is counted, then mapped to its id once the vocabulary
+        is known (a second reading only if `max_size` made the count prune the table, or for
+        sentences given as lists).
+
+        Parameters are those of `from_corpus`. Returns ``(Vocab, EncodedCorpus)``, the same
+        as the two calls.
+        """
+        vocab, corpus = cls._count(source, min_count, max_size, errors, progress, workers, None, True)
+        if corpus is None:
+            corpus = vocab.encode(source, errors=errors, progress=progress, workers=workers)
+        return vocab, corpus
+
+    @classmethod
+    def _count(cls, source, min_count, max_size, errors, progress, workers, prune_at, encode):
+        """(Vocab, EncodedCorpus or None): the count, and with `encode` the encoded corpus when
+        the token stream could be kept."""
         min_count = check_int(min_count, "min_count", minimum=1)
         if max_size is not None:
             max_size = check_int(max_size, "max_size", minimum=1)
         check_choice(errors, "errors", ("strict", "replace", "ignore"))
-        prune_at = 0
-        if _prune_at is not None:
-            prune_at = _prune_at
-        elif max_size is not None:
-            prune_at = max(2 * max_size, MIN_PRUNE_AT)
+        threads = effective_workers(workers)
+        if prune_at is None:
+            prune_at = 0 if max_size is None else max(2 * max_size, MIN_PRUNE_AT)
 
-        counter = _sgd.WordCounter(prune_at, errors)
+        counter = _sgd.WordCounter(prune_at, errors, threads, encode)
         _read_source(counter, source, progress, "counting words")
         if counter.total_words == 0:
             raise ValueError("source holds no tokens (empty file or no sentences)")
@@ -137,9 +163,13 @@ class Vocab:
         vocab._index = {w: i for i, w in enumerate(words)}
         logger.info("vocabulary: %d words (min_count=%d) from %d tokens in %d sentences",
                     len(words), min_count, counter.total_words, counter.sentences)
-        return vocab
+        corpus = None
+        if encode and counter.stream_kept:
+            ids, offsets, dropped = counter.encode_stream(min_count, max_size or 0)
+            corpus = EncodedCorpus(ids, offsets, raw_tokens=len(ids) + dropped)
+        return vocab, corpus
 
-    def encode(self, source, errors="strict", progress=False):
+    def encode(self, source, errors="strict", progress=False, workers=None):
         """Map a corpus to ids; out-of-vocabulary tokens are dropped, as are sentences left empty.
 
         Parameters
@@ -150,13 +180,15 @@ class Vocab:
             As for `from_corpus`.
         progress : bool
             Show a progress bar (bytes read).
+        workers : int, optional
+            Threads, as for `from_corpus`; the result is the same for any number.
 
         Returns
         -------
         EncodedCorpus
         """
         check_choice(errors, "errors", ("strict", "replace", "ignore"))
-        encoder = _sgd.WordEncoder(self.words, errors)
+        encoder = _sgd.WordEncoder(self.words, errors, effective_workers(workers))
         _read_source(encoder, source, progress, "encoding corpus")
         dropped = encoder.dropped
         ids, offsets = encoder.result()

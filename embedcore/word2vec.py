@@ -46,8 +46,9 @@ def training_corpus(source, vocab, min_count, progress):
     else:
         if vocab is None:
             check_restartable(source)
-            vocab = Vocab.from_corpus(source, min_count=min_count, progress=progress)
-        corpus = vocab.encode(source, progress=progress)
+            vocab, corpus = Vocab.count_and_encode(source, min_count=min_count, progress=progress)
+        else:
+            corpus = vocab.encode(source, progress=progress)
     if len(vocab) == 0:
         raise ValueError("vocab is empty: no word to train")
     if len(corpus) == 0:

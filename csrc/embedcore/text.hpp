@@ -25,6 +25,7 @@
 #endif
 
 #include "common.hpp"
+#include "parallel.hpp"
 #include "simd.hpp"
 
 namespace embedcore {
@@ -412,6 +413,44 @@ private:
     std::size_t size_ = 0;
 };
 
+// How the lines of a chunk begin and end. A chunk starts and ends at a token boundary but may
+// start or end inside a line; these four facts join the chunks' line counts into the count of
+// the whole stream (VocabCounter::join_lines).
+struct ChunkLines {
+    bool newline = false;    // the chunk holds a '\n'
+    bool head = false;       // a token before its first '\n' (anywhere, when it holds none)
+    bool tail = false;       // a token after its last '\n'
+    std::int64_t inner = 0;  // lines that hold a token, after the first '\n' up to the last
+};
+
+// Tokenizes a chunk that starts right after ASCII whitespace (or at the start of the stream) and
+// ends right before it (or at the end of the stream): on_token(s, len, stable) per token as
+// Tokenizer::feed calls it, and on_line() at every '\n' that can end a sentence, i.e. at the
+// first '\n' (which ends the line the chunk started in, whatever it held) and at each later
+// one that ends a line holding a token.
+template <class OnToken, class OnLine>
+ChunkLines tokenize_chunk(Tokenizer& tok, const char* buf, std::size_t n, OnToken&& on_token, OnLine&& on_line) {
+    ChunkLines c;
+    const auto* nl = static_cast<const char*>(n ? std::memchr(buf, '\n', n) : nullptr);
+    if (nl) {
+        const std::size_t h = static_cast<std::size_t>(nl - buf) + 1;
+        tok.feed(buf, h, false, on_token, [&] { c.head = true; });
+        c.newline = true;
+        on_line();
+        tok.feed(buf + h, n - h, false, on_token, [&] {
+            ++c.inner;
+            on_line();
+        });
+    } else {
+        tok.feed(buf, n, false, on_token, [] {});
+    }
+    bool tail = false;
+    tok.feed(buf + n, 0, true, on_token, [&] { tail = true; });  // flushes a token at the stream end
+    c.tail = tail;
+    if (!c.newline) c.head = tail;
+    return c;
+}
+
 // Counts tokens, pruning rare ones whenever the table grows past `prune_at` entries.
 class VocabCounter {
 public:
@@ -445,7 +484,93 @@ public:
     void end_sentence() { ++sentences_; }
 
     // Starts a new input stream (a new file): byte offsets and partial tokens reset.
-    void reset_stream(Utf8Policy policy) { tokenizer_ = Tokenizer(policy); }
+    void reset_stream(Utf8Policy policy) {
+        tokenizer_ = Tokenizer(policy);
+        open_line_ = false;
+    }
+
+    // --- the parallel text pass (see ChunkWorker): chunks of a file counted apart, then merged
+    // here one after another in file order, which gives exactly the sequential result.
+
+    // Keep the token stream as table indices (for count_and_encode); off once the table is pruned.
+    void keep_stream(bool keep) { keep_stream_ = keep; }
+    bool stream_kept() const { return keep_stream_; }
+
+    // Adds a chunk's words (in their order of first appearance, so the global order of first
+    // appearance is kept), tokens, lines and token stream. Returns false, changing nothing, when
+    // its new words could push the table past prune_at: the caller then feeds the chunk through
+    // `count_chunk`, which prunes at the same token as a sequential pass.
+    template <class Worker>
+    bool merge(const Worker& chunk) {
+        const StringTable& t = chunk.table;
+        if (prune_at_ > 0 && static_cast<std::int64_t>(table_.size() + t.size()) > prune_at_) return false;
+        remap_.resize(t.size());
+        for (std::size_t i = 0; i < t.size(); ++i)
+            remap_[i] = static_cast<std::int32_t>(table_.add(t.data(i), t.length(i), t.count(i)));
+        total_ += chunk.total;
+        join_lines(chunk.lines);
+        if (keep_stream_) {
+            const auto base = static_cast<std::int64_t>(stream_.size());
+            stream_.reserve(stream_.size() + chunk.ids.size());
+            for (std::int32_t id : chunk.ids) stream_.push_back(remap_[static_cast<std::size_t>(id)]);
+            for (std::int64_t e : chunk.ends) ends_.push_back(base + e);
+        }
+        return true;
+    }
+
+    // Counts a chunk token by token (pruning as a sequential pass does); the token stream is
+    // dropped if the table gets pruned, since pruning renumbers it.
+    void count_chunk(const char* buf, std::size_t n, Utf8Policy policy) {
+        Tokenizer tok(policy);
+        const std::int64_t prunes_before = min_reduce_;
+        const ChunkLines lines = tokenize_chunk(
+            tok, buf, n,
+            [this](const char* s, std::size_t len, bool) {
+                const std::uint64_t h = hash_bytes(s, len);
+                if (keep_stream_) stream_.push_back(static_cast<std::int32_t>(table_.add(s, len, h, 0)));
+                add(s, len, h);
+            },
+            [this] {
+                if (keep_stream_) ends_.push_back(static_cast<std::int64_t>(stream_.size()));
+            });
+        join_lines(lines);
+        if (min_reduce_ != prunes_before) drop_stream();
+    }
+
+    // Ends a file: its last line counts if it held a token.
+    void end_file() {
+        if (open_line_) ++sentences_;
+        open_line_ = false;
+        if (keep_stream_) ends_.push_back(static_cast<std::int64_t>(stream_.size()));
+    }
+
+    // The kept stream encoded with the final vocabulary (`order`: table indices in id order):
+    // ids of in-vocabulary tokens and the sentence offsets, as Encoder makes them. Returns the
+    // number of tokens dropped; the stream is released.
+    std::int64_t encode_stream(const std::vector<std::int64_t>& order, std::vector<std::int32_t>& ids,
+                               std::vector<std::int64_t>& offsets) {
+        require(keep_stream_, "the token stream was not kept");
+        std::vector<std::int32_t> id_of(table_.size(), -1);
+        for (std::size_t i = 0; i < order.size(); ++i)
+            id_of[static_cast<std::size_t>(order[i])] = static_cast<std::int32_t>(i);
+        ids.clear();
+        offsets.assign(1, 0);
+        std::size_t next_end = 0;
+        for (std::size_t k = 0; k <= stream_.size(); ++k) {
+            // sentence ends at stream position k close the sentence if it holds an id
+            while (next_end < ends_.size() && ends_[next_end] <= static_cast<std::int64_t>(k)) {
+                if (static_cast<std::int64_t>(ids.size()) > offsets.back())
+                    offsets.push_back(static_cast<std::int64_t>(ids.size()));
+                ++next_end;
+            }
+            if (k == stream_.size()) break;
+            const std::int32_t id = id_of[static_cast<std::size_t>(stream_[k])];
+            if (id >= 0) ids.push_back(id);
+        }
+        const auto dropped = static_cast<std::int64_t>(stream_.size() - ids.size());
+        drop_stream();
+        return dropped;
+    }
 
     const StringTable& table() const { return table_; }
     std::int64_t total_words() const { return total_; }
@@ -474,6 +599,21 @@ public:
     }
 
 private:
+    // Joins a chunk's lines to the line left open by the chunks before it.
+    void join_lines(const ChunkLines& c) {
+        if (!c.newline) {
+            open_line_ = open_line_ || c.head;
+            return;
+        }
+        sentences_ += ((open_line_ || c.head) ? 1 : 0) + c.inner;
+        open_line_ = c.tail;
+    }
+    void drop_stream() {
+        keep_stream_ = false;
+        std::vector<std::int32_t>().swap(stream_);
+        std::vector<std::int64_t>().swap(ends_);
+    }
+
     std::int64_t prune_at_;
     std::int64_t min_reduce_ = 1;
     std::int64_t total_ = 0;
@@ -481,6 +621,11 @@ private:
     StringTable table_;
     Tokenizer tokenizer_;
     TokenBatch batch_;
+    bool open_line_ = false;
+    bool keep_stream_ = false;
+    std::vector<std::int32_t> stream_;  // table index of every token, in corpus order
+    std::vector<std::int64_t> ends_;    // stream positions where a line ended
+    std::vector<std::int32_t> remap_;   // chunk table index -> table index, during a merge
 };
 
 // A fixed-size block of ids in pages of its own (mmap), so that freeing it returns the memory
@@ -554,9 +699,7 @@ public:
             ++dropped_;
             return;
         }
-        if (blocks_.empty() || blocks_.back()->full()) blocks_.push_back(std::make_unique<IdBlock>());
-        blocks_.back()->push(static_cast<std::int32_t>(id));
-        ++n_ids_;
+        push_id(static_cast<std::int32_t>(id));
     }
     void flush() {
         batch_.drain([this](const TokenBatch::Token& t) {
@@ -580,11 +723,30 @@ public:
         blocks_.clear();
         n_ids_ = 0;
     }
+
+    // The parallel pass (see ChunkWorker): a chunk encoded apart, appended in file order.
+    template <class Worker>
+    void merge(const Worker& chunk) {
+        const std::int64_t base = n_ids_;
+        for (std::int32_t id : chunk.ids) push_id(id);
+        for (std::int64_t e : chunk.ends)
+            if (base + e > offsets_.back()) offsets_.push_back(base + e);
+        dropped_ += chunk.dropped;
+    }
+    void end_file() { end_sentence(); }
+    const StringTable& table() const { return table_; }
+
     std::vector<std::int64_t>& offsets() { return offsets_; }
     std::int64_t dropped() const { return dropped_; }
     std::int64_t bytes_consumed() const { return tokenizer_.bytes_consumed(); }
 
 private:
+    void push_id(std::int32_t id) {
+        if (blocks_.empty() || blocks_.back()->full()) blocks_.push_back(std::make_unique<IdBlock>());
+        blocks_.back()->push(id);
+        ++n_ids_;
+    }
+
     StringTable table_;
     Tokenizer tokenizer_;
     TokenBatch batch_;
@@ -593,6 +755,131 @@ private:
     std::vector<std::int64_t> offsets_;
     std::int64_t dropped_ = 0;
 };
+
+// One thread's share of the parallel text pass: a chunk tokenized on its own, its tokens counted
+// in a table of its own (kLookup = false: a chunk of Vocab.from_corpus; the token stream kept as
+// indices into that table when `keep_ids`), or looked up in the encoder's fixed table (kLookup =
+// true: a chunk of Vocab.encode). `ends` holds the positions in `ids` where a line may end
+// (tokenize_chunk's on_line). Merging the chunks in file order (VocabCounter::merge,
+// Encoder::merge) gives the sequential result exactly.
+template <bool kLookup>
+class ChunkWorker {
+public:
+    ChunkWorker(Utf8Policy policy, bool keep_ids, const StringTable* vocabulary = nullptr)
+        : policy_(policy), keep_ids_(keep_ids || kLookup), vocabulary_(vocabulary) {}
+
+    // Tokenizes [buf, buf + n); a Utf8Error carries the offset from buf.
+    void run(const char* buf, std::size_t n) {
+        table = StringTable();
+        ids.clear();
+        ends.clear();
+        total = dropped = 0;
+        Tokenizer tok(policy_);
+        lines = tokenize_chunk(
+            tok, buf, n,
+            [this](const char* s, std::size_t len, bool stable) {
+                if (!stable) {
+                    flush();
+                    token(s, len, hash_bytes(s, len));
+                } else if (batch_.push(lookup_table(), s, len)) {
+                    flush();
+                }
+            },
+            [this] {
+                if (!keep_ids_) return;
+                if (batch_.push(lookup_table(), nullptr, 0)) flush();
+            });
+        flush();
+    }
+
+    StringTable table;                // kLookup = false: the chunk's words, in order of first appearance
+    std::vector<std::int32_t> ids;    // table indices (or vocabulary ids) of the tokens
+    std::vector<std::int64_t> ends;   // positions in ids where a line may end
+    std::int64_t total = 0;           // tokens
+    std::int64_t dropped = 0;         // kLookup: tokens not in the vocabulary
+    ChunkLines lines;
+
+private:
+    const StringTable& lookup_table() const { return kLookup ? *vocabulary_ : table; }
+    void token(const char* s, std::size_t n, std::uint64_t h) {
+        ++total;
+        if constexpr (kLookup) {
+            const std::int64_t id = vocabulary_->find(s, n, h);
+            if (id >= 0) ids.push_back(static_cast<std::int32_t>(id));
+            else ++dropped;
+        } else {
+            const std::int64_t index = table.add(s, n, h, 1);
+            if (keep_ids_) ids.push_back(static_cast<std::int32_t>(index));
+        }
+    }
+    void flush() {
+        batch_.drain([this](const TokenBatch::Token& t) {
+            if (t.s) token(t.s, t.n, t.hash);
+            else ends.push_back(static_cast<std::int64_t>(ids.size()));
+        });
+    }
+
+    Utf8Policy policy_;
+    bool keep_ids_;
+    const StringTable* vocabulary_;
+    TokenBatch batch_;
+};
+
+inline bool is_ascii_space_at(const char* buf, std::size_t i) { return is_space(static_cast<unsigned char>(buf[i])); }
+
+// Where a block of text can be cut: one past its last ASCII whitespace byte, or 0 if it has none.
+inline std::size_t last_cut(const char* buf, std::size_t n) {
+    for (std::size_t i = n; i > 0; --i)
+        if (is_ascii_space_at(buf, i - 1)) return i;
+    return 0;
+}
+
+// Cuts [0, n) into at most `parts` chunks of about equal size, each ending just after ASCII
+// whitespace (or at n): boundaries b_0 = 0 < b_1 < ... = n.
+inline std::vector<std::size_t> chunk_bounds(const char* buf, std::size_t n, int parts) {
+    std::vector<std::size_t> bounds{0};
+    for (int t = 1; t < parts; ++t) {
+        std::size_t i = std::max(bounds.back(), n * static_cast<std::size_t>(t) / static_cast<std::size_t>(parts));
+        while (i < n && !is_ascii_space_at(buf, i)) ++i;
+        if (i >= n) break;
+        if (i + 1 > bounds.back()) bounds.push_back(i + 1);
+    }
+    if (bounds.back() < n) bounds.push_back(n);
+    return bounds;
+}
+
+// Feeds a block of a file (starting at a token boundary, ending at ASCII whitespace or at the end
+// of the file; `offset`: its position in the file) to `sink`, a VocabCounter or an Encoder:
+// the block is cut into one chunk per worker, the chunks are tokenized in parallel, then merged
+// in order. Returns -1, or the file offset of the first invalid UTF-8 under the strict policy.
+template <class Sink, bool kLookup>
+std::int64_t feed_block(Sink& sink, std::vector<ChunkWorker<kLookup>>& workers, const char* buf, std::size_t n,
+                        std::int64_t offset, Utf8Policy policy) {
+    const int parts = static_cast<int>(workers.size());
+    const std::vector<std::size_t> bounds = chunk_bounds(buf, n, parts);
+    const int chunks = static_cast<int>(bounds.size()) - 1;
+    std::vector<std::int64_t> errors(static_cast<std::size_t>(std::max(chunks, 0)), -1);
+    parallel_blocks(chunks, chunks, [&](std::int64_t begin, std::int64_t end, int) {
+        for (std::int64_t t = begin; t < end; ++t) {
+            const std::size_t a = bounds[static_cast<std::size_t>(t)], b = bounds[static_cast<std::size_t>(t) + 1];
+            try {
+                workers[static_cast<std::size_t>(t)].run(buf + a, b - a);
+            } catch (const Utf8Error& e) {
+                errors[static_cast<std::size_t>(t)] = offset + static_cast<std::int64_t>(a) + e.offset;
+            }
+        }
+    });
+    for (int t = 0; t < chunks; ++t) {
+        if (errors[static_cast<std::size_t>(t)] >= 0) return errors[static_cast<std::size_t>(t)];
+        const std::size_t a = bounds[static_cast<std::size_t>(t)], b = bounds[static_cast<std::size_t>(t) + 1];
+        if constexpr (kLookup) {
+            sink.merge(workers[static_cast<std::size_t>(t)]);
+        } else if (!sink.merge(workers[static_cast<std::size_t>(t)])) {
+            sink.count_chunk(buf + a, b - a, policy);  // near the pruning bound: token by token
+        }
+    }
+    return -1;
+}
 
 }  // namespace text
 }  // namespace embedcore

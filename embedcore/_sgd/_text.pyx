@@ -1,19 +1,21 @@
 # distutils: language = c++
-"""The text pass: count words and encode a corpus to ids, streaming files in chunks
-(csrc/embedcore/text.hpp). It lives in Cython because it reads Python str and file objects."""
+"""The text pass: count words and encode a corpus to ids, streaming files in blocks that several
+threads tokenize at once (csrc/embedcore/text.hpp). It lives in Cython because it reads Python str
+and file objects."""
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_Check
 from libc.stdint cimport int32_t, int64_t
 from libc.string cimport memcpy
 from libcpp.vector cimport vector
+from concurrent.futures import ThreadPoolExecutor
 
 cimport numpy as cnp
 import numpy as np
 
 from embedcore._io import open_source
 from embedcore._memory import require
-from embedcore._sgd.text cimport (Encoder, StringTable, Utf8Policy, VocabCounter, feed_counter,
-                                  feed_encoder)
+from embedcore._sgd.text cimport (CountWorkers, EncodeWorkers, Encoder, StringTable, Utf8Policy,
+                                  VocabCounter, last_cut)
 
 cnp.import_array()
 
@@ -21,6 +23,7 @@ cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* size) except NULL
 
 _POLICIES = {"strict": 0, "replace": 1, "ignore": 2}
+# Bytes each thread tokenizes at a time; a file is read in blocks of threads * CHUNK_BYTES.
 CHUNK_BYTES = 1 << 22
 
 
@@ -36,39 +39,71 @@ def _utf8_error(path, int64_t offset):
                       f"(pass errors='replace' or errors='ignore' to read it anyway)")
 
 
+def _blocks(path, Py_ssize_t size, progress):
+    """(block, cut, offset) for the blocks of a file: block[:cut] is the next piece to tokenize,
+    ending just after ASCII whitespace (or at the end of the file), found at `offset` (in the
+    decompressed stream). The next read (and its decompression) runs in a thread while the caller
+    tokenizes the current block."""
+    cdef bytes block, data
+    cdef bytes carry = b""
+    cdef int64_t offset = 0
+    cdef size_t cut
+    with open_source(path) as f, ThreadPoolExecutor(1) as reader:
+        pending = reader.submit(f.read, size)
+        while True:
+            data = pending.result()
+            if not data:
+                if carry:
+                    yield carry, len(carry), offset
+                return
+            pending = reader.submit(f.read, size)
+            if progress is not None:
+                progress(len(data))
+            block = carry + data if carry else data
+            cut = last_cut(PyBytes_AS_STRING(block), <size_t>PyBytes_GET_SIZE(block))
+            if cut == 0:  # a token longer than the block: read on
+                carry = block
+                continue
+            yield block, cut, offset
+            offset += cut
+            carry = block[cut:]
+
+
 cdef class WordCounter:
-    """Streaming word counter over files or sentences (a thin owner of the C++ VocabCounter)."""
+    """Word counter over files or sentences (a thin owner of the C++ VocabCounter); files are
+    tokenized by `threads` threads. With keep_stream, the token stream is kept too, so that
+    `encode_stream` encodes the corpus without reading it again."""
     cdef VocabCounter* counter
+    cdef CountWorkers* workers
     cdef Utf8Policy policy
+    cdef int threads
     cdef public object progress
 
-    def __cinit__(self, int64_t prune_at=0, str errors="strict"):
+    def __cinit__(self, int64_t prune_at=0, str errors="strict", int threads=1, bint keep_stream=False):
         self.policy = _policy(errors)
+        self.threads = max(threads, 1)
         self.counter = new VocabCounter(prune_at, self.policy)
+        self.counter.keep_stream(keep_stream)
+        self.workers = new CountWorkers(self.threads, self.policy, keep_stream)
         self.progress = None
 
     def __dealloc__(self):
+        del self.workers
         del self.counter
 
     def feed_file(self, path):
-        cdef bytes chunk
-        cdef int64_t bad
+        cdef bytes block
+        cdef size_t cut
+        cdef int64_t offset, bad
         cdef const char* buf
-        cdef size_t n
         self.counter.reset_stream(self.policy)
-        with open_source(path) as f:
-            while True:
-                chunk = f.read(CHUNK_BYTES)
-                buf = PyBytes_AS_STRING(chunk)
-                n = <size_t>PyBytes_GET_SIZE(chunk)
-                with nogil:
-                    bad = feed_counter(self.counter[0], buf, n, n == 0)
-                if bad >= 0:
-                    raise _utf8_error(path, bad)
-                if n == 0:
-                    break
-                if self.progress is not None:
-                    self.progress(n)
+        for block, cut, offset in _blocks(path, self.threads * CHUNK_BYTES, self.progress):
+            buf = PyBytes_AS_STRING(block)
+            with nogil:
+                bad = self.workers.feed(self.counter[0], buf, cut, offset)
+            if bad >= 0:
+                raise _utf8_error(path, bad)
+        self.counter.end_file()
 
     def feed_sentences(self, sentences):
         cdef Py_ssize_t size
@@ -84,6 +119,23 @@ cdef class WordCounter:
                 if size > 0:
                     self.counter.add(s, <size_t>size)
             self.counter.end_sentence()
+        self.counter.keep_stream(False)  # sentences given as lists are encoded from the lists
+
+    @property
+    def stream_kept(self):
+        """Whether `encode_stream` can encode what was fed (no pruning, no sentence lists)."""
+        return self.counter.stream_kept()
+
+    def encode_stream(self, int64_t min_count, int64_t max_size):
+        """(ids int32, offsets int64, dropped) of the kept token stream under `vocabulary`'s
+        words; the stream is released."""
+        cdef vector[int64_t] order = self.counter.sorted_vocabulary(min_count, max_size)
+        cdef vector[int32_t] ids
+        cdef vector[int64_t] offsets
+        cdef int64_t dropped
+        with nogil:
+            dropped = self.counter.encode_stream(order, ids, offsets)
+        return _to_numpy(ids, offsets) + (dropped,)
 
     @property
     def total_words(self):
@@ -112,43 +164,43 @@ cdef class WordCounter:
 
 
 cdef class WordEncoder:
-    """Maps tokens of files or sentences to the ids of a fixed word list."""
+    """Maps tokens of files or sentences to the ids of a fixed word list; files are tokenized by
+    `threads` threads."""
     cdef Encoder* encoder
+    cdef EncodeWorkers* workers
     cdef Utf8Policy policy
+    cdef int threads
     cdef public object progress
 
-    def __cinit__(self, list words, str errors="strict"):
+    def __cinit__(self, list words, str errors="strict", int threads=1):
         cdef Py_ssize_t size
         cdef const char* s
         self.policy = _policy(errors)
+        self.threads = max(threads, 1)
         self.encoder = new Encoder(self.policy)
         self.progress = None
         for w in words:
             s = PyUnicode_AsUTF8AndSize(w, &size)
             self.encoder.add_word(s, <size_t>size)
+        self.workers = new EncodeWorkers(self.threads, self.policy, self.encoder[0])
 
     def __dealloc__(self):
+        del self.workers
         del self.encoder
 
     def feed_file(self, path):
-        cdef bytes chunk
-        cdef int64_t bad
+        cdef bytes block
+        cdef size_t cut
+        cdef int64_t offset, bad
         cdef const char* buf
-        cdef size_t n
         self.encoder.reset_stream(self.policy)
-        with open_source(path) as f:
-            while True:
-                chunk = f.read(CHUNK_BYTES)
-                buf = PyBytes_AS_STRING(chunk)
-                n = <size_t>PyBytes_GET_SIZE(chunk)
-                with nogil:
-                    bad = feed_encoder(self.encoder[0], buf, n, n == 0)
-                if bad >= 0:
-                    raise _utf8_error(path, bad)
-                if n == 0:
-                    break
-                if self.progress is not None:
-                    self.progress(n)
+        for block, cut, offset in _blocks(path, self.threads * CHUNK_BYTES, self.progress):
+            buf = PyBytes_AS_STRING(block)
+            with nogil:
+                bad = self.workers.feed(self.encoder[0], buf, cut, offset)
+            if bad >= 0:
+                raise _utf8_error(path, bad)
+        self.encoder.end_file()
 
     def feed_sentences(self, sentences):
         cdef Py_ssize_t size
@@ -184,3 +236,17 @@ cdef class WordEncoder:
         offsets.clear()
         offsets.shrink_to_fit()
         return out_ids, out_offsets
+
+
+cdef tuple _to_numpy(vector[int32_t]& ids, vector[int64_t]& offsets):
+    """(ids, offsets) copied into new numpy arrays; the vectors are released."""
+    cdef cnp.ndarray out_ids = np.empty(ids.size(), dtype=np.int32)
+    cdef cnp.ndarray out_offsets = np.empty(offsets.size(), dtype=np.int64)
+    if ids.size():
+        memcpy(cnp.PyArray_DATA(out_ids), ids.data(), ids.size() * sizeof(int32_t))
+    memcpy(cnp.PyArray_DATA(out_offsets), offsets.data(), offsets.size() * sizeof(int64_t))
+    ids.clear()
+    ids.shrink_to_fit()
+    offsets.clear()
+    offsets.shrink_to_fit()
+    return out_ids, out_offsets

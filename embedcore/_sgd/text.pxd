@@ -27,6 +27,11 @@ cdef extern from "embedcore/text.hpp" namespace "embedcore::text" nogil:
         int64_t sentences()
         int64_t prunes()
         vector[int64_t] sorted_vocabulary(int64_t min_count, int64_t max_size) except +
+        void keep_stream(bool keep)
+        bool stream_kept()
+        void end_file()
+        int64_t encode_stream(const vector[int64_t]& order, vector[int32_t]& ids,
+                              vector[int64_t]& offsets) except +
 
     cdef cppclass Encoder:
         Encoder(Utf8Policy policy)
@@ -39,10 +44,16 @@ cdef extern from "embedcore/text.hpp" namespace "embedcore::text" nogil:
         void take_ids(int32_t* out)
         vector[int64_t]& offsets()
         int64_t dropped()
+        void end_file() except +
 
 
 cdef extern from "bindings/sgd_text.hpp" namespace "embedcore::text" nogil:
-    int64_t feed_counter "embedcore::text::feed_checked<embedcore::text::VocabCounter>" (
-        VocabCounter& sink, const char* buf, size_t n, bool last) except +
-    int64_t feed_encoder "embedcore::text::feed_checked<embedcore::text::Encoder>" (
-        Encoder& sink, const char* buf, size_t n, bool last) except +
+    cdef cppclass CountWorkers:
+        CountWorkers(int threads, Utf8Policy policy, bool keep_ids) except +
+        int64_t feed(VocabCounter& sink, const char* buf, size_t n, int64_t offset) except +
+
+    cdef cppclass EncodeWorkers:
+        EncodeWorkers(int threads, Utf8Policy policy, const Encoder& encoder) except +
+        int64_t feed(Encoder& sink, const char* buf, size_t n, int64_t offset) except +
+
+    size_t last_cut(const char* buf, size_t n)

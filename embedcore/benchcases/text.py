@@ -1,4 +1,5 @@
-"""The text pass: Vocab.from_corpus + encode against gensim's vocabulary scan (build_vocab)."""
+"""The text pass: Vocab.count_and_encode (the vocabulary and the encoded corpus in one reading)
+against gensim's vocabulary scan (build_vocab)."""
 import os
 
 from embedcore.benchcases._registry import Row, alternate, case
@@ -11,11 +12,9 @@ def _gensim_vocab(path, workers):
     return {w: model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key}
 
 
-def _ours(path):
+def _ours(path, workers):
     from embedcore import Vocab
-    vocab = Vocab.from_corpus(path, min_count=5)
-    corpus = vocab.encode(path)
-    return vocab, corpus
+    return Vocab.count_and_encode(path, min_count=5, workers=workers)
 
 
 def _compare(name, path, ctx, label):
@@ -23,11 +22,11 @@ def _compare(name, path, ctx, label):
     try:
         import gensim
     except ImportError:
-        seconds = alternate(lambda: None, lambda: _ours(path), warmup=False)[1]
+        seconds = alternate(lambda: None, lambda: _ours(path, ctx.workers), warmup=False)[1]
         return [Row(name, f"vocab+encode, {label}", "gensim (not installed)", None, seconds,
                     notes=f"{size_mb:.0f} MB of text")]
     peer_s, ours_s, words, (vocab, corpus) = alternate(
-        lambda: _gensim_vocab(path, ctx.workers), lambda: _ours(path), repeats=2, warmup=False)
+        lambda: _gensim_vocab(path, ctx.workers), lambda: _ours(path, ctx.workers), repeats=2, warmup=False)
     # gensim orders equal counts by last appearance, embedcore by first: compare as word -> count
     ours = dict(zip(vocab.words, vocab.counts.tolist()))
     same = "same words and counts" if words == ours else (
