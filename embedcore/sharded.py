@@ -19,6 +19,7 @@ import uuid
 import numpy as np
 import scipy.sparse as sp
 
+from embedcore._io import atomic_write
 from embedcore._validation import check_int, check_path
 
 MANIFEST = "manifest.json"
@@ -26,7 +27,6 @@ FORMAT = "embedcore.ShardedMatrix"
 VERSION = 1
 # Default shard size of ShardedMatrix.from_scipy: 12 bytes per nonzero (int32 column, float32 value).
 DEFAULT_SHARD_BYTES = 256 << 20
-_TMP_MARK = ".tmp-"
 _ARRAYS = ("indptr", "indices", "data")
 _INT32_MAX = np.iinfo(np.int32).max
 
@@ -90,20 +90,18 @@ class _Store:
         return True
 
     def write_atomic(self, file_name, write):
-        """write(f) to a unique temporary file beside `file_name`, flushed to disk, then renamed."""
-        target = self.join(file_name)
-        tmp = f"{target}{_TMP_MARK}{uuid.uuid4().hex}"
+        """write(f) to a temporary file beside `file_name`, renamed over it when complete: on a
+        local path by `embedcore._io.atomic_write` (fsynced; nothing left behind by an error or a
+        signal); on an fsspec store, to a hidden unique name that the store then moves."""
+        if self.fs is None:
+            with atomic_write(self.join(file_name), "wb") as f:
+                write(f)
+            return
+        tmp = self.join(f".{file_name}.{uuid.uuid4().hex[:12]}.tmp")
         try:
-            if self.fs is None:
-                with open(tmp, "wb") as f:
-                    write(f)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, target)
-            else:
-                with self.fs.open(tmp, "wb") as f:
-                    write(f)
-                self.fs.mv(tmp, target)
+            with self.fs.open(tmp, "wb") as f:
+                write(f)
+            self.fs.mv(tmp, self.join(file_name))
         except BaseException:
             self.remove(tmp, absolute=True)
             raise
@@ -148,8 +146,10 @@ class _Store:
 
 
 def _ours(file_name):
-    """Files a sharded matrix writes: the manifest, shard arrays, and their temporary files."""
-    return file_name.startswith(MANIFEST) or file_name.startswith("shard-")
+    """Files a sharded matrix writes: the manifest, shard arrays, and their (hidden) temporary
+    files."""
+    name = file_name[1:] if file_name.startswith(".") else file_name
+    return name.startswith(MANIFEST) or name.startswith("shard-")
 
 
 def _check_piece(matrix, name):

@@ -9,10 +9,10 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from scipy import linalg
 
 from embedcore import _memory
 from embedcore._base import Model
+from embedcore._range_finder import range_finder_svd
 from embedcore._threads import effective_workers
 from embedcore._validation import (as_csr, as_float32_matrix, check_float, check_int, describe, device_matrix,
                                    is_device_array, like_inputs)
@@ -127,65 +127,6 @@ class _Operator:
         return _Operator(self.backend, self.transposed, self.matrix, self.threads)
 
 
-def _thin_svd(backend, bt):
-    """SVD of the tall n x p float32 matrix bt: (W float64 on the device, s, Zt) with
-    bt = W diag(s) Zt, s descending.
-
-    Through the eigenpairs of bt^T bt computed in float64 (a GEMM and a p x p eigensolver on
-    the host), then W = bt Z / s; when the spread of the singular values makes that inaccurate
-    (rank-deficient input), LAPACK's gesdd on float64 (on the host) instead."""
-    b64 = backend.asarray(bt, np.float64)
-    lam, z = linalg.eigh(backend.gram(b64, 1), check_finite=False)
-    lam, z = lam[::-1], z[:, ::-1]
-    if lam[0] > 0 and lam[-1] > lam[0] * 1e-12:
-        s = np.sqrt(lam)
-        w = backend.matmul(b64, backend.asarray(z / s), 1)
-        return w, s, np.ascontiguousarray(z.T)
-    w, s, zt = linalg.svd(backend.to_host(b64), full_matrices=False, check_finite=False, lapack_driver="gesdd")
-    return backend.asarray(w), s, zt
-
-
-def _range_finder_svd(op, k, n_oversamples, n_iter, seed, threads):
-    """Halko, Martinsson and Tropp (2011), algorithm 4.4 (subspace iteration) with the
-    re-normalisation between products done by the backend's `orthonormalize` (Gram whitening),
-    then an orthonormal basis Q and the SVD of Q^T A. Works on the orientation with fewer
-    columns. Returns float32 (U, S, Vt) with k components, U and Vt on the backend's device."""
-    backend = op.backend
-    m, n = op.shape
-    transpose = m < n
-    if transpose:
-        op = op.T
-        m, n = n, m
-    p = min(k + n_oversamples, n)
-    rng = np.random.default_rng(seed)
-    q = backend.asarray(rng.standard_normal((n, p), dtype=np.float32))
-    for _ in range(n_iter):
-        q = backend.orthonormalize(op.dot(q), threads)
-        q = backend.orthonormalize(op.tdot(q), threads)
-    q = backend.orthonormalize(op.dot(q), threads, exact=True)    # m x p, orthonormal
-    bt = op.tdot(q)                                                # n x p, (Q^T A)^T
-    # bt = W diag(s) Zt, so Q^T A = Zt^T diag(s) W^T and A ~ (Q Zt^T) diag(s) W^T
-    w, s, zt = _thin_svd(backend, bt)
-    u = backend.matmul(q, backend.asarray(zt[:k].T, np.float32), 1)         # m x k
-    vt = backend.asarray(w[:, :k].T, np.float32)                            # k x n
-    s = s[:k].astype(np.float32)
-    if transpose:
-        u, vt = backend.asarray(vt.T), backend.asarray(u.T)
-    return _flip_signs(backend, u, s, vt)
-
-
-def _flip_signs(backend, u, s, vt):
-    """scikit-learn's svd_flip on the returned U: each column's largest |entry| is positive."""
-    host_u = backend.to_host(u)
-    rows = np.argmax(np.abs(host_u), axis=0)
-    signs = np.sign(host_u[rows, np.arange(host_u.shape[1])])
-    signs[signs == 0] = 1
-    signs = backend.asarray(signs.astype(np.float32))
-    u *= signs[np.newaxis, :]
-    vt *= signs[:, np.newaxis]
-    return u, s, vt
-
-
 def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, device="auto"):
     """Truncated SVD by random projection and power iterations, for sparse or dense matrices.
 
@@ -274,7 +215,7 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
     # The dense steps between products are small (p x p results); one BLAS thread does them
     # without competing with the threads of the sparse kernels.
     with blas_threads(1):
-        result = _range_finder_svd(op, k, n_oversamples, n_iter, seed, threads)
+        result = range_finder_svd(op, k, n_oversamples, n_iter, seed, threads)
     logger.info("randomized_svd: %d x %d, k=%d, %d power iterations, %.2f s", op.shape[0],
                 op.shape[1], k, n_iter, time.perf_counter() - start)
     return like_inputs(backend, result, X)

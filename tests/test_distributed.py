@@ -542,3 +542,26 @@ def test_a_worker_killed_mid_svd_is_replaced_and_the_factors_are_unchanged(cooc)
     finally:
         client.close()
         cluster.close()
+
+
+def test_a_shared_value_survives_the_loss_of_every_worker_that_held_it():
+    """A value every task reads (the vocabulary of a count, a factor of the SVD) must not be lost
+    with the workers that held it: results computed from it are rebuilt on the new workers."""
+    import distributed
+    from embedcore.distributed._scheduler import Scheduler, delayed
+    cluster, client = _local_cluster()
+    try:
+        scheduler = Scheduler(client)
+        shared = scheduler.share(np.arange(10, dtype=np.int64))
+        [total] = scheduler.persist([delayed(np.sum)(shared)])
+        client.gather(distributed.futures_of(total))
+        holders = {address for addresses in client.who_has(distributed.futures_of(total) +
+                                                           distributed.futures_of(shared)).values()
+                   for address in addresses}
+        pids = client.run(os.getpid)
+        for address in holders:
+            os.kill(pids[address], signal.SIGKILL)
+        assert scheduler.compute([delayed(int)(total)])[0] == 45
+    finally:
+        client.close()
+        cluster.close()

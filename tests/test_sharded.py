@@ -112,10 +112,36 @@ def test_commit_removes_leftover_temporary_and_unlisted_shard_files(tmp_path):
     entries = [sharded.write_shard(path, 0, 0, m[:30]), sharded.write_shard(path, 1, 30, m[30:])]
     sharded.write_shard(path, 7, 0, m[:1])  # a stray shard
     (tmp_path / "m" / "shard-000001.data.npy.tmp-deadbeef").write_bytes(b"half")  # a killed writer's
+    (tmp_path / "m" / ".shard-000001.data.npy.0123456789ab.tmp").write_bytes(b"half")  # hidden, as _io names them
     s = sharded.commit(path, m.shape, entries)
     assert sorted(os.listdir(path)) == sorted(["manifest.json"] + [f"shard-00000{i}.{a}.npy" for i in (0, 1)
                                                                    for a in ("indptr", "indices", "data")])
     assert_same_csr(s.to_scipy(), m)
+
+
+def test_a_shard_is_replaced_as_every_saved_file_is(tmp_path, monkeypatch):
+    """Shard files go through the package's one atomic write: a rewrite that fails leaves the old
+    file and nothing else; one that succeeds keeps the replaced file's permissions."""
+    path, _ = sharded.prepare_directory(tmp_path / "m")
+    m = random_csr()
+    sharded.write_shard(path, 0, 0, m)
+    data = tmp_path / "m" / "shard-000000.data.npy"
+    os.chmod(data, 0o640)
+    before = sorted(os.listdir(path)), data.read_bytes()
+    real = np.lib.format.write_array
+
+    def fail_midway(f, array, **kwargs):
+        f.write(b"\x93NUMPY partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np.lib.format, "write_array", fail_midway)
+    with pytest.raises(OSError, match="No space"):
+        sharded.write_shard(path, 0, 0, m * 2)
+    assert (sorted(os.listdir(path)), data.read_bytes()) == before
+    monkeypatch.setattr(np.lib.format, "write_array", real)
+    sharded.write_shard(path, 0, 0, m * 2)  # a task that is rerun
+    assert os.stat(data).st_mode & 0o777 == 0o640
+    assert_same_csr(sharded.commit(path, m.shape, [sharded.write_shard(path, 0, 0, m * 2)]).to_scipy(), m * 2)
 
 
 def test_opening_refuses_missing_or_inconsistent_files(tmp_path):

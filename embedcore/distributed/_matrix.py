@@ -15,7 +15,7 @@ from embedcore._validation import as_csr, check_float, check_int
 from embedcore.backends import blas_threads, cpu
 from embedcore.distributed._scheduler import delayed, resolve, tree_reduce
 from embedcore.sharded import ShardedMatrix
-from embedcore.svd import _range_finder_svd
+from embedcore._range_finder import range_finder_svd
 from embedcore.svd import ppmi as _ppmi
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -283,8 +283,8 @@ class DistributedOperator:
         self.scheduler, self.blocks, self.transposed_blocks, self.shape = scheduler, blocks, transposed_blocks, shape
 
     def _product(self, blocks, dense, n_rows):
-        # held only for this product: each power iteration sends a new (n x p) block
-        shared = self.scheduler.share(np.ascontiguousarray(dense, dtype=np.float32), hold=False)
+        # each power iteration sends a new (n x p) block, in the graph of its own product
+        shared = self.scheduler.share(np.ascontiguousarray(dense, dtype=np.float32))
         pieces = self.scheduler.compute([delayed(_matmul)(b, shared) for b in blocks])
         if not pieces:
             return np.zeros((n_rows, dense.shape[1]), dtype=np.float32)
@@ -374,4 +374,4 @@ def randomized_svd(matrix, k, n_oversamples=10, n_iter=4, seed=0, client=None, p
     op = distributed_operator(scheduler, matrix)
     # as embedcore.randomized_svd: the dense steps on one BLAS thread, the row kernels with all
     with blas_threads(1):
-        return _range_finder_svd(op, k, n_oversamples, n_iter, seed, effective_workers(None))
+        return range_finder_svd(op, k, n_oversamples, n_iter, seed, effective_workers(None))

@@ -24,33 +24,27 @@ class Scheduler:
 
     def __init__(self, client=None, local="threads", progress=False):
         self.client, self.local, self.progress = client, local, progress
-        # Scattered inputs stay referenced as long as this Scheduler (one function call) lives:
-        # a task rerun after a worker is lost needs its inputs again, and Dask forgets data
-        # that no client holds.
-        self._held = []
 
     @property
     def is_distributed(self):
         return self.client is not None
 
-    def share(self, value, hold=True):
-        """A value every task reads: scattered once to each worker (a Future), or as it is
-        for the local schedulers. With `hold`, it stays on the workers until the call ends
-        (tasks that may be rerun later need it); without, only while the caller holds it."""
+    def share(self, value):
+        """A read-only value that many tasks take (a vocabulary, a dense factor). On a cluster
+        it travels inside the graph, once, as one task of its own that the others depend on: the
+        scheduler keeps it, so when a worker is lost, the value and every result computed from it
+        can be rebuilt elsewhere. (Scattered data is not safe: Dask's memory manager drops the
+        extra copies of a broadcast, and the worker that holds the last one may be the one lost.)"""
         if self.client is None:
             return value
-        future = self.client.scatter(value, broadcast=True, hash=False)
-        if hold:
-            self._held.append(future)
-        return future
+        return dask.delayed(value, pure=False, traverse=False)
 
     def spread(self, values):
         """Values that each go to one task. On a cluster they travel inside the graph, as Dask's
-        own collections send in-memory chunks: the scheduler keeps them, so a task whose worker is
-        lost can be rerun elsewhere (data scattered to one worker would be lost with it)."""
+        own collections send in-memory chunks, for the same reason as `share`."""
         if self.client is None:
             return list(values)
-        return [dask.delayed(value, pure=False) for value in values]
+        return [dask.delayed(value, pure=False, traverse=False) for value in values]
 
     def persist(self, objs):
         """Compute `objs` and keep the results where they are (worker memory): delayed objects
@@ -95,7 +89,8 @@ class Scheduler:
 
 
 def _in_memory_inputs_in_graph():
-    """Graphs that carry in-memory inputs (see Scheduler.spread) are large by design: no warning."""
+    """Graphs that carry in-memory inputs (see Scheduler.share and spread) are large by design: no
+    warning."""
     return dask.config.set({"distributed.admin.large-graph-warning-threshold": 1 << 62})
 
 
