@@ -194,12 +194,20 @@ cdef class WordEncoder:
         cdef int64_t offset, bad
         cdef const char* buf
         self.encoder.reset_stream(self.policy)
-        for block, cut, offset in _blocks(path, self.threads * CHUNK_BYTES, self.progress):
-            buf = PyBytes_AS_STRING(block)
-            with nogil:
-                bad = self.workers.feed(self.encoder[0], buf, cut, offset)
-            if bad >= 0:
-                raise _utf8_error(path, bad)
+        try:
+            for block, cut, offset in _blocks(path, self.threads * CHUNK_BYTES, self.progress):
+                buf = PyBytes_AS_STRING(block)
+                with nogil:
+                    bad = self.workers.feed(self.encoder[0], buf, cut, offset)
+                if bad >= 0:
+                    raise _utf8_error(path, bad)
+        except MemoryError:
+            # the output's size is known only at the end: say how far the pass got
+            held = self.encoder.n_ids()
+            raise MemoryError(f"encode: out of memory in {path!r} after {held} token ids "
+                              f"({4 * held} bytes of output); encode a part of the corpus at a "
+                              f"time, or with fewer workers (each holds a {CHUNK_BYTES >> 20} MB "
+                              f"chunk)") from None
         self.encoder.end_file()
 
     def feed_sentences(self, sentences):
