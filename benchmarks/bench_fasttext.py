@@ -9,9 +9,11 @@ FastText, side by side in one process, end to end (text file to trained model).
 
 Settings: dim 100, window 5, neg 5, minn 3, maxn 6, bucket 2M, lr 0.05, t 1e-4, min_count 5, 2
 threads (fastText's defaults where not named). Held-out words are dropped from the text every
-side trains on and their vectors checked (see embedcore/benchcases/fasttext.py). Prints a table
-with the ratio and the quality of each side (gensim's evaluation functions) and the held-out
-report.
+side trains on and their vectors checked (see embedcore/benchcases/fasttext.py). Prints a line
+per run (wall seconds, process CPU seconds of all threads, quality, load average), then a table
+with the ratio and the quality of each side (gensim's evaluation functions), the CPU-second
+ratios and the held-out report. On a shared machine compare the CPU seconds: the wall times
+depend on what else runs.
 """
 import argparse
 import os

@@ -37,9 +37,9 @@ def summary(results):
 
 def sides(names):
     every = [("embedcore", bench.run_embedcore),
-             ("embedcore per-pair", lambda a, s, seed, w: bench.run_embedcore(a, s, seed, w, negative_sharing=False))]
+             ("embedcore shared", lambda a, s, seed, w: bench.run_embedcore(a, s, seed, w, negative_sharing=True))]
     every += bench.peers()
-    return [s for s in every if s[0] in names] if names else [s for s in every if s[0] != "embedcore per-pair"]
+    return [s for s in every if s[0] in names] if names else [s for s in every if s[0] != "embedcore shared"]
 
 
 def memory(args):
@@ -99,8 +99,9 @@ def main(argv=None):
     p.add_argument("--p", type=float, default=bench.SETTINGS["p"])
     p.add_argument("--q", type=float, default=bench.SETTINGS["q"])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--sides", nargs="*", help="embedcore, 'embedcore per-pair' (negative_sharing=False), "
-                   "'PecanPy SparseOTF', 'PecanPy PreComp', fastnode2vec (default: all but per-pair)")
+    p.add_argument("--sides", nargs="*", help="embedcore (per-pair negatives, the default), 'embedcore shared' "
+                   "(negative_sharing=True), 'PecanPy SparseOTF', 'PecanPy PreComp', fastnode2vec "
+                   "(default: all but shared)")
     p.add_argument("--workers", type=int, default=2)
     args = p.parse_args(argv)
     if args.what == "memory":

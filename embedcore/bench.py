@@ -107,15 +107,20 @@ def plot(rows, path):
     except ImportError:
         raise RuntimeError("--plot needs matplotlib (pip install 'embedcore[bench]')") from None
     shown = [r for r in rows if r.ratio is not None]
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(shown) + 1.5))
-    labels = [f"{r.case}: {r.work} vs {r.peer}" for r in shown]
-    ax.barh(labels, [r.ratio for r in shown], color="tab:blue")
+    fig, ax = plt.subplots(figsize=(11, 0.6 * len(shown) + 1.5))
+    labels = [f"{r.case}: {r.work}\nvs {r.peer}" for r in shown]
+    ratios = [r.ratio for r in shown]
+    ax.barh(range(len(shown)), ratios, color=["tab:blue" if x >= 1 else "tab:red" for x in ratios])
+    ax.set_yticks(range(len(shown)), labels, fontsize=7)
+    for i, x in enumerate(ratios):
+        ax.annotate(f"{x:.2f}x", (x, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
+    ax.set_xscale("log")  # ratios span orders of magnitude; 1 = as fast as the peer
     ax.axvline(1.0, color="black", linewidth=0.8)
-    ax.set_xlabel("speed-up over the peer (peer time / embedcore time)")
+    ax.set_xlabel("speed-up over the peer (peer time / embedcore time, log scale)")
     ax.invert_yaxis()
     fig.tight_layout()
     try:
         with atomic_write(path) as f:
-            fig.savefig(f, format="png", dpi=120)
+            fig.savefig(f, format="png", dpi=120, bbox_inches="tight")
     finally:
         plt.close(fig)

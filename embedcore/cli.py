@@ -276,6 +276,12 @@ def _similar(args):
             print(f"  {score:+.4f}  {other}")
 
 
+def _plot(args):
+    kv = _load_vectors(args)
+    shown, _ = kv.plot(args.words, args.output, neighbours=args.neighbours, method=args.method, seed=args.seed)
+    print(f"wrote {args.output}: {len(shown)} words")
+
+
 def _evaluate(args):
     from embedcore.evaluate import evaluate_word_analogies, evaluate_word_pairs
     if not args.analogies and not args.pairs:
@@ -289,7 +295,7 @@ def _evaluate(args):
             share = f"{right / (right + wrong):6.1%}" if right + wrong else "     -"
             print(f"{section['section']:<32} {share}  ({right}/{right + wrong})")
     for path in args.pairs or []:
-        pearson, spearman, oov = evaluate_word_pairs(kv.words, kv.vectors, path)
+        pearson, spearman, oov = evaluate_word_pairs(kv.words, kv.vectors, path, restrict_vocab=args.restrict_vocab)
         print(f"{os.path.basename(path)}: Pearson {pearson[0]:.4f}, Spearman {spearman[0]:.4f}, "
               f"pairs with unknown words {oov:.1f}%")
 
@@ -465,12 +471,25 @@ def build_parser():
     _add_layout_options(p, "read")
     p.set_defaults(run=_similar)
 
+    p = sub.add_parser("plot", help="2-D map (PCA or t-SNE) of chosen words and their neighbours, as PNG/SVG/PDF")
+    p.add_argument("vectors", help="word2vec text or binary file (binary if it ends in .bin or .bin.gz), or a "
+                                   "fastText .bin model")
+    p.add_argument("--words", nargs="+", required=True, help="the words to show")
+    p.add_argument("-o", "--output", required=True, help="image file; its suffix picks the format (.png, .svg, .pdf)")
+    p.add_argument("--neighbours", type=_int_option(minimum=0), default=0,
+                   help="also show this many nearest neighbours of each word (default 0)")
+    p.add_argument("--method", choices=["pca", "tsne"], default="pca",
+                   help="projection: pca (default) or tsne (needs openTSNE)")
+    p.add_argument("--seed", type=_SEED, default=0, help="random seed of the projection (default 0)")
+    _add_layout_options(p, "read")
+    p.set_defaults(run=_plot)
+
     p = sub.add_parser("evaluate", help="analogy accuracy and word-pair correlations of a vectors file")
     p.add_argument("vectors", help="word2vec text or binary file (binary if it ends in .bin or .bin.gz)")
     p.add_argument("--analogies", help="questions in the Google format (': section', then 'a b c d')")
     p.add_argument("--pairs", action="append", help="'word1 word2 score' file (repeatable)")
-    p.add_argument("--restrict-vocab", type=_POSITIVE, default=30000,
-                   help="analogy questions use the first N words (default 30000)")
+    p.add_argument("--restrict-vocab", type=_POSITIVE, default=300000,
+                   help="questions use the first N words (default 300000, gensim's)")
     p.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd")
     _add_layout_options(p, "read")
     p.set_defaults(run=_evaluate)
@@ -527,7 +546,7 @@ def main(argv=None):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         raise SystemExit(1) from None
-    except (ValueError, TypeError, KeyError, OSError, RuntimeError, MemoryError) as exc:
+    except (ValueError, TypeError, KeyError, OSError, RuntimeError, MemoryError, ImportError) as exc:
         raise SystemExit(f"embedcore {args.command}: {_one_line(exc)}") from None
     finally:
         if previous is not None:

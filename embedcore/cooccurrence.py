@@ -5,13 +5,14 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from embedcore import _native
+from embedcore import _memory, _native
 from embedcore._io import anonymous_temp_file
 from embedcore._progress import progress_bar
 from embedcore._threads import effective_workers
 from embedcore._validation import check_int
 from embedcore.backends import get_backend
 from embedcore.corpus import EncodedCorpus
+from embedcore.sharded import ShardedMatrix, ShardWriter
 
 logger = logging.getLogger("embedcore")
 
@@ -38,7 +39,7 @@ def _as_corpus(corpus):
 
 
 def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighting=True, workers=None,
-                 device="auto", max_memory=None, progress=False):
+                 device="auto", max_memory=None, progress=False, out_dir=None):
     """Weighted word-word co-occurrence counts, as GloVe's ``cooccur`` computes them.
 
     For every two tokens of one sentence at most `window` positions apart, word ``a`` first and
@@ -81,17 +82,28 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         finished rows going to another file, read back in order into the result, so the peak is
         about the result plus `max_memory`. The files have no name (they are unlinked as they
         are opened), so nothing is left behind whatever ends the count, SIGKILL included.
+        Without `max_memory`, a count whose in-memory estimate (see
+        :func:`in_memory_count_bytes`; it bounds each row by its neighbour positions) exceeds the
+        available memory (``embedcore._memory.available_bytes``) is counted this way within half
+        of it, so that the exact result can be checked before it is allocated.
         GloVe's cooccur spills sorted runs of records and merges them; rows counted by range
         are final, so nothing needs merging, and the matrix is bit-identical to the unbounded
         count.
     progress : bool
         Show a progress bar of a bounded count.
+    out_dir : str or os.PathLike, optional
+        Write the result there (a new or empty directory) as a
+        :class:`embedcore.sharded.ShardedMatrix` and return that. A count in row ranges (a
+        `max_memory` too small for one in-memory count) writes each range as a shard when it is
+        counted, so the result is never whole in memory; otherwise the counted matrix is
+        written in shards. On any error the files written are removed.
 
     Returns
     -------
-    scipy.sparse.csr_matrix
+    scipy.sparse.csr_matrix or ShardedMatrix
         float32, shape (vocab_size, vocab_size), sorted column indices, no explicit zeros.
         scipy stores the indices as int32 while they fit and as int64 beyond 2**31 nonzeros.
+        A ShardedMatrix of the same matrix with `out_dir`.
 
     Raises
     ------
@@ -102,6 +114,10 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
         accumulator per thread, the largest row and the planner's word tables.
     RuntimeError
         device='cuda' and CUDA is not usable.
+    MemoryError
+        The result (8 bytes per nonzero besides its indptr), or the least memory a count in
+        row ranges needs, exceeds the memory available; raised before it is allocated, the
+        message naming both sizes.
 
     Notes
     -----
@@ -137,15 +153,39 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
     start = time.perf_counter()
     args = (window, bool(symmetric), bool(distance_weighting), threads)
     bounded = None
-    if max_memory is not None and backend.NAME == "cpu":
-        bounded = _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress)
+    if backend.NAME == "cpu" and max_memory is None:
+        counts = _native.cooccur_word_counts(ids, vocab_size, threads)
+        need = in_memory_count_bytes(counts, window, symmetric, threads)
+        available = _memory.available_bytes()
+        if need > available:
+            # the estimate bounds every row by its neighbour positions, which can far exceed the
+            # real row: the bounded count tallies the neighbours and checks the exact result
+            budget = available // 2
+            logger.info("co-occurrence: an in-memory count may need %d bytes, %d are available: counting "
+                        "in row ranges within %d bytes", need, available, budget)
+            try:
+                bounded = _count_by_row_ranges(ids, offsets, vocab_size, args, budget, progress, counts, out_dir)
+            except ValueError as exc:
+                raise MemoryError(f"cooccurrence needs more memory than is available ({available} bytes): "
+                                  f"an in-memory count needs up to {need} bytes, and a count in row ranges "
+                                  f"within {budget} bytes cannot run ({exc}); use a smaller vocab_size or "
+                                  f"window") from None
+        del counts
+    elif max_memory is not None and backend.NAME == "cpu":
+        bounded = _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress, out_dir=out_dir)
     if bounded is not None:
         indptr, indices, data, working, shards = bounded
-        matrix = sp.csr_matrix((data, indices, indptr), shape=(vocab_size, vocab_size), copy=False)
+        if out_dir is None:
+            matrix = sp.csr_matrix((data, indices, indptr), shape=(vocab_size, vocab_size), copy=False)
+        else:
+            matrix = data  # the ShardedMatrix
     else:
         counts, working = backend.cooccur_counts(ids, offsets, vocab_size, *args)
         matrix, shards = backend.to_host(counts), 1
-    matrix.has_sorted_indices = True
+    if out_dir is None or bounded is None:
+        matrix.has_sorted_indices = True
+    if out_dir is not None and bounded is None:
+        matrix = ShardedMatrix.from_scipy(matrix, out_dir)
     seconds = time.perf_counter() - start
     logger.info("co-occurrence: %d tokens, window %d, %d nonzeros in %.2f s (%d row range%s, %.0f MB working memory)",
                 len(ids), window, matrix.nnz, seconds, shards, "" if shards == 1 else "s", working / 1e6)
@@ -178,13 +218,24 @@ def _loose_row_bound(counts, vocab_size, window, symmetric):
     return np.minimum(vocab_size, reach * counts)
 
 
-def _fits_in_memory(counts, window, symmetric, threads, max_memory):
-    """Whether one in-memory count (all occurrences sorted by word, every row) fits max_memory."""
+def in_memory_count_bytes(counts, window, symmetric, threads):
+    """Bytes one in-memory count needs at most, its result included (`counts`: each word's
+    occurrences): the accumulators (`_fixed_bytes`), 8 bytes per 64-bit word of each occurrence
+    sorted by word, ROW_BYTES + 8 per thread per row, and 12 bytes per nonzero of the loose row
+    bound (each row at most min(vocab_size, its neighbour positions)).
+
+    ``fixed + 8 * words * n_tokens + (40 + 8 * threads) * V + 12 * sum(min(V, reach * count))``
+    """
     vocab_size, n_tokens = len(counts), int(counts.sum())
     words = _entry_words(window, n_tokens)
-    need = (ENTRY_BYTES_PER_WORD * words * n_tokens + (ROW_BYTES + 8 * threads) * vocab_size
+    return (_fixed_bytes(vocab_size, threads) + ENTRY_BYTES_PER_WORD * words * n_tokens
+            + (ROW_BYTES + 8 * threads) * vocab_size
             + ROW_BYTES_PER_NONZERO * int(_loose_row_bound(counts, vocab_size, window, symmetric).sum()))
-    return need <= max_memory - _fixed_bytes(vocab_size, threads)
+
+
+def _fits_in_memory(counts, window, symmetric, threads, max_memory):
+    """Whether one in-memory count (all occurrences sorted by word, every row) fits max_memory."""
+    return in_memory_count_bytes(counts, window, symmetric, threads) <= max_memory
 
 
 def _neighbour_tiers(counts):
@@ -230,7 +281,7 @@ def _read_into(f, offset, array):
         raise OSError("co-occurrence: a spill file was truncated")
 
 
-def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
+def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress, counts=None, out_dir=None):
     """Bounded count. One scan of the corpus, in chunks that fit max_memory, sorts each chunk's
     word occurrences by word into a temporary file (after the chunk's word starts) and tallies
     each occurrence's neighbours by tier; the tallies bound each row's nonzeros, which plans the
@@ -238,9 +289,11 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
     going to another file; the rows are read back in order into the result.
 
     Returns indptr, indices, data, the peak working bytes and the number of row ranges; or None
-    when one in-memory count fits max_memory."""
+    when one in-memory count fits max_memory. With `out_dir`, each range is written as a shard
+    of a ShardedMatrix there instead, returned in place of `data` (indptr and indices None)."""
     window, symmetric, _, threads = args
-    counts = _native.cooccur_word_counts(ids, vocab_size, threads)
+    if counts is None:
+        counts = _native.cooccur_word_counts(ids, vocab_size, threads)
     if _fits_in_memory(counts, window, symmetric, threads, max_memory):
         return None
     V, n = vocab_size, len(ids)
@@ -274,7 +327,9 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
     tallies = np.zeros(3 * V, dtype=np.uint32)
     bar = progress_bar(progress, total=2 * n, desc="co-occurrence", unit="token")
     peak = 0
+    writer = None
     try:
+        writer = None if out_dir is None else ShardWriter(out_dir, (V, V))
         # nameless files: the system frees them however the process ends, SIGKILL included
         with anonymous_temp_file() as occurrences, anonymous_temp_file() as rows:
             chunk_at = []  # file offset of each chunk: its V + 1 word starts, then its entries
@@ -314,6 +369,8 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
                     ids, entries, starts, bound[lo:hi], lo, hi, V, *args)
                 peak = max(peak, bound.nbytes + working)  # the kernel counts the entries and starts too
                 del entries, starts
+                if writer is not None:
+                    writer.write(_range_matrix(piece, index_blocks, data_blocks, V), row_begin=lo)
                 # the range's columns, then its values, a block at a time, each released once written
                 for blocks in (index_blocks, data_blocks):
                     blocks.reverse()
@@ -322,7 +379,13 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
                 indptr[lo + 1:hi + 1] = piece[1:] + indptr[lo]
                 del piece
                 bar.update(filled)
+            if writer is not None:
+                writer.commit()
+                return None, None, writer.result, peak, len(plan)
             nnz = int(indptr[-1])
+            # the result: int32 column + float32 value per nonzero (indptr is already held)
+            _memory.require(8 * nnz, f"cooccurrence: the result of {nnz} nonzeros (8 bytes each)",
+                            ["pass out_dir= to write it as row-range shards", "use a smaller vocab_size or window"])
             indices = np.empty(nnz, dtype=np.int32)
             data = np.empty(nnz, dtype=np.float32)
             at = 0
@@ -331,5 +394,27 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress):
                     _read_into(rows, at, array)
                     at += array.nbytes
         return indptr, indices, data, peak, len(plan)
+    except BaseException:
+        if writer is not None and writer.result is None:
+            writer.abort()
+        raise
     finally:
         bar.close()
+
+
+def _range_matrix(piece, index_blocks, data_blocks, vocab_size):
+    """The CSR of a counted row range from its indptr (from 0) and its blocks of columns and
+    values; each block is released once copied, so the range is held about once."""
+    nnz = int(piece[-1])
+    arrays = []
+    for blocks, dtype in ((index_blocks, np.int32), (data_blocks, np.float32)):
+        out, at = np.empty(nnz, dtype=dtype), 0
+        blocks.reverse()
+        while blocks:
+            block = blocks.pop()
+            out[at:at + len(block)] = block
+            at += len(block)
+        arrays.append(out)
+    matrix = sp.csr_matrix((arrays[1], arrays[0], piece), shape=(len(piece) - 1, vocab_size), copy=False)
+    matrix.has_sorted_indices = True
+    return matrix

@@ -70,6 +70,9 @@ class EncodedCorpus:
     """
 
     def __init__(self, ids, offsets=None, raw_tokens=None):
+        self._set(ids, offsets, raw_tokens, check_ids=True)
+
+    def _set(self, ids, offsets, raw_tokens, check_ids):
         ids = as_int_array(ids, "ids", np.int32) if not (
             isinstance(ids, np.ndarray) and ids.dtype == np.int32 and ids.ndim == 1) else ids
         if offsets is None:
@@ -81,7 +84,7 @@ class EncodedCorpus:
                              f"{describe(offsets)} from {offsets[:1].tolist()} to {offsets[-1:].tolist()}")
         if len(offsets) > 1 and np.any(np.diff(offsets) < 0):
             raise ValueError("offsets must be non-decreasing")
-        if len(ids) and int(ids.min()) < 0:
+        if check_ids and len(ids) and int(ids.min()) < 0:
             raise ValueError(f"ids must be non-negative, got {int(ids.min())}")
         if raw_tokens is None:
             raw_tokens = len(ids)
@@ -121,6 +124,9 @@ class EncodedCorpus:
     def save(self, path):
         """Write `path.ids.npy`, `path.offsets.npy` and `path.raw_tokens.npy`, all or none.
 
+        ``raw_tokens.npy`` holds three int64: `raw_tokens`, the smallest and the largest id
+        (0 and -1 for an empty corpus), so that loading with ``mmap=True`` need not read the ids.
+
         The three files are written to temporary files first and replaced together
         (:func:`embedcore._io.atomic_write_many`): on any error (a full disk on the second file),
         Ctrl-C or signal, `load` finds the whole old corpus; once the commit journal
@@ -141,7 +147,9 @@ class EncodedCorpus:
         [0, 2, 3]
         """
         path = check_path(path, "path")
-        arrays = (self.ids, self.offsets, np.array([self.raw_tokens], dtype=np.int64))
+        # the smallest and largest id let `load(mmap=True)` skip reading the ids to check them
+        low, high = (int(self.ids.min()), int(self.ids.max())) if len(self.ids) else (0, -1)
+        arrays = (self.ids, self.offsets, np.array([self.raw_tokens, low, high], dtype=np.int64))
         with atomic_write_many(self._paths(path), self._journal(path)) as files:
             for f, array in zip(files, arrays):
                 np.save(f, np.ascontiguousarray(array), allow_pickle=False)
@@ -152,6 +160,13 @@ class EncodedCorpus:
 
         A save that was interrupted after its commit point is finished first, so the files read
         are always one save's.
+
+        With `mmap`, the ids are not read at all: their count is checked against the file's
+        size, and their range against the smallest and largest id `save` stored, so loading
+        costs no resident memory for them until they are used (the offsets are read and
+        checked). The kernels that use the ids check each against the vocabulary size as they
+        read it, so a file changed after its save gives an error, not a wrong result. Files
+        saved before the range was stored are checked by reading the ids, as before.
 
         Raises
         ------
@@ -167,14 +182,23 @@ class EncodedCorpus:
                 raise FileNotFoundError(f"path: no encoded corpus at {path!r} ({p} is missing)")
         ids = _load_array(ids_path, path, np.int32, mmap)
         offsets = _load_array(offsets_path, path, np.int64)
-        raw_tokens = None
+        raw_tokens, checked = None, False
         if os.path.isfile(raw_path):  # absent in files saved before it was kept
             raw = _load_array(raw_path, path, np.int64)
-            if raw.shape != (1,):
-                raise ValueError(f"path: {raw_path} must hold one int64, got {describe(raw)}")
+            if raw.shape not in ((1,), (3,)):  # the id range is absent in older files
+                raise ValueError(f"path: {raw_path} must hold one or three int64, got {describe(raw)}")
             raw_tokens = int(raw[0])
+            if len(raw) == 3:
+                low, high = int(raw[1]), int(raw[2])
+                valid = 0 <= low <= high if len(ids) else (low, high) == (0, -1)
+                if not valid:
+                    raise ValueError(f"path: {path!r} is not a valid encoded corpus: {raw_path} gives ids in "
+                                     f"[{low}, {high}] for {len(ids)} ids")
+                checked = mmap
         try:
-            return cls(ids, offsets, raw_tokens)
+            corpus = cls.__new__(cls)
+            corpus._set(ids, offsets, raw_tokens, check_ids=not checked)
+            return corpus
         except (ValueError, TypeError) as exc:
             raise ValueError(f"path: {path!r} is not a valid encoded corpus: {exc}") from None
 

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from embedcore import _sgd
+from embedcore import _memory, _sgd
 from embedcore._base import Model, train_epochs
 from embedcore._threads import effective_workers
 from embedcore._validation import check_callbacks, check_float, check_int
@@ -14,7 +14,7 @@ from embedcore.backends import get_backend
 from embedcore.formats import fasttext_bin
 from embedcore.keyedvectors import KeyedVectors, _as_item_list
 from embedcore.vocab import Vocab
-from embedcore.word2vec import initial_vectors, training_corpus
+from embedcore.word2vec import training_corpus
 
 logger = logging.getLogger("embedcore")
 
@@ -96,9 +96,11 @@ class FastTextKeyedVectors(KeyedVectors):
         indptr, buckets = _sgd.fasttext_subword_rows(words, self.min_n, self.max_n, self.bucket, len(words), True)
         counts = np.diff(indptr)
         weights = np.repeat((1.0 / counts).astype(np.float32), counts)
-        mix = sp.csr_matrix((weights, buckets, indptr), shape=(len(words), len(words) + self.bucket))
-        rows = np.concatenate([self.vectors_vocab, self.vectors_ngrams]) if len(words) else self.vectors_ngrams
-        return np.ascontiguousarray(mix @ rows, dtype=np.float32)
+        n = len(words)
+        mix = sp.csr_matrix((weights, buckets, indptr), shape=(n, n + self.bucket))
+        # the two blocks apart: joining them would copy the n-gram table (800 MB at the defaults)
+        return np.ascontiguousarray(mix[:, :n] @ self.vectors_vocab + mix[:, n:] @ self.vectors_ngrams,
+                                    dtype=np.float32)
 
     def __repr__(self):
         return (f"FastTextKeyedVectors({len(self)} words, vector_size={self.vector_size}, n-grams "
@@ -155,7 +157,7 @@ class FastTextKeyedVectors(KeyedVectors):
         --------
         >>> kv = FastTextKeyedVectors(["cat", "dog"], [[1.0, 0.0], [0.0, 1.0]], np.eye(2)[[0, 1] * 5], 3, 3)
         >>> [w for w, _ in kv.most_similar("cats", topn=2)]
-        ['cat', 'dog']
+        ['dog', 'cat']
         """
         def resolve(item):
             weight = None
@@ -194,9 +196,10 @@ class FastText(Model):
 
     Parameters
     ----------
-    vector_size, window, negative, sg, sample, min_count, epochs, alpha, min_alpha, workers, seed,
-    callbacks, progress
-        As in `Word2Vec` (gensim's names). ``alpha=None`` is 0.025 for skip-gram, 0.05 for CBOW.
+    vector_size, window, negative, sg, sample, min_count, epochs
+        As in `Word2Vec` (gensim's names).
+    alpha, min_alpha, workers, seed, callbacks, progress
+        As in `Word2Vec`. ``alpha=None`` is 0.025 for skip-gram, 0.05 for CBOW.
     min_n, max_n : int
         Lengths of the character n-grams, 1 <= min_n <= max_n (fastText's minn, maxn).
     bucket : int
@@ -289,6 +292,9 @@ class FastText(Model):
             and buckets than int32 row ids hold.
         TypeError
             An EncodedCorpus without `vocab`, or a source of the wrong type.
+        MemoryError
+            The vectors ((2 * len(vocab) + bucket) * vector_size float32) exceed the available
+            memory; raised before they are allocated.
         FloatingPointError
             The training diverged.
         """
@@ -309,10 +315,15 @@ class FastText(Model):
     def _train(self, corpus):
         backend = get_backend(self.device)
         n_words = len(self.vocab)
+        # input rows of words and buckets, output rows of words: 4 * dim * (2 * V + bucket)
+        _memory.require(4 * self.vector_size * (2 * n_words + self.bucket),
+                        f"FastText vectors of {n_words} words and {self.bucket} buckets x {self.vector_size}",
+                        ["a smaller bucket", "a smaller vector_size", "a larger min_count"])
         self._subwords = _sgd.fasttext_subword_rows(self.vocab.words, self.min_n, self.max_n, self.bucket, n_words,
                                                     True)
-        # word and n-gram rows uniform in [-1/dim, 1/dim) (fastText's and gensim's range), output zero
-        host_in = initial_vectors(n_words + self.bucket, self.vector_size, self.seed)
+        # word and n-gram rows uniform in [-1/dim, 1/dim) (fastText's and gensim's range), drawn on
+        # the training threads (the table is 800 MB at the defaults); output zero
+        host_in = _sgd.fasttext_initial_vectors(n_words + self.bucket, self.vector_size, self.seed, self.workers)
         inp, out = backend.asarray(host_in), backend.asarray(np.zeros((n_words, self.vector_size), np.float32))
         del host_in
         tables = backend.word2vec_tables(self.vocab.counts, self.sample)
@@ -358,11 +369,12 @@ class FastText(Model):
     # ------------------------------------------------------------------------------------------
     @property
     def wv(self):
-        """FastTextKeyedVectors of the trained rows (computed once per training state)."""
+        """FastTextKeyedVectors of the trained rows, with each word's corpus count as its ``count``
+        attribute (computed once per training state)."""
         if self.__dict__.get("_wv") is None:
             n = len(self.vocab)
             self._wv = FastTextKeyedVectors(self.vocab.words, self.input_vectors[:n], self.input_vectors[n:],
-                                            self.min_n, self.max_n)
+                                            self.min_n, self.max_n)._set_counts(self.vocab.counts)
         return self._wv
 
     def __repr__(self):

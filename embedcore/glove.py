@@ -3,6 +3,7 @@ import logging
 
 import numpy as np
 
+from embedcore import _memory
 from embedcore._base import Model, train_epochs
 from embedcore._threads import effective_workers
 from embedcore._validation import as_csr, check_callbacks, check_float, check_int, describe, is_device_array
@@ -89,7 +90,7 @@ class GloVe(Model):
     """
 
     _fitted_attributes = ("wv", "words", "word_vectors", "context_vectors", "word_biases", "context_biases")
-    _state_attributes = ("words", "word_biases", "context_biases", "_word", "_context", "_word_gradsq",
+    _state_attributes = ("words", "_word_counts", "word_biases", "context_biases", "_word", "_context", "_word_gradsq",
                          "_context_gradsq", "_word_bias_gradsq", "_context_bias_gradsq")
 
     def __init__(self, vector_size=100, x_max=100.0, alpha=0.75, epochs=15, learning_rate=0.05, workers=None,
@@ -143,6 +144,9 @@ class GloVe(Model):
             `source` of an unsupported type; `vocab` missing for a matrix or encoded corpus.
         RuntimeError
             ``device='cuda'`` without a usable GPU.
+        MemoryError
+            The records and the model (:meth:`fit_bytes`) exceed the available memory; raised
+            before they are allocated.
         FloatingPointError
             The training diverged (the cost of an epoch became NaN or infinite); the model is
             then left unfitted.
@@ -165,13 +169,28 @@ class GloVe(Model):
             cooc = cooccurrence(corpus, len(words), window=window, symmetric=symmetric,
                                 distance_weighting=distance_weighting, workers=threads, device=self.device)
         backend = get_backend(self.device, cooc)
-        records = backend.glove_records(self._counts(cooc, len(words), threads), self.x_max, self.alpha, self.seed,
-                                        threads)
+        counts = self._counts(cooc, len(words), threads)
+        _memory.require(self.fit_bytes(counts.nnz, len(words)),
+                        f"GloVe.fit on {counts.nnz} nonzeros and {len(words)} words",
+                        ["fewer words (a larger min_count, or a smaller matrix)",
+                         f"a smaller vector_size than {self.vector_size}"])
+        records = backend.glove_records(counts, self.x_max, self.alpha, self.seed, threads)
+        del counts
         with self._fitting():
             self.words = list(words)
+            self._word_counts = vocab.counts if isinstance(vocab, Vocab) else None
             self._init_params(len(words))
             self._train(backend, records, threads)
         return self
+
+    def fit_bytes(self, nnz, n_words):
+        """Host bytes `fit` allocates for `nnz` nonzeros and `n_words` words: the shuffled
+        records (row, column, log x, f(x): 16 bytes per nonzero) and the model (W, W~ and their
+        AdaGrad sums padded to `stride` columns, four float32 vectors of biases and their sums).
+
+        ``16 * nnz + 4 * n_words * (4 * stride + 4)``
+        """
+        return 16 * int(nnz) + 4 * int(n_words) * (4 * _padded(self.vector_size) + 4)
 
     @staticmethod
     def _words(vocab, what):
@@ -275,8 +294,10 @@ class GloVe(Model):
 
     @property
     def wv(self):
-        """KeyedVectors of W + W~ (GloVe's default output)."""
-        return KeyedVectors(self.words, self.word_vectors + self.context_vectors)
+        """KeyedVectors of W + W~ (GloVe's default output); ``count`` attributes from the Vocab
+        the fit had (descending dummy values when it had a list of words)."""
+        kv = KeyedVectors(self.words, self.word_vectors + self.context_vectors)
+        return kv._set_counts(self.__dict__.get("_word_counts"))
 
     def __repr__(self):
         n = f"{len(self.words)} words" if self.is_fitted else "unfitted"

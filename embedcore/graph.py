@@ -12,6 +12,7 @@ read it without further checks, so everything is checked here, once:
   weights give the same walks as none); ``weighted=False`` ignores the weights;
 - a graph needs at least one edge.
 """
+import array
 import math
 import numbers
 import os
@@ -20,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from embedcore._io import open_source
+from embedcore._threads import effective_workers
 from embedcore._validation import as_csr, describe
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -129,42 +131,46 @@ def as_graph(graph, weighted=None, directed=False, name="graph"):
 
 def from_scipy(matrix, weighted=None, directed=False, names=None, name="graph"):
     """A :class:`Graph` of a square scipy.sparse adjacency (see `as_graph`); `names` (one str per
-    row) defaults to the row indices as strings."""
+    row) defaults to the row indices as strings.
+
+    Memory: a canonical float32 CSR input is read in place and the graph is written straight
+    into its exactly sized arrays (csrc/embedcore/graph.hpp), so the peak above input and output
+    is a byte per entry, two int64 per node and the names; other formats and dtypes are first
+    converted to a canonical float32 CSR (duplicates summed) by scipy."""
     from embedcore.backends import cpu
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"{name} must be a square adjacency matrix, got shape {tuple(matrix.shape)}")
     n = matrix.shape[0]
     if n == 0:
         raise ValueError(f"{name} is empty: it has no nodes")
-    csr = as_csr(matrix, name, cpu, threads=1, canonical=True).to_scipy()
-    if csr.nnz and csr.data.min() < 0:
-        row = int(np.searchsorted(csr.indptr, int(np.argmax(csr.data < 0)), side="right") - 1)
-        col = int(csr.indices[int(np.argmax(csr.data < 0))])
-        raise ValueError(f"{name} has negative edge weights (first at row {row}, column {col}: "
-                         f"{float(csr.data[csr.data < 0][0])}); weights must be >= 0")
-    csr = sp.csr_matrix((csr.data.astype(np.float64), csr.indices, csr.indptr), shape=csr.shape)
-    csr.eliminate_zeros()
-    if weighted is False:
-        csr.data[:] = 1.0
-    if not directed:
-        csr = csr.maximum(csr.T.tocsr()).tocsr()
-    csr.sum_duplicates()
-    csr.sort_indices()
-    if csr.nnz == 0:
-        raise ValueError(f"{name} has no edges (all weights are zero or absent): there is no walk to learn from")
-    if csr.nnz > _INT32_MAX:
-        raise ValueError(f"{name} has {csr.nnz} stored edges; at most 2**31 - 1 are supported")
+    csr = as_csr(matrix, name, cpu, threads=1, canonical=True)
     data = csr.data
-    weights = None
-    if weighted or (weighted is None and data.size and data.min() != data.max()):
-        weights = np.ascontiguousarray(data, dtype=np.float32)
-        if weights.min() <= 0 or not np.isfinite(weights).all():
-            raise ValueError(f"{name} has edge weights that do not fit float32 (between "
-                             f"{np.finfo(np.float32).tiny} and {np.finfo(np.float32).max})")
+    low = float(data.min()) if data.size else 0.0
+    if low < 0:
+        first = int(np.argmax(data < 0))
+        row = int(np.searchsorted(csr.indptr, first, side="right") - 1)
+        raise ValueError(f"{name} has negative edge weights (first at row {row}, column {int(csr.indices[first])}: "
+                         f"{float(data[first])}); weights must be >= 0")
+    if data.size and np.isinf(data.max()):
+        raise ValueError(f"{name} has edge weights that do not fit float32 (at most {np.finfo(np.float32).max})")
+    guess = weighted is None
+    if guess:
+        # equal positive weights give the same walks as none (and max(A, A^T) keeps them equal)
+        high = float(data.max()) if data.size else 0.0
+        if low == 0 and high > 0:
+            low = float(data[data > 0].min())
+        weighted = low != high
+    try:
+        indptr, indices, weights = cpu.walks_csr(csr, not directed, bool(weighted), effective_workers(None))
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    if len(indices) == 0:
+        raise ValueError(f"{name} has no edges (all weights are zero or absent): there is no walk to learn from")
+    if guess and weights is not None and weights.min() == weights.max():
+        weights = None  # unequal input weights that max(A, A^T) made equal
     if names is None:
         names = [str(i) for i in range(n)]
-    return Graph(np.ascontiguousarray(csr.indptr, dtype=np.int64), np.ascontiguousarray(csr.indices, dtype=np.int32),
-                 weights, list(names), bool(directed))
+    return Graph(indptr, indices, weights, names if isinstance(names, list) else list(names), bool(directed))
 
 
 def read_edge_list(path, weighted=None, directed=False, name="path"):
@@ -204,7 +210,8 @@ def read_edge_list(path, weighted=None, directed=False, name="path"):
     ['a', 'b', 'c']
     """
     ids = {}
-    src, dst, weights = [], [], []
+    # compact typed arrays, not lists of Python numbers (8 bytes an entry instead of about 36)
+    src, dst, weights = array.array("q"), array.array("q"), array.array("d")
     with_weight = without_weight = None  # first line with / without a weight column
     with open_source(path, name) as f:
         where = f.path
@@ -248,8 +255,9 @@ def read_edge_list(path, weighted=None, directed=False, name="path"):
     n = len(ids)
     if n > _INT32_MAX:
         raise ValueError(f"{where} has {n} nodes; at most 2**31 - 1 are supported")
-    data = np.asarray(weights, dtype=np.float64) if weights else np.ones(len(src), dtype=np.float64)
-    matrix = sp.coo_matrix((data, (np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64))), shape=(n, n))
+    data = np.frombuffer(weights, dtype=np.float64) if weights else np.ones(len(src), dtype=np.float64)
+    matrix = sp.coo_matrix((data, (np.frombuffer(src, dtype=np.int64), np.frombuffer(dst, dtype=np.int64))),
+                           shape=(n, n))
     names = [token.decode("utf-8") for token in ids]
     return from_scipy(matrix, weighted=weighted, directed=directed, names=names, name=name)
 

@@ -260,8 +260,8 @@ def ranking_metrics(item_ids, test, k=None):
     averaged over the users that have at least one test interaction.
 
     For a user with test items T and recommendations r_1..r_k (hits h_i = [r_i in T]):
-    precision = sum h / k; recall = sum h / |T|; nDCG = DCG / IDCG with DCG = sum h_i / log2(i + 1)
-    and IDCG the DCG of min(|T|, k) hits; MAP = sum_i h_i * precision@i / min(|T|, k). Entries
+    precision = sum h / k; recall = ``sum h / |T|``; nDCG = DCG / IDCG with DCG = sum h_i / log2(i + 1)
+    and IDCG the DCG of ``min(|T|, k)`` hits; MAP = ``sum_i h_i * precision@i / min(|T|, k)``. Entries
     of -1 (empty slots) are misses.
 
     Parameters

@@ -5,6 +5,7 @@ text (``load_word2vec_format`` / ``save_word2vec_format``), our own npy + JSON f
 (``save`` / ``load``), and gensim's pickled saves (read by ``load`` when gensim is installed).
 """
 import logging
+import math
 import numbers
 import os
 import warnings
@@ -693,6 +694,18 @@ class KeyedVectors:
             raise KeyError(f"no attribute {attr!r} (have {sorted(self._vecattrs)})")
         return self._vecattrs[attr][row]
 
+    def _set_counts(self, counts=None):
+        """Set the ``count`` attribute trained models' vectors carry, as gensim's do
+        (``wv.get_vecattr(word, "count")``): the corpus counts when known, else descending dummy
+        values (as :meth:`load_word2vec_format` without `fvocab`). Returns self."""
+        if counts is None:
+            counts = np.arange(len(self._words), 0, -1, dtype=np.int64)
+        counts = np.asarray(counts, dtype=np.int64)
+        if counts.shape != (len(self._words),):
+            raise ValueError(f"counts must hold one count per key ({len(self._words)}), got {describe(counts)}")
+        self._vecattrs["count"] = counts.copy()
+        return self
+
     def sort_by_descending_frequency(self):
         """Reorder the keys (and vectors and attributes) by descending ``count`` attribute; among
         equal counts the later key comes first, exactly as gensim orders them.
@@ -855,6 +868,20 @@ class KeyedVectors:
         if replace:
             self.unit_normalize_all()
 
+    def plot(self, words, path, neighbours=0, method="pca", title=None, fmt=None, seed=0):
+        """Draw a 2-D map of `words` (and each one's `neighbours` nearest keys) to an image file.
+
+        PCA through embedcore's randomized SVD, or t-SNE with openTSNE; needs matplotlib (the
+        ``plot`` extra). See :func:`embedcore.plot.plot_words` for the parameters.
+
+        Returns
+        -------
+        list of str, ndarray (n, 2)
+            The keys drawn and their coordinates.
+        """
+        from embedcore.plot import plot_words
+        return plot_words(self, words, path, neighbours=neighbours, method=method, title=title, fmt=fmt, seed=seed)
+
     # ----------------------------------------------------------------------------- similarity
     def _search(self, query_vectors, topn, exclude_ids=None, start=0, stop=None, workers=None):
         """Rows most cosine-similar to each unit-length query: the one search every query uses.
@@ -884,6 +911,8 @@ class KeyedVectors:
         if topn is None:
             return query_vectors @ normed.T
         n, nq = len(normed), len(query_vectors)
+        if nq == 1 and workers is None:
+            return [self._search_one(query_vectors[0], normed, topn, exclude_ids, start)]
         excluded = [np.empty(0, np.int64)] * nq
         first = np.full(nq, -1, dtype=np.int64)
         extra = 0
@@ -910,6 +939,34 @@ class KeyedVectors:
                 row_ids, row_scores = row_ids[keep], row_scores[keep]
             results.append((row_ids[:topn] + start, row_scores[:topn]))
         return results
+
+    @staticmethod
+    def _search_one(query, normed, topn, exclude_ids, start):
+        """One query (most_similar's usual case): a matrix-vector product with the BLAS's own
+        threads, as gensim does; a single product is memory-bound, so the blocked multi-threaded
+        kernel would only add its start-up cost and the BLAS thread switch. The answer is the
+        kernel's, bit for bit: the few rows whose float32 score can reach the k-th best go
+        through the kernel, which rescores them exactly and sorts them, ties by lower row. NaN
+        is a ValueError."""
+        from embedcore.similarity import _topk_checked
+
+        scores = normed @ query
+        if math.isnan(scores.max(initial=-np.inf)):  # NaN propagates through max: one pass, no copy
+            raise ValueError("the vectors contain NaN or infinity (changed in place? see fill_norms)")
+        n = len(scores)
+        excluded = set() if exclude_ids is None else {i - start for i in exclude_ids[0] if 0 <= i - start < n}
+        for i in excluded:
+            scores[i] = -np.inf  # below every cosine, so never among the first n - len(excluded)
+        k = min(topn, n - len(excluded))
+        if k <= 0:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        # a float32 product of unit rows is within (d + 10) 2^-24 of the exact cosine (the
+        # kernel's bound); every row of the exact top k scores at least kth - 2 * bound here
+        bound = 2.0 * (len(query) + 10) * 2.0 ** -24
+        kth = np.partition(scores, n - k)[n - k]
+        candidates = np.flatnonzero(scores >= kth - 2.0 * bound)
+        exact, rows = _topk_checked(query[None, :], normed[candidates], k, None, True, 1)
+        return candidates[rows[0]] + start, exact[0]
 
     def _check_topn(self, topn):
         if topn is None:
@@ -995,28 +1052,34 @@ class KeyedVectors:
         restrict_vocab = self._check_restrict(restrict_vocab)
         if topn == 0:
             return []
-        items = self._weighted_items(positive, negative)
-        if not items:
-            raise ValueError("most_similar needs at least one word or vector in positive or negative")
         if restrict_vocab is not None:
             start, stop = 0, restrict_vocab
         else:
             start = check_int(clip_start, "clip_start", minimum=0)
             stop = len(self) if not clip_end else check_int(clip_end, "clip_end", minimum=0)
-        mean = np.zeros(self.vector_size, dtype=np.float64)
-        total = 0.0
-        exclude = []
-        for item, weight in items:
-            if _is_key(item):
-                i = self.get_index(item)
-                exclude.append(i)
-                mean += weight * self.get_normed_vectors()[i]
-            else:
-                mean += weight * self._as_query_vector(item, "positive/negative vector")
-            total += abs(weight)
-        if total > 0:
-            mean /= total
-        norm = np.linalg.norm(mean)
+        normed = self.get_normed_vectors()
+        if negative is None and _is_key(positive):
+            # one key, the usual call: what the loop below computes for it, in fewer steps
+            i = self.get_index(positive)
+            mean, exclude = normed[i].astype(np.float64), [i]
+        else:
+            items = self._weighted_items(positive, negative)
+            if not items:
+                raise ValueError("most_similar needs at least one word or vector in positive or negative")
+            mean = np.zeros(self.vector_size, dtype=np.float64)
+            total = 0.0
+            exclude = []
+            for item, weight in items:
+                if _is_key(item):
+                    i = self.get_index(item)
+                    exclude.append(i)
+                    mean += weight * normed[i]
+                else:
+                    mean += weight * self._as_query_vector(item, "positive/negative vector")
+                total += abs(weight)
+            if total > 0:
+                mean /= total
+        norm = math.sqrt(mean @ mean)
         if norm > 0:
             mean /= norm
         query = mean.astype(np.float32)[None, :]

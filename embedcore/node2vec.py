@@ -91,10 +91,13 @@ class Node2Vec(Model):
         Learning rate, decayed linearly from `alpha` to `min_alpha` over all walks.
     sample : float
         word2vec's subsampling threshold for frequently visited nodes (0 disables it).
-    negative_sharing : bool
-        Share each centre node's negatives across its context window (the default: faster) or
-        draw fresh negatives for every pair as word2vec.c and gensim do (CPU only). On a hard
-        planted-partition graph the per-pair update scored higher macro-F1 (benchmarks/RESULTS.md).
+    negative_sharing : bool, optional
+        Share each centre node's negatives across its context window (1.7x as fast) or
+        draw fresh negatives for every pair as word2vec.c and gensim do (CPU only). None (the
+        default): per pair on the CPU, shared on the GPU (its only kernel). Walks over nodes of
+        near-equal frequency need the per-pair negatives: on identical walks of a hard
+        planted-partition graph, sharing cost 0.01-0.03 macro-F1 against gensim, per pair
+        matched it (benchmarks/RESULTS.md).
     callbacks : sequence, optional
         Called at the end of every epoch: ``on_epoch_end(model)`` objects or ``f(model, epoch)``.
     progress : bool
@@ -136,7 +139,7 @@ class Node2Vec(Model):
 
     def __init__(self, vector_size=128, walk_length=80, walks_per_node=10, window=10, p=1.0, q=1.0, negative=5,
                  epochs=1, weighted=None, directed=False, workers=None, seed=1, device="auto", alpha=0.025,
-                 min_alpha=1e-4, sample=1e-3, negative_sharing=True, callbacks=(), progress=False, _simd="",
+                 min_alpha=1e-4, sample=1e-3, negative_sharing=None, callbacks=(), progress=False, _simd="",
                  _max_trials=16):
         self.vector_size = check_int(vector_size, "vector_size", minimum=1)
         self.walk_length = check_int(walk_length, "walk_length", minimum=1, maximum=2 ** 30)
@@ -158,9 +161,9 @@ class Node2Vec(Model):
         self.alpha = check_float(alpha, "alpha", minimum=0.0, inclusive=False)
         self.min_alpha = check_float(min_alpha, "min_alpha", minimum=0.0, maximum=self.alpha)
         self.sample = check_float(sample, "sample", minimum=0.0)
-        if not isinstance(negative_sharing, (bool, np.bool_)):
-            raise TypeError(f"negative_sharing must be a bool, got {type(negative_sharing).__name__}")
-        self.negative_sharing = bool(negative_sharing)
+        if negative_sharing is not None and not isinstance(negative_sharing, (bool, np.bool_)):
+            raise TypeError(f"negative_sharing must be None or a bool, got {type(negative_sharing).__name__}")
+        self.negative_sharing = None if negative_sharing is None else bool(negative_sharing)
         self.callbacks = check_callbacks(callbacks)
         self.progress = bool(progress)
         self._simd = _simd
@@ -241,7 +244,7 @@ class Node2Vec(Model):
         data = backend.node2vec_setup(walk_graph, tables, vector_size=dim, window=self.window,
                                       negative=self.negative, walk_length=self.walk_length, p=self.p, q=self.q,
                                       seed=self.seed, walk_seed=walk_seed(self.seed), threads=self.workers,
-                                      shared=self.negative_sharing, simd=self._simd)
+                                      shared=self._shares_negatives(backend), simd=self._simd)
         rounds = self.walks_per_node
         total_walks = n * rounds * self.epochs
         # nodes to train over the run, expected from the pilot walks (one per node)
@@ -281,6 +284,13 @@ class Node2Vec(Model):
                            run_epoch, total_walks, "walk", lambda run, epoch, result: publish(run))
         publish(run)
         return run.interrupted
+
+    def _shares_negatives(self, backend):
+        # None: per pair on the CPU (shared negatives cost macro-F1 on walks, see the class
+        # docstring), shared on the GPU (its only mode), as FastText does
+        if self.negative_sharing is None:
+            return backend.NAME == "cuda"
+        return self.negative_sharing
 
     # ------------------------------------------------------------------------------------------
     @property

@@ -149,7 +149,8 @@ def recommend(user_factors, item_factors, users, k=10, seen=None, filter_seen=Tr
     Example
     -------
     >>> import numpy as np, embedcore as ec
-    >>> scores, ids = ec.recommend(np.eye(2), np.array([[3.0, 0], [2, 1], [0, 2]]), 0, k=2, filter_items=[0])
+    >>> scores, ids = ec.recommend(np.eye(2), np.array([[3.0, 0], [2, 1], [0, 2]]), 0, k=2, filter_seen=False,
+    ...                         filter_items=[0])
     >>> ids.tolist()
     [1, 2]
     """

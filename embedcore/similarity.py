@@ -3,6 +3,7 @@ import logging
 
 import numpy as np
 
+from embedcore import _memory
 from embedcore._threads import effective_workers
 from embedcore._validation import check_exclude, check_int, device_matrix, like_inputs
 from embedcore.backends import get_backend
@@ -17,6 +18,32 @@ def _work(queries, database):
     except ValueError:  # ragged input: the validation reports it
         return 0
     return shape_q[0] * shape_d[0] * shape_d[1] if len(shape_q) == 2 and len(shape_d) == 2 else 0
+
+
+def topk_bytes(queries, database, k, normalized, threads):
+    """Host bytes a CPU `cosine_topk` allocates, 0 when the shapes are not those of matrices:
+    a float32 copy of each input that is not a C-contiguous float32 numpy array (4 * rows * d),
+    the results (12 bytes per query and k), the normalised queries (4 * nq * d), per thread a
+    database tile and its scores (4 * (1024 * d + 256 * 1024) with the CPU's tiles), and the
+    per-thread candidates of a search split over the database (12 * threads * nq * k).
+
+    ``copies + 12 * nq * k * (1 + threads) + 4 * nq * d + 4 * threads * (1024 * d + 256 * 1024)``
+    """
+    try:
+        shape_q, shape_d = np.shape(queries), np.shape(database)
+    except ValueError:  # ragged input: the validation reports it
+        return 0
+    if len(shape_q) != 2 or len(shape_d) != 2:
+        return 0
+    (nq, d), nb = shape_q, shape_d[0]
+    k = k if isinstance(k, (int, np.integer)) and 0 < k <= nb else 1
+
+    def copy(x, rows):
+        ready = isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous
+        return 0 if ready else 4 * rows * d
+
+    buffers = 12 * nq * k * (1 + threads) + 4 * threads * (1024 * d + 256 * 1024)
+    return copy(queries, nq) + copy(database, nb) + buffers + (0 if normalized else 4 * nq * d)
 
 
 def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers=None, device="auto"):
@@ -67,6 +94,9 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
         Non-numeric inputs, a non-integer ``k`` or ``exclude``.
     RuntimeError
         ``device="cuda"`` without a usable GPU.
+    MemoryError
+        The float32 copies of the inputs and the buffers of the search (:func:`topk_bytes`)
+        exceed the available memory; raised before they are allocated.
 
     Example
     -------
@@ -80,6 +110,10 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
         raise TypeError(f"normalized must be a bool, got {type(normalized).__name__}")
     threads = effective_workers(workers)
     backend = get_backend(device, queries, database, work=_work(queries, database))
+    if backend.NAME == "cpu":
+        _memory.require(topk_bytes(queries, database, k, normalized, threads), "cosine_topk",
+                        ["pass float32 C-contiguous arrays (no copy is made of them)",
+                         "search fewer queries at a time"])
     # NaN/inf are caught by the backends as they read the rows (no extra pass over the database)
     q = device_matrix(queries, "queries", backend, check_finite=False)
     db = device_matrix(database, "database", backend, check_finite=False)

@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import linalg
 
+from embedcore import _memory
 from embedcore._base import Model
 from embedcore._threads import effective_workers
 from embedcore._validation import (as_csr, as_float32_matrix, check_float, check_int, describe, device_matrix,
@@ -63,6 +64,9 @@ def ppmi(cooc, cds=0.75, shift=1.0, workers=None, device="auto"):
         structure is not sound (e.g. an indptr that decreases); `cds` or `shift` not > 0.
     TypeError
         `cooc` does not hold real numbers.
+    MemoryError
+        The result (8 bytes per nonzero of `cooc`) exceeds the available memory; raised before
+        it is allocated.
 
     Examples
     --------
@@ -77,6 +81,11 @@ def ppmi(cooc, cds=0.75, shift=1.0, workers=None, device="auto"):
     threads = effective_workers(workers)
     backend = get_backend(device, cooc)
     csr = as_csr(cooc, "cooc", backend, threads, canonical=True, check_finite=False)
+    if backend.NAME == "cpu":
+        # the result holds at most the input's nonzeros: int32 column + float32 value each,
+        # and an int64 indptr
+        _memory.require(8 * csr.nnz + 8 * (csr.shape[0] + 1), f"ppmi of {csr.nnz} nonzeros (8 bytes each)",
+                        "weight a smaller matrix (fewer words or a smaller window)")
     try:
         result = backend.ppmi(csr, cds, shift, threads)
     except ValueError as exc:
@@ -230,6 +239,9 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
         Arguments of the wrong type.
     RuntimeError
         ``device='cuda'`` without a usable GPU.
+    MemoryError
+        The transposed copy and the dense blocks (:func:`svd_working_bytes`) exceed the
+        available memory; raised before they are allocated.
 
     Examples
     --------
@@ -252,9 +264,13 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
         raise ValueError(f"X must not be empty, got shape {X.shape}")
     start = time.perf_counter()
     matrix = as_csr(X, "X", backend, threads) if sparse else device_matrix(X, "X", backend)
+    if k > min(matrix.shape):
+        raise ValueError(f"k must be <= min(X.shape) = {min(matrix.shape)}, got {k}")
+    if backend.NAME == "cpu":
+        _memory.require(svd_working_bytes(matrix.shape, matrix.nnz if sparse else 0, k, n_oversamples),
+                        f"randomized_svd of a {matrix.shape[0]} x {matrix.shape[1]} matrix with k={k}",
+                        "a smaller k or n_oversamples")
     op = _Operator.of(backend, matrix, threads)
-    if k > min(op.shape):
-        raise ValueError(f"k must be <= min(X.shape) = {min(op.shape)}, got {k}")
     # The dense steps between products are small (p x p results); one BLAS thread does them
     # without competing with the threads of the sparse kernels.
     with blas_threads(1):
@@ -262,6 +278,19 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
     logger.info("randomized_svd: %d x %d, k=%d, %d power iterations, %.2f s", op.shape[0],
                 op.shape[1], k, n_iter, time.perf_counter() - start)
     return like_inputs(backend, result, X)
+
+
+def svd_working_bytes(shape, nnz, k, n_oversamples):
+    """Bytes `randomized_svd` allocates besides its float32 input: for sparse input the
+    transposed copy (int32 column + float32 value per nonzero, int64 indptr), and the blocks of
+    p = min(k + n_oversamples, m, n) columns: per row of either side a float32 product, its
+    orthonormalised copy and a float64 basis (16 bytes per entry).
+
+    ``(8 * nnz + 8 * (n + 1) if sparse) + 16 * (m + n) * p``
+    """
+    m, n = shape
+    p = min(k + n_oversamples, m, n)
+    return (8 * nnz + 8 * (n + 1) if nnz else 0) + 16 * (m + n) * p
 
 
 def _is_sparse(value):
@@ -347,7 +376,7 @@ class SVDEmbedding(Model):
     """
 
     _fitted_attributes = ("wv", "words", "components_", "singular_values_")
-    _state_attributes = ("words", "components_", "singular_values_", "_left")
+    _state_attributes = ("words", "_word_counts", "components_", "singular_values_", "_left")
 
     def __init__(self, vector_size=100, window=5, min_count=5, cds=0.75, eig=0.5, shift=1.0,
                  n_iter=5, n_oversamples=10, seed=0, workers=None, device="auto"):
@@ -436,6 +465,7 @@ class SVDEmbedding(Model):
                       "nnz": int(matrix.nnz) if hasattr(matrix, "nnz") else int(np.prod(shape))}
         with self._fitting():
             self.words, self._left, self.singular_values_, self.components_ = words, u, s, vt
+            self._word_counts = getattr(vocab, "counts", None) if words is not None else None
         logger.info("SVDEmbedding: %d x %d matrix, %d dimensions, %.2f s", shape[0], shape[1],
                     self.vector_size, self.stats["ppmi_seconds"] + self.stats["svd_seconds"])
         return self
@@ -469,7 +499,8 @@ class SVDEmbedding(Model):
                                  "fit(matrix) use fit_transform() or transform()")
         from embedcore.keyedvectors import KeyedVectors
         weights = self.singular_values_.astype(np.float64) ** self.eig
-        return KeyedVectors(self.words, (self._left * weights.astype(np.float32)))
+        kv = KeyedVectors(self.words, (self._left * weights.astype(np.float32)))
+        return kv._set_counts(self.__dict__.get("_word_counts"))  # dummy counts after fit(cooc, vocab=list)
 
     def fit_transform(self, X, vocab=None):
         """Fit, then return the rows of the factorised matrix projected: ``U * S`` (float32).

@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 
+from embedcore import _memory
 from embedcore._base import Model, train_epochs
 from embedcore._threads import effective_workers
 from embedcore._validation import check_callbacks, check_float, check_int
@@ -215,6 +216,9 @@ class Word2Vec(Model):
             Empty corpus, no word reaching `min_count`, ids outside the vocabulary.
         TypeError
             An EncodedCorpus without `vocab`, or a source of the wrong type.
+        MemoryError
+            The vectors (2 * len(vocab) * vector_size float32) exceed the available
+            memory; raised before they are allocated.
         FloatingPointError
             The training diverged (the loss of an epoch became NaN or infinite).
         """
@@ -235,6 +239,9 @@ class Word2Vec(Model):
     def _train(self, corpus):
         backend = get_backend(self.device)
         n_words, dim = len(self.vocab), self.vector_size
+        # input and output vectors: 2 * V * dim float32
+        _memory.require(8 * n_words * dim, f"{type(self).__name__} vectors of {n_words} words x {dim}",
+                        ["a larger min_count", "a smaller vector_size"])
         inp = backend.asarray(initial_vectors(n_words, dim, self.seed))
         out = backend.asarray(np.zeros((n_words, dim), dtype=np.float32))
         tables = backend.word2vec_tables(self.vocab.counts, self.sample, power=self.ns_exponent)
@@ -281,8 +288,9 @@ class Word2Vec(Model):
     # ------------------------------------------------------------------------------------------
     @property
     def wv(self):
-        """KeyedVectors of the input vectors (NotFittedError before fit)."""
-        return KeyedVectors(self.vocab.words, self.input_vectors)
+        """KeyedVectors of the input vectors, with each word's corpus count as its ``count``
+        attribute (NotFittedError before fit)."""
+        return KeyedVectors(self.vocab.words, self.input_vectors)._set_counts(self.vocab.counts)
 
     def __repr__(self):
         kind = "skip-gram" if self.sg else "CBOW"

@@ -185,3 +185,18 @@ def test_a_corrupt_compressed_vectors_file_is_one_line(tmp_path):
     result = run_cli("similar", str(path), "a")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "v.txt.gz: corrupt or truncated gzip data" in result.stderr
+
+
+def test_evaluate_searches_gensims_300000_words_by_default(tmp_path, capsys):
+    # the question's words are past row 30,000: a smaller default would skip the question
+    n = 30_010
+    vectors = np.random.default_rng(0).standard_normal((n, 4)).astype(np.float32)
+    words = [f"w{i}" for i in range(n)]
+    path = str(tmp_path / "v.bin")
+    ec.KeyedVectors(words, vectors).save_word2vec_format(path, binary=True)
+    questions = tmp_path / "q.txt"
+    questions.write_text(f": late\nw{n - 4} w{n - 3} w{n - 2} w{n - 1}\n")
+    assert main(["evaluate", path, "--analogies", str(questions)]) == 0
+    assert "/1)" in capsys.readouterr().out  # answered (right or wrong)
+    assert main(["evaluate", path, "--analogies", str(questions), "--restrict-vocab", "30000"]) == 0
+    assert "(0/0)" in capsys.readouterr().out

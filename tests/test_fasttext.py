@@ -192,6 +192,25 @@ def test_training_lowers_the_loss_and_is_deterministic_with_one_worker():
     assert a.stats["words_trained"] == 3 * sum(map(len, sentences))
 
 
+@pytest.mark.parametrize("rows, dim", [(10_000, 7), (4097, 100), (1, 1), (0, 3)])
+def test_initial_rows_are_uniform_and_do_not_depend_on_the_thread_count(rows, dim):
+    one = _sgd.fasttext_initial_vectors(rows, dim, 5, 1)
+    two = _sgd.fasttext_initial_vectors(rows, dim, 5, 2)
+    assert one.shape == (rows, dim) and one.dtype == np.float32
+    np.testing.assert_array_equal(one, two)
+    x = one.astype(np.float64) * dim
+    assert np.all(x >= -1.0) and np.all(x < 1.0)
+    if rows * dim >= 10_000:  # mean 0, variance 1/3 of the unit range; blocks are not copies
+        assert abs(x.mean()) < 0.03 and abs(x.var() - 1 / 3) < 0.02
+        assert not np.array_equal(one[0], one[4096])  # each block of 4096 rows has its own stream
+        assert not np.array_equal(one, _sgd.fasttext_initial_vectors(rows, dim, 6, 2))
+
+
+def test_initial_rows_refuse_bad_shapes():
+    with pytest.raises(ValueError, match="dim"):
+        _sgd.fasttext_initial_vectors(3, 0, 1)
+
+
 def test_vocabulary_vectors_are_the_mean_of_word_and_ngram_rows():
     sentences, _ = morphology_corpus(4)
     model = ec.FastText(vector_size=8, min_count=1, epochs=1, bucket=3000, min_n=2, max_n=4, workers=1).fit(sentences)

@@ -235,6 +235,32 @@ def test_most_similar_weighted_pairs_scale_the_contributions():
     assert kv.most_similar(positive=[("a", 3.0), ("b", 1.0)], topn=1)[0][0] == "d"
 
 
+def test_one_query_path_gives_the_kernels_answer_ties_and_clipping_included():
+    # most_similar answers one query with a matrix-vector product; the batch goes through the
+    # blocked kernel: the two must agree, ties by lower row, excluded rows left out
+    vectors = np.random.default_rng(6).standard_normal((300, 8)).astype(np.float32)
+    vectors[50:60] = vectors[10]  # ten ties with w10 (and with each other)
+    kv = ec.KeyedVectors([f"w{i}" for i in range(300)], vectors)
+    for word in ("w10", "w55", "w299"):
+        one = kv.most_similar(word, topn=20)
+        batch = kv.most_similar_batch([word], topn=20, workers=2)[0]
+        assert [w for w, _ in one] == [w for w, _ in batch]
+        np.testing.assert_allclose([s for _, s in one], [s for _, s in batch], atol=1e-6)
+    assert [w for w, _ in kv.most_similar("w10", topn=3)] == ["w50", "w51", "w52"]
+    clipped = kv.most_similar("w10", topn=5, clip_start=52, clip_end=100)
+    assert [w for w, _ in clipped][:3] == ["w52", "w53", "w54"]
+    assert len(kv.most_similar("w10", topn=1000)) == 299
+    assert len(kv.most_similar(["w10", "w11"], topn=1000, restrict_vocab=20)) == 18
+
+
+def test_one_query_path_raises_for_nan_written_in_place():
+    kv = random_kv(seed=7)
+    kv.vectors[3, 0] = np.nan
+    kv.fill_norms(force=True)
+    with pytest.raises(ValueError, match="NaN"):
+        kv.most_similar("w1")
+
+
 def test_zero_norm_rows_score_zero():
     kv = ec.KeyedVectors(["a", "zero", "b"], [[1.0, 0.0], [0.0, 0.0], [-1.0, 0.1]])
     answer = dict(kv.most_similar("a", topn=2))
@@ -739,3 +765,36 @@ def test_save_keeps_permissions_and_group_writes_through_symlinks_and_leaves_tmp
 def test_a_word_that_is_not_valid_unicode_is_refused_when_built():
     with pytest.raises(ValueError, match=r"words\[1\] .* not encodable as UTF-8"):
         ec.KeyedVectors(["a", "b\ud800"], np.zeros((2, 2)))
+
+
+# ------------------------------------------------------------------ trained models' count attribute
+def _count_corpus():
+    rng = np.random.default_rng(8)
+    words = [f"t{i}" for i in range(30)]
+    return [[words[j] for j in rng.zipf(1.5, 12) % 30] for _ in range(200)]
+
+
+def test_trained_word_vectors_carry_the_corpus_count_as_gensim_does():
+    from gensim.models import Word2Vec as GensimWord2Vec
+    sentences = _count_corpus()
+    theirs = GensimWord2Vec(sentences, vector_size=8, min_count=2, epochs=1, workers=1, seed=1).wv
+    vocab = ec.Vocab.from_corpus(sentences, min_count=2)
+    expected = {w: int(c) for w, c in zip(vocab.words, vocab.counts)}
+    assert expected == {w: int(theirs.get_vecattr(w, "count")) for w in theirs.index_to_key}
+    models = [ec.Word2Vec(vector_size=8, min_count=2, epochs=1, workers=1),
+              ec.FastText(vector_size=8, min_count=2, epochs=1, workers=1, bucket=100),
+              ec.GloVe(vector_size=8, epochs=1, workers=1), ec.SVDEmbedding(vector_size=4, min_count=2)]
+    for model in models:
+        if isinstance(model, ec.GloVe):
+            model.fit(sentences, min_count=2)
+        else:
+            model.fit(sentences)
+        wv = model.wv
+        assert {w: int(wv.get_vecattr(w, "count")) for w in wv.index_to_key} == expected, type(model).__name__
+
+
+def test_vectors_fitted_on_a_list_of_words_get_descending_dummy_counts():
+    cooc = ec.cooccurrence(ec.Vocab.from_corpus(_count_corpus(), min_count=1).encode(_count_corpus()), 30)
+    words = [f"t{i}" for i in range(cooc.shape[0])]
+    wv = ec.SVDEmbedding(vector_size=4).fit(cooc, vocab=words).wv
+    assert [int(wv.get_vecattr(w, "count")) for w in words] == list(range(len(words), 0, -1))

@@ -60,6 +60,25 @@ def test_untrained_vectors_do_not_recover_communities():
     assert nearest_centroid_accuracy(vectors, labels) < 0.45
 
 
+def test_communities_are_recovered_as_well_as_gensim_does_from_the_same_walks(tmp_path):
+    # Shared negatives (the former default) scored 0.042 below gensim here (0.668 against 0.711
+    # over six seeds; on these three 0.660 against 0.702, which fails below); per pair, as gensim
+    # and word2vec.c update, within noise of it.
+    gensim = pytest.importorskip("gensim.models")
+    adjacency, labels = stochastic_block_model(2000, 20000, n_communities=10, mixing=0.6, seed=0)
+    ours, theirs = [], []
+    for seed in range(3):
+        path = tmp_path / f"walks{seed}.txt"
+        model = ec.Node2Vec(vector_size=32, walk_length=40, walks_per_node=5, window=10, p=1.0, q=0.5, workers=1,
+                            seed=seed).fit(adjacency, save_walks=path)
+        walks = [line.split() for line in path.read_text().splitlines()]
+        peer = gensim.Word2Vec(walks, vector_size=32, window=10, min_count=1, sg=1, workers=1, epochs=1, seed=seed)
+        ours.append(nearest_centroid_accuracy(model.wv.vectors, labels))
+        theirs.append(nearest_centroid_accuracy(peer.wv[model.wv.index_to_key], labels))
+    assert np.mean(theirs) > 0.6  # chance is 0.1
+    assert np.mean(ours) > np.mean(theirs) - 0.035, (ours, theirs)
+
+
 def test_workers_1_and_a_seed_give_bit_identical_vectors():
     a = small().fit(ring())
     b = small().fit(ring())
@@ -72,8 +91,10 @@ def test_workers_1_and_a_seed_give_bit_identical_vectors():
 def test_per_pair_negatives_train_reproducibly_and_differently_from_shared_ones():
     a = small(negative_sharing=False).fit(ring())
     b = small(negative_sharing=False).fit(ring())
-    shared = small().fit(ring())
+    default = small().fit(ring())  # per pair on the CPU
+    shared = small(negative_sharing=True).fit(ring())
     np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
+    np.testing.assert_array_equal(a.wv.vectors, default.wv.vectors)
     assert not np.array_equal(a.wv.vectors, shared.wv.vectors)
     assert a.stats["nodes_trained"] == shared.stats["nodes_trained"]
     assert np.isfinite(a.loss_history[0]) and a.loss_history[0] > 0
@@ -98,7 +119,7 @@ def test_isolated_nodes_keep_their_initial_vectors():
     a = sp.lil_matrix((6, 6))
     for u, v in [(0, 1), (1, 2), (2, 3), (3, 0)]:
         a[u, v] = 1
-    model = small().fit(a.tocsr())
+    model = small(sample=0).fit(a.tocsr())  # (subsampling would drop nearly every visit of 4 nodes)
     initial = initial_vectors(6, 8, 5)
     np.testing.assert_array_equal(model.wv["4"], initial[4])
     np.testing.assert_array_equal(model.wv["5"], initial[5])

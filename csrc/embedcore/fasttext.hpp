@@ -21,8 +21,12 @@
 // (Ji et al. 2016's sharing); with cfg.shared false it takes K fresh negatives per pair, as
 // fastText draws them (one step still: h is computed once per centre word). CBOW takes the centre
 // word and K negatives, as fastText. Subsampling, reduced windows, the linear learning-rate decay,
-// the noise table and the sigmoid are the word2vec kernel's (sgns.hpp), whose SIMD primitives
-// this kernel reuses.
+// the noise table, the noise words drawn ahead of their step (their rows prefetched) and the
+// sigmoid are the word2vec kernel's (sgns.hpp: subsample, Progress, NoiseAhead), whose SIMD
+// primitives this kernel reuses. Compared with fastText, which recomputes h from every input row
+// and scatters the gradient back to them once per (centre, context) pair, the input rows are
+// read and written once per centre word: the step's cost is dominated by those random rows of
+// the (words + bucket) x dim table, fetched for the next centre word while this one computes.
 // Cost per skip-gram centre word: O((|R| + m + K) dim); per CBOW centre word O((|R| + K) dim).
 #pragma once
 
@@ -34,6 +38,8 @@
 #include <vector>
 
 #include "common.hpp"
+#include "parallel.hpp"
+#include "random.hpp"
 #include "sgns.hpp"
 
 namespace embedcore {
@@ -97,6 +103,34 @@ inline void subword_rows(const char* blob, const std::int64_t* offsets, std::int
                            });
         indptr[i + 1] = static_cast<std::int64_t>(rows.size());
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Starting rows
+
+// x (rows x dim) uniform in [-1/dim, 1/dim) (fastText's and gensim's range), filled by `threads`
+// threads. Block b of kInitBlock rows is drawn from its own stream (seed, b), two 24-bit values
+// per draw, so the values depend on the seed alone, not on the thread count. (The n-gram table
+// is large, 800 MB at the defaults: drawn on one thread it was a visible part of a short fit.)
+constexpr std::int64_t kInitBlock = 4096;
+
+inline void initial_rows(float* x, std::int64_t rows, int dim, std::uint64_t seed, int threads) {
+    require(rows >= 0 && dim >= 1, "initial_rows: bad shape");
+    const std::int64_t blocks = (rows + kInitBlock - 1) / kInitBlock;
+    const float inv_dim = 1.0f / static_cast<float>(dim);
+    parallel_blocks(blocks, threads, [&](std::int64_t b0, std::int64_t b1, int) {
+        for (std::int64_t b = b0; b < b1; ++b) {
+            SplitMix64 rng(stream_state(seed, static_cast<std::uint64_t>(b)));
+            float* p = x + b * kInitBlock * dim;
+            const std::int64_t n = (std::min(rows, (b + 1) * kInitBlock) - b * kInitBlock) * dim;
+            for (std::int64_t i = 0; i < n; i += 2) {
+                const std::uint64_t r = rng.next();
+                // u in [0, 1) with 24 bits, 2u - 1 exact in float32
+                p[i] = (static_cast<float>(r >> 40) * 0x1p-23f - 1.0f) * inv_dim;
+                if (i + 1 < n) p[i + 1] = (static_cast<float>((r >> 8) & 0xFFFFFF) * 0x1p-23f - 1.0f) * inv_dim;
+            }
+        }
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,14 +232,15 @@ EMBEDCORE_FORCE_INLINE void train_span_impl(const sgns::Config& cfg, const Data&
     const int dim = cfg.dim, K = cfg.negative, W = cfg.window;
     SplitMix64 rng(rng_state);
     Scratch s;
-    s.reserve(dim, 2 * W + (cfg.shared ? K : 2 * W * K) + 1);
+    const bool per_pair = cfg.skip_gram && !cfg.shared;
+    s.reserve(dim, 2 * W + (per_pair ? 2 * W * K : K) + 1);
     std::vector<std::int64_t> raw_pos;
     std::vector<std::int32_t> sent;
-    std::vector<std::int32_t> next_negs(static_cast<std::size_t>(std::max(K, 1)));
-    bool have_next = false;
+    // noise words drawn ahead, their output rows prefetched (per pair: the look-ahead grows to the
+    // most noise words a step has taken, up to 2 * window * negative)
+    sgns::NoiseAhead noise(per_pair ? 2 * W * K : K);
     double local_loss = 0.0;
-    float alpha = sgns::current_alpha(cfg, done.load(std::memory_order_relaxed));
-    std::int64_t published = begin;
+    sgns::Progress progress(cfg, done, begin);
     std::int32_t* targets = s.targets.data();
     float* weights = s.weights.data();
 
@@ -214,33 +249,14 @@ EMBEDCORE_FORCE_INLINE void train_span_impl(const sgns::Config& cfg, const Data&
     while (pos < end) {
         while (wd.offsets[si + 1] <= pos) ++si;
         const std::int64_t stop = std::min({wd.offsets[si + 1], end, pos + (std::int64_t{1} << 30)});
-        sent.clear();
-        raw_pos.clear();
-        for (std::int64_t p = pos; p < stop; ++p) {
-            const std::int32_t w = wd.ids[p];
-            if (EMBEDCORE_UNLIKELY(static_cast<std::uint64_t>(static_cast<std::uint32_t>(w)) >=
-                                   static_cast<std::uint64_t>(wd.vocab_size)))
-                throw std::invalid_argument("corpus ids must lie in [0, vocab_size=" + std::to_string(wd.vocab_size) +
-                                            "), got " + std::to_string(w) + " at position " + std::to_string(p));
-            if (ecmath::keep_token(static_cast<std::uint32_t>(rng.next() >> 32), wd.keep[w])) {
-                sent.push_back(w);
-                raw_pos.push_back(p - pos);
-            }
-        }
+        sgns::subsample(wd, pos, stop, rng, sent, raw_pos);
         const int n = static_cast<int>(sent.size());
         for (int i = 0; i < n; ++i) {
-            const std::int64_t here = pos + raw_pos[i];
-            if (here - published >= sgns::kAlphaInterval) {
-                alpha = sgns::current_alpha(cfg, done.fetch_add(here - published, std::memory_order_relaxed) +
-                                                     (here - published));
-                published = here;
-            }
+            progress.at(cfg, done, pos + raw_pos[i]);
             const int reach = W - static_cast<int>(rng.below(static_cast<std::uint32_t>(W)));
             const int lo = std::max(0, i - reach), hi = std::min(n, i + reach + 1);
             const std::int32_t centre = sent[i];
             if (hi - lo <= 1) continue;
-            // negatives drawn one centre word ahead, so their rows load during this step
-            if (!have_next) for (int k = 0; k < K; ++k) next_negs[k] = sgns::draw_noise(rng, wd);
             int m = 0, n_neg = K;
             if (cfg.skip_gram) {
                 for (int j = lo; j < hi; ++j)
@@ -248,25 +264,23 @@ EMBEDCORE_FORCE_INLINE void train_span_impl(const sgns::Config& cfg, const Data&
                         targets[m] = sent[j];
                         weights[m++] = 1.0f;
                     }
-                if (cfg.shared) {
+                if (per_pair) {  // fastText's draw: K noise words per pair, one equal to its context word skipped
+                    n_neg = m * K;
+                    noise.take(n_neg, targets + m, rng, wd, dim);
+                    for (int a = 0; a < m; ++a)
+                        for (int k = m + a * K; k < m + (a + 1) * K; ++k)
+                            weights[k] = targets[k] == targets[a] ? 0.0f : 1.0f;
+                } else {
+                    noise.take(K, targets + m, rng, wd, dim);
                     for (int k = 0; k < K; ++k) {
-                        const std::int32_t neg = next_negs[k];
                         int differ = 0;
-                        for (int a = 0; a < m; ++a) differ += targets[a] != neg;
-                        targets[m + k] = neg;
+                        for (int a = 0; a < m; ++a) differ += targets[a] != targets[m + k];
                         weights[m + k] = static_cast<float>(differ);
                     }
-                } else {  // fastText's draw: K noise words per pair, one equal to its context word skipped
-                    n_neg = m * K;
-                    for (int a = 0; a < m; ++a)
-                        for (int k = 0; k < K; ++k) {
-                            const std::int32_t neg = a == 0 ? next_negs[k] : sgns::draw_noise(rng, wd);
-                            targets[m + a * K + k] = neg;
-                            weights[m + a * K + k] = neg == targets[a] ? 0.0f : 1.0f;
-                        }
                 }
                 const std::int64_t r0 = d.sub_indptr[centre];
                 s.rows.assign(d.sub_rows + r0, d.sub_rows + d.sub_indptr[centre + 1]);
+                if (i + 1 < n) prefetch_rows(d, sent[i + 1], dim);
             } else {
                 s.rows.clear();
                 for (int j = lo; j < hi; ++j)
@@ -275,24 +289,16 @@ EMBEDCORE_FORCE_INLINE void train_span_impl(const sgns::Config& cfg, const Data&
                 targets[0] = centre;
                 weights[0] = 1.0f;
                 m = 1;
-                for (int k = 0; k < K; ++k) {
-                    targets[1 + k] = next_negs[k];
-                    weights[1 + k] = next_negs[k] == centre ? 0.0f : 1.0f;
-                }
+                noise.take(K, targets + 1, rng, wd, dim);
+                for (int k = 0; k < K; ++k) weights[1 + k] = targets[1 + k] == centre ? 0.0f : 1.0f;
             }
-            for (int k = 0; k < K; ++k) {
-                next_negs[k] = sgns::draw_noise(rng, wd);
-                sgns::prefetch_row(wd.output + static_cast<std::int64_t>(next_negs[k]) * dim, dim);
-            }
-            have_next = true;
-            if (cfg.skip_gram && i + 1 < n) prefetch_rows(d, sent[i + 1], dim);
             subword_step<V>(wd.input, wd.output, dim, s.rows.data(), static_cast<int>(s.rows.size()), targets, weights,
-                            m + n_neg, cfg.skip_gram ? m : 1, alpha, s, local_loss);
+                            m + n_neg, cfg.skip_gram ? m : 1, progress.alpha, s, local_loss);
         }
         pos = stop;
         if (!std::isfinite(local_loss)) break;  // diverged: the caller sees the loss
     }
-    done.fetch_add(end - published, std::memory_order_relaxed);
+    progress.finish(done, end);
     rng_state = rng.state;
     loss += local_loss;
 }

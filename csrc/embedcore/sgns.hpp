@@ -412,6 +412,76 @@ inline float current_alpha(const Config& cfg, std::int64_t done) {
 // How often (raw words) a thread publishes its progress and recomputes the learning rate.
 constexpr std::int64_t kAlphaInterval = 10000;
 
+// ---------------------------------------------------------------------------------------------
+// Pieces of a span's loop shared with the fastText kernel (fasttext.hpp)
+
+// A thread's learning rate: every kAlphaInterval raw words it adds its progress to the shared
+// count and recomputes alpha from the total; `finish` publishes the rest of the span.
+struct Progress {
+    std::int64_t published;
+    float alpha;
+    Progress(const Config& cfg, std::atomic<std::int64_t>& done, std::int64_t begin)
+        : published(begin), alpha(current_alpha(cfg, done.load(std::memory_order_relaxed))) {}
+    EMBEDCORE_FORCE_INLINE void at(const Config& cfg, std::atomic<std::int64_t>& done, std::int64_t here) {
+        if (here - published >= kAlphaInterval) {
+            const std::int64_t step = here - published;
+            alpha = current_alpha(cfg, done.fetch_add(step, std::memory_order_relaxed) + step);
+            published = here;
+        }
+    }
+    void finish(std::atomic<std::int64_t>& done, std::int64_t end) {
+        done.fetch_add(end - published, std::memory_order_relaxed);
+    }
+};
+
+// The kept tokens of [pos, stop) into `sent` and their offsets from pos into `raw_pos` (the
+// subsampling draw, one per token). The corpus may have changed since it was validated: every
+// id is checked before it indexes a table.
+EMBEDCORE_FORCE_INLINE void subsample(const Data& d, std::int64_t pos, std::int64_t stop, SplitMix64& rng,
+                                      std::vector<std::int32_t>& sent, std::vector<std::int64_t>& raw_pos) {
+    sent.clear();
+    raw_pos.clear();
+    for (std::int64_t p = pos; p < stop; ++p) {
+        const std::int32_t w = d.ids[p];
+        if (EMBEDCORE_UNLIKELY(static_cast<std::uint64_t>(static_cast<std::uint32_t>(w)) >=
+                               static_cast<std::uint64_t>(d.vocab_size)))
+            throw std::invalid_argument("corpus ids must lie in [0, vocab_size=" + std::to_string(d.vocab_size) +
+                                        "), got " + std::to_string(w) + " at position " + std::to_string(p));
+        if (ecmath::keep_token(static_cast<std::uint32_t>(rng.next() >> 32), d.keep[w])) {
+            sent.push_back(w);
+            raw_pos.push_back(p - pos);
+        }
+    }
+}
+
+// Noise words drawn ahead of their use, so that their output rows load from memory while the
+// steps before them compute. take(n) hands out the n oldest draws (drawing now whatever is
+// missing) and draws n more, prefetching their rows: with a constant n this is "draw the next
+// step's noise words during this step"; with a varying n the look-ahead grows to the largest n
+// taken so far. The draws are consumed in the order they were made.
+class NoiseAhead {
+public:
+    explicit NoiseAhead(int max_take) : buf_(static_cast<std::size_t>(std::max(max_take, 1))) {}
+
+    EMBEDCORE_FORCE_INLINE void take(int n, std::int32_t* dst, SplitMix64& rng, const Data& d, int dim) {
+        const int cap = static_cast<int>(buf_.size());
+        for (; count_ < n; ++count_) buf_[wrap(head_ + count_, cap)] = draw_noise(rng, d);
+        for (int k = 0; k < n; ++k) dst[k] = buf_[wrap(head_ + k, cap)];
+        head_ = wrap(head_ + n, cap);
+        count_ -= n;
+        for (int k = 0; k < n; ++k, ++count_) {
+            const std::int32_t w = draw_noise(rng, d);
+            buf_[wrap(head_ + count_, cap)] = w;
+            prefetch_row(d.output + static_cast<std::int64_t>(w) * dim, dim);
+        }
+    }
+
+private:
+    static int wrap(int i, int cap) { return i >= cap ? i - cap : i; }
+    std::vector<std::int32_t> buf_;
+    int head_ = 0, count_ = 0;
+};
+
 // Train on tokens [begin, end). Windows do not cross sentence boundaries nor the span's ends.
 template <class V>
 EMBEDCORE_FORCE_INLINE void train_span_impl(const Config& cfg, const Data& d, std::int64_t begin,
@@ -428,11 +498,9 @@ EMBEDCORE_FORCE_INLINE void train_span_impl(const Config& cfg, const Data& d, st
     std::vector<std::int32_t> sent, ctx(static_cast<std::size_t>(max_ctx) * B),
         negs(static_cast<std::size_t>(std::max(max_ctx, B)) * std::max(K, 1)), centres(B);
     std::vector<int> ctx_off(B + 1);
-    std::vector<std::int32_t> next_negs(static_cast<std::size_t>(std::max(K, 1)));
-    bool have_next = false;
+    NoiseAhead noise(K);  // the shared modes' noise words, one step ahead
     double local_loss = 0.0;
-    float alpha = current_alpha(cfg, done.load(std::memory_order_relaxed));
-    std::int64_t published = begin;
+    Progress progress(cfg, done, begin);
 
     std::int64_t si = std::upper_bound(d.offsets, d.offsets + d.n_sentences + 1, begin) - d.offsets - 1;
     std::int64_t pos = begin;
@@ -441,20 +509,7 @@ EMBEDCORE_FORCE_INLINE void train_span_impl(const Config& cfg, const Data& d, st
         // a sentence longer than 2^30 tokens is trained in pieces of 2^30 (windows break there)
         const std::int64_t stop = std::min({d.offsets[si + 1], end, pos + (std::int64_t{1} << 30)});
         // subsample the sentence piece; remember raw positions for the learning-rate schedule
-        sent.clear();
-        raw_pos.clear();
-        for (std::int64_t p = pos; p < stop; ++p) {
-            const std::int32_t w = d.ids[p];
-            // the corpus may have changed since it was validated: check before indexing with it
-            if (EMBEDCORE_UNLIKELY(static_cast<std::uint64_t>(static_cast<std::uint32_t>(w)) >=
-                                   static_cast<std::uint64_t>(d.vocab_size)))
-                throw std::invalid_argument("corpus ids must lie in [0, vocab_size=" + std::to_string(d.vocab_size) +
-                                            "), got " + std::to_string(w) + " at position " + std::to_string(p));
-            if (ecmath::keep_token(static_cast<std::uint32_t>(rng.next() >> 32), d.keep[w])) {
-                sent.push_back(w);
-                raw_pos.push_back(p - pos);
-            }
-        }
+        subsample(d, pos, stop, rng, sent, raw_pos);
         const int n = static_cast<int>(sent.size());
         int group = 0;
         ctx_off[0] = 0;
@@ -462,27 +517,17 @@ EMBEDCORE_FORCE_INLINE void train_span_impl(const Config& cfg, const Data& d, st
 #define EMBEDCORE_FLUSH_CBOW()                                                                          \
     do {                                                                                                \
         if (cfg.shared) {                                                                               \
-            if (!have_next) for (int k = 0; k < K; ++k) next_negs[k] = draw_noise(rng, d);              \
-            std::copy(next_negs.begin(), next_negs.begin() + K, negs.begin());                          \
-            for (int k = 0; k < K; ++k) {                                                               \
-                next_negs[k] = draw_noise(rng, d);                                                      \
-                prefetch_row(d.output + static_cast<std::int64_t>(next_negs[k]) * dim, dim);            \
-            }                                                                                           \
-            have_next = true;                                                                           \
+            noise.take(K, negs.data(), rng, d, dim);                                                    \
         } else {                                                                                        \
             for (int k = 0; k < group * K; ++k) negs[k] = draw_noise(rng, d);                           \
         }                                                                                               \
         cbow_step<V>(d.input, d.output, dim, centres.data(), group, ctx.data(), ctx_off.data(), negs.data(), \
-                  K, cfg.shared, cfg.cbow_mean, alpha, s, local_loss);                                  \
+                  K, cfg.shared, cfg.cbow_mean, progress.alpha, s, local_loss);                         \
         group = 0;                                                                                      \
     } while (0)
         for (int i = 0; i < n; ++i) {
-            const std::int64_t here = pos + raw_pos[i];
-            if (here - published >= kAlphaInterval) {
-                alpha = current_alpha(cfg, done.fetch_add(here - published, std::memory_order_relaxed) +
-                                               (here - published));
-                published = here;
-            }
+            progress.at(cfg, done, pos + raw_pos[i]);
+            const float alpha = progress.alpha;
             const int reach = W - static_cast<int>(rng.below(static_cast<std::uint32_t>(W)));
             const int lo = std::max(0, i - reach), hi = std::min(n, i + reach + 1);
             const std::int32_t centre = sent[i];
@@ -494,13 +539,7 @@ EMBEDCORE_FORCE_INLINE void train_span_impl(const Config& cfg, const Data& d, st
                 if (cfg.shared) {
                     // negatives are drawn one centre word ahead so that their rows can be fetched
                     // from memory while this word's products are computed
-                    if (!have_next) for (int k = 0; k < K; ++k) next_negs[k] = draw_noise(rng, d);
-                    std::copy(next_negs.begin(), next_negs.begin() + K, negs.begin());
-                    for (int k = 0; k < K; ++k) {
-                        next_negs[k] = draw_noise(rng, d);
-                        prefetch_row(d.output + static_cast<std::int64_t>(next_negs[k]) * dim, dim);
-                    }
-                    have_next = true;
+                    noise.take(K, negs.data(), rng, d, dim);
                     if (i + 1 < n) prefetch_row(d.output + static_cast<std::int64_t>(sent[i + 1]) * dim, dim);
                     sg_step_shared<V>(d.input, d.output, dim, centre, ctx.data(), m, negs.data(), K, alpha, s,
                                    local_loss);
@@ -525,7 +564,7 @@ EMBEDCORE_FORCE_INLINE void train_span_impl(const Config& cfg, const Data& d, st
         // a non-finite loss means the vectors diverged: stop here, the caller sees the loss
         if (!std::isfinite(local_loss)) break;
     }
-    done.fetch_add(end - published, std::memory_order_relaxed);
+    progress.finish(done, end);
     rng_state = rng.state;
     loss += local_loss;
 }

@@ -15,9 +15,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <vector>
+#if !defined(_WIN32)
+#include <sys/mman.h>
+#endif
 
 #include "common.hpp"
 #include "simd.hpp"
@@ -478,8 +483,46 @@ private:
     TokenBatch batch_;
 };
 
+// A fixed-size block of ids in pages of its own (mmap), so that freeing it returns the memory
+// to the system at once (malloc would keep a block freed in the middle of its heap).
+class IdBlock {
+public:
+    static constexpr std::size_t kCapacity = std::size_t{1} << 20;  // 4 MB of ids
+
+    IdBlock() {
+#if defined(_WIN32)
+        data_ = new std::int32_t[kCapacity];
+#else
+        void* p = mmap(nullptr, kCapacity * sizeof(std::int32_t), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+        data_ = static_cast<std::int32_t*>(p);
+#endif
+    }
+    IdBlock(const IdBlock&) = delete;
+    IdBlock& operator=(const IdBlock&) = delete;
+    ~IdBlock() {
+#if defined(_WIN32)
+        delete[] data_;
+#else
+        munmap(data_, kCapacity * sizeof(std::int32_t));
+#endif
+    }
+    bool full() const { return size_ == kCapacity; }
+    void push(std::int32_t id) { data_[size_++] = id; }
+    const std::int32_t* data() const { return data_; }
+    std::size_t size() const { return size_; }
+
+private:
+    std::int32_t* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
 // Maps tokens to ids (the order of insertion) and appends ids and sentence offsets;
 // out-of-vocabulary tokens are dropped and sentences left empty are not recorded.
+// The ids go to blocks, not one growing vector: a vector's doubling holds up to twice the ids,
+// and three times while it moves; `take_ids` then copies the blocks into the caller's array,
+// freeing each as it goes, so the peak is the output plus one block.
 class Encoder {
 public:
     explicit Encoder(Utf8Policy policy) : tokenizer_(policy) { offsets_.push_back(0); }
@@ -507,8 +550,13 @@ public:
     void add_token(const char* s, std::size_t n) { add_token(s, n, hash_bytes(s, n)); }
     void add_token(const char* s, std::size_t n, std::uint64_t h) {
         const std::int64_t id = table_.find(s, n, h);
-        if (id >= 0) ids_.push_back(static_cast<std::int32_t>(id));
-        else ++dropped_;
+        if (id < 0) {
+            ++dropped_;
+            return;
+        }
+        if (blocks_.empty() || blocks_.back()->full()) blocks_.push_back(std::make_unique<IdBlock>());
+        blocks_.back()->push(static_cast<std::int32_t>(id));
+        ++n_ids_;
     }
     void flush() {
         batch_.drain([this](const TokenBatch::Token& t) {
@@ -517,12 +565,21 @@ public:
         });
     }
     void end_sentence() {
-        if (static_cast<std::int64_t>(ids_.size()) > offsets_.back())
-            offsets_.push_back(static_cast<std::int64_t>(ids_.size()));
+        if (n_ids_ > offsets_.back()) offsets_.push_back(n_ids_);
     }
     void reset_stream(Utf8Policy policy) { tokenizer_ = Tokenizer(policy); }
 
-    std::vector<std::int32_t>& ids() { return ids_; }
+    std::int64_t n_ids() const { return n_ids_; }
+    // Copies the ids into out (n_ids() of them) and releases them.
+    void take_ids(std::int32_t* out) {
+        for (auto& block : blocks_) {
+            std::copy(block->data(), block->data() + block->size(), out);
+            out += block->size();
+            block.reset();
+        }
+        blocks_.clear();
+        n_ids_ = 0;
+    }
     std::vector<std::int64_t>& offsets() { return offsets_; }
     std::int64_t dropped() const { return dropped_; }
     std::int64_t bytes_consumed() const { return tokenizer_.bytes_consumed(); }
@@ -531,7 +588,8 @@ private:
     StringTable table_;
     Tokenizer tokenizer_;
     TokenBatch batch_;
-    std::vector<std::int32_t> ids_;
+    std::vector<std::unique_ptr<IdBlock>> blocks_;
+    std::int64_t n_ids_ = 0;
     std::vector<std::int64_t> offsets_;
     std::int64_t dropped_ = 0;
 };

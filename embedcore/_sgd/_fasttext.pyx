@@ -11,7 +11,7 @@ from libcpp.vector cimport vector
 
 import numpy as np
 
-from embedcore._sgd.fasttext cimport Data, hash, single_step, subword_rows, train_chunk
+from embedcore._sgd.fasttext cimport Data, hash, initial_rows, single_step, subword_rows, train_chunk
 from embedcore._sgd.word2vec cimport Config
 from embedcore._sgd._arrays import inplace
 
@@ -19,6 +19,20 @@ from embedcore._sgd._arrays import inplace
 def fasttext_hash(bytes data):
     """fastText's 32-bit FNV-1a hash of `data` (bytes sign-extended from signed char)."""
     return int(hash(data, len(data)))
+
+
+def fasttext_initial_vectors(int64_t rows, int dim, uint64_t seed, int threads=1):
+    """A new float32 (rows, dim) array uniform in [-1/dim, 1/dim), the same for a seed whatever
+    `threads` fills it."""
+    if rows < 0 or dim < 1 or threads < 1:
+        raise ValueError(f"need rows >= 0, dim >= 1 and threads >= 1, got {rows}, {dim}, {threads}")
+    out = np.empty((rows, dim), dtype=np.float32)
+    if rows == 0:
+        return out
+    cdef float[:, ::1] x = out
+    with nogil:
+        initial_rows(&x[0, 0], rows, dim, seed, threads)
+    return out
 
 
 def fasttext_subword_rows(words, int min_n, int max_n, int64_t bucket, int64_t row_base, bint include_self=True,

@@ -11,6 +11,7 @@ cimport numpy as cnp
 import numpy as np
 
 from embedcore._io import open_source
+from embedcore._memory import require
 from embedcore._sgd.text cimport (Encoder, StringTable, Utf8Policy, VocabCounter, feed_counter,
                                   feed_encoder)
 
@@ -168,16 +169,18 @@ cdef class WordEncoder:
         return self.encoder.dropped()
 
     def result(self):
-        """(ids int32, offsets int64) as new numpy arrays; the encoder's buffers are released."""
-        cdef vector[int32_t]* ids = &self.encoder.ids()
+        """(ids int32, offsets int64) as new numpy arrays; the encoder's buffers are released
+        as they are copied (the peak is the output plus one block of ids)."""
+        cdef int64_t n = self.encoder.n_ids()
         cdef vector[int64_t]* offsets = &self.encoder.offsets()
-        cdef cnp.ndarray out_ids = np.empty(ids.size(), dtype=np.int32)
+        # the output maps 4 bytes per token and 8 per sentence boundary, but fills at most one
+        # block of ids (4 MB) beyond what the blocks it frees held
+        require(4 * min(n, 1 << 20) + 8 * offsets.size(), f"encode: {n} token ids",
+                "encode a part of the corpus at a time", mapped=4 * n + 8 * offsets.size())
+        cdef cnp.ndarray out_ids = np.empty(n, dtype=np.int32)
         cdef cnp.ndarray out_offsets = np.empty(offsets.size(), dtype=np.int64)
-        if ids.size():
-            memcpy(cnp.PyArray_DATA(out_ids), ids.data(), ids.size() * sizeof(int32_t))
+        self.encoder.take_ids(<int32_t*>cnp.PyArray_DATA(out_ids))
         memcpy(cnp.PyArray_DATA(out_offsets), offsets.data(), offsets.size() * sizeof(int64_t))
-        ids.clear()
-        ids.shrink_to_fit()
         offsets.clear()
         offsets.shrink_to_fit()
         return out_ids, out_offsets

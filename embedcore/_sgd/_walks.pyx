@@ -6,12 +6,13 @@ CSR with sorted rows and positive weights); these functions check the shapes and
 would otherwise reach memory unchecked, refuse in-place arrays they would have to copy
 (embedcore._sgd._arrays.inplace), and the kernel checks every start node.
 """
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libcpp.string cimport string
 
 import numpy as np
 
-from embedcore._sgd.walks cimport (Bias, Graph, build_alias, count_visits, generate, train)
+from embedcore._sgd.walks cimport (Adjacency, Bias, Graph, build_alias, count_edges, count_visits, fill_edges,
+                                   generate, train)
 from embedcore._sgd.word2vec cimport Config, Data
 from embedcore._sgd._arrays import inplace
 
@@ -47,6 +48,45 @@ cdef Bias _bias(double p, double q, int max_trials) except *:
     b.inv_q = 1.0 / q
     b.max_trials = max_trials
     return b
+
+
+def walks_csr(const int64_t[::1] indptr, const int32_t[::1] indices, const float[::1] data, bint undirected,
+              bint with_weights, int threads, int64_t max_edges=2 ** 31 - 1):
+    """The walk graph of a canonical CSR adjacency (sorted rows, no duplicates, values >= 0):
+    (indptr int64, indices int32, weights float32 or None), rows sorted, zero entries dropped;
+    `undirected` stores every edge both ways with the larger of its two weights. Built in two
+    passes straight into the exactly sized output (scratch: a byte per input entry). ValueError
+    when it would hold more than `max_edges` edges."""
+    cdef Adjacency a
+    cdef int64_t n = indptr.shape[0] - 1
+    cdef int64_t nnz = indices.shape[0]
+    if n < 1 or indptr[0] != 0 or indptr[n] != nnz or data.shape[0] != nnz:
+        raise ValueError("indptr must run from 0 to len(indices) = len(data) over at least one row")
+    a.indptr = &indptr[0]
+    a.indices = &indices[0] if nnz else NULL
+    a.data = &data[0] if nnz else NULL
+    a.n = n
+    out_indptr = np.empty(n + 1, dtype=np.int64)
+    kind = np.empty(max(nnz, 1), dtype=np.uint8)
+    cdef int64_t[::1] op = out_indptr
+    cdef uint8_t[::1] kv = kind
+    cdef int64_t total
+    with nogil:
+        total = count_edges(a, undirected, &kv[0], &op[0], threads)
+    if total > max_edges:
+        raise ValueError(f"the graph has {total} stored edges; at most {max_edges} are supported")
+    out_indices = np.empty(total, dtype=np.int32)
+    out_weights = np.empty(total, dtype=np.float32) if with_weights else None
+    cdef int32_t[::1] oi = out_indices
+    cdef float[::1] ow
+    cdef float* weights_ptr = NULL
+    if with_weights and total:
+        ow = out_weights
+        weights_ptr = &ow[0]
+    if total:
+        with nogil:
+            fill_edges(a, undirected, &kv[0], &op[0], &oi[0], weights_ptr, threads)
+    return out_indptr, out_indices, out_weights
 
 
 def walks_alias(const int64_t[::1] indptr, const float[::1] weights, int threads):

@@ -16,6 +16,7 @@ cdef extern from "embedcore/fasttext.hpp" namespace "embedcore::fasttext" nogil:
         const int32_t* sub_rows
 
     uint32_t hash(const char* s, size_t n)
+    void initial_rows(float* x, int64_t rows, int dim, uint64_t seed, int threads) except +
     void subword_rows(const char* blob, const int64_t* offsets, int64_t n, int min_n, int max_n, int64_t bucket,
                       int64_t row_base, bool include_self, int64_t self_base, int64_t* indptr,
                       vector[int32_t]& rows) except +

@@ -35,7 +35,8 @@ cdef extern from "embedcore/text.hpp" namespace "embedcore::text" nogil:
         void add_token(const char* s, size_t n) except +
         void end_sentence() except +
         void reset_stream(Utf8Policy policy)
-        vector[int32_t]& ids()
+        int64_t n_ids()
+        void take_ids(int32_t* out)
         vector[int64_t]& offsets()
         int64_t dropped()
 

@@ -1,5 +1,5 @@
 # Declarations of the random-walk kernel (csrc/embedcore/walks.hpp) for embedcore/_sgd/_walks.pyx.
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libcpp cimport bool
 from libcpp.string cimport string
 
@@ -30,3 +30,15 @@ cdef extern from "embedcore/walks.hpp" namespace "embedcore::walks" nogil:
                       uint64_t first_index, const Config& cfg, const Data& d, int threads,
                       uint64_t* train_states, int64_t* words_done, double* loss, int32_t* saved,
                       int32_t* saved_lengths, const string& level) except +
+
+
+cdef extern from "embedcore/graph.hpp" namespace "embedcore::graph" nogil:
+    cdef cppclass Adjacency "embedcore::graph::Adjacency":
+        const int64_t* indptr
+        const int32_t* indices
+        const float* data
+        int64_t n
+
+    int64_t count_edges(const Adjacency& a, bool undirected, uint8_t* kind, int64_t* indptr, int threads) except +
+    void fill_edges(const Adjacency& a, bool undirected, const uint8_t* kind, const int64_t* indptr,
+                    int32_t* indices, float* weights, int threads) except +

@@ -269,6 +269,14 @@ class WalkGraph(NamedTuple):
         return len(self.indptr) - 1
 
 
+def walks_csr(csr, undirected, with_weights, threads):
+    """(indptr int64, indices int32, weights float32 or None) numpy arrays of the walk graph of a
+    canonical Csr with values >= 0: zero entries dropped, rows sorted, every edge stored both
+    ways (with the larger of its two weights) when `undirected`; built without edge-sized
+    temporaries. ValueError past 2**31 - 1 stored edges."""
+    return _sgd.walks_csr(csr.indptr, csr.indices, csr.data, bool(undirected), bool(with_weights), threads)
+
+
 def walk_graph(indptr, indices, weights, threads):
     """The WalkGraph of a validated CSR adjacency (sorted rows, positive weights or None)."""
     indptr = np.ascontiguousarray(indptr, dtype=np.int64)
@@ -486,7 +494,11 @@ def topk(queries, database, k, exclude, normalized, threads, tiles=None):
     scores = np.empty((nq, k), dtype=np.float32)
     indices = np.empty((nq, k), dtype=np.int64)
     native = _native_with_blas()
-    with blas_threads(1):  # the kernel calls the BLAS from its own threads
+    # the kernel calls the BLAS from its own threads, so the BLAS must run one thread; a product
+    # this small runs on one anyway (OpenBLAS threads from 2^18 multiply-adds), and switching
+    # the limit would cost more than the search (KeyedVectors.most_similar rescoring a few rows)
+    small = nq * len(database) * queries.shape[1] <= 1 << 16
+    with contextlib.nullcontext() if small else blas_threads(1):
         native.cosine_topk(queries, database, k, exclude, normalized, threads, scores, indices, tile_queries,
                            tile_database)
     if nq and indices[:, -1].min() < 0:  # only possible when normalized=True was untrue

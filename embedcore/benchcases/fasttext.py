@@ -10,6 +10,7 @@ words can be checked: how often the nearest vocabulary word is an inflection of 
 vectors are scored by gensim's evaluation functions (`_quality.score`).
 """
 import os
+import resource
 import tempfile
 import time
 
@@ -138,6 +139,12 @@ def run_gensim(path, settings, workers, seed, held_out):
 PEERS = {"fasttext": run_fasttext, "gensim": run_gensim}
 
 
+def _cpu_seconds():
+    """User + system CPU seconds of this process so far, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _peer_label(name):
     if name == "fasttext":
         from importlib.metadata import version
@@ -174,12 +181,16 @@ def compare(path, settings, workers, files, label, seeds=(1,), peers=("fasttext"
         write_without(path, held_out, text)
         ours = [("embedcore", run_embedcore)] + ([("embedcore shared", run_embedcore_shared)] if shared else [])
         results = {name: [] for name in [n for n, _ in ours] + list(available)}
+        cpu = {name: [] for name in results}  # process CPU seconds (user + system) of each run
         for seed in seeds:
             for name, run in ours + list(available.items()):
+                cpu0 = _cpu_seconds()
                 r = run(text, settings, workers, seed, held_out)
+                cpu[name].append(_cpu_seconds() - cpu0)
                 q = score(to_gensim(r[1], r[2]), files)
                 results[name].append((r, q))
-                log(f"{name} seed {seed}: {r[0]:.1f} s, {describe_quality(q)}")
+                log(f"{name} seed {seed}: {r[0]:.1f} s wall, {cpu[name][-1]:.1f} s CPU, {describe_quality(q)}, "
+                    f"load {os.getloadavg()[0]:.1f}")
     sides = {name: runs[-1][0][1:4] for name, runs in results.items()}
     report = oov_report(held_out, sides)
 
@@ -209,6 +220,15 @@ def compare(path, settings, workers, files, label, seeds=(1,), peers=("fasttext"
         seconds, q = summary("embedcore shared")
         lines.append(f"embedcore negative_sharing=True: {seconds:.1f} s, {describe_quality(q)}, held-out "
                      f"inflection@1 {report['embedcore shared'][0]:.2f}")
+    # on a shared machine the wall times depend on what else runs; CPU seconds (all threads)
+    # measure the work each side did
+    ours_cpu = float(np.median(cpu["embedcore"]))
+    for name in list(available) + [n for n, _ in ours[1:]]:
+        peer_cpu = float(np.median(cpu[name]))
+        lines.append(f"CPU seconds (median over seeds): {name} {peer_cpu:.1f}, embedcore {ours_cpu:.1f}: "
+                     f"{peer_cpu / ours_cpu:.2f}x; per seed {name} "
+                     f"{', '.join(f'{c:.1f}' for c in cpu[name])} / embedcore "
+                     f"{', '.join(f'{c:.1f}' for c in cpu['embedcore'])}")
     lines.append(f"held-out words ({len(held_out)}): {' '.join(held_out[:12])} ...")
     for name, (rate, lists) in report.items():
         examples = ", ".join(f"{w} -> {lst[0]}" for w, lst in list(zip(held_out, lists))[:6])

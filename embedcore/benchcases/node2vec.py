@@ -82,7 +82,7 @@ def gcide_graph(path=GCIDE, min_length=3, max_share=0.005):
 
 
 # -------------------------------------------------------------------------------------- runners
-def run_embedcore(adjacency, s, seed, workers, negative_sharing=True):
+def run_embedcore(adjacency, s, seed, workers, negative_sharing=None):
     from embedcore import Node2Vec
     start = time.perf_counter()
     model = Node2Vec(vector_size=s["dim"], walk_length=s["walk_length"], walks_per_node=s["walks"],
@@ -102,8 +102,10 @@ def run_pecanpy(adjacency, s, seed, workers, mode):
     g.indices = csr.indices.astype(np.uint32)
     g.data = csr.data.astype(np.float32)
     g.set_node_ids([str(i) for i in range(csr.shape[0])])
-    vectors = g.embed(dim=s["dim"], num_walks=s["walks"], walk_length=s["walk_length"], window_size=s["window"],
-                      epochs=1)
+    # PecanPy's walk_length counts steps (its walks have walk_length + 1 nodes); every other side
+    # counts nodes, start included, as node2vec does: the same walks need one step fewer here
+    vectors = g.embed(dim=s["dim"], num_walks=s["walks"], walk_length=s["walk_length"] - 1,
+                      window_size=s["window"], epochs=1)
     return time.perf_counter() - start, vectors
 
 
