@@ -16,17 +16,26 @@
 // threads are merged with the same order.
 //
 // Exactness: a tile score depends (in its last bits) on where a row sits in a tile and on the
-// rounding of the normalised copies, so the compare runs against `threshold - slack`, slack
-// bounding that float32 error for unit rows, and each survivor is rescored once: the cosine of
-// the rows as given, in double with a fixed summation order, rounded to float. Results carry
-// these scores, which do not depend on tiling or threads; equal rows tie exactly.
+// rounding of the normalised copies, so the compare runs against the threshold less a bound on
+// that float32 error, and each survivor is rescored once: the cosine of the rows as given, in
+// double with a fixed summation order, rounded to float. Results carry these scores, which do
+// not depend on tiling or threads; equal rows tie exactly.
+//
+// Ties: rows whose scores differ by less than the float32 bound (equal, zero, near-duplicate
+// rows) would all pass that compare and each cost a rescore that loses (7-14x the time of random
+// rows). A tile that wastes many rescores switches the search to centred tiles (centre_tile):
+// the tile's mean is taken out and multiplied with the query in double, so the bound shrinks
+// with the spread of the tile's rows; and the threshold is the midpoint between the k-th score
+// and the next float, so a candidate that can only tie with the k-th score (and would lose the
+// tie to the lower row already kept) is rejected by the compare itself.
 //
 // Parallelism: over query slices when there are many queries, over database slices (then a
 // merge) when there are few. SGEMM is called from inside each thread, so the BLAS behind the
 // function pointer must run single-threaded for the duration of the call (the caller arranges it).
 //
 // Complexity: 2 * nq * nb * d flops for the products, O(nq * nb) compares, and for rows in
-// random order O(nq * k log(nb / k)) survivors, each rescored in O(d) and inserted in O(log k).
+// random order (or tied rows in centred tiles) O(nq * k log(nb / k)) survivors, each rescored
+// in O(d) and inserted in O(log k).
 // Memory: one tile per thread plus 16 k bytes of candidates per query in flight.
 #pragma once
 
@@ -98,13 +107,31 @@ struct ScanContext {
     Buffer* buf;
     index_t exclude;      // database row to skip, -1 for none
     index_t k;
-    float slack;          // bound on |tile score - exact score|
+    double offset;        // added to a tile score: the query's product with the tile's centre
+    double bound;         // bound on |offset + tile score - exact score before its rounding|
     const float* query;   // the query row as given
     double query_sq;      // its squared norm (squared_norm)
     const float* rows;    // the database rows as given, row 0 = database row `base`
+    const double* row_sq; // their squared norms (row 0 = database row `base`), or nullptr
     index_t d;
     bool inner;           // score by inner product instead of cosine
+    float cut;            // tile scores <= cut cannot beat the threshold (cut_for)
+    index_t wasted;       // rescored candidates that did not beat the threshold
 };
+
+// The largest tile score that cannot give an exact score above the threshold thr. An exact
+// score is a double v rounded once to float, and v < mid (the midpoint of thr and the next
+// float) rounds to at most thr, so a candidate with offset + tile <= mid - bound loses, ties
+// with thr included: equal rows are rejected by the compare, without a rescore.
+inline float cut_for(const ScanContext& c) {
+    const float thr = c.buf->thr;
+    if (thr == -std::numeric_limits<float>::infinity()) return thr;
+    const double mid = 0.5 * (double(thr) + double(std::nextafter(thr, std::numeric_limits<float>::infinity())));
+    const double v = mid - c.offset - c.bound;
+    float f = float(v);
+    if (double(f) > v) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+    return f;
+}
 
 // True when database row idx is left out for this query. Candidates of a query arrive in
 // increasing row order, so the cursor into its sorted exclusion list only moves forward.
@@ -154,7 +181,10 @@ inline float exact_score(const float* a, const float* b, index_t d, double a_sq,
 // order, so a strict `>` keeps the lower index of a tie.
 inline void accept(ScanContext& c, float s, index_t idx) {
     Buffer& b = *c.buf;
-    if (!(s > b.thr)) return;
+    if (!(s > b.thr)) {
+        ++c.wasted;
+        return;
+    }
     if (b.count < c.k) {
         heap_insert(b.cand, b.count, Cand{s, idx});
         if (++b.count == c.k) b.thr = b.cand[0].score;
@@ -162,19 +192,26 @@ inline void accept(ScanContext& c, float s, index_t idx) {
         heap_replace_root(b.cand, b.count, Cand{s, idx});
         b.thr = b.cand[0].score;
     }
+    c.cut = cut_for(c);
 }
 
-// A score that passed the SGEMM-level compare (gemm > thr - slack): rescored exactly, then kept
+// A zero row or a zero query scores exactly 0 (cosine and inner product): no rescore needed.
+inline bool zero_pair(const ScanContext& c, index_t j) {
+    return (c.row_sq && c.row_sq[j] == 0.0) || c.query_sq == 0.0;
+}
+
+// A score that passed the tile-level compare (tile score > cut): rescored exactly, then kept
 // when it beats the threshold.
 inline void push(ScanContext& c, index_t base, index_t j) {
     if (skipped(c, base + j)) return;
+    if (zero_pair(c, j)) return accept(c, 0.0f, base + j);
     accept(c, exact_score(c.query, c.rows + j * c.d, c.d, c.query_sq, c.inner), base + j);
 }
 
 // Appends the scores of one row that beat the threshold; row[j] belongs to database row base + j.
 inline void scan_scalar(const float* row, index_t n, index_t base, ScanContext& c) {
     for (index_t j = 0; j < n; ++j) {
-        if (row[j] > c.buf->thr - c.slack) push(c, base, j);
+        if (row[j] > c.cut) push(c, base, j);
     }
 }
 
@@ -206,6 +243,7 @@ inline float exact_score_avx2(const float* a, const float* b, index_t d, double 
 EMBEDCORE_TARGET_AVX2
 inline void push_avx2(ScanContext& c, index_t base, index_t j) {
     if (skipped(c, base + j)) return;
+    if (zero_pair(c, j)) return accept(c, 0.0f, base + j);
     accept(c, exact_score_avx2(c.query, c.rows + j * c.d, c.d, c.query_sq, c.inner), base + j);
 }
 
@@ -233,13 +271,14 @@ inline float exact_score_avx512(const float* a, const float* b, index_t d, doubl
 EMBEDCORE_TARGET_AVX512
 inline void push_avx512(ScanContext& c, index_t base, index_t j) {
     if (skipped(c, base + j)) return;
+    if (zero_pair(c, j)) return accept(c, 0.0f, base + j);
     accept(c, exact_score_avx512(c.query, c.rows + j * c.d, c.d, c.query_sq, c.inner), base + j);
 }
 
 EMBEDCORE_TARGET_AVX2
 inline void scan_avx2(const float* row, index_t n, index_t base, ScanContext& c) {
     index_t j = 0;
-    __m256 t = _mm256_set1_ps(c.buf->thr - c.slack);
+    __m256 t = _mm256_set1_ps(c.cut);
     for (; j + 32 <= n; j += 32) {
         const int m0 = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + j), t, _CMP_GT_OQ));
         const int m1 = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + j + 8), t, _CMP_GT_OQ));
@@ -251,19 +290,19 @@ inline void scan_avx2(const float* row, index_t n, index_t base, ScanContext& c)
             const int bit = simd::ctz32(mask);
             mask &= mask - 1;
             // the threshold may have risen since the compare: re-check before the exact score
-            if (row[j + bit] > c.buf->thr - c.slack) push_avx2(c, base, j + bit);
+            if (row[j + bit] > c.cut) push_avx2(c, base, j + bit);
         }
-        t = _mm256_set1_ps(c.buf->thr - c.slack);
+        t = _mm256_set1_ps(c.cut);
     }
     for (; j < n; ++j) {
-        if (row[j] > c.buf->thr - c.slack) push_avx2(c, base, j);
+        if (row[j] > c.cut) push_avx2(c, base, j);
     }
 }
 
 EMBEDCORE_TARGET_AVX512
 inline void scan_avx512(const float* row, index_t n, index_t base, ScanContext& c) {
     index_t j = 0;
-    __m512 t = _mm512_set1_ps(c.buf->thr - c.slack);
+    __m512 t = _mm512_set1_ps(c.cut);
     for (; j + 64 <= n; j += 64) {
         const __mmask16 m0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(row + j), t, _CMP_GT_OQ);
         const __mmask16 m1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(row + j + 16), t, _CMP_GT_OQ);
@@ -275,9 +314,9 @@ inline void scan_avx512(const float* row, index_t n, index_t base, ScanContext& 
         while (mask) {
             const int bit = simd::ctz64(mask);
             mask &= mask - 1;
-            if (row[j + bit] > c.buf->thr - c.slack) push_avx512(c, base, j + bit);
+            if (row[j + bit] > c.cut) push_avx512(c, base, j + bit);
         }
-        t = _mm512_set1_ps(c.buf->thr - c.slack);
+        t = _mm512_set1_ps(c.cut);
     }
     for (; j < n; j += 16) {
         const index_t left = std::min<index_t>(16, n - j);
@@ -286,9 +325,9 @@ inline void scan_avx512(const float* row, index_t n, index_t base, ScanContext& 
         while (mask) {
             const int bit = simd::ctz32(mask);
             mask &= mask - 1;
-            if (row[j + bit] > c.buf->thr - c.slack) push_avx512(c, base, j + bit);
+            if (row[j + bit] > c.cut) push_avx512(c, base, j + bit);
         }
-        t = _mm512_set1_ps(c.buf->thr - c.slack);
+        t = _mm512_set1_ps(c.cut);
     }
 }
 EMBEDCORE_DIAGNOSTIC_POP
@@ -450,6 +489,50 @@ inline void gemm_tn_fallback(int m, int n, int d, const float* a, const float* b
         }
 }
 
+// A centred copy of a database tile: rows x_i (divided by their norm for cosine, in double)
+// minus their mean m rounded to float, each rounded once to float. Near-duplicate, clustered
+// and equal rows become short rows r_i, and q . x_i = q . m + q . r_i, where q . m is taken in
+// double (centre_product) and the float error of q . r_i scales with |r_i| instead of |x_i|: the
+// bound on a tile score shrinks with the tile's radius max |r_i|, so rows that differ below
+// float32 resolution are told apart by the compare instead of all being rescored. Writes the
+// copy to out, the rows' squared norms (squared_norm) to sq and m to centre; returns the radius
+// (rounded up). Throws for NaN/inf.
+inline double centre_tile(const float* rows, index_t nt, index_t d, bool cosine, float* out, double* sq,
+                          float* centre, double* sums, const char* name, index_t first_row) {
+    std::fill(sums, sums + d, 0.0);
+    for (index_t i = 0; i < nt; ++i) {
+        const float* x = rows + i * d;
+        sq[i] = squared_norm(x, d);
+        require(std::isfinite(sq[i]), std::string(name) + " contains NaN or infinity (row " +
+                                          std::to_string(first_row + i) + ")");
+        const double s = !cosine ? 1.0 : (sq[i] > 0.0 ? 1.0 / std::sqrt(sq[i]) : 0.0);
+        for (index_t j = 0; j < d; ++j) sums[j] += double(x[j]) * s;
+    }
+    for (index_t j = 0; j < d; ++j) centre[j] = float(sums[j] / double(nt));
+    double widest = 0.0;
+    for (index_t i = 0; i < nt; ++i) {
+        const float* x = rows + i * d;
+        const double s = !cosine ? 1.0 : (sq[i] > 0.0 ? 1.0 / std::sqrt(sq[i]) : 0.0);
+        float* r = out + i * d;
+        double len = 0.0;
+        for (index_t j = 0; j < d; ++j) {
+            r[j] = float(double(x[j]) * s - double(centre[j]));
+            len += double(r[j]) * double(r[j]);
+        }
+        widest = std::max(widest, len);
+    }
+    return std::sqrt(widest) * (1.0 + 1e-12);
+}
+
+// q . m / |q| (cosine) or q . m (inner product) in double: the part of every score of a centred
+// tile that the tile scores leave out.
+inline double centre_product(const float* q, const float* centre, index_t d, double q_sq, bool inner) {
+    double dot = 0.0;
+    for (index_t j = 0; j < d; ++j) dot += double(q[j]) * double(centre[j]);
+    if (inner) return dot;
+    return q_sq > 0.0 ? dot / std::sqrt(q_sq) : 0.0;
+}
+
 struct Problem {
     const float* queries;   // nq x d, C order
     index_t nq;
@@ -489,21 +572,33 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
     const index_t budget = std::max<index_t>(tq, (index_t(64) << 20) / (cap * index_t(sizeof(Cand))));
     const index_t super = std::max<index_t>(1, std::min(budget, q1 - q0));
 
-    std::vector<float> tile((p.normalized || p.inner_product) ? 0 : size_t(tb * d));
+    std::vector<float> tile(size_t(tb * d));  // normalised or centred copy of a database tile
+    std::vector<double> tile_sq(static_cast<size_t>(tb));
+    std::vector<float> centre(static_cast<size_t>(d));
+    std::vector<double> sums(static_cast<size_t>(d));
     std::vector<float> scores(size_t(std::max(std::min(tq, super), std::min(kFewQueries, super)) * tb));
     std::vector<Cand> cand(size_t(super * cap));
     std::vector<Buffer> buf(static_cast<size_t>(super));
     const float neg_inf = -std::numeric_limits<float>::infinity();
+    const double u = std::ldexp(1.0, -24);
     // |fl(q.x) - q.x| <= d u ||q|| ||x|| for any summation order (u = 2^-24), with room for the
     // final rounding of both scores; rows are unit length (or zero)
     // plus a few units for the rounding of the normalised copies and of the exact cosine
-    const float slack = float(double(d + 10) * std::ldexp(1.0, -24) * 1.01);
+    const float slack = float(double(d + 10) * u * 1.01);
+    // what the double sums behind the exact score, the centre's product and the centred rows
+    // may be off by (a few d units of 2^-53), with a wide margin
+    const double tiny = double(d + 16) * std::ldexp(1.0, -48);
     const bool inner = p.inner_product;
     // rows are read as given (no normalised copy) for inner products too
     const bool raw = p.normalized || inner;
+    // Centred tiles (see centre_tile) once a tile wasted many rescores on candidates that did not
+    // beat the threshold: rows closer than float32 can tell apart, equal and zero rows.
+    bool centred = false;
 
     std::vector<double> query_sq(static_cast<size_t>(super));
     std::vector<float> query_slack(static_cast<size_t>(super));
+    std::vector<double> query_scale(static_cast<size_t>(super));  // bound per unit of the tile's radius
+    std::vector<double> query_tiny(static_cast<size_t>(super));
     for (index_t s0 = q0; s0 < q1; s0 += super) {
         const index_t s1 = std::min(q1, s0 + super);
         const bool few = s1 - s0 <= kFewQueries;
@@ -519,49 +614,79 @@ inline void search_range(const Problem& p, const float* qn, index_t q0, index_t 
             query_sq[size_t(q - s0)] = sq;
             // inner products of rows of any length: the bound scales with |q| max |x|
             query_slack[size_t(q - s0)] = inner ? float(double(slack) * std::sqrt(sq) * p.database_norm) : slack;
+            // with centred tiles the tile score is qn . r for the searched copy qn of the query and
+            // rows r of norm <= radius: off by (d + 4) u |qn| radius (products, sums, the rounding
+            // of r and of the score), plus |qn - q / |q|| radius where qn is a rounded unit copy
+            const float* qv = qn + q * d;
+            const float* qr = p.queries + q * d;
+            const double inv = (!inner && sq > 0.0) ? 1.0 / std::sqrt(sq) : 1.0;
+            double qn_sq = 0.0, off_sq = 0.0;
+            for (index_t j = 0; j < d; ++j) {
+                qn_sq += double(qv[j]) * double(qv[j]);
+                const double e = double(qv[j]) - (inner ? double(qr[j]) : double(qr[j]) * inv);
+                off_sq += e * e;
+            }
+            query_scale[size_t(q - s0)] =
+                (double(d + 4) * u * std::sqrt(qn_sq) + std::sqrt(off_sq) * (1.0 + 1e-6)) * 1.01;
+            query_tiny[size_t(q - s0)] = inner ? tiny * std::sqrt(sq) * p.database_norm : tiny;
         }
         for (index_t t0 = d0; t0 < d1; t0 += tb) {
             const index_t nt = std::min(d1, t0 + tb) - t0;
             const float* dt = p.database + t0 * d;
-            if (few) {
-                // read the raw rows once, normalising on the fly
-                const index_t bad = few_query_scores(dt, nt, d, qn + s0 * d, s1 - s0, raw, scores.data());
-                require(bad < 0, "database contains NaN or infinity (row " + std::to_string(t0 + bad) + ")");
-                for (index_t q = s0; q < s1; ++q) {
-                    ScanContext c{&buf[size_t(q - s0)], p.exclude ? p.exclude[q] : -1, cap,
-                                  query_slack[size_t(q - s0)], p.queries + q * d, query_sq[size_t(q - s0)],
-                                  p.database + t0 * d, d, inner};
-                    scan(scores.data() + (q - s0) * nt, nt, t0, c);
-                }
-                continue;
-            }
-            if (!raw) {
-                normalize_rows(dt, nt, d, tile.data(), "database", t0);
+            index_t wasted = 0;
+            double radius = 0.0;
+            if (centred) {
+                radius = centre_tile(dt, nt, d, !inner, tile.data(), tile_sq.data(), centre.data(), sums.data(),
+                                     "database", t0);
                 dt = tile.data();
-            } else if (s0 == q0) {
-                require_finite_rows(dt, nt, d, "database", t0);  // once per tile and thread
             }
-            for (index_t b0 = s0; b0 < s1; b0 += tq) {
-                const index_t mb = std::min(s1, b0 + tq) - b0;
-                // scores (mb x nt, C order) are, column-major, the nt x mb product op(A) B with
-                // A = D_tile^T stored d x nt (transposed) and B = Q_block^T stored d x mb
-                int m_ = int(nt), n_ = int(mb), k_ = int(d), lda = int(d), ldb = int(d), ldc = int(nt);
-                if (p.sgemm) {
-                    char ta = 'T', tn = 'N';
-                    float one = 1.0f, zero = 0.0f;
-                    p.sgemm(&ta, &tn, &m_, &n_, &k_, &one, const_cast<float*>(dt), &lda,
-                            const_cast<float*>(qn + b0 * d), &ldb, &zero, scores.data(), &ldc);
-                } else {
-                    gemm_tn_fallback(m_, n_, k_, dt, qn + b0 * d, scores.data(), ldc);
+            // the scan of one query's score row against this tile
+            auto scan_query = [&](index_t q, const float* row) {
+                const size_t at = size_t(q - s0);
+                ScanContext c{&buf[at], p.exclude ? p.exclude[q] : -1, cap, 0.0, double(query_slack[at]),
+                              p.queries + q * d, query_sq[at], p.database + t0 * d, nullptr, d, inner, neg_inf, 0};
+                if (centred) {
+                    c.offset = centre_product(p.queries + q * d, centre.data(), d, query_sq[at], inner);
+                    c.bound = query_scale[at] * radius + query_tiny[at];
+                    c.row_sq = tile_sq.data();
                 }
-                for (index_t i = 0; i < mb; ++i) {
-                    const index_t q = b0 + i;
-                    ScanContext c{&buf[size_t(q - s0)], p.exclude ? p.exclude[q] : -1, cap,
-                                  query_slack[size_t(q - s0)], p.queries + q * d, query_sq[size_t(q - s0)],
-                                  p.database + t0 * d, d, inner};
-                    scan(scores.data() + i * nt, nt, t0, c);
+                c.cut = cut_for(c);
+                scan(row, nt, t0, c);
+                wasted += c.wasted;
+            };
+            if (few) {
+                // read the raw rows once, normalising on the fly (or the centred copy)
+                const index_t bad = few_query_scores(dt, nt, d, qn + s0 * d, s1 - s0, raw || centred, scores.data());
+                require(bad < 0, "database contains NaN or infinity (row " + std::to_string(t0 + bad) + ")");
+                for (index_t q = s0; q < s1; ++q) scan_query(q, scores.data() + (q - s0) * nt);
+            } else {
+                if (!raw && !centred) {
+                    normalize_rows(dt, nt, d, tile.data(), "database", t0);
+                    dt = tile.data();
+                } else if (s0 == q0 && !centred) {
+                    require_finite_rows(dt, nt, d, "database", t0);  // once per tile and thread
+                }
+                for (index_t b0 = s0; b0 < s1; b0 += tq) {
+                    const index_t mb = std::min(s1, b0 + tq) - b0;
+                    // scores (mb x nt, C order) are, column-major, the nt x mb product op(A) B with
+                    // A = D_tile^T stored d x nt (transposed) and B = Q_block^T stored d x mb
+                    int m_ = int(nt), n_ = int(mb), k_ = int(d), lda = int(d), ldb = int(d), ldc = int(nt);
+                    if (p.sgemm) {
+                        char ta = 'T', tn = 'N';
+                        float one = 1.0f, zero = 0.0f;
+                        p.sgemm(&ta, &tn, &m_, &n_, &k_, &one, const_cast<float*>(dt), &lda,
+                                const_cast<float*>(qn + b0 * d), &ldb, &zero, scores.data(), &ldc);
+                    } else {
+                        gemm_tn_fallback(m_, n_, k_, dt, qn + b0 * d, scores.data(), ldc);
+                    }
+                    for (index_t i = 0; i < mb; ++i) scan_query(b0 + i, scores.data() + i * nt);
                 }
             }
+            // candidates arrive in random order for random rows, so rescores that lose are rare;
+            // many of them mean rows that tie or nearly tie: centre the tiles from now on, once
+            // the lost rescores cost more than centring (a few passes over the tile; with one or
+            // two queries rescoring every row is cheaper)
+            if (!centred && wasted > std::max(4 * nt, (s1 - s0) * nt / 32) + 64) centred = true;
         }
         for (index_t q = s0; q < s1; ++q) {
             Buffer& b = buf[size_t(q - s0)];

@@ -19,6 +19,7 @@ CASE_MODULES = (
     "embedcore.benchcases.recommend",
     "embedcore.benchcases.fasttext",
     "embedcore.benchcases.node2vec",
+    "embedcore.benchcases.scale",
 )
 
 _CASES = {}

@@ -240,3 +240,70 @@ def topk_analogies(ctx):
                 f"gensim {gensim.__version__} evaluate_word_analogies", peer_s, ours_s,
                 peer_quality=f"accuracy {peer_acc:.4f}", ours_quality=f"accuracy {our_acc:.4f}",
                 notes=f"{same}; random vectors with a third of the answers planted; one run each")]
+
+
+def tie_heavy_rows(kind, n, d, seed):
+    """Database rows of one distribution: 'random' (Gaussian), 'near-duplicate' (one row repeated,
+    each copy nudged in one coordinate by 1e-6), 'clustered' (20 centres, noise 1e-3), 'equal'
+    (one row repeated) or 'zero-padded' (a tenth random rows, the rest zero)."""
+    rng = np.random.default_rng(seed)
+    if kind == "random":
+        return random_unit_rows(n, d, seed)
+    base = rng.standard_normal(d).astype(np.float32)
+    if kind == "equal":
+        return np.tile(base, (n, 1))
+    if kind == "near-duplicate":
+        x = np.tile(base, (n, 1))
+        x[np.arange(n), rng.integers(0, d, n)] += (1e-6 * rng.standard_normal(n)).astype(np.float32)
+        return x
+    if kind == "clustered":
+        centres = rng.standard_normal((20, d)).astype(np.float32)
+        return (centres[rng.integers(0, 20, n)] + 1e-3 * rng.standard_normal((n, d))).astype(np.float32)
+    if kind == "zero-padded":
+        x = np.zeros((n, d), dtype=np.float32)
+        x[rng.choice(n, n // 10, replace=False)] = rng.standard_normal((n // 10, d))
+        return x
+    raise ValueError(f"unknown distribution {kind!r}")
+
+
+TIE_KINDS = ("near-duplicate", "clustered", "equal", "zero-padded")
+
+
+def _exact_on_sample(queries, database, k, result, sample=20):
+    """True when the rows found for the first `sample` queries are the float64 scores rounded to
+    float32, sorted with ties by lower row."""
+    q = _normalized(queries[:sample].astype(np.float64))
+    db = _normalized(database.astype(np.float64))
+    scores = (q @ db.T).astype(np.float32)
+    want = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return bool(np.array_equal(result[1][:sample], want))
+
+
+@case("topk-distributions", "topk", "cosine top-k on near-duplicate, clustered, equal and zero-padded rows "
+      "against random rows of the same size: 1,000 and 1 queries x 200k x 128 (quick: 200 and 1 x 50k)")
+def topk_distributions(ctx):
+    from threadpoolctl import threadpool_limits
+    nb, nq, d, k = (50_000, 200, 128, 10) if ctx.quick else (200_000, 1_000, 128, 10)
+    queries = random_unit_rows(nq, d, 7)
+    databases = {kind: tie_heavy_rows(kind, nb, d, 11) for kind in ("random",) + TIE_KINDS}
+    rows = []
+    for count in (nq, 1):
+        q = queries[:count]
+        best = {kind: float("inf") for kind in databases}
+        results = {}
+        with threadpool_limits(ctx.workers, user_api="blas"):
+            for kind, db in databases.items():  # warm-up
+                ours_topk(q, db, k, ctx.workers)
+            for _ in range(3 if count == 1 else 2):  # alternating, best of
+                for kind, db in databases.items():
+                    seconds, results[kind] = _timed(lambda: ours_topk(q, db, k, ctx.workers))
+                    best[kind] = min(best[kind], seconds)
+        for kind in TIE_KINDS:
+            rows.append(Row("topk-distributions", f"{count:,} x {nb:,} x {d}, k={k}, {kind} rows",
+                            "embedcore on random rows", best["random"], best[kind],
+                            peer_quality="exact" if _exact_on_sample(q, databases["random"], k, results["random"])
+                            else "NOT EXACT",
+                            ours_quality="exact" if _exact_on_sample(q, databases[kind], k, results[kind])
+                            else "NOT EXACT",
+                            notes=f"{kind}: ratio = random time / this time (>= 0.67 is within 1.5x)"))
+    return rows
