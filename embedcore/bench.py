@@ -53,7 +53,7 @@ def machine_description():
 
 
 def run(names=None, quick=False, workers=2, data_dir=None):
-    """Run the named cases (all when None) and return their rows."""
+    """Run the named cases (when None, all but those run only on request) and return their rows."""
     cases = available_cases()
     if names:
         unknown = sorted(set(names) - set(cases))
@@ -62,7 +62,7 @@ def run(names=None, quick=False, workers=2, data_dir=None):
                              f"known: {', '.join(sorted(cases))}")
         selected = [cases[n] for n in names]
     else:
-        selected = list(cases.values())
+        selected = [c for c in cases.values() if not c.on_request]
     rows = []
     with tempfile.TemporaryDirectory(prefix="embedcore-bench-") as scratch:
         ctx = Context(quick=quick, workers=workers, data_dir=data_dir, scratch=scratch)

@@ -49,3 +49,17 @@ def test_plot_script_reads_pytest_benchmark_json_and_draws(tmp_path):
     with pytest.raises(ValueError, match="neither"):
         (tmp_path / "other.json").write_text("{}")
         script.rows_from_json(str(tmp_path / "other.json"))
+
+
+def test_a_plain_run_leaves_out_cases_run_only_on_request(monkeypatch):
+    import embedcore.bench as bench
+    from embedcore.benchcases._registry import Case
+
+    def rows(name):
+        return lambda ctx: [Row(name, "work", "peer", None, 0.0)]
+    fake = {"quick-one": Case("quick-one", "k", "d", rows("quick-one")),
+            "long-one": Case("long-one", "k", "d", rows("long-one"), on_request=True)}
+    monkeypatch.setattr(bench, "available_cases", lambda: dict(fake))
+    assert [r.case for r in bench.run()] == ["quick-one"]
+    assert [r.case for r in bench.run(["long-one"])] == ["long-one"]
+    assert available_cases()["scale"].on_request

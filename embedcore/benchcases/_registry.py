@@ -70,12 +70,14 @@ class Case:
     kernel: str
     description: str
     function: object
+    on_request: bool = False  # run only when named (too long for a default run)
 
 
-def case(name, kernel, description):
-    """Register a benchmark case function `f(ctx) -> list[Row]` under `name`."""
+def case(name, kernel, description, on_request=False):
+    """Register a benchmark case function `f(ctx) -> list[Row]` under `name`; an `on_request` case
+    runs only when named."""
     def register(function):
-        _CASES[name] = Case(name, kernel, description, function)
+        _CASES[name] = Case(name, kernel, description, function, on_request)
         return function
     return register
 

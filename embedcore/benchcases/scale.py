@@ -252,7 +252,7 @@ def rows_of(stages, tokens):
 
 
 @case("scale", "pipeline", "1B-token Zipf corpus: text -> vocab -> encode -> bounded co-occurrence -> GloVe, "
-      "PPMI-SVD, skip-gram; time, peak RSS and disk per stage (quick: 10M tokens)")
+      "PPMI-SVD, skip-gram; time, peak RSS and disk per stage (quick: 10M tokens)", on_request=True)
 def scale(ctx):
     tokens = 10_000_000 if ctx.quick else 1_000_000_000
     return rows_of(run_scale(tokens, workers=ctx.workers, folder=ctx.scratch or None), tokens)
