@@ -86,7 +86,7 @@ def _is_binary(args, path):
 def _source(args):
     from embedcore.corpus import check_restartable
     source = args.source[0] if len(args.source) == 1 else list(args.source)
-    check_restartable(source)  # every recipe reads it twice: vocabulary, then ids
+    check_restartable(source)  # a pruned count (--max-vocab) reads it a second time for the ids
     return source
 
 
@@ -97,8 +97,7 @@ def _given(**options):
 
 def _vocab_and_corpus(args, source):
     from embedcore.vocab import Vocab
-    vocab = Vocab.from_corpus(source, min_count=args.min_count, max_size=args.max_vocab, progress=True)
-    return vocab, vocab.encode(source, progress=True)
+    return Vocab.count_and_encode(source, min_count=args.min_count, max_size=args.max_vocab, progress=True)
 
 
 def _train_word2vec(args, sg):
