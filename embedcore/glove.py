@@ -7,10 +7,11 @@ from embedcore import _memory
 from embedcore._base import Model, train_epochs
 from embedcore._threads import effective_workers
 from embedcore._validation import as_csr, check_callbacks, check_float, check_int, describe, is_device_array
-from embedcore.backends import get_backend
+from embedcore.backends import cpu, get_backend
 from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus, check_restartable
 from embedcore.keyedvectors import KeyedVectors
+from embedcore.sharded import ShardedMatrix
 from embedcore.vocab import Vocab
 
 logger = logging.getLogger("embedcore")
@@ -22,6 +23,17 @@ def _padded(dim):
     return -(-dim // _LANES) * _LANES
 
 
+def shard_sequence(n_shards, seed, epoch):
+    """The order in which epoch `epoch` of a fit seeded `seed` visits the shards of a sharded matrix."""
+    return np.random.default_rng([seed, 1, epoch]).permutation(n_shards)
+
+
+def shard_seed(seed, index):
+    """The seed of the order of shard `index`'s nonzeros (shard 0: the fit's seed, so a one-shard
+    matrix trains exactly as the same matrix in memory)."""
+    return (int(seed) + int(index) * 0x9E3779B97F4A7C15) % (1 << 64)
+
+
 class GloVe(Model):
     """GloVe word vectors trained with AdaGrad on weighted log co-occurrence counts.
 
@@ -31,6 +43,13 @@ class GloVe(Model):
     gradients; each component of a vector gradient is clipped to +-100 before scaling, and the
     bias step is scaled by `bias_learning_rate`), the nonzeros in one shuffled order, threads updating shared float32 parameters
     without locks (Hogwild). Parameters start uniform in ``[-0.5, 0.5) / vector_size``.
+
+    The CPU trains straight from the matrix: beyond it a fit holds the model and the shuffled order
+    of the nonzeros (4 bytes each, :meth:`fit_bytes`). A matrix too large for memory can be given
+    as a :class:`~embedcore.sharded.ShardedMatrix` (``cooccurrence(..., out_dir=...)`` writes one): each
+    epoch then reads one shard at a time and trains on its nonzeros in their own shuffled order,
+    the shards in an order shuffled every epoch, so the fit holds one shard, its order and the
+    model.
 
     Parameters
     ----------
@@ -54,13 +73,14 @@ class GloVe(Model):
     workers : int, optional
         Threads; None uses all usable cores.
     seed : int
-        Seeds the initial parameters and the order of the nonzeros. With ``workers=1`` the same
-        seed and input give bit-identical vectors on one machine; with more threads the lock-free
-        updates make runs reproducible only statistically.
+        Seeds the initial parameters and the order of the nonzeros (and of the shards). With
+        ``workers=1`` the same seed and input give bit-identical vectors on one machine; with more
+        threads the lock-free updates make runs reproducible only statistically.
     device : {'auto', 'cpu', 'cuda'}
-        ``'cuda'`` counts and trains on the GPU (one warp per nonzero, Hogwild, on the CPU's
-        records; the parameters return to the host after every epoch); ``'auto'`` uses it when
-        a GPU is usable.
+        ``'cuda'`` counts and trains on the GPU (one warp per nonzero, Hogwild, on records the
+        CPU gathers in its order: 16 bytes per nonzero on the GPU; the parameters return to the
+        host after every epoch); ``'auto'`` uses it when a GPU is usable. A ShardedMatrix trains
+        on the CPU.
     callbacks : sequence, optional
         Called at the end of every epoch: objects with ``on_epoch_end(model)`` or callables
         ``f(model, epoch)``.
@@ -117,10 +137,11 @@ class GloVe(Model):
 
         Parameters
         ----------
-        source : scipy.sparse matrix, EncodedCorpus, path, list of paths or iterable of sentences
+        source : scipy.sparse matrix, ShardedMatrix, EncodedCorpus, path, list of paths or iterable of sentences
             A square co-occurrence matrix (non-negative; zeros are skipped) whose rows and
-            columns are the words of `vocab`; or a corpus, counted with :func:`cooccurrence`
-            (text builds its vocabulary first with `min_count`).
+            columns are the words of `vocab`, in memory or as row-range shards on disk (read one
+            shard at a time, see the class description); or a corpus, counted with
+            :func:`cooccurrence` (text builds its vocabulary first with `min_count`).
         vocab : Vocab or list of str, optional
             The words of the matrix rows / corpus ids; required unless `source` is text.
         window, symmetric, distance_weighting : as in :func:`cooccurrence`
@@ -138,20 +159,23 @@ class GloVe(Model):
         ValueError
             A matrix that is not square, holds negative, NaN or infinite counts, does not match
             `vocab`, or is a CSR matrix whose structure is not sound (an indptr that decreases,
-            columns out of range); an empty vocabulary or matrix. Duplicate entries of a sparse
-            matrix are one count (their sum).
+            columns out of range); an empty vocabulary or matrix; a ShardedMatrix with
+            ``device='cuda'``. Duplicate entries of a sparse matrix are one count (their sum).
+            Every shard is checked before training starts.
         TypeError
             `source` of an unsupported type; `vocab` missing for a matrix or encoded corpus.
         RuntimeError
             ``device='cuda'`` without a usable GPU.
         MemoryError
-            The records and the model (:meth:`fit_bytes`) exceed the available memory; raised
-            before they are allocated.
+            The order of the nonzeros and the model (:meth:`fit_bytes`; for shards, plus the
+            largest shard) exceed the available memory; raised before they are allocated.
         FloatingPointError
             The training diverged (the cost of an epoch became NaN or infinite); the model is
             then left unfitted.
         """
         threads = effective_workers(self.workers)
+        if isinstance(source, ShardedMatrix):
+            return self._fit_shards(source, self._words(vocab, "a sharded co-occurrence matrix"), vocab, threads)
         if is_device_array(source) or hasattr(source, "tocsr"):  # scipy or cupyx sparse
             words = self._words(vocab, "a co-occurrence matrix")
             cooc = source
@@ -169,28 +193,94 @@ class GloVe(Model):
             cooc = cooccurrence(corpus, len(words), window=window, symmetric=symmetric,
                                 distance_weighting=distance_weighting, workers=threads, device=self.device)
         backend = get_backend(self.device, cooc)
-        counts = self._counts(cooc, len(words), threads)
-        _memory.require(self.fit_bytes(counts.nnz, len(words)),
-                        f"GloVe.fit on {counts.nnz} nonzeros and {len(words)} words",
+        self._check_shape(cooc, len(words))
+        counts = self._counts(cooc, "cooc", threads)
+        positive = self._positive(counts, "cooc")
+        if positive == 0:
+            raise ValueError("cooc has no positive counts to train on")
+        need = self.fit_bytes(positive, len(words))
+        if backend is not cpu:  # the GPU's records are gathered on the host first
+            need += 16 * positive
+        _memory.require(need, f"GloVe.fit on {positive} nonzeros and {len(words)} words",
                         ["fewer words (a larger min_count, or a smaller matrix)",
-                         f"a smaller vector_size than {self.vector_size}"])
-        records = backend.glove_records(counts, self.x_max, self.alpha, self.seed, threads)
+                         f"a smaller vector_size than {self.vector_size}",
+                         "the counts as a ShardedMatrix (cooccurrence(..., out_dir=...)), trained one shard at a time"])
+        records = backend.glove_records(counts, self.x_max, self.alpha, self.seed, threads, positive)
         del counts
         with self._fitting():
             self.words = list(words)
             self._word_counts = vocab.counts if isinstance(vocab, Vocab) else None
             self._init_params(len(words))
-            self._train(backend, records, threads)
+            self._train(backend, self._epoch_over(backend, records, positive, threads), positive, threads)
+        return self
+
+    def _fit_shards(self, matrix, words, vocab, threads):
+        """fit() on a ShardedMatrix: every shard checked (and its positive counts counted) in one
+        reading, then each epoch reads the shards one at a time."""
+        if self.device == "cuda":
+            raise ValueError("GloVe trains from a ShardedMatrix on the CPU: pass device='cpu' or 'auto', or the "
+                             "matrix in memory (matrix.to_scipy()) to train on the GPU")
+        self._check_shape(matrix, len(words))
+        positive, held = [], 0
+        for i, ((lo, hi), piece) in enumerate(matrix):
+            name = f"cooc shard {i} (rows {lo}..{hi})"
+            counts = self._counts(piece, name, threads)
+            positive.append(self._positive(counts, name))
+            # the shard read into memory (float32 values), and the order of its nonzeros
+            held = max(held, 12 * counts.nnz + 8 * (hi - lo + 1) + self._order_bytes(positive[-1], counts.nnz))
+            del counts, piece
+        total = sum(positive)
+        if total == 0:
+            raise ValueError("cooc has no positive counts to train on")
+        _memory.require(held + self._model_bytes(len(words)),
+                        f"GloVe.fit on {matrix.n_shards} shards of at most {max(positive)} nonzeros and "
+                        f"{len(words)} words",
+                        ["fewer words (a larger min_count, or a smaller matrix)",
+                         f"a smaller vector_size than {self.vector_size}",
+                         "smaller shards (cooccurrence(..., max_memory=...) writes more of them)"])
+        ranges = matrix.row_ranges
+
+        def epoch_over(params, epoch):
+            cost, simd = 0.0, None
+            for i in shard_sequence(matrix.n_shards, self.seed, epoch):
+                if positive[i] == 0:
+                    continue
+                counts = self._counts(matrix.shard(i, mmap=False), f"cooc shard {i}", threads)
+                shard = cpu.glove_records(counts, self.x_max, self.alpha, shard_seed(self.seed, i), threads,
+                                          positive[i])._replace(row_offset=ranges[i][0])
+                part, simd = cpu.glove_epoch(shard, params, self.learning_rate, self.bias_learning_rate, threads,
+                                             simd=self._simd)
+                cost += part
+                del counts, shard
+                yield positive[i]
+            return cost, simd
+
+        with self._fitting():
+            self.words = list(words)
+            self._word_counts = vocab.counts if isinstance(vocab, Vocab) else None
+            self._init_params(len(words))
+            self._train(cpu, epoch_over, total, threads)
         return self
 
     def fit_bytes(self, nnz, n_words):
-        """Host bytes `fit` allocates for `nnz` nonzeros and `n_words` words: the shuffled
-        records (row, column, log x, f(x): 16 bytes per nonzero) and the model (W, W~ and their
-        AdaGrad sums padded to `stride` columns, four float32 vectors of biases and their sums).
+        """Host bytes `fit` allocates beyond the matrix for `nnz` nonzeros and `n_words` words:
+        the shuffled order of the nonzeros (4 bytes each, 8 from 2**32 nonzeros on, and 4 bytes
+        per 64 nonzeros of row hints) and the model (W, W~ and their AdaGrad sums padded to
+        `stride` columns, four float32 vectors of biases and their sums).
 
-        ``16 * nnz + 4 * n_words * (4 * stride + 4)``
+        ``4 * nnz + 4 * (nnz // 64 + 2) + 4 * n_words * (4 * stride + 4)`` below 2**32 nonzeros
         """
-        return 16 * int(nnz) + 4 * int(n_words) * (4 * _padded(self.vector_size) + 4)
+        return self._order_bytes(nnz) + self._model_bytes(n_words)
+
+    @staticmethod
+    def _order_bytes(nnz, matrix_nnz=None):
+        """The order of `nnz` nonzeros and the row hints of a matrix of `matrix_nnz` (default `nnz`)."""
+        nnz = int(nnz)
+        matrix_nnz = nnz if matrix_nnz is None else int(matrix_nnz)
+        return (4 if matrix_nnz <= 1 << 32 else 8) * nnz + 4 * (matrix_nnz // 64 + 2)
+
+    def _model_bytes(self, n_words):
+        return 4 * int(n_words) * (4 * _padded(self.vector_size) + 4)
 
     @staticmethod
     def _words(vocab, what):
@@ -203,9 +293,9 @@ class GloVe(Model):
             raise TypeError("vocab must be a Vocab or a list of str")
         return words
 
-    def _counts(self, cooc, n_words, threads):
-        """The counts as a canonical host CSR (duplicates summed once) of positive counts."""
-        if cooc.ndim != 2 or cooc.shape[0] != cooc.shape[1]:
+    @staticmethod
+    def _check_shape(cooc, n_words):
+        if len(cooc.shape) != 2 or cooc.shape[0] != cooc.shape[1]:
             raise ValueError(f"cooc must be a square matrix, got shape {cooc.shape}")
         if cooc.shape[0] != n_words:
             raise ValueError(f"cooc has {cooc.shape[0]} rows but vocab has {n_words} words")
@@ -213,23 +303,25 @@ class GloVe(Model):
             raise ValueError("vocab must not be empty")
         if not np.issubdtype(cooc.dtype, np.floating) and not np.issubdtype(cooc.dtype, np.integer):
             raise TypeError(f"cooc must hold real counts, got {describe(cooc)}")
-        cpu = get_backend("cpu")  # the records are built on the host for every device
-        try:
-            csr = as_csr(cooc, "cooc", cpu, threads, canonical=True)
-        except ValueError as exc:
-            if "NaN" in str(exc):
-                raise ValueError("cooc contains NaN or infinite counts") from None
-            raise
-        values = csr.data
-        if values.size and values.min() < 0:
-            raise ValueError(f"cooc counts must be non-negative, got {values.min()}")
-        if values.size and not (values > 0).all():  # explicit zeros: log 0 has no target
-            scipy_csr = csr.to_scipy().copy()
-            scipy_csr.eliminate_zeros()
-            csr = cpu.csr_matrix(scipy_csr)
-        if csr.nnz == 0:
-            raise ValueError("cooc has no positive counts to train on")
-        return csr
+
+    @staticmethod
+    def _counts(cooc, name, threads):
+        """The counts as a canonical host CSR (duplicates summed once, float32), its structure
+        checked; the counts themselves are checked by `_positive`."""
+        cpu_backend = get_backend("cpu")  # the order is built on the host for every device
+        return as_csr(cooc, name, cpu_backend, threads, canonical=True, check_finite=False)
+
+    @staticmethod
+    def _positive(counts, name):
+        """The number of positive counts (explicit zeros have no log x to fit and are skipped);
+        ValueError for a negative, NaN or infinite count."""
+        positive, bad = cpu.glove_check_counts(counts)
+        if bad >= 0:
+            value = float(counts.data[bad])
+            if not np.isfinite(value):
+                raise ValueError(f"{name} contains NaN or infinite counts")
+            raise ValueError(f"{name} counts must be non-negative, got {value}")
+        return positive
 
     def _init_params(self, n_words):
         dim, stride = self.vector_size, _padded(self.vector_size)
@@ -255,17 +347,26 @@ class GloVe(Model):
                ("context_gradsq", "_context_gradsq"), ("word_bias_gradsq", "_word_bias_gradsq"),
                ("context_bias_gradsq", "_context_bias_gradsq"))
 
-    def _train(self, backend, records, threads):
-        nnz = int(records.shape[0])
+    def _epoch_over(self, backend, records, nnz, threads):
+        """``epoch_over(params, epoch)`` for `_train`: one pass over the `nnz` nonzeros of
+        `records` (what the backend's glove_records made)."""
+        def epoch_over(params, epoch):
+            cost, simd = backend.glove_epoch(records, params, self.learning_rate, self.bias_learning_rate, threads,
+                                             simd=self._simd)
+            yield nnz
+            return cost, simd
+        return epoch_over
+
+    def _train(self, backend, epoch_over, nnz, threads):
+        """Run the epochs: ``epoch_over(params, epoch)`` is a generator over an epoch's parts that
+        yields the nonzeros each part trained and returns ``(cost, simd)``."""
         # the backend's arrays: the model's own on the CPU, copies on the GPU
         params = {name: backend.asarray(getattr(self, attr)) for name, attr in self._PARAMS}
         self._fitted = True  # callbacks may read the vectors while they train
         self.stats = {"epoch_seconds": [], "train_seconds": 0.0, "nnz": nnz, "simd": None, "workers": threads}
 
         def run_epoch(epoch):
-            cost, simd = backend.glove_epoch(records, params, self.learning_rate, self.bias_learning_rate, threads,
-                                             simd=self._simd)
-            yield nnz
+            cost, simd = yield from epoch_over(params, epoch)
             return cost / nnz, simd
 
         def publish(run):

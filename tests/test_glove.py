@@ -4,7 +4,8 @@ import pytest
 import scipy.sparse as sp
 
 import embedcore as ec
-from embedcore.backends import get_backend
+from embedcore import _sgd
+from embedcore.backends import cpu, get_backend
 from reference import analogy_accuracy, glove_epoch_reference
 
 RECORD = np.dtype([("row", np.int32), ("col", np.int32), ("log_x", np.float32), ("weight", np.float32)])
@@ -27,10 +28,19 @@ def small_cooc(seed=0, n=6):
 
 
 def records_of(model, cooc, device="cpu", workers=1):
-    """The model's training records of cooc (int32 (nnz, 4)) on the host, as fit builds them."""
+    """The model's training records of cooc (int32 (nnz, 4)) on the host, in the order fit trains
+    on them: the CPU gathers them from the matrix in its shuffled order, the GPU is given them."""
     backend = get_backend(device)
-    csr = model._counts(cooc, cooc.shape[0], workers)
-    return backend.to_host(backend.glove_records(csr, model.x_max, model.alpha, model.seed, workers))
+    csr = model._counts(cooc, "cooc", workers)
+    made = backend.glove_records(csr, model.x_max, model.alpha, model.seed, workers)
+    if isinstance(made, cpu.GloveCounts):
+        return cpu.glove_record_array(made, workers)
+    return backend.to_host(made)
+
+
+def train_on(model, records, threads=1):
+    """Run the model's epochs on explicit records (the record epoch of the CPU backend)."""
+    model._train(cpu, model._epoch_over(cpu, records, len(records), threads), len(records), threads)
 
 
 def as_records(records):
@@ -71,11 +81,76 @@ def test_one_epoch_equals_the_float64_adagrad_reference(simd, bias_learning_rate
                      bias_learning_rate=bias_learning_rate, _simd=simd)
     records = prepared(model, cooc)
     expected, expected_cost = reference_epoch(model_state(model, dim), records, 0.05, bias_learning_rate)
-    model._train(get_backend("cpu"), records, 1)
+    train_on(model, records)
     assert model.stats["simd"] == simd
     for got, want in zip(model_state(model, dim), expected):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-7)
     np.testing.assert_allclose(model.loss_history[0], expected_cost / len(records), rtol=1e-5)
+
+
+@pytest.mark.parametrize("simd", available_simd())
+def test_a_fit_epoch_over_the_matrix_equals_the_float64_reference_on_its_records(simd):
+    # fit trains straight from the CSR in its shuffled order; the reference takes the records of
+    # that order, so the two must agree step for step
+    cooc, dim = small_cooc(seed=5, n=30), 20
+    model = ec.GloVe(vector_size=dim, x_max=50.0, epochs=1, workers=1, seed=4, _simd=simd)
+    records = prepared(model, cooc)
+    expected, expected_cost = reference_epoch(model_state(model, dim), records, 0.05, 1.0)
+    model.fit(cooc, vocab=[str(i) for i in range(30)])
+    assert model.stats["nnz"] == len(records) == cooc.nnz
+    for got, want in zip(model_state(model, dim), expected):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-7)
+    np.testing.assert_allclose(model.loss_history[0], expected_cost / len(records), rtol=1e-5)
+
+
+def test_the_matrix_epoch_and_the_record_epoch_are_the_same_steps():
+    # 40,000 nonzeros over two threads: the CSR epoch (gathering batches of records) and the
+    # record epoch take the same steps in the same slices, bit for bit
+    cooc = sp.random(400, 400, density=0.25, format="csr", random_state=2, dtype=np.float32) * 80
+    words = [str(i) for i in range(400)]
+    a = ec.GloVe(vector_size=24, epochs=1, workers=1, seed=9).fit(cooc, vocab=words)
+    b = ec.GloVe(vector_size=24, epochs=1, workers=1, seed=9)
+    records = prepared(b, cooc)
+    train_on(b, records)
+    np.testing.assert_array_equal(a._word, b._word)
+    np.testing.assert_array_equal(a._context_gradsq, b._context_gradsq)
+    np.testing.assert_array_equal(a.word_biases, b.word_biases)
+    assert a.loss_history == b.loss_history
+
+
+def test_a_wide_order_trains_as_the_narrow_one():
+    # past 2**32 nonzeros the order is uint64; the same positions must give the same steps
+    cooc = sp.random(200, 200, density=0.3, format="csr", random_state=3, dtype=np.float32) * 40
+    model = ec.GloVe(vector_size=8, workers=2, seed=2)
+    csr = model._counts(cooc, "cooc", 2)
+    narrow = cpu.glove_records(csr, model.x_max, model.alpha, model.seed, 2)
+    wide_order = np.empty(len(narrow.order), dtype=np.uint64)
+    _sgd.glove_order(csr.indptr, csr.indices, csr.data, csr.shape[1], model.seed, wide_order, 2)
+    np.testing.assert_array_equal(wide_order, narrow.order)
+    wide = narrow._replace(order=wide_order)
+    np.testing.assert_array_equal(cpu.glove_record_array(wide, 2), cpu.glove_record_array(narrow, 2))
+    results = []
+    for counts in (narrow, wide):
+        m = ec.GloVe(vector_size=8, workers=1, seed=2)
+        m.words = [str(i) for i in range(200)]
+        m._init_params(200)
+        m._train(cpu, m._epoch_over(cpu, counts, counts.nnz, 1), counts.nnz, 1)
+        results.append(m._word.copy())
+    np.testing.assert_array_equal(*results)
+
+
+def test_explicit_zeros_are_left_out_of_the_order_without_a_copy():
+    dense = np.array([[0.0, 3.0, 0.0], [5.0, 0.0, 2.0], [0.0, 1.0, 0.0]], dtype=np.float32)
+    with_zeros = sp.csr_matrix(dense)
+    with_zeros.data[1] = 0.0  # (1, 0) stored as an explicit zero
+    model = ec.GloVe(vector_size=4, epochs=3, workers=1, seed=5)
+    csr = model._counts(with_zeros, "cooc", 1)
+    assert csr.data is with_zeros.data or np.shares_memory(csr.data, with_zeros.data)
+    assert model._positive(csr, "cooc") == 3
+    records = as_records(records_of(model, with_zeros))
+    assert sorted(zip(records["row"].tolist(), records["col"].tolist())) == [(0, 1), (1, 2), (2, 1)]
+    model.fit(with_zeros, vocab=list("abc"))
+    assert model.stats["nnz"] == 3
 
 
 @pytest.mark.parametrize("simd", available_simd())
@@ -93,7 +168,7 @@ def test_large_gradients_are_clipped_as_glove_c_clips_them(simd):
     fdiff = first["weight"] * (w @ c + expected[2][first["row"]] + expected[3][first["col"]] - first["log_x"])
     assert np.abs(fdiff * c).max() > 100  # the clip is exercised by the first record
     expected, _ = reference_epoch(expected, records, 0.05, 1.0)
-    model._train(get_backend("cpu"), records, 1)
+    train_on(model, records)
     for got, want in zip(model_state(model, dim), expected):
         np.testing.assert_allclose(got, want, rtol=5e-5, atol=1e-5)
 

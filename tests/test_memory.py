@@ -17,6 +17,7 @@ import scipy.sparse as sp
 import embedcore as ec
 from embedcore import _memory
 from embedcore.cooccurrence import in_memory_count_bytes
+from embedcore.sharded import ShardedMatrix
 from embedcore.similarity import topk_bytes
 from embedcore.svd import svd_working_bytes
 
@@ -139,7 +140,11 @@ def test_in_memory_count_bytes_bounds_the_kernels_own_account():
 
 def test_glove_fit_bytes_formula():
     model = ec.GloVe(vector_size=20)  # rows padded to 32 floats
-    assert model.fit_bytes(1000, 10) == 16 * 1000 + 4 * 10 * (4 * 32 + 4)
+    # the order of the nonzeros (4 bytes each, and 4 bytes of row hints per 64) and the model
+    assert model.fit_bytes(1000, 10) == 4 * 1000 + 4 * (1000 // 64 + 2) + 4 * 10 * (4 * 32 + 4)
+    # from 2**32 nonzeros on, an order entry takes 8 bytes
+    big = 1 << 33
+    assert model.fit_bytes(big, 10) == 8 * big + 4 * (big // 64 + 2) + 4 * 10 * (4 * 32 + 4)
 
 
 def test_svd_working_bytes_formula():
@@ -195,6 +200,20 @@ def _stage(name):
             n = 1_000_000
             return sp.identity(n, dtype=np.float32, format="csr"), [f"w{i}" for i in range(n)]
         return setup, lambda X, words: ec.GloVe(vector_size=100, epochs=1, workers=2).fit(X, vocab=words)
+    if name == "glove_shards":
+        def setup():  # the same model, the identity written as 4 shards of 250k rows
+            n = 1_000_000
+            path = os.path.join(os.environ["TMPDIR"], "cooc")
+            shards = ShardedMatrix.from_scipy(sp.identity(n, dtype=np.float32, format="csr"), path,
+                                                 rows_per_shard=n // 4)
+            return shards, [f"w{i}" for i in range(n)]
+
+        def run(shards, words):
+            try:
+                ec.GloVe(vector_size=100, epochs=1, workers=2).fit(shards, vocab=words)
+            finally:
+                shards.remove()
+        return setup, run
     if name == "ppmi":
         def setup():  # 40M nonzeros: a 320 MB result
             n, per_row = 400_000, 100
@@ -267,7 +286,8 @@ def _child(name, headroom):
 
 
 STAGES = {  # name: address-space headroom of the child
-    "cooccurrence": 160 * MB, "cooccurrence_bounded": 160 * MB, "glove": 256 * MB, "ppmi": 192 * MB,
+    "cooccurrence": 160 * MB, "cooccurrence_bounded": 160 * MB, "glove": 256 * MB, "glove_shards": 256 * MB,
+    "ppmi": 192 * MB,
     "svd": 256 * MB, "topk": 256 * MB, "word2vec": 256 * MB, "fasttext": 256 * MB,
     # encode: the output (32 MB) is held as it is made, and the parallel pass holds a few 4 MB
     # chunks, a read-ahead block and thread stacks beside it; the copy-out then cannot fit
@@ -300,6 +320,8 @@ NEEDED = {  # name: the bytes its message must name
     "cooccurrence": _cooccurrence_result_bytes,
     "cooccurrence_bounded": _cooccurrence_result_bytes,
     "glove": lambda: ec.GloVe(vector_size=100).fit_bytes(1_000_000, 1_000_000),
+    # the largest shard read (12 bytes per nonzero, 8 per row and one), its order, the model
+    "glove_shards": lambda: (12 * 250_000 + 8 * 250_001 + ec.GloVe(vector_size=100).fit_bytes(250_000, 1_000_000)),
     "ppmi": lambda: 8 * 40_000_000 + 8 * 400_001,
     "svd": lambda: svd_working_bytes((5_000_000, 5_000_000), 5_000_000, 100, 10),
     "topk": lambda: topk_bytes(np.ones((10, 512)), np.broadcast_to(np.zeros(512), (1_000_000, 512)), 5, False, 2),

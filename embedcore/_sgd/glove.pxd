@@ -1,5 +1,5 @@
 # Declarations of the GloVe kernel (csrc/embedcore/glove.hpp) for embedcore/_sgd/_glove.pyx.
-from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libcpp.string cimport string
 
 
@@ -30,9 +30,29 @@ cdef extern from "embedcore/glove.hpp" namespace "embedcore::glove" nogil:
         int64_t n_words
         int64_t stride
 
-    void prepare_records "embedcore::glove::prepare_records<float>" (
-        const int64_t* indptr, const int32_t* indices, const float* data, int64_t n_rows, int64_t n_cols,
-        float x_max, float alpha, uint64_t seed, Record* out, int64_t nnz, int threads) except +
+    cdef cppclass Counts "embedcore::glove::Counts":
+        const int64_t* indptr
+        const int32_t* indices
+        const float* data
+        int64_t n_rows
+        int64_t n_cols
+        int64_t row_offset
+
+    int64_t check_counts(const Counts& m, int64_t* positive) except +
+    void shuffle_order32 "embedcore::glove::shuffle_order<uint32_t>" (
+        const Counts& m, int64_t n, uint64_t seed, uint32_t* out, int threads) except +
+    void shuffle_order64 "embedcore::glove::shuffle_order<uint64_t>" (
+        const Counts& m, int64_t n, uint64_t seed, uint64_t* out, int threads) except +
+    void gather_records32 "embedcore::glove::gather_records<uint32_t>" (
+        const Counts& m, const uint32_t* order, int64_t n, float x_max, float alpha, Record* out, int threads) except +
+    void gather_records64 "embedcore::glove::gather_records<uint64_t>" (
+        const Counts& m, const uint64_t* order, int64_t n, float x_max, float alpha, Record* out, int threads) except +
+    double epoch_csr32 "embedcore::glove::epoch_csr<uint32_t>" (
+        const Params& p, const Counts& m, const uint32_t* order, int64_t n, float x_max, float alpha, float eta,
+        float bias_eta, int threads, const string& level, Isa* chosen) except +
+    double epoch_csr64 "embedcore::glove::epoch_csr<uint64_t>" (
+        const Params& p, const Counts& m, const uint64_t* order, int64_t n, float x_max, float alpha, float eta,
+        float bias_eta, int threads, const string& level, Isa* chosen) except +
 
     Isa select_isa(const string& forced) except +
     double epoch(const Params& p, const Record* records, int64_t n, float eta, float bias_eta, int threads,

@@ -376,12 +376,54 @@ def cooccur_counts(ids, offsets, vocab_size, window, symmetric, distance_weighti
     return Csr(indptr, indices, data, (vocab_size, vocab_size)), int(working)
 
 
-def glove_records(csr, x_max, alpha, seed, threads):
-    """GloVe's training records of a canonical CSR with positive counts: int32 (nnz, 4) rows
-    (row, col, log x, f(x)), the two floats as their bit patterns, f(x) = min(1, (x/x_max)^alpha),
-    in one seeded random order."""
-    records = np.empty((csr.nnz, 4), dtype=np.int32)
-    _sgd.glove_records(csr.indptr, csr.indices, csr.data, csr.shape[1], x_max, alpha, seed, records, threads)
+def glove_check_counts(csr):
+    """``(positive, bad)`` of a host CSR of counts: the number of counts > 0 (what GloVe trains
+    on; explicit zeros are left out) and the position of the first count that is negative, NaN or
+    infinite (-1 when none is; `positive` is then -1)."""
+    return _sgd.glove_check_counts(csr.indptr, csr.indices, csr.data, csr.shape[1])
+
+
+def glove_order(csr, positive, seed, threads):
+    """The positions of the `positive` counts > 0 of a checked host CSR (`glove_check_counts`) in
+    one seeded random order: uint32, or uint64 when the matrix has 2**32 nonzeros or more."""
+    order = np.empty(positive, dtype=np.uint32 if csr.nnz <= 1 << 32 else np.uint64)
+    _sgd.glove_order(csr.indptr, csr.indices, csr.data, csr.shape[1], seed, order, threads)
+    return order
+
+
+class GloveCounts(NamedTuple):
+    """What the CPU's `glove_epoch` trains on: a host CSR of counts whose rows are the model's
+    rows ``row_offset ..`` and the order of its positive counts (`glove_order`)."""
+    csr: Csr
+    order: np.ndarray
+    x_max: float
+    alpha: float
+    row_offset: int = 0
+
+    @property
+    def nnz(self):
+        return len(self.order)
+
+
+def glove_records(csr, x_max, alpha, seed, threads, positive=None):
+    """What `glove_epoch` trains on for a checked host CSR of counts: its positive counts in one
+    seeded random order (a `GloveCounts`, 4 bytes per nonzero beyond the matrix). `positive` is
+    `glove_check_counts`' count (computed when not given)."""
+    if positive is None:
+        positive = glove_check_counts(csr)[0]
+    return GloveCounts(csr, glove_order(csr, positive, seed, threads), x_max, alpha)
+
+
+def glove_record_array(counts, threads):
+    """The records of a `GloveCounts` in its order: int32 (nnz, 4) rows (row, col, log x, f(x)),
+    the two floats as their bit patterns, f(x) = min(1, (x/x_max)^alpha); 16 bytes per nonzero
+    (the GPU's input)."""
+    csr = counts.csr
+    records = np.empty((counts.nnz, 4), dtype=np.int32)
+    _sgd.glove_records(csr.indptr, csr.indices, csr.data, csr.shape[1], counts.order, counts.x_max, counts.alpha,
+                       records, threads)
+    if counts.row_offset:
+        records[:, 0] += counts.row_offset
     return records
 
 
@@ -390,14 +432,21 @@ GLOVE_PARAMS = ("word", "context", "word_bias", "context_bias", "word_gradsq", "
 
 
 def glove_epoch(records, params, learning_rate, bias_learning_rate, threads, sequential=False, simd=""):
-    """One GloVe AdaGrad epoch over `records`, in place on `params` (a dict of GLOVE_PARAMS:
-    float32 vectors and accumulators (n_words, stride), biases (n_words,)); returns
-    ``(cost, variant)``: the summed 0.5 f(x) diff**2 and the SIMD variant used. `sequential`
-    takes the records in order on one thread."""
+    """One GloVe AdaGrad epoch over `records` (a `GloveCounts`, or int32 (nnz, 4) records as
+    `glove_record_array` makes them), in place on `params` (a dict of GLOVE_PARAMS: float32
+    vectors and accumulators (n_words, stride), biases (n_words,)); returns ``(cost, variant)``:
+    the summed 0.5 f(x) diff**2 and the SIMD variant used. `sequential` takes the records in order
+    on one thread."""
     p = params
-    return _sgd.glove_train_epoch(p["word"], p["context"], p["word_bias"], p["context_bias"], p["word_gradsq"],
-                                  p["context_gradsq"], p["word_bias_gradsq"], p["context_bias_gradsq"], records,
-                                  learning_rate, bias_learning_rate, 1 if sequential else threads, simd)
+    arrays = (p["word"], p["context"], p["word_bias"], p["context_bias"], p["word_gradsq"], p["context_gradsq"],
+              p["word_bias_gradsq"], p["context_bias_gradsq"])
+    threads = 1 if sequential else threads
+    if isinstance(records, GloveCounts):
+        csr = records.csr
+        return _sgd.glove_train_csr_epoch(*arrays, csr.indptr, csr.indices, csr.data, csr.shape[1],
+                                          records.row_offset, records.order, records.x_max, records.alpha,
+                                          learning_rate, bias_learning_rate, threads, simd)
+    return _sgd.glove_train_epoch(*arrays, records, learning_rate, bias_learning_rate, threads, simd)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -100,25 +100,26 @@ void sigmoid_cells() {
           "+inf for a noise word: full gradient, infinite loss");
 }
 
-void glove_records_refuse_a_decreasing_indptr() {
-    // rows 0..2 with indptr 0, 3, 1, 4: four records counted, six would be written
+void glove_order_refuses_a_decreasing_indptr() {
+    // rows 0..2 with indptr 0, 3, 1, 4: four positions counted, six would be written
     const std::int64_t indptr[] = {0, 3, 1, 4};
     const std::int32_t indices[] = {0, 1, 2, 0};
     const float data[] = {1, 2, 3, 4};
-    std::vector<embedcore::glove::Record> out(4);
-    check(raises([&] {
-              embedcore::glove::prepare_records<float>(indptr, indices, data, 3, 3, 100.0f, 0.75f, 1, out.data(), 4,
-                                                       1);
-          },
-          "indptr decreases at row 1"),
-          "GloVe records: a decreasing indptr raises before any write");
+    std::vector<std::uint32_t> out(4);
+    embedcore::glove::Counts m{indptr, indices, data, 3, 3, 0};
+    check(raises([&] { embedcore::glove::shuffle_order<std::uint32_t>(m, 4, 1, out.data(), 1); },
+                 "indptr decreases at row 1"),
+          "GloVe order: a decreasing indptr raises before any write");
     const std::int32_t bad_col[] = {0, 1, 7, 0};
     const std::int64_t good[] = {0, 1, 3, 4};
-    check(raises([&] {
-              embedcore::glove::prepare_records<float>(good, bad_col, data, 3, 3, 100.0f, 0.75f, 1, out.data(), 4, 1);
-          },
-          "column index is out of range"),
-          "GloVe records: a column out of range raises");
+    embedcore::glove::Counts bad{good, bad_col, data, 3, 3, 0};
+    check(raises([&] { embedcore::glove::shuffle_order<std::uint32_t>(bad, 4, 1, out.data(), 1); },
+                 "column index is out of range"),
+          "GloVe order: a column out of range raises");
+    embedcore::glove::Counts fine{good, indices, data, 3, 3, 0};
+    check(raises([&] { embedcore::glove::shuffle_order<std::uint32_t>(fine, 3, 1, out.data(), 1); },
+                 "counts changed"),
+          "GloVe order: more positive counts than counted raises before a bucket overruns");
 }
 
 void sparse_kernels_refuse_a_decreasing_indptr() {
@@ -194,7 +195,7 @@ int main() {
     simd_selection();
     builtins();
     sigmoid_cells();
-    glove_records_refuse_a_decreasing_indptr();
+    glove_order_refuses_a_decreasing_indptr();
     sparse_kernels_refuse_a_decreasing_indptr();
     word2vec_checks_ids_and_stops_when_diverged();
     if (failures) return 1;

@@ -436,10 +436,11 @@ def cooccur_counts(ids, offsets, vocab_size, window, symmetric, distance_weighti
     return matrix, peak
 
 
-def glove_records(csr, x_max, alpha, seed, threads):
+def glove_records(csr, x_max, alpha, seed, threads, positive=None):
     """GloVe's records on the device: the CPU's records (same values, same seeded order), copied."""
     from embedcore.backends import cpu
-    return asarray(cpu.glove_records(cpu.csr_matrix(to_host(csr)), x_max, alpha, seed, threads))
+    counts = cpu.glove_records(cpu.csr_matrix(to_host(csr)), x_max, alpha, seed, threads, positive)
+    return asarray(cpu.glove_record_array(counts, threads))
 
 
 def glove_epoch(records, params, learning_rate, bias_learning_rate, threads, sequential=False, simd=""):
