@@ -10,7 +10,8 @@ this process sampled every 50 ms while it runs; "disk" is the largest drop of fr
 temporary folder's file system during the stage (other users of the disk add noise) and the size
 of the files left in the folder at its end. A stage whose known need (bytes per nonzero, as
 measured) exceeds the available memory is skipped and says so rather than risk the OOM killer on
-a shared machine. The folder is removed at the end whatever happens.
+a shared machine (GloVe's need is its own estimate, `GloVe.fit_bytes`). The folder is removed at
+the end whatever happens.
 """
 import os
 import shutil
@@ -25,9 +26,9 @@ from embedcore.benchcases._registry import Row, case
 SENTENCE = 20           # words per line
 WIDTH = 6               # bytes per word in the text: "w", four base-36 digits, a separator
 _GIB = float(1 << 30)
-# resident bytes per co-occurrence nonzero measured for the stages after the count (issue 20):
-# GloVe holds the matrix and shuffled records, PPMI-SVD the input, the PPMI and a transpose
-NEED_PER_NONZERO = {"glove": 24, "ppmi-svd": 20}
+# resident bytes per co-occurrence nonzero measured for PPMI-SVD (issue 20): the input, the PPMI
+# and a transpose
+NEED_PER_NONZERO = {"ppmi-svd": 20}
 
 
 def _rss():
@@ -208,12 +209,16 @@ def run_scale(tokens, types=1 << 20, max_memory=2 << 30, workers=2, folder=None,
         for name in ("glove", "ppmi-svd"):
             if name not in wanted or cooc is None:
                 continue
-            need = NEED_PER_NONZERO[name] * cooc.nnz
+            if name == "glove":  # its own estimate: the order of the nonzeros and the model
+                need = ec.GloVe(vector_size=100).fit_bytes(cooc.nnz, len(vocab))
+                how = f"{need / cooc.nnz:.1f} B per nonzero with the model, GloVe.fit_bytes"
+            else:
+                need = NEED_PER_NONZERO[name] * cooc.nnz
+                how = f"{NEED_PER_NONZERO[name]} B per nonzero"
             have = available_memory()
             if need > have:
                 s = stage(name)
-                s.note = (f"skipped: needs about {need / _GIB:.1f} GiB ({NEED_PER_NONZERO[name]} B per nonzero), "
-                          f"{have / _GIB:.1f} GiB available")
+                s.note = f"skipped: needs about {need / _GIB:.1f} GiB ({how}), {have / _GIB:.1f} GiB available"
                 log(s.describe())
                 continue
             model = None
