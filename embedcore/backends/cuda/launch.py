@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-from embedcore.backends.cuda.loader import _kernel
+from embedcore.backends.cuda.loader import compiled_kernel
 from embedcore.backends.cuda.probe import cupy as _cupy
 
 # Must match the #defines of the kernels.
@@ -112,7 +112,7 @@ def launch_topk_merge_tile(scores, row_offset, col_offset, exclude, k, best_scor
         exclude_arg, has_exclude = _check(exclude, "exclude", np.int64, shape=(n_queries,)), 1
     if rows == 0 or cols == 0:
         return
-    kernel = _kernel("topk.cu", "topk_merge_tile")
+    kernel = compiled_kernel("topk.cu", "topk_merge_tile")
     kernel((min(rows, 65535),), (TOPK_THREADS,),
            (scores, np.int32(rows), np.int32(cols), np.int64(row_offset), np.int64(col_offset),
             exclude_arg, np.int32(has_exclude), np.int32(k), best_scores, best_indices),
@@ -144,7 +144,7 @@ def launch_cooccur_pairs(ids, offsets, begin, end, window, symmetric, distance_w
     if end == begin:
         return
     _check_ids(ids[begin:min(n_tokens, end + window)], vocab_size)
-    kernel = _kernel("cooccur.cu", "cooccur_pairs")
+    kernel = compiled_kernel("cooccur.cu", "cooccur_pairs")
     kernel((_grid(end - begin, 256),), (256,),
            (ids, offsets, np.int64(offsets.shape[0] - 1), np.int64(begin), np.int64(end), np.int32(window),
             np.int32(bool(symmetric)), np.int32(bool(distance_weighting)), np.int64(vocab_size), keys, weights))
@@ -159,7 +159,7 @@ def launch_segment_sums(weights, starts, sums):
     _check(sums, "sums", np.float64, shape=(n_segments,))
     if n_segments <= 0:
         return
-    kernel = _kernel("cooccur.cu", "segment_sums")
+    kernel = compiled_kernel("cooccur.cu", "segment_sums")
     groups = -(-n_segments // 32)  # one warp per 32 runs
     kernel((_grid(groups, 256 // 32),), (256,), (weights, starts, np.int64(n_segments), sums))
 
@@ -191,7 +191,7 @@ def launch_glove_epoch(records, word, context, word_bias, context_bias, word_gra
     if nnz == 0:
         return
     _check_ids(records[:, :2], n_words, "records' rows and columns")
-    kernel = _kernel("glove.cu", "glove_epoch")
+    kernel = compiled_kernel("glove.cu", "glove_epoch")
     blocks, warps = (1, 1) if sequential else _hogwild_grid(nnz, n_words, 8)
     kernel((blocks,), (32 * warps,),
            (records, np.int64(nnz), word, context, word_bias, context_bias, word_gradsq, context_gradsq,
@@ -211,7 +211,7 @@ def launch_w2v_keep_mask(ids, keep_table, seed, epoch, mask):
     if n == 0:
         return
     _check_ids(ids, keep_table.shape[0])
-    kernel = _kernel("sgns.cu", "w2v_keep_mask")
+    kernel = compiled_kernel("sgns.cu", "w2v_keep_mask")
     kernel((_grid(n, 256),), (256,), (ids, np.int64(n), keep_table, np.uint64(seed), np.uint64(epoch), mask))
 
 
@@ -291,10 +291,10 @@ def launch_sgns(ids, offsets, begin, end, input_vectors, output_vectors, noise_p
               output_vectors, np.int32(dim), noise_prob, noise_alias, np.int32(vocab_size), np.int32(window),
               np.int32(negative), np.float32(alpha))
     if sg:
-        kernel = _kernel("sgns.cu", "sgns_skipgram")
+        kernel = compiled_kernel("sgns.cu", "sgns_skipgram")
         args = common + (np.uint64(seed), np.uint64(epoch), loss)
     else:
-        kernel = _kernel("sgns.cu", "sgns_cbow")
+        kernel = compiled_kernel("sgns.cu", "sgns_cbow")
         args = common + (np.int32(bool(cbow_mean)), np.uint64(seed), np.uint64(epoch), loss)
     kernel((blocks,), (threads,), args, shared_mem=shared)
 
@@ -344,7 +344,7 @@ def launch_fasttext(ids, offsets, begin, end, input_vectors, output_vectors, sub
     if shape is None:
         return
     blocks, threads, shared = shape
-    kernel = _kernel("fasttext.cu", "fasttext_train")
+    kernel = compiled_kernel("fasttext.cu", "fasttext_train")
     kernel((blocks,), (threads,),
            (ids, offsets, np.int64(offsets.shape[0] - 1), np.int64(begin), np.int64(end), input_vectors,
             output_vectors, np.int32(dim), sub_indptr, sub_rows, noise_prob, noise_alias, np.int32(vocab_size),
@@ -384,7 +384,7 @@ def launch_node2vec_walks(indptr, indices, weights, alias_prob, alias_index, sta
     _check_ids(starts, n_nodes, "start nodes")
     cp = _cupy()
     placeholder = cp.empty(1, dtype=cp.float32)
-    kernel = _kernel("walks.cu", "node2vec_walks")
+    kernel = compiled_kernel("walks.cu", "node2vec_walks")
     kernel((_grid(n_walks, WALK_THREADS),), (WALK_THREADS,),
            (indptr, indices, weights if has_weights else placeholder,
             alias_prob if has_weights else cp.empty(1, dtype=cp.uint32),
