@@ -11,60 +11,34 @@ The real corpus is benchmarks/data/corpus.txt (python benchmarks/make_corpus.py 
 evaluation files come from benchmarks/data/ or gensim's test data. Prints a table with words/s,
 the ratio and the quality of both sides, scored by gensim's evaluation functions.
 """
-import argparse
 import os
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-
-from embedcore import bench  # noqa: E402
-from embedcore.benchcases import _quality as quality  # noqa: E402
-from embedcore.benchcases import word2vec as w2v  # noqa: E402
+import _common
+from embedcore.benchcases import _quality as quality
+from embedcore.benchcases import word2vec as w2v
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--corpus", default=os.path.join(HERE, "data", "corpus.txt"))
-    p.add_argument("--quick", action="store_true", help="1 epoch on a 1M-token prefix of the corpus")
-    p.add_argument("--workers", type=int, default=2)
+    p = _common.parser(__doc__, quick="1 epoch on a 1M-token prefix of the corpus", corpus=True)
     p.add_argument("--models", default="sg,cbow", help="sg, cbow or both (default sg,cbow)")
     p.add_argument("--threads", action="store_true", help="also embedcore with 1 thread vs --workers")
     p.add_argument("--exact", action="store_true", help="also embedcore with negative_sharing=False")
     p.add_argument("--scale", action="store_true", help="also 5M vs 50M synthetic tokens, 1 epoch")
     p.add_argument("--simd", action="store_true", help="also embedcore forced to each SIMD variant")
     p.add_argument("--repeats", type=int, default=2, help="alternating runs per side (best time is kept)")
-    args = p.parse_args(argv)
+    args = _common.parse(p, argv)
 
-    print(f"machine: {bench.machine_description()}")
-    rows = []
-
-    class Lines(list):
-        def append(self, line):
-            print(line, flush=True)
-            super().append(line)
-    lines = Lines()
+    report = _common.Report()
     with tempfile.TemporaryDirectory(prefix="bench-w2v-") as tmp:
-        ctx = bench.Context(quick=args.quick, workers=args.workers, data_dir=os.path.dirname(args.corpus),
-                            scratch=tmp)
-        path = args.corpus
-        if not os.path.exists(path):
-            raise SystemExit(f"no corpus at {path}: run python benchmarks/make_corpus.py")
+        ctx = _common.context(args, scratch=tmp, data_dir=os.path.dirname(args.corpus))
+        path = _common.training_corpus(args, tmp)
         settings = dict(w2v.SETTINGS)
         if args.quick:
-            path = os.path.join(tmp, "prefix.txt")
-            with open(args.corpus, encoding="utf-8") as src, open(path, "w", encoding="utf-8") as dst:
-                n = 0
-                for line in src:
-                    dst.write(line)
-                    n += len(line.split())
-                    if n >= 1_000_000:
-                        break
             settings["epochs"] = 1
         files = quality.eval_files(ctx)
-        label = f"{'1M-token prefix' if args.quick else 'real corpus'}, {settings['epochs']} epochs"
+        label = _common.corpus_label(args, settings["epochs"])
         models = [m.strip() for m in args.models.split(",") if m.strip()]
         import embedcore as ec
         vocab = ec.Vocab.from_corpus(path, min_count=settings["min_count"])
@@ -72,28 +46,27 @@ def main(argv=None):
         for model in models:
             sg = 1 if model == "sg" else 0
             settings["alpha"] = 0.025 if sg else 0.05
-            rows += w2v.compare(f"word2vec-{model}", path, sg, ctx, settings, files, label, repeats=args.repeats)
-            print(bench.format_table(rows[-1:]), flush=True)
-            for flag, extra in ((args.exact, dict(negative_sharing=False)),):
-                if not flag:
-                    continue
+            report.add(w2v.compare(f"word2vec-{model}", path, sg, ctx, settings, files, label,
+                                   repeats=args.repeats))
+            if args.exact:
+                extra = dict(negative_sharing=False)
                 r = w2v.run_embedcore(path, sg, args.workers, settings, vocab_and_corpus=(vocab, encoded), **extra)
                 q = quality.score(quality.to_gensim(r[3].wv.words, r[3].wv.vectors), files)
-                lines.append(f"{model} embedcore {extra}: {r[3].stats['words_per_sec'] / 1e3:.0f}k words/s, "
-                             f"{r[1]:.1f} s; {quality.describe_quality(q)}")
+                report.line(f"{model} embedcore {extra}: {r[3].stats['words_per_sec'] / 1e3:.0f}k words/s, "
+                            f"{r[1]:.1f} s; {quality.describe_quality(q)}")
             if args.simd:
                 for variant in ("avx512", "avx2", "baseline"):
                     r = w2v.run_embedcore(path, sg, args.workers, settings, vocab_and_corpus=(vocab, encoded),
                                           _simd=variant)
-                    lines.append(f"{model} embedcore simd={r[3].stats['simd']}: "
-                                 f"{r[3].stats['words_per_sec'] / 1e3:.0f}k words/s, {r[1]:.1f} s")
+                    report.line(f"{model} embedcore simd={r[3].stats['simd']}: "
+                                f"{r[3].stats['words_per_sec'] / 1e3:.0f}k words/s, {r[1]:.1f} s")
             if args.threads:
                 rates = {}
                 for workers in (1, args.workers):
                     r = w2v.run_embedcore(path, sg, workers, settings, vocab_and_corpus=(vocab, encoded))
                     rates[workers] = r[3].stats["words_per_sec"]
-                lines.append(f"{model} embedcore threads: 1 -> {rates[1] / 1e3:.0f}k words/s, {args.workers} -> "
-                             f"{rates[args.workers] / 1e3:.0f}k words/s (x{rates[args.workers] / rates[1]:.2f})")
+                report.line(f"{model} embedcore threads: 1 -> {rates[1] / 1e3:.0f}k words/s, {args.workers} -> "
+                            f"{rates[args.workers] / 1e3:.0f}k words/s (x{rates[args.workers] / rates[1]:.2f})")
         if args.scale:
             # cost per token must not grow with the corpus: same vocabulary size, 10x the tokens;
             # CPU seconds (all threads) are printed too, since they are less sensitive to load
@@ -108,19 +81,16 @@ def main(argv=None):
                     cpu = time.process_time() - cpu
                     model = "skip-gram" if sg else "CBOW"
                     per_token[model, n_tokens] = r[1] / n_tokens
-                    lines.append(f"scale {model} 1 epoch {n_tokens / 1e6:.0f}M synthetic tokens "
-                                 f"({len(synth.vocab):,} words): {r[1]:.2f} s, "
-                                 f"{r[3].stats['words_per_sec'] / 1e6:.2f}M words/s, "
-                                 f"{r[1] / n_tokens * 1e9:.0f} ns/token, {cpu / n_tokens * 1e9:.0f} CPU ns/token")
+                    report.line(f"scale {model} 1 epoch {n_tokens / 1e6:.0f}M synthetic tokens "
+                                f"({len(synth.vocab):,} words): {r[1]:.2f} s, "
+                                f"{r[3].stats['words_per_sec'] / 1e6:.2f}M words/s, "
+                                f"{r[1] / n_tokens * 1e9:.0f} ns/token, {cpu / n_tokens * 1e9:.0f} CPU ns/token")
                     del r
                 del synth
             for model in ("skip-gram", "CBOW"):
                 ratio = per_token[model, 50_000_000] / per_token[model, 5_000_000]
-                lines.append(f"scale {model}: time per token 50M / 5M = {ratio:.2f}")
-    print()
-    print(bench.format_table(rows))
-    for line in lines:
-        print(line)
+                report.line(f"scale {model}: time per token 50M / 5M = {ratio:.2f}")
+    report.finish(args.json)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from embedcore._threads import effective_workers
 from embedcore._validation import check_callbacks, check_float, check_int
 from embedcore.backends import get_backend
 from embedcore.formats import fasttext_bin
-from embedcore.keyedvectors import KeyedVectors, _as_item_list
+from embedcore.keyedvectors import KeyedVectors, as_item_list as _as_item_list
 from embedcore.vocab import Vocab
 from embedcore.word2vec import training_corpus
 

@@ -43,7 +43,7 @@ def _is_key(item):
     return isinstance(item, str) or _is_int_key(item)
 
 
-def _as_item_list(value, name):
+def as_item_list(value, name):
     """None -> [], a key or a 1-D vector -> [it], a 2-D array -> its rows, any other sequence ->
     list(it) (gensim's rule)."""
     if value is None:
@@ -904,7 +904,7 @@ class KeyedVectors:
         per query, ``(ids int64, scores float32)`` sorted by descending score (ties by row), at
         most `topn`.
         """
-        from embedcore.similarity import _topk_checked
+        from embedcore.backends.cpu import topk as _topk_checked
 
         normed = self.get_normed_vectors()[start:stop]
         query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32)
@@ -948,7 +948,7 @@ class KeyedVectors:
         kernel's, bit for bit: the few rows whose float32 score can reach the k-th best go
         through the kernel, which rescores them exactly and sorts them, ties by lower row. NaN
         is a ValueError."""
-        from embedcore.similarity import _topk_checked
+        from embedcore.backends.cpu import topk as _topk_checked
 
         scores = normed @ query
         if math.isnan(scores.max(initial=-np.inf)):  # NaN propagates through max: one pass, no copy
@@ -990,8 +990,8 @@ class KeyedVectors:
     def _weighted_items(self, positive, negative):
         """[(key or vector, weight)] from most_similar's arguments (gensim's rule: +1 for
         positive, -1 for negative, or the weight of an ``(item, weight)`` pair as given)."""
-        items = [(item, 1.0) for item in _as_item_list(positive, "positive")]
-        items += [(item, -1.0) for item in _as_item_list(negative, "negative")]
+        items = [(item, 1.0) for item in as_item_list(positive, "positive")]
+        items += [(item, -1.0) for item in as_item_list(negative, "negative")]
         out = []
         for item, weight in items:
             if (isinstance(item, tuple) and len(item) == 2 and (_is_key(item[0]) or isinstance(item[0], np.ndarray))
@@ -1233,7 +1233,7 @@ class KeyedVectors:
         terms, exclude = [], set()
         for items, name in ((positive, "positive"), (negative, "negative")):
             vectors = []
-            for item in _as_item_list(items, name):
+            for item in as_item_list(items, name):
                 if _is_key(item):
                     row = self.get_index(item)
                     exclude.add(row)

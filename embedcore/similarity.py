@@ -131,10 +131,3 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
             raise ValueError(f"k must be <= {nb - 1} (the database rows left after exclude), got {k}")
     result = backend.topk(q, db, k, exclude, bool(normalized), threads)
     return like_inputs(backend, result, queries, database)
-
-
-def _topk_checked(queries, database, k, exclude, normalized, threads):
-    """The CPU search behind cosine_topk, for callers whose arguments are already valid:
-    C-contiguous float32 finite 2-D arrays of equal width, 1 <= k <= nb (nb - 1 with an exclude),
-    exclude None or int64 of length nq in [-1, nb)."""
-    return get_backend("cpu").topk(queries, database, k, exclude, normalized, threads)

@@ -33,16 +33,52 @@ def device(request, monkeypatch):
     without a usable one. A test too heavy to emulate calls
     `cuda_emulation.skip_emulated(device)`."""
     if request.param == "cuda":
-        from embedcore.backends.cuda import probe
-        usable, reason = probe._probe()
-        if not usable:
-            pytest.skip(f"no usable CUDA GPU ({reason})")
+        _skip_without_gpu()
         return Device("cuda")
     if request.param == "cuda-emulated":
         import cuda_emulation
         cuda_emulation.install(monkeypatch)
         return Device("cuda", emulated=True)
     return Device("cpu")
+
+
+def _skip_without_gpu():
+    """Skip the test unless a CUDA GPU is usable (asking the probe: HAS_CUDA is off in tests)."""
+    from embedcore.backends.cuda import probe
+    usable, reason = probe._probe()
+    if not usable:
+        pytest.skip(f"no usable CUDA GPU ({reason})")
+
+
+@pytest.fixture
+def cp():
+    """CuPy, on a machine where a GPU is usable (the test is skipped elsewhere)."""
+    _skip_without_gpu()
+    import cupy
+    return cupy
+
+
+@pytest.fixture(params=["emulated", pytest.param("gpu", marks=pytest.mark.cuda)])
+def kernel_engine(request):
+    """Where a CUDA kernel test runs: "emulated", the kernel on the CPU's SIMT emulator (every
+    machine with a C++ compiler; see `simt_emulator`), and "gpu", skipped without a usable GPU."""
+    if request.param == "gpu":
+        _skip_without_gpu()
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def simt_emulator(tmp_path_factory):
+    """`library(source, seed=None)`: tests/cpp/`source` compiled for the SIMT emulator
+    (tests/simt_emulator.py), built once per run, loaded with its fiber order seeded."""
+    import simt_emulator
+    built = {}
+
+    def library(source, seed=None):
+        if source not in built:
+            built[source] = simt_emulator.build(source, tmp_path_factory.mktemp("emu"))
+        return simt_emulator.Library(built[source], seed)
+    return library
 
 
 @pytest.fixture

@@ -24,25 +24,11 @@ from cuda_reference import ec_random, gpu_epoch_reference, keep_mask_reference, 
 NVCC = shutil.which("nvcc")
 
 
-@pytest.fixture
-def cp():
-    """CuPy, on a machine where a GPU is usable."""
-    usable, reason = probe._probe()  # not HAS_CUDA, which conftest turns off for device="auto"
-    if not usable:
-        pytest.skip(f"no usable CUDA GPU ({reason})")
-    import cupy
-    return cupy
-
-
 @pytest.fixture(params=["cuda-emulated", pytest.param("cuda", marks=pytest.mark.cuda)])
 def gpu(request, monkeypatch):
     """The CUDA backend's operations: on numpy with emulated kernels, and on a GPU when usable."""
     if request.param == "cuda":
-        usable, reason = probe._probe()
-        if not usable:
-            pytest.skip(f"no usable CUDA GPU ({reason})")
-        import cupy
-        return cupy
+        return request.getfixturevalue("cp")
     import cuda_emulation
     cuda_emulation.install(monkeypatch)
     return np

@@ -5,7 +5,7 @@ tests/cpp/cuda_emu.hpp (always, where g++ exists: the same source, run on the CP
 at their barriers in a random order), and `gpu`, the real launch wrappers of
 embedcore.backends.cuda on CuPy arrays (skipped without a GPU). The references are the rules the
 CPU kernels implement (tests/reference.py), not copies of the GPU code; the GPU's counter-based
-random draws are replayed with the two helpers below.
+random draws are replayed by tests/cuda_reference.py.
 """
 import ctypes
 import os
@@ -15,35 +15,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from embedcore.backends.cuda import launch as cuda, loader, probe
-from reference import cbow_step, exact_topk, glove_epoch_reference, sg_shared_step
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KERNELS = os.path.join(ROOT, "embedcore", "backends", "cuda", "kernels")
-INCLUDE = os.path.join(ROOT, "embedcore", "include")
-MASK64 = (1 << 64) - 1
-GOLDEN = 0x9E3779B97F4A7C15
-
-
-# ---------------------------------------------------------------------------------------------
-# replaying the kernels' random draws (common.cuh: a pure function of seed, stream, counter)
-
-def mix64(z):
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-    return z ^ (z >> 31)
-
-
-def draw(seed, stream, counter):
-    h = mix64((seed ^ GOLDEN) & MASK64)
-    h = mix64(h ^ ((stream + GOLDEN) & MASK64))
-    return mix64(h ^ ((counter + GOLDEN) & MASK64))
-
-
-def noise_word(bits, prob, alias):
-    """Walker's alias draw: cell from the low 32 bits, acceptance from the high 32 bits."""
-    cell = ((bits & 0xFFFFFFFF) * len(prob)) >> 32
-    return cell if (bits >> 32) < int(prob[cell]) else int(alias[cell])
+from embedcore.backends.cuda import launch as cuda, loader
+from cuda_reference import ec_random, train_positions
+from reference import exact_topk, glove_epoch_reference
+from simt_emulator import INCLUDE, KERNELS
 
 
 # ---------------------------------------------------------------------------------------------
@@ -56,22 +31,7 @@ class Emulated:
     name = "emulated"
 
     def __init__(self, library):
-        self.lib = ctypes.CDLL(library)
-        self.lib.emu_seed(7)
-
-    def _call(self, fn, *args):
-        error = ctypes.create_string_buffer(2048)
-        converted = []
-        for a in args:
-            if isinstance(a, np.ndarray):
-                converted.append(ctypes.c_void_p(a.ctypes.data))
-            elif isinstance(a, (float, np.floating)):
-                converted.append(ctypes.c_float(a) if not isinstance(a, np.float64) else ctypes.c_double(a))
-            else:
-                converted.append(a)
-        rc = getattr(self.lib, fn)(*converted, error, ctypes.c_size_t(len(error)))
-        if rc != 0:
-            raise RuntimeError(f"{fn}: {error.value.decode()}")
+        self._call = library.call
 
     @staticmethod
     def _shape(sequential, warps=2):
@@ -190,26 +150,11 @@ class Gpu:
         return keys.get(), weights.get()
 
 
-@pytest.fixture(scope="session")
-def emulator_library(tmp_path_factory):
-    compiler = shutil.which(os.environ.get("CXX", "g++")) or shutil.which("g++")
-    if compiler is None:
-        pytest.skip("the CUDA emulator needs a C++ compiler (g++)")
-    out = str(tmp_path_factory.mktemp("emu") / "emulated_kernels.so")
-    subprocess.run([compiler, "-std=c++17", "-O2", "-U_FORTIFY_SOURCE", "-shared", "-fPIC", "-include",
-                    os.path.join(ROOT, "tests", "cpp", "cuda_emu.hpp"), "-I", KERNELS, "-I", INCLUDE,
-                    os.path.join(ROOT, "tests", "cpp", "emulated_kernels.cpp"), "-o", out], check=True)
-    return out
-
-
-@pytest.fixture(params=["emulated", pytest.param("gpu", marks=pytest.mark.cuda)])
-def engine(request):
-    if request.param == "gpu":
-        usable, reason = probe._probe()
-        if not usable:
-            pytest.skip(f"no usable CUDA GPU ({reason})")
+@pytest.fixture
+def engine(kernel_engine, simt_emulator):
+    if kernel_engine == "gpu":
         return Gpu()
-    return Emulated(request.getfixturevalue("emulator_library"))
+    return Emulated(simt_emulator("emulated_kernels.cpp", seed=7))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,23 +177,11 @@ def small_corpus(n_words=30, n_tokens=400, sentence=13, seed=0):
 
 def replay_word2vec(ids, offsets, begin, end, inp, out, prob, alias, window, negative, alpha, sg, mean, seed,
                     epoch):
-    """One launch in sequential order with the kernels' draws and the CPU's float64 step rules."""
+    """One launch in sequential order with the kernels' draws and the CPU's float64 step rules:
+    (input, output, loss)."""
     inp, out = np.array(inp, dtype=np.float64), np.array(out, dtype=np.float64)
-    loss = 0.0
-    for p in range(begin, end):
-        s = int(np.searchsorted(offsets, p, side="right")) - 1
-        b = 1 + draw(seed, 4 * epoch + 1, p) % window
-        lo, hi = max(p - b, int(offsets[s])), min(p + b + 1, int(offsets[s + 1]))
-        contexts = [int(ids[q]) for q in range(lo, hi) if q != p]
-        if not contexts:
-            continue
-        centre = int(ids[p])
-        negs = [noise_word(draw(seed, 4 * epoch + 2, p * 256 + j), prob, alias) for j in range(1, negative + 1)]
-        if sg:
-            step_loss = sg_shared_step(inp, out, centre, contexts, negs, alpha)
-        else:
-            step_loss = cbow_step(inp, out, centre, contexts, negs, alpha, mean)
-        loss += step_loss
+    loss = train_positions(ids, offsets, begin, end, inp, out, prob, alias, window, negative, alpha, sg, mean, seed,
+                           epoch)
     return inp, out, loss
 
 
@@ -263,7 +196,7 @@ def test_keep_mask_follows_the_shared_subsampling_rule(engine):
     from embedcore import _sgd
     keep_table = _sgd.word2vec_keep_table(counts, 1e-2, int(counts.sum()))
     mask = engine.keep_mask(ids, keep_table, 3, 2)
-    want = [(draw(3, 8, p) >> 32) < int(keep_table[w]) for p, w in enumerate(ids)]
+    want = [(ec_random(3, 8, p) >> 32) < int(keep_table[w]) for p, w in enumerate(ids)]
     assert mask.astype(bool).tolist() == want
     assert 0 < mask.sum() < len(ids)
 
@@ -292,7 +225,7 @@ def test_cbow_mean_gives_every_context_row_the_whole_gradient(engine):
     prob, alias = alias_table(np.ones(8, np.int64))
     inp, out = model(8, 16, seed=2)
     window = 2
-    assert 1 + draw(2, 1, 2) % window == 2  # with seed 2 the centre at position 2 sees all four
+    assert 1 + ec_random(2, 1, 2) % window == 2  # with seed 2 the centre at position 2 sees all four
     want_in, want_out, _ = replay_word2vec(ids, offsets, 2, 3, inp, out, prob, alias, window, 3, 0.1, False, True,
                                            2, 0)
     engine.sgns(ids, offsets, 2, 3, inp, out, prob, alias, window, 3, 0.1, False, True, 2, 0, sequential=True)
@@ -508,12 +441,7 @@ def test_every_kernel_compiles_with_nvcc(tmp_path, arch):
 # ---------------------------------------------------------------------------------------------
 # the launch wrappers' own checks (GPU only)
 
-@pytest.mark.cuda
-def test_launch_wrappers_refuse_wrong_arrays_and_k_beyond_the_limit():
-    usable, reason = probe._probe()
-    if not usable:
-        pytest.skip(f"no usable CUDA GPU ({reason})")
-    import cupy as cp
+def test_launch_wrappers_refuse_wrong_arrays_and_k_beyond_the_limit(cp):
     scores = cp.zeros((2, 10), cp.float32)
     with pytest.raises(TypeError, match="best_indices"):
         cuda.launch_topk_merge_tile(scores, 0, 0, None, 3, cp.zeros((2, 3), cp.float32), cp.zeros((2, 3), cp.int32))

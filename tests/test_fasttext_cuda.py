@@ -2,43 +2,30 @@
 the CPU's step, on the CPU SIMT emulator (tests/cpp/cuda_emu.hpp) and, where one is usable, on
 the GPU through launch_fasttext; and FastText(device="cuda") against the CPU (GPU only)."""
 import ctypes
-import os
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
-from embedcore import _sgd
-from embedcore.backends.cuda import launch as cuda, probe
-from test_cuda_kernels import alias_table, draw, noise_word, small_corpus
+from embedcore.backends.cuda import launch as cuda
+from cuda_reference import ec_random, noise_word
+from test_cuda_kernels import alias_table, small_corpus
 from test_fasttext import morphology_corpus, subword_step_reference
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KERNELS = os.path.join(ROOT, "embedcore", "backends", "cuda", "kernels")
-INCLUDE = os.path.join(ROOT, "embedcore", "include")
 
 
 class Emulated:
     def __init__(self, library):
-        self.lib = ctypes.CDLL(library)
-        self.lib.emu_seed(11)
+        self._call = library.call
 
     def train(self, ids, offsets, begin, end, inp, out, indptr, rows, prob, alias, window, negative, alpha, sg, seed,
               epoch, sequential):
         grid, block = (1, 32) if sequential else (3, 64)
         shared = cuda.fasttext_shared_bytes(out.shape[1], negative, block // 32, window)
         loss = np.zeros(1)
-        error = ctypes.create_string_buffer(2048)
-        p = lambda a: ctypes.c_void_p(a.ctypes.data)  # noqa: E731
-        rc = self.lib.emu_fasttext_train(
-            ctypes.c_uint(grid), ctypes.c_uint(block), ctypes.c_size_t(shared), p(ids), p(offsets),
-            ctypes.c_int64(len(offsets) - 1), ctypes.c_int64(begin), ctypes.c_int64(end), p(inp), p(out),
-            ctypes.c_int(out.shape[1]), p(indptr), p(rows), p(prob), p(alias), ctypes.c_int(out.shape[0]),
-            ctypes.c_int(window), ctypes.c_int(negative), ctypes.c_float(alpha), ctypes.c_int(int(sg)),
-            ctypes.c_uint64(seed), ctypes.c_uint64(epoch), p(loss), error, ctypes.c_size_t(len(error)))
-        if rc != 0:
-            raise RuntimeError(error.value.decode())
+        self._call("emu_fasttext_train", ctypes.c_uint(grid), ctypes.c_uint(block), ctypes.c_size_t(shared), ids,
+                   offsets, ctypes.c_int64(len(offsets) - 1), ctypes.c_int64(begin), ctypes.c_int64(end), inp, out,
+                   ctypes.c_int(out.shape[1]), indptr, rows, prob, alias, ctypes.c_int(out.shape[0]),
+                   ctypes.c_int(window), ctypes.c_int(negative), ctypes.c_float(alpha), ctypes.c_int(int(sg)),
+                   ctypes.c_uint64(seed), ctypes.c_uint64(epoch), loss)
         return float(loss[0])
 
 
@@ -58,26 +45,11 @@ class Gpu:
         return float(loss[0])
 
 
-@pytest.fixture(scope="session")
-def emulator_library(tmp_path_factory):
-    compiler = shutil.which(os.environ.get("CXX", "g++")) or shutil.which("g++")
-    if compiler is None:
-        pytest.skip("the CUDA emulator needs a C++ compiler (g++)")
-    out = str(tmp_path_factory.mktemp("emu") / "emulated_fasttext.so")
-    subprocess.run([compiler, "-std=c++17", "-O2", "-U_FORTIFY_SOURCE", "-shared", "-fPIC", "-include",
-                    os.path.join(ROOT, "tests", "cpp", "cuda_emu.hpp"), "-I", KERNELS, "-I", INCLUDE,
-                    os.path.join(ROOT, "tests", "cpp", "emulated_fasttext.cpp"), "-o", out], check=True)
-    return out
-
-
-@pytest.fixture(params=["emulated", pytest.param("gpu", marks=pytest.mark.cuda)])
-def engine(request):
-    if request.param == "gpu":
-        usable, reason = probe._probe()
-        if not usable:
-            pytest.skip(f"no usable CUDA GPU ({reason})")
+@pytest.fixture
+def engine(kernel_engine, simt_emulator):
+    if kernel_engine == "gpu":
         return Gpu()
-    return Emulated(request.getfixturevalue("emulator_library"))
+    return Emulated(simt_emulator("emulated_fasttext.cpp", seed=11))
 
 
 def subwords(n_words, bucket, seed):
@@ -96,13 +68,13 @@ def replay(ids, offsets, begin, end, inp, out, indptr, rows, prob, alias, window
     loss = 0.0
     for p in range(begin, end):
         s = int(np.searchsorted(offsets, p, side="right")) - 1
-        b = 1 + draw(seed, 4 * epoch + 1, p) % window
+        b = 1 + ec_random(seed, 4 * epoch + 1, p) % window
         lo, hi = max(p - b, int(offsets[s])), min(p + b + 1, int(offsets[s + 1]))
         contexts = [int(ids[q]) for q in range(lo, hi) if q != p]
         if not contexts:
             continue
         centre = int(ids[p])
-        negs = [noise_word(draw(seed, 4 * epoch + 2, p * 256 + j), prob, alias) for j in range(1, negative + 1)]
+        negs = [noise_word(ec_random(seed, 4 * epoch + 2, p * 256 + j), prob, alias) for j in range(1, negative + 1)]
         if sg:
             input_rows = rows[indptr[centre]:indptr[centre + 1]].tolist()
             targets = contexts + negs
@@ -160,11 +132,7 @@ def test_parallel_launch_trains_like_the_sequential_one(engine, sg):
     assert losses[1] == pytest.approx(losses[0], rel=0.06)
 
 
-def test_the_launch_refuses_ids_outside_the_vocabulary():
-    cp = pytest.importorskip("cupy")
-    usable, reason = probe._probe()
-    if not usable:
-        pytest.skip(f"no usable CUDA GPU ({reason})")
+def test_the_launch_refuses_ids_outside_the_vocabulary(cp):
     ids, offsets, counts = small_corpus()
     prob, alias = alias_table(counts)
     indptr, rows = subwords(30, 50, seed=1)
@@ -177,11 +145,7 @@ def test_the_launch_refuses_ids_outside_the_vocabulary():
                              True, 1, 0, cp.zeros(1, cp.float64))
 
 
-@pytest.mark.cuda
-def test_gpu_training_finds_the_planted_morphology_as_the_cpu_does():
-    usable, reason = probe._probe()
-    if not usable:
-        pytest.skip(f"no usable CUDA GPU ({reason})")
+def test_gpu_training_finds_the_planted_morphology_as_the_cpu_does(cp):
     import embedcore as ec
     sentences, stems = morphology_corpus()
     hits = {}

@@ -29,22 +29,38 @@ def _cases(good):
     return pytest.mark.parametrize("label, bad, error", _bad_outputs(good), ids=[c[0] for c in _bad_outputs(good)])
 
 
+# both top-k searches of the binding, (queries, database, k, out_scores, out_indices)
+TOPK_SEARCHES = {
+    "cosine_topk": lambda q, db, k, s, i: _native.cosine_topk(q, db, k, None, False, 1, s, i),
+    "inner_topk": lambda q, db, k, s, i: _native.inner_topk(q, db, k, None, None, 1, s, i),
+}
+
+
+@pytest.mark.parametrize("search", TOPK_SEARCHES)
 @_cases(np.zeros((3, 2), dtype=np.float32))
-def test_cosine_topk_refuses_an_unusable_out_scores(label, bad, error):
+def test_topk_searches_refuse_an_unusable_out_scores(search, label, bad, error):
     db = np.eye(4, 5, dtype=np.float32)
     queries = db[:3].copy()
     indices = np.zeros((3, 2), dtype=np.int64)
     with pytest.raises(error, match="out_scores"):
-        _native.cosine_topk(queries, db, 2, None, False, 1, bad, indices)
+        TOPK_SEARCHES[search](queries, db, 2, bad, indices)
 
 
+@pytest.mark.parametrize("search", TOPK_SEARCHES)
 @_cases(np.zeros((3, 2), dtype=np.int64))
-def test_cosine_topk_refuses_an_unusable_out_indices(label, bad, error):
+def test_topk_searches_refuse_an_unusable_out_indices(search, label, bad, error):
     db = np.eye(4, 5, dtype=np.float32)
     queries = db[:3].copy()
     scores = np.zeros((3, 2), dtype=np.float32)
     with pytest.raises(error, match="out_indices"):
-        _native.cosine_topk(queries, db, 2, None, False, 1, scores, bad)
+        TOPK_SEARCHES[search](queries, db, 2, scores, bad)
+
+
+@pytest.mark.parametrize("search", TOPK_SEARCHES)
+def test_topk_searches_refuse_queries_and_database_of_different_widths(search):
+    with pytest.raises(ValueError, match=f"{search}: queries and database must be 2-D with equal widths"):
+        TOPK_SEARCHES[search](np.zeros((3, 4), np.float32), np.zeros((5, 3), np.float32), 2,
+                              np.zeros((3, 2), np.float32), np.zeros((3, 2), np.int64))
 
 
 def test_cosine_topk_refuses_int32_indices_that_it_would_have_copied():

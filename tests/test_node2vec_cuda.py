@@ -2,9 +2,6 @@
 on the SIMT emulator (tests/cpp/cuda_emu.hpp) and on a GPU when there is one; the CUDA backend's
 node2vec operations on numpy with emulated kernels (tests/cuda_emulation.py); Node2Vec on a GPU."""
 import ctypes
-import os
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -17,10 +14,6 @@ from embedcore.backends.cuda import probe
 from embedcore.datasets import stochastic_block_model
 from embedcore.word2vec import initial_vectors
 from embedcore.graph import from_scipy
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KERNELS = os.path.join(ROOT, "embedcore", "backends", "cuda", "kernels")
-INCLUDE = os.path.join(ROOT, "embedcore", "include")
 
 
 def graph(weighted, directed=False, seed=0):
@@ -38,15 +31,8 @@ def graph(weighted, directed=False, seed=0):
 
 
 @pytest.fixture(scope="module")
-def emulated_walks(tmp_path_factory):
-    compiler = shutil.which(os.environ.get("CXX", "g++")) or shutil.which("g++")
-    if compiler is None:
-        pytest.skip("the CUDA emulator needs a C++ compiler (g++)")
-    out = str(tmp_path_factory.mktemp("emu") / "emulated_walks.so")
-    subprocess.run([compiler, "-std=c++17", "-O2", "-U_FORTIFY_SOURCE", "-shared", "-fPIC", "-include",
-                    os.path.join(ROOT, "tests", "cpp", "cuda_emu.hpp"), "-I", KERNELS, "-I", INCLUDE,
-                    os.path.join(ROOT, "tests", "cpp", "emulated_walks.cpp"), "-o", out], check=True)
-    lib = ctypes.CDLL(out)
+def emulated_walks(simt_emulator):
+    library = simt_emulator("emulated_walks.cpp")
 
     def run(wg, starts, walk_length, p, q, max_trials, seed, first_index, grid=3, block=64):
         starts = np.ascontiguousarray(starts, dtype=np.int32)
@@ -54,16 +40,12 @@ def emulated_walks(tmp_path_factory):
         lengths = np.zeros(len(starts), dtype=np.int32)
         weighted = wg.weights is not None
         dummy_f, dummy_u, dummy_i = np.zeros(1, np.float32), np.zeros(1, np.uint32), np.zeros(1, np.int32)
-        error = ctypes.create_string_buffer(512)
-        ptr = lambda a: a.ctypes.data_as(ctypes.c_void_p)  # noqa: E731
-        status = lib.emu_node2vec_walks(
-            ctypes.c_uint(grid), ctypes.c_uint(block), ptr(wg.indptr), ptr(wg.indices),
-            ptr(wg.weights if weighted else dummy_f), ptr(wg.alias_prob if weighted else dummy_u),
-            ptr(wg.alias_index if weighted else dummy_i), ctypes.c_int(int(weighted)), ptr(starts),
-            ctypes.c_longlong(len(starts)), ctypes.c_int(walk_length), ctypes.c_double(1.0 / p),
-            ctypes.c_double(1.0 / q), ctypes.c_int(max_trials), ctypes.c_ulonglong(seed),
-            ctypes.c_ulonglong(first_index), ptr(walks), ptr(lengths), error, ctypes.c_size_t(512))
-        assert status == 0, error.value.decode()
+        library.call("emu_node2vec_walks", ctypes.c_uint(grid), ctypes.c_uint(block), wg.indptr, wg.indices,
+                     wg.weights if weighted else dummy_f, wg.alias_prob if weighted else dummy_u,
+                     wg.alias_index if weighted else dummy_i, ctypes.c_int(int(weighted)), starts,
+                     ctypes.c_longlong(len(starts)), ctypes.c_int(walk_length), ctypes.c_double(1.0 / p),
+                     ctypes.c_double(1.0 / q), ctypes.c_int(max_trials), ctypes.c_ulonglong(seed),
+                     ctypes.c_ulonglong(first_index), walks, lengths)
         return walks, lengths
     return run
 

@@ -277,6 +277,17 @@ def test_sentence_given_as_str_is_rejected():
         ec.Vocab.from_corpus(iter(["a b c"]), min_count=1)
 
 
+@pytest.mark.parametrize("source,match", [
+    ([["a"], ["b", 1]], "source sentence 1 holds a int; tokens must be str"),
+    (iter([["a"], "a b"]), "source sentence 1 is a str; each sentence must be a list of str tokens")])
+def test_counting_and_encoding_reject_bad_sentences_alike(source, match):
+    source = list(source)
+    with pytest.raises(TypeError, match=match):
+        ec.Vocab.from_corpus(iter(source), min_count=1)
+    with pytest.raises(TypeError, match=match):
+        ec.Vocab.from_corpus([["a", "b"]], min_count=1).encode(iter(source))
+
+
 def test_max_size_keeps_the_most_frequent_words():
     vocab = ec.Vocab.from_corpus(SENTENCES, min_count=1, max_size=3)
     assert vocab.words == reference_vocabulary(SENTENCES)[0][:3]

@@ -39,6 +39,21 @@ def _utf8_error(path, int64_t offset):
                       f"(pass errors='replace' or errors='ignore' to read it anyway)")
 
 
+def _token_lists(sentences):
+    """(i, sentence) for each sentence of `sentences`; TypeError for a str given as a sentence."""
+    for i, sentence in enumerate(sentences):
+        if isinstance(sentence, str):
+            raise TypeError(f"source sentence {i} is a str; each sentence must be a list of str tokens")
+        yield i, sentence
+
+
+cdef const char* _token_utf8(object token, object sentence, Py_ssize_t* size) except NULL:
+    """The UTF-8 bytes of a token of sentence number `sentence` (TypeError unless a str)."""
+    if not PyUnicode_Check(token):
+        raise TypeError(f"source sentence {sentence} holds a {type(token).__name__}; tokens must be str")
+    return PyUnicode_AsUTF8AndSize(token, size)
+
+
 def _blocks(path, Py_ssize_t size, progress):
     """(block, cut, offset) for the blocks of a file: block[:cut] is the next piece to tokenize,
     ending just after ASCII whitespace (or at the end of the file), found at `offset` (in the
@@ -108,14 +123,9 @@ cdef class WordCounter:
     def feed_sentences(self, sentences):
         cdef Py_ssize_t size
         cdef const char* s
-        cdef int64_t i = 0
-        for i, sentence in enumerate(sentences):
-            if isinstance(sentence, str):
-                raise TypeError(f"source sentence {i} is a str; each sentence must be a list of str tokens")
+        for i, sentence in _token_lists(sentences):
             for token in sentence:
-                if not PyUnicode_Check(token):
-                    raise TypeError(f"source sentence {i} holds a {type(token).__name__}; tokens must be str")
-                s = PyUnicode_AsUTF8AndSize(token, &size)
+                s = _token_utf8(token, i, &size)
                 if size > 0:
                     self.counter.add(s, <size_t>size)
             self.counter.end_sentence()
@@ -213,14 +223,9 @@ cdef class WordEncoder:
     def feed_sentences(self, sentences):
         cdef Py_ssize_t size
         cdef const char* s
-        cdef int64_t i = 0
-        for i, sentence in enumerate(sentences):
-            if isinstance(sentence, str):
-                raise TypeError(f"source sentence {i} is a str; each sentence must be a list of str tokens")
+        for i, sentence in _token_lists(sentences):
             for token in sentence:
-                if not PyUnicode_Check(token):
-                    raise TypeError(f"source sentence {i} holds a {type(token).__name__}; tokens must be str")
-                s = PyUnicode_AsUTF8AndSize(token, &size)
+                s = _token_utf8(token, i, &size)
                 self.encoder.add_token(s, <size_t>size)
             self.encoder.end_sentence()
 

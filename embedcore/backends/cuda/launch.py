@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-from embedcore.backends.cuda.loader import _kernel
+from embedcore.backends.cuda.loader import compiled_kernel
 from embedcore.backends.cuda.probe import cupy as _cupy
 
 # Must match the #defines of the kernels.
@@ -112,7 +112,7 @@ def launch_topk_merge_tile(scores, row_offset, col_offset, exclude, k, best_scor
         exclude_arg, has_exclude = _check(exclude, "exclude", np.int64, shape=(n_queries,)), 1
     if rows == 0 or cols == 0:
         return
-    kernel = _kernel("topk.cu", "topk_merge_tile")
+    kernel = compiled_kernel("topk.cu", "topk_merge_tile")
     kernel((min(rows, 65535),), (TOPK_THREADS,),
            (scores, np.int32(rows), np.int32(cols), np.int64(row_offset), np.int64(col_offset),
             exclude_arg, np.int32(has_exclude), np.int32(k), best_scores, best_indices),
@@ -144,7 +144,7 @@ def launch_cooccur_pairs(ids, offsets, begin, end, window, symmetric, distance_w
     if end == begin:
         return
     _check_ids(ids[begin:min(n_tokens, end + window)], vocab_size)
-    kernel = _kernel("cooccur.cu", "cooccur_pairs")
+    kernel = compiled_kernel("cooccur.cu", "cooccur_pairs")
     kernel((_grid(end - begin, 256),), (256,),
            (ids, offsets, np.int64(offsets.shape[0] - 1), np.int64(begin), np.int64(end), np.int32(window),
             np.int32(bool(symmetric)), np.int32(bool(distance_weighting)), np.int64(vocab_size), keys, weights))
@@ -159,7 +159,7 @@ def launch_segment_sums(weights, starts, sums):
     _check(sums, "sums", np.float64, shape=(n_segments,))
     if n_segments <= 0:
         return
-    kernel = _kernel("cooccur.cu", "segment_sums")
+    kernel = compiled_kernel("cooccur.cu", "segment_sums")
     groups = -(-n_segments // 32)  # one warp per 32 runs
     kernel((_grid(groups, 256 // 32),), (256,), (weights, starts, np.int64(n_segments), sums))
 
@@ -191,7 +191,7 @@ def launch_glove_epoch(records, word, context, word_bias, context_bias, word_gra
     if nnz == 0:
         return
     _check_ids(records[:, :2], n_words, "records' rows and columns")
-    kernel = _kernel("glove.cu", "glove_epoch")
+    kernel = compiled_kernel("glove.cu", "glove_epoch")
     blocks, warps = (1, 1) if sequential else _hogwild_grid(nnz, n_words, 8)
     kernel((blocks,), (32 * warps,),
            (records, np.int64(nnz), word, context, word_bias, context_bias, word_gradsq, context_gradsq,
@@ -211,7 +211,7 @@ def launch_w2v_keep_mask(ids, keep_table, seed, epoch, mask):
     if n == 0:
         return
     _check_ids(ids, keep_table.shape[0])
-    kernel = _kernel("sgns.cu", "w2v_keep_mask")
+    kernel = compiled_kernel("sgns.cu", "w2v_keep_mask")
     kernel((_grid(n, 256),), (256,), (ids, np.int64(n), keep_table, np.uint64(seed), np.uint64(epoch), mask))
 
 
@@ -227,15 +227,43 @@ def sgns_shared_bytes(sg, dim, negative, warps_per_block, window):
 _SHARED_LIMIT = 48 * 1024  # bytes of shared memory every CUDA card gives a block without opt-in
 
 
-def _warps_per_block(sg, dim, negative, sequential, window):
-    if sequential:
-        return 1
+def _fitting_warps(shared_bytes, dim, negative, window):
+    """The most warps per block (8, 4, 2 or 1) whose scratch, shared_bytes(warps), fits a block's
+    shared memory; ValueError naming the settings when one warp's does not."""
     for warps in (8, 4, 2, 1):
-        if sgns_shared_bytes(sg, dim, negative, warps, window) <= _SHARED_LIMIT:
+        if shared_bytes(warps) <= _SHARED_LIMIT:
             return warps
     raise ValueError(f"vector_size={dim} with negative={negative} and window={window} needs "
-                     f"{sgns_shared_bytes(sg, dim, negative, 1, window)} bytes of shared memory per warp on "
-                     f"the GPU, more than {_SHARED_LIMIT}; lower one of them or use device='cpu'")
+                     f"{shared_bytes(1)} bytes of shared memory per warp on the GPU, more than {_SHARED_LIMIT}; "
+                     f"lower one of them or use device='cpu'")
+
+
+def _training_launch(ids, begin, end, vocab_size, dim, window, negative, sequential, shared_bytes):
+    """The checks and the launch shape of a training kernel that runs one warp per centre
+    position of [begin, end): None when the range is empty, else (blocks, threads per block,
+    shared bytes). shared_bytes(warps) is the kernel's scratch for a block of that many warps.
+    The ids the launch reads (the positions and their windows) must lie in [0, vocab_size)."""
+    n_tokens = ids.shape[0]
+    if not 0 <= begin <= end <= n_tokens:
+        raise ValueError(f"token range [{begin}, {end}) outside the {n_tokens} tokens")
+    if not 0 <= negative <= MAX_NEGATIVE:
+        raise ValueError(f"negative must be in [0, {MAX_NEGATIVE}] on the GPU, got {negative}")
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    if end == begin:
+        return None
+    _check_ids(ids[max(0, begin - window):min(n_tokens, end + window)], vocab_size)
+    if sequential:
+        return 1, 32, shared_bytes(1)
+    blocks, warps = _hogwild_grid(end - begin, vocab_size, _fitting_warps(shared_bytes, dim, negative, window))
+    return blocks, 32 * warps, shared_bytes(warps)
+
+
+def sgns_warps_per_block(sg, dim, negative, window, sequential=False):
+    """Warps per block of the word2vec kernels (ValueError when one warp's scratch does not fit)."""
+    if sequential:
+        return 1
+    return _fitting_warps(lambda warps: sgns_shared_bytes(sg, dim, negative, warps, window), dim, negative, window)
 
 
 def launch_sgns(ids, offsets, begin, end, input_vectors, output_vectors, noise_prob, noise_alias, window,
@@ -246,7 +274,6 @@ def launch_sgns(ids, offsets, begin, end, input_vectors, output_vectors, noise_p
     (checked). At most one warp per WORDS_PER_WARP words runs at once; `sequential` runs one
     warp, centre words strictly in order. loss (float64 (1,)) gets the summed pair losses added.
     """
-    n_tokens = ids.shape[0]
     _check(ids, "ids", np.int32, ndim=1)
     _check(offsets, "offsets", np.int64, ndim=1)
     _check(input_vectors, "input_vectors", np.float32, ndim=2)
@@ -255,28 +282,21 @@ def launch_sgns(ids, offsets, begin, end, input_vectors, output_vectors, noise_p
     _check(noise_prob, "noise_prob", np.uint32, shape=(vocab_size,))
     _check(noise_alias, "noise_alias", np.int32, shape=(vocab_size,))
     _check(loss, "loss", np.float64, shape=(1,))
-    if not 0 <= begin <= end <= n_tokens:
-        raise ValueError(f"token range [{begin}, {end}) outside the {n_tokens} tokens")
-    if not 0 <= negative <= MAX_NEGATIVE:
-        raise ValueError(f"negative must be in [0, {MAX_NEGATIVE}] on the GPU, got {negative}")
-    if window < 1:
-        raise ValueError(f"window must be >= 1, got {window}")
-    if end == begin:
+    shape = _training_launch(ids, begin, end, vocab_size, dim, window, negative, sequential,
+                             lambda warps: sgns_shared_bytes(sg, dim, negative, warps, window))
+    if shape is None:
         return
-    _check_ids(ids[max(0, begin - window):min(n_tokens, end + window)], vocab_size)
-    warps = _warps_per_block(sg, dim, negative, sequential, window)
-    blocks, warps = (1, 1) if sequential else _hogwild_grid(end - begin, vocab_size, warps)
-    shared = sgns_shared_bytes(sg, dim, negative, warps, window)
+    blocks, threads, shared = shape
     common = (ids, offsets, np.int64(offsets.shape[0] - 1), np.int64(begin), np.int64(end), input_vectors,
               output_vectors, np.int32(dim), noise_prob, noise_alias, np.int32(vocab_size), np.int32(window),
               np.int32(negative), np.float32(alpha))
     if sg:
-        kernel = _kernel("sgns.cu", "sgns_skipgram")
+        kernel = compiled_kernel("sgns.cu", "sgns_skipgram")
         args = common + (np.uint64(seed), np.uint64(epoch), loss)
     else:
-        kernel = _kernel("sgns.cu", "sgns_cbow")
+        kernel = compiled_kernel("sgns.cu", "sgns_cbow")
         args = common + (np.int32(bool(cbow_mean)), np.uint64(seed), np.uint64(epoch), loss)
-    kernel((blocks,), (32 * warps,), args, shared_mem=shared)
+    kernel((blocks,), (threads,), args, shared_mem=shared)
 
 
 
@@ -294,12 +314,7 @@ def fasttext_warps_per_block(dim, negative, window, sequential=False):
     """Warps per block of the fastText kernel (ValueError when one warp's scratch does not fit)."""
     if sequential:
         return 1
-    for warps in (8, 4, 2, 1):
-        if fasttext_shared_bytes(dim, negative, warps, window) <= _SHARED_LIMIT:
-            return warps
-    raise ValueError(f"vector_size={dim} with negative={negative} and window={window} needs "
-                     f"{fasttext_shared_bytes(dim, negative, 1, window)} bytes of shared memory per warp on "
-                     f"the GPU, more than {_SHARED_LIMIT}; lower one of them or use device='cpu'")
+    return _fitting_warps(lambda warps: fasttext_shared_bytes(dim, negative, warps, window), dim, negative, window)
 
 
 def launch_fasttext(ids, offsets, begin, end, input_vectors, output_vectors, sub_indptr, sub_rows, noise_prob,
@@ -312,7 +327,6 @@ def launch_fasttext(ids, offsets, begin, end, input_vectors, output_vectors, sub
     (checked). `sequential` runs one warp, centre words in order. loss (float64 (1,)) gets the
     summed weighted pair losses added.
     """
-    n_tokens = ids.shape[0]
     _check(ids, "ids", np.int32, ndim=1)
     _check(offsets, "offsets", np.int64, ndim=1)
     _check(input_vectors, "input_vectors", np.float32, ndim=2)
@@ -325,20 +339,13 @@ def launch_fasttext(ids, offsets, begin, end, input_vectors, output_vectors, sub
     _check(noise_prob, "noise_prob", np.uint32, shape=(vocab_size,))
     _check(noise_alias, "noise_alias", np.int32, shape=(vocab_size,))
     _check(loss, "loss", np.float64, shape=(1,))
-    if not 0 <= begin <= end <= n_tokens:
-        raise ValueError(f"token range [{begin}, {end}) outside the {n_tokens} tokens")
-    if not 0 <= negative <= MAX_NEGATIVE:
-        raise ValueError(f"negative must be in [0, {MAX_NEGATIVE}] on the GPU, got {negative}")
-    if window < 1:
-        raise ValueError(f"window must be >= 1, got {window}")
-    if end == begin:
+    shape = _training_launch(ids, begin, end, vocab_size, dim, window, negative, sequential,
+                             lambda warps: fasttext_shared_bytes(dim, negative, warps, window))
+    if shape is None:
         return
-    _check_ids(ids[max(0, begin - window):min(n_tokens, end + window)], vocab_size)
-    warps = fasttext_warps_per_block(dim, negative, window, sequential)
-    blocks, warps = (1, 1) if sequential else _hogwild_grid(end - begin, vocab_size, warps)
-    shared = fasttext_shared_bytes(dim, negative, warps, window)
-    kernel = _kernel("fasttext.cu", "fasttext_train")
-    kernel((blocks,), (32 * warps,),
+    blocks, threads, shared = shape
+    kernel = compiled_kernel("fasttext.cu", "fasttext_train")
+    kernel((blocks,), (threads,),
            (ids, offsets, np.int64(offsets.shape[0] - 1), np.int64(begin), np.int64(end), input_vectors,
             output_vectors, np.int32(dim), sub_indptr, sub_rows, noise_prob, noise_alias, np.int32(vocab_size),
             np.int32(window), np.int32(negative), np.float32(alpha), np.int32(bool(sg)), np.uint64(seed),
@@ -377,7 +384,7 @@ def launch_node2vec_walks(indptr, indices, weights, alias_prob, alias_index, sta
     _check_ids(starts, n_nodes, "start nodes")
     cp = _cupy()
     placeholder = cp.empty(1, dtype=cp.float32)
-    kernel = _kernel("walks.cu", "node2vec_walks")
+    kernel = compiled_kernel("walks.cu", "node2vec_walks")
     kernel((_grid(n_walks, WALK_THREADS),), (WALK_THREADS,),
            (indptr, indices, weights if has_weights else placeholder,
             alias_prob if has_weights else cp.empty(1, dtype=cp.uint32),

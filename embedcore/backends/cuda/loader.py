@@ -89,7 +89,7 @@ def _module(filename, options):
 
 
 @functools.lru_cache(maxsize=None)
-def _kernel(filename, name, options=COMPILE_OPTIONS):
+def compiled_kernel(filename, name, options=COMPILE_OPTIONS):
     """The compiled kernel `name` of `filename` (compiled once per (file, options))."""
     return _module(filename, tuple(options)).get_function(name)
 
@@ -105,5 +105,5 @@ def compile_all():
     }
     for filename, kernels in names.items():
         for name in kernels:
-            _kernel(filename, name)
+            compiled_kernel(filename, name)
     return [n for kernels in names.values() for n in kernels]

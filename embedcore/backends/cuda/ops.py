@@ -18,10 +18,10 @@ from typing import NamedTuple
 import numpy as np
 
 from embedcore.backends import _shared
-from embedcore.backends.cuda.launch import (EMPTY_KEY, MAX_NEGATIVE, TOPK_MAX_K, _warps_per_block,
-                                            fasttext_warps_per_block, launch_cooccur_pairs, launch_fasttext, launch_glove_epoch,
-                                            launch_node2vec_walks, launch_segment_sums, launch_sgns, launch_topk_merge_tile,
-                                            launch_w2v_keep_mask)
+from embedcore.backends.cuda.launch import (EMPTY_KEY, MAX_NEGATIVE, TOPK_MAX_K, fasttext_warps_per_block,
+                                            launch_cooccur_pairs, launch_fasttext, launch_glove_epoch,
+                                            launch_node2vec_walks, launch_segment_sums, launch_sgns,
+                                            launch_topk_merge_tile, launch_w2v_keep_mask, sgns_warps_per_block)
 from embedcore.backends.cuda.probe import cupy as _cupy
 from embedcore.backends.cuda.probe import is_device_array
 
@@ -132,7 +132,7 @@ def sgns_setup(ids, offsets, tables, *, vector_size, window, negative, sg, cbow_
                          "use device='cpu'")
     if negative > MAX_NEGATIVE:
         raise ValueError(f"negative must be <= {MAX_NEGATIVE} with device='cuda', got {negative}")
-    _warps_per_block(bool(sg), vector_size, negative, False, window)  # raises when it does not fit
+    sgns_warps_per_block(bool(sg), vector_size, negative, window)  # raises when it does not fit
     keep, prob, alias = (asarray(t) for t in tables)
     ids, offsets = asarray(ids, np.int32), asarray(offsets, np.int64)
     _check_offsets(offsets, ids.shape[0])
@@ -305,7 +305,7 @@ def node2vec_setup(graph, tables, *, vector_size, window, negative, walk_length,
                          "use device='cpu'")
     if negative > MAX_NEGATIVE:
         raise ValueError(f"negative must be <= {MAX_NEGATIVE} with device='cuda', got {negative}")
-    _warps_per_block(True, vector_size, negative, False, window)  # raises when it does not fit
+    sgns_warps_per_block(True, vector_size, negative, window)  # raises when it does not fit
     keep, prob, alias = (asarray(t) for t in tables)
     chunk_walks = max(1, SGNS_CHUNK_TOKENS // walk_length)
     config = dict(vector_size=vector_size, window=window, negative=negative, walk_length=walk_length, p=p, q=q,
