@@ -23,6 +23,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+import _common  # noqa: E402
 from embedcore import bench  # noqa: E402
 from embedcore.benchcases import _quality as quality  # noqa: E402
 from embedcore.benchcases import fasttext as ft  # noqa: E402
@@ -38,28 +39,18 @@ def main(argv=None):
     p.add_argument("--peers", default="fasttext,gensim", help="fasttext, gensim or both (or none)")
     p.add_argument("--shared", action="store_true", help="also embedcore with negative_sharing=True")
     args = p.parse_args(argv)
-    if not os.path.exists(args.corpus):
-        raise SystemExit(f"no corpus at {args.corpus}: run python benchmarks/make_corpus.py")
     print(f"machine: {bench.machine_description()}", flush=True)
     settings = dict(ft.SETTINGS)
     with tempfile.TemporaryDirectory(prefix="bench-ft-") as tmp:
-        path = args.corpus
+        path = _common.training_corpus(args, tmp)
         if args.quick:
-            path = os.path.join(tmp, "prefix.txt")
-            with open(args.corpus, encoding="utf-8") as src, open(path, "w", encoding="utf-8") as dst:
-                n = 0
-                for line in src:
-                    dst.write(line)
-                    n += len(line.split())
-                    if n >= 1_000_000:
-                        break
             settings["epochs"] = 1
         if args.epochs:
             settings["epochs"] = args.epochs
         ctx = bench.Context(quick=args.quick, workers=args.workers, data_dir=os.path.dirname(args.corpus),
                             scratch=tmp)
         files = quality.eval_files(ctx)
-        label = f"{'1M-token prefix' if args.quick else 'real corpus'}, {settings['epochs']} epochs"
+        label = _common.corpus_label(args, settings["epochs"])
         seeds = tuple(int(s) for s in args.seeds.split(","))
         peers = tuple(s.strip() for s in args.peers.split(",") if s.strip() and s.strip() != "none")
         rows, lines = ft.compare(path, settings, args.workers, files, label, seeds=seeds, peers=peers, scratch=tmp,
