@@ -25,6 +25,12 @@ AnyArray = npt.NDArray[Any]
 RealArray = npt.NDArray[np.floating[Any]]
 """floating-point array of any width (KeyedVectors may hold float16, float32 or float64)."""
 
+SparseMatrix = Any
+"""A scipy.sparse matrix or array (scipy ships no type information, so to mypy this is Any)."""
+MatrixLike = Any
+"""A matrix in any form a function converts: scipy.sparse, a dense array-like, or on a GPU a CuPy
+array or cupyx.scipy.sparse matrix (no type information either: Any to mypy)."""
+
 Key = Union[str, int]
 """A KeyedVectors key: a str (a word) or an int (as in gensim)."""
 
@@ -56,5 +62,6 @@ class BuildInfo(TypedDict):
     max_threads: int
 
 
-__all__ = ["BuildInfo","AnyArray", "Callback", "EpochEndCallback", "Key", "RealArray", "Float64Array", "FloatArray", "Int32Array", "Int64Array", "IntArray",
-           "Sentences", "Source", "StrPath"]
+__all__ = ["AnyArray", "BuildInfo", "Callback", "EpochEndCallback", "Float64Array", "FloatArray",
+           "Int32Array", "Int64Array", "IntArray", "Key", "MatrixLike", "RealArray", "Sentences", "Source",
+           "SparseMatrix", "StrPath"]

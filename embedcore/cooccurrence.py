@@ -12,7 +12,7 @@ from embedcore import _memory, _native
 from embedcore._io import anonymous_temp_file
 from embedcore._progress import progress_bar
 from embedcore._threads import effective_workers
-from embedcore._typing import FloatArray, Int32Array, Int64Array, StrPath
+from embedcore._typing import FloatArray, Int32Array, Int64Array, SparseMatrix, StrPath
 from embedcore._validation import check_int
 from embedcore.backends import get_backend
 from embedcore.corpus import EncodedCorpus
@@ -45,7 +45,7 @@ def _as_corpus(corpus: "EncodedCorpus | tuple[npt.ArrayLike, npt.ArrayLike]") ->
 def cooccurrence(corpus: "EncodedCorpus | tuple[npt.ArrayLike, npt.ArrayLike]", vocab_size: int, window: int = 10,
                  symmetric: bool = True, distance_weighting: bool = True, workers: int | None = None,
                  device: str = "auto", max_memory: int | None = None, progress: bool = False,
-                 out_dir: StrPath | None = None) -> "sp.csr_matrix | ShardedMatrix":
+                 out_dir: StrPath | None = None) -> "SparseMatrix | ShardedMatrix":
     """Weighted word-word co-occurrence counts, as GloVe's ``cooccur`` computes them.
 
     For every two tokens of one sentence at most `window` positions apart, word ``a`` first and

@@ -38,7 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from embedcore._io import atomic_write
-from embedcore._typing import Float64Array, Int32Array, Int64Array, StrPath
+from embedcore._typing import Float64Array, Int32Array, Int64Array, SparseMatrix, StrPath
 from embedcore._validation import check_float, check_int
 from embedcore.corpus import EncodedCorpus
 from embedcore.vocab import Vocab
@@ -480,7 +480,7 @@ def synthetic_interactions(n_users: int = 100_000, n_items: int = 20_000, n_inte
 
 # ----------------------------------------------------------------------------------------- graphs
 def stochastic_block_model(n_nodes: int, n_edges: int, n_communities: int = 20, mixing: float = 0.2,
-                           seed: int = 0) -> tuple[Any, Int64Array]:
+                           seed: int = 0) -> tuple[SparseMatrix, Int64Array]:
     """A planted-partition graph (a stochastic block model with equal blocks) and its labels.
 
     Nodes get communities at random, in equal numbers (within one). Each edge picks a node u
@@ -546,7 +546,7 @@ def stochastic_block_model(n_nodes: int, n_edges: int, n_communities: int = 20, 
     return adjacency, labels
 
 
-def load_node_labels(path: StrPath, names: Sequence[str] | None = None) -> tuple[Any, list[str]]:
+def load_node_labels(path: StrPath, names: Sequence[str] | None = None) -> tuple[SparseMatrix, list[str]]:
     """Read node labels: a ``.mat`` file of the DeepWalk / node2vec distributions (BlogCatalog,
     PPI, Wikipedia: a ``group`` matrix, one row per node), or a text file of
     ``node label [label ...]`` lines (spaces or tabs; ``#`` comments; gzip and bz2 read
@@ -608,7 +608,7 @@ def load_node_labels(path: StrPath, names: Sequence[str] | None = None) -> tuple
     return matrix, list(label_ids)
 
 
-def load_graph_mat(path: StrPath) -> tuple[Any, Any]:
+def load_graph_mat(path: StrPath) -> tuple[SparseMatrix, SparseMatrix]:
     """The adjacency (``network``) and labels (``group``) of a ``.mat`` file as the DeepWalk /
     node2vec authors distribute BlogCatalog, PPI and Wikipedia: (scipy.sparse CSR float32,
     bool CSR indicator matrix)."""

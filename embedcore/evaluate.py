@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embedcore._io import open_source
-from embedcore._typing import Float64Array, FloatArray, Int64Array, StrPath
+from embedcore._typing import Float64Array, FloatArray, Int64Array, MatrixLike, StrPath
 from embedcore._validation import as_float32_matrix, check_choice, check_int, check_path
 from embedcore.similarity import cosine_topk
 
@@ -363,8 +363,9 @@ def _sklearn(what: str) -> tuple[Any, Any]:
     return LogisticRegression, OneVsRestClassifier
 
 
-def evaluate_node_classification(vectors: "KeyedVectors | npt.ArrayLike", labels: Any, train_fraction: float = 0.5,
-                                 seed: int = 0, max_iter: int = 1000) -> tuple[float, float]:
+def evaluate_node_classification(vectors: "KeyedVectors | npt.ArrayLike", labels: MatrixLike,
+                                 train_fraction: float = 0.5, seed: int = 0,
+                                 max_iter: int = 1000) -> tuple[float, float]:
     """Node classification by one-vs-rest logistic regression: (micro-F1, macro-F1) on the nodes
     left out of a random training split (DeepWalk's and node2vec's protocol).
 
@@ -485,7 +486,7 @@ def roc_auc(scores: npt.ArrayLike, labels: npt.ArrayLike) -> float:
     return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def link_prediction_split(adjacency: Any, test_fraction: float = 0.1, seed: int = 0) -> dict[str, Any]:
+def link_prediction_split(adjacency: MatrixLike, test_fraction: float = 0.1, seed: int = 0) -> dict[str, Any]:
     """Hold out edges of an undirected graph for link prediction (node2vec's protocol).
 
     A random `test_fraction` of the edges is removed, never the last edge of a node (so no node

@@ -8,7 +8,7 @@ import numpy as np
 from embedcore import _memory
 from embedcore._base import Model, TrainingRun, train_epochs
 from embedcore._threads import effective_workers
-from embedcore._typing import Callback, FloatArray, Int64Array, Source
+from embedcore._typing import Callback, FloatArray, Int64Array, MatrixLike, Source
 from embedcore._validation import as_csr, check_callbacks, check_float, check_int, describe, is_device_array
 from embedcore.backends import cpu, get_backend
 from embedcore.cooccurrence import cooccurrence
@@ -148,8 +148,9 @@ class GloVe(Model):
         self.stats = {}
 
     # ------------------------------------------------------------------ fit
-    def fit(self, source: "Any | ShardedMatrix | EncodedCorpus | Source", vocab: "Vocab | Sequence[str] | None" = None,
-            window: int = 10, min_count: int = 5, symmetric: bool = True, distance_weighting: bool = True) -> "Self":
+    def fit(self, source: "MatrixLike | ShardedMatrix | EncodedCorpus | Source",
+            vocab: "Vocab | Sequence[str] | None" = None, window: int = 10, min_count: int = 5,
+            symmetric: bool = True, distance_weighting: bool = True) -> "Self":
         """Train on a co-occurrence matrix, an encoded corpus, or text.
 
         Parameters

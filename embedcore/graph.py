@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from embedcore._io import open_source
 from embedcore._threads import effective_workers
-from embedcore._typing import FloatArray, Int32Array, Int64Array, StrPath
+from embedcore._typing import FloatArray, Int32Array, Int64Array, SparseMatrix, StrPath
 from embedcore._validation import as_csr, describe
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -77,7 +77,7 @@ class Graph:
         """int64 (n_nodes,): the number of out-neighbours of each node."""
         return np.diff(self.indptr)
 
-    def to_scipy(self) -> "sp.csr_matrix":
+    def to_scipy(self) -> SparseMatrix:
         """The adjacency as a scipy.sparse CSR matrix (float32; ones when unweighted)."""
         data = self.weights if self.weights is not None else np.ones(self.n_edges, dtype=np.float32)
         return sp.csr_matrix((data, self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes))
@@ -139,8 +139,8 @@ def as_graph(graph: Any, weighted: bool | None = None, directed: bool = False, n
                     f"got {describe(graph)}")
 
 
-def from_scipy(matrix: Any, weighted: bool | None = None, directed: bool = False, names: Sequence[str] | None = None,
-               name: str = "graph") -> Graph:
+def from_scipy(matrix: SparseMatrix, weighted: bool | None = None, directed: bool = False,
+               names: Sequence[str] | None = None, name: str = "graph") -> Graph:
     """A :class:`Graph` of a square scipy.sparse adjacency (see `as_graph`); `names` (one str per
     row) defaults to the row indices as strings.
 

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from embedcore._typing import AnyArray, Float64Array, StrPath
+from embedcore._typing import AnyArray, Float64Array, MatrixLike, SparseMatrix, StrPath
 from embedcore._validation import as_int_array, check_choice, check_float, check_int, describe
 
 
@@ -39,14 +39,14 @@ class Interactions:
     ((2, 2), 1, ['jam', 'tea'])
     """
 
-    matrix: "sp.csr_matrix"
+    matrix: SparseMatrix
     user_ids: AnyArray
     item_ids: AnyArray
     times: Float64Array | None
     _user_index: dict[Hashable, int] | None
     _item_index: dict[Hashable, int] | None
 
-    def __init__(self, matrix: Any, user_ids: npt.ArrayLike | None = None, item_ids: npt.ArrayLike | None = None,
+    def __init__(self, matrix: MatrixLike, user_ids: npt.ArrayLike | None = None, item_ids: npt.ArrayLike | None = None,
                  times: npt.ArrayLike | None = None) -> None:
         matrix = sp.csr_matrix(matrix, dtype=np.float32)
         if not matrix.has_canonical_format:
@@ -272,7 +272,8 @@ def train_test_split(interactions: Interactions, test_fraction: float = 0.2, by:
     return interactions._with_entries(~test), interactions._with_entries(test)
 
 
-def ranking_metrics(item_ids: npt.ArrayLike, test: "Interactions | Any", k: int | None = None) -> dict[str, float]:
+def ranking_metrics(item_ids: npt.ArrayLike, test: "Interactions | SparseMatrix",
+                    k: int | None = None) -> dict[str, float]:
     """Precision, recall, nDCG and MAP at k of recommended items against held-out interactions,
     averaged over the users that have at least one test interaction.
 

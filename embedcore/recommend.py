@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from embedcore._base import Model
 from embedcore._threads import effective_workers
-from embedcore._typing import FloatArray, Int64Array
+from embedcore._typing import FloatArray, Int64Array, MatrixLike, SparseMatrix
 from embedcore._validation import (as_csr, as_int_array, check_choice, check_float, check_int, device_matrix,
                                    like_inputs)
 from embedcore.interactions import Interactions
@@ -247,7 +247,8 @@ class _FactorModel(Model):
 WEIGHTINGS = (None, "bm25", "tfidf")
 
 
-def weight_interactions(matrix: Any, weighting: str | None, bm25_k1: float = 100.0, bm25_b: float = 0.8) -> Any:
+def weight_interactions(matrix: MatrixLike, weighting: str | None, bm25_k1: float = 100.0,
+                        bm25_b: float = 0.8) -> SparseMatrix:
     """The interaction matrix re-weighted before factorisation (as implicit's bm25_weight and
     tfidf_weight): with idf(j) = log(n_users) - log(1 + users of item j),
     "bm25": x (k1 + 1) / (k1 ((1 - b) + b len(u) / mean len) + x) idf(j), len(u) the user's row sum;
@@ -321,7 +322,7 @@ class SVDRecommender(_FactorModel):
         self.device = self._check_device(device)
         self.stats = {}
 
-    def fit(self, interactions: "Interactions | Any") -> "Self":
+    def fit(self, interactions: "Interactions | MatrixLike") -> "Self":
         """Factorise a users x items matrix (an `Interactions`, any scipy.sparse matrix or a
         dense array of non-negative weights). Returns self.
 
@@ -419,7 +420,7 @@ class Item2Vec(_FactorModel):
         self.device = self._check_device(device)
         self.stats = {}
 
-    def fit(self, interactions: "Interactions | Any") -> "Self":
+    def fit(self, interactions: "Interactions | MatrixLike") -> "Self":
         """Train on an `Interactions` (times order the histories when `window` is set) or a
         users x items sparse matrix (stored entries are the histories, in item order). Returns
         self.

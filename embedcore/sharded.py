@@ -24,7 +24,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from embedcore._io import atomic_write
-from embedcore._typing import Int32Array, Int64Array, StrPath
+from embedcore._typing import Int32Array, Int64Array, SparseMatrix, StrPath
 from embedcore._validation import check_int, check_path
 
 MANIFEST = "manifest.json"
@@ -166,7 +166,7 @@ def _ours(file_name: str) -> bool:
     return name.startswith(MANIFEST) or name.startswith("shard-")
 
 
-def _check_piece(matrix: Any, name: str) -> tuple[Int64Array, Int32Array, npt.NDArray[Any]]:
+def _check_piece(matrix: SparseMatrix, name: str) -> tuple[Int64Array, Int32Array, npt.NDArray[Any]]:
     """A CSR piece as the shards store it: int64 indptr from 0, int32 indices, sorted, summed."""
     if not sp.issparse(matrix) or matrix.ndim != 2:
         raise TypeError(f"{name} must be a 2-D scipy.sparse matrix, got {type(matrix).__name__}")
@@ -187,7 +187,7 @@ def prepare_directory(path: StrPath, name: str = "path") -> tuple[str, bool]:
     return store.path, store.make_empty()
 
 
-def write_shard(path: StrPath, index: int, row_begin: int, matrix: Any) -> dict[str, Any]:
+def write_shard(path: StrPath, index: int, row_begin: int, matrix: SparseMatrix) -> dict[str, Any]:
     """Write `matrix` (rows ``row_begin .. row_begin + matrix.shape[0]``) as shard `index` of the
     sharded matrix at `path`, each array to a temporary file renamed into place. The directory
     must exist. Returns the shard's manifest entry; `commit` lists it. Writing the same shard
@@ -346,7 +346,7 @@ class ShardedMatrix:
         return (f"ShardedMatrix({self.path!r}, shape={self.shape}, nnz={self.nnz}, "
                 f"{self.n_shards} shard{'' if self.n_shards == 1 else 's'})")
 
-    def shard(self, i: int, mmap: bool = True) -> "sp.csr_matrix":
+    def shard(self, i: int, mmap: bool = True) -> SparseMatrix:
         """Shard `i` as a CSR matrix of shape ``(row_end - row_begin, n_cols)``; local arrays are
         memory-mapped (read-only) unless ``mmap=False``."""
         i = check_int(i, "i", minimum=0, maximum=self.n_shards - 1)
@@ -368,12 +368,12 @@ class ShardedMatrix:
         csr.has_sorted_indices = True
         return csr
 
-    def __iter__(self) -> "Iterator[tuple[tuple[int, int], sp.csr_matrix]]":
+    def __iter__(self) -> Iterator[tuple[tuple[int, int], SparseMatrix]]:
         """``((row_begin, row_end), csr)`` for each shard, in row order."""
         for i, (lo, hi) in enumerate(self.row_ranges):
             yield (lo, hi), self.shard(i)
 
-    def to_scipy(self) -> "sp.csr_matrix":
+    def to_scipy(self) -> SparseMatrix:
         """The whole matrix as one in-memory ``scipy.sparse.csr_matrix``."""
         indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
         indices = np.empty(self.nnz, dtype=np.int32)
@@ -394,7 +394,7 @@ class ShardedMatrix:
         discard(self.path, remove_dir=True)
 
     @classmethod
-    def from_scipy(cls, matrix: Any, path: StrPath, rows_per_shard: int | None = None,
+    def from_scipy(cls, matrix: SparseMatrix, path: StrPath, rows_per_shard: int | None = None,
                    shard_bytes: int = DEFAULT_SHARD_BYTES) -> "ShardedMatrix":
         """Write a scipy.sparse matrix as a sharded matrix at `path` (a new or empty directory).
 
@@ -471,7 +471,7 @@ class ShardWriter:
         self._next_row = 0
         self.result = None
 
-    def write(self, matrix: Any, row_begin: int | None = None) -> None:
+    def write(self, matrix: SparseMatrix, row_begin: int | None = None) -> None:
         """Write the rows ``row_begin .. row_begin + matrix.shape[0]`` (by default, right after the
         previous shard's) as the next shard."""
         if self.result is not None:

@@ -16,7 +16,7 @@ from embedcore import _memory
 from embedcore._base import Model
 from embedcore._range_finder import range_finder_svd
 from embedcore._threads import effective_workers
-from embedcore._typing import FloatArray, Source
+from embedcore._typing import FloatArray, MatrixLike, Source, SparseMatrix
 from embedcore._validation import (as_csr, as_float32_matrix, check_float, check_int, describe, device_matrix,
                                    is_device_array, like_inputs)
 from embedcore.backends import blas_threads, get_backend
@@ -36,8 +36,8 @@ logger = logging.getLogger("embedcore")
 # PPMI
 
 
-def ppmi(cooc: Any, cds: float = 0.75, shift: float = 1.0, workers: int | None = None,
-         device: str = "auto") -> "sp.csr_matrix":
+def ppmi(cooc: MatrixLike, cds: float = 0.75, shift: float = 1.0, workers: int | None = None,
+         device: str = "auto") -> SparseMatrix:
     """Positive pointwise mutual information of a co-occurrence matrix.
 
     ``PMI(w, c) = log(C[w, c] * sum_c' n(c')**cds / (n(w) * n(c)**cds)) - log(shift)`` where
@@ -138,8 +138,8 @@ class _Operator:
         return _Operator(self.backend, self.transposed, self.matrix, self.threads)
 
 
-def randomized_svd(X: Any, k: int, n_oversamples: int = 10, n_iter: int = 4, seed: int = 0, workers: int | None = None,
-                   device: str = "auto") -> tuple[FloatArray, FloatArray, FloatArray]:
+def randomized_svd(X: MatrixLike, k: int, n_oversamples: int = 10, n_iter: int = 4, seed: int = 0,
+                   workers: int | None = None, device: str = "auto") -> tuple[FloatArray, FloatArray, FloatArray]:
     """Truncated SVD by random projection and power iterations, for sparse or dense matrices.
 
     Halko, Martinsson and Tropp's randomized range finder with ``n_iter`` power (subspace)
@@ -354,7 +354,7 @@ class SVDEmbedding(Model):
         self.device = self._check_device(device)
         self.stats = {}
 
-    def fit(self, X: Any, vocab: "Vocab | Sequence[str] | None" = None) -> "Self":
+    def fit(self, X: MatrixLike, vocab: "Vocab | Sequence[str] | None" = None) -> "Self":
         """Fit on a co-occurrence matrix with its vocabulary, or on any matrix.
 
         Parameters
@@ -462,7 +462,7 @@ class SVDEmbedding(Model):
         kv = KeyedVectors(self.words, (self._left * weights.astype(np.float32)))
         return kv._set_counts(self.__dict__.get("_word_counts"))  # dummy counts after fit(cooc, vocab=list)
 
-    def fit_transform(self, X: Any, vocab: "Vocab | Sequence[str] | None" = None) -> FloatArray:
+    def fit_transform(self, X: MatrixLike, vocab: "Vocab | Sequence[str] | None" = None) -> FloatArray:
         """Fit, then return the rows of the factorised matrix projected: ``U * S`` (float32).
 
         Parameters and errors as :meth:`fit`.
@@ -471,7 +471,7 @@ class SVDEmbedding(Model):
         projected: FloatArray = self._left * self.singular_values_
         return projected
 
-    def transform(self, rows: Any) -> FloatArray:
+    def transform(self, rows: MatrixLike) -> FloatArray:
         """Project rows onto the components: ``rows @ components_.T`` (scikit-learn's
         ``TruncatedSVD.transform``), e.g. new documents for LSA or new users for recommendation.
 

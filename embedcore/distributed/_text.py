@@ -247,7 +247,8 @@ def _nonzeros(part):
 
 def cooccurrence(paths: StrPath | Iterable[StrPath], vocab: Vocab, window: int = 10, symmetric: bool = True,
                  distance_weighting: bool = True, max_memory: int | None = None, out_dir: StrPath | None = None,
-                 client: Any = None, errors: str = "strict", progress: bool = False) -> "sp.csr_matrix | sharded.ShardedMatrix":
+                 client: Any = None, errors: str = "strict",
+                 progress: bool = False) -> "sp.csr_matrix | sharded.ShardedMatrix":
     """Count word-word co-occurrences of many text files across Dask workers: the matrix of
     ``embedcore.cooccurrence(vocab.encode(files), len(vocab), ...)`` on one machine.
 
