@@ -84,3 +84,49 @@ def test_the_stubs_describe_what_the_compiled_functions_return():
     assert words == ["a", "b"] and counts.dtype.name == "int64"
     assert isinstance(counter.total_words, int)
     assert isinstance(_sgd.fasttext_hash(b"abc"), int)
+
+
+USER_CODE = '''
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from typing_extensions import assert_type
+
+import embedcore as ec
+
+kv = ec.KeyedVectors(["a", "b"], np.eye(2, dtype=np.float32))
+assert_type(kv.most_similar("a"), list[tuple[str | int, float]])
+assert_type(kv.most_similar("a", topn=None), npt.NDArray[np.float32])
+assert_type(kv.similarity("a", "b"), float)
+assert_type(kv["a"], npt.NDArray[np.floating[Any]])
+scores, ids = ec.cosine_topk(np.eye(2), np.eye(2), k=1)
+assert_type(scores, npt.NDArray[np.float32])
+assert_type(ids, npt.NDArray[np.int64])
+model = ec.Word2Vec(vector_size=8).fit([["a", "b"]])
+assert_type(model, ec.Word2Vec)
+assert_type(model.wv, ec.KeyedVectors)
+assert_type(ec.Vocab.from_corpus([["a"]], min_count=1).words, list[str])
+assert_type(ec.build_info()["simd"], str)
+ec.Word2Vec(vector_size="8")  # line 23: a str where an int goes
+'''
+
+
+def test_the_public_api_type_checks_as_a_user_sees_it(tmp_path, monkeypatch):
+    """A user's code checked with mypy --strict against the package as imported here: the types of
+    the main calls are what the docs say, and a wrong argument type is reported."""
+    api = pytest.importorskip("mypy.api")
+    import os
+    import sysconfig
+
+    import embedcore
+    where = os.path.dirname(os.path.dirname(os.path.abspath(embedcore.__file__)))
+    if os.path.realpath(where) != os.path.realpath(sysconfig.get_paths()["purelib"]) and \
+            os.path.realpath(where) != os.path.realpath(sysconfig.get_paths()["platlib"]):
+        monkeypatch.setenv("MYPYPATH", where)  # a source checkout (editable install): check it there
+    script = tmp_path / "user.py"
+    script.write_text(USER_CODE)
+    out, err, status = api.run([str(script), "--strict", "--follow-imports=silent", "--python-version", "3.12",
+                                "--cache-dir", str(tmp_path / "cache"), "--no-error-summary"])
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    assert len(errors) == 1 and "user.py:23:" in errors[0] and "vector_size" in errors[0], out + err
