@@ -6,6 +6,8 @@ CSR kernels (or cuSPARSE); the small dense factorisations are solved on the host
 """
 import logging
 import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,10 +16,18 @@ from embedcore import _memory
 from embedcore._base import Model
 from embedcore._range_finder import range_finder_svd
 from embedcore._threads import effective_workers
+from embedcore._typing import FloatArray, MatrixLike, Source, SparseMatrix
 from embedcore._validation import (as_csr, as_float32_matrix, check_float, check_int, describe, device_matrix,
                                    is_device_array, like_inputs)
 from embedcore.backends import blas_threads, get_backend
 from embedcore.sharded import ShardedMatrix
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from embedcore.corpus import EncodedCorpus
+    from embedcore.keyedvectors import KeyedVectors
+    from embedcore.vocab import Vocab
 
 logger = logging.getLogger("embedcore")
 
@@ -26,7 +36,8 @@ logger = logging.getLogger("embedcore")
 # PPMI
 
 
-def ppmi(cooc, cds=0.75, shift=1.0, workers=None, device="auto"):
+def ppmi(cooc: MatrixLike, cds: float = 0.75, shift: float = 1.0, workers: int | None = None,
+         device: str = "auto") -> SparseMatrix:
     """Positive pointwise mutual information of a co-occurrence matrix.
 
     ``PMI(w, c) = log(C[w, c] * sum_c' n(c')**cds / (n(w) * n(c)**cds)) - log(shift)`` where
@@ -101,33 +112,34 @@ class _Operator:
     """A matrix (the backend's CSR, with its transpose made once, or a dense array) for products
     on both sides."""
 
-    def __init__(self, backend, matrix, transposed, threads):
+    def __init__(self, backend: Any, matrix: Any, transposed: Any, threads: int) -> None:
         self.backend, self.matrix, self.transposed, self.threads = backend, matrix, transposed, threads
         self.shape = matrix.shape
 
     @classmethod
-    def of(cls, backend, matrix, threads):
+    def of(cls, backend: Any, matrix: Any, threads: int) -> "_Operator":
         if backend.issparse(matrix):
             return cls(backend, matrix, backend.csr_transpose(matrix, threads), threads)
         return cls(backend, matrix, matrix.T, threads)
 
-    def _times(self, a, dense):
+    def _times(self, a: Any, dense: Any) -> Any:
         if self.backend.issparse(a):
             return self.backend.csr_matmul(a, dense, self.threads)
         return self.backend.matmul(a, dense, self.threads)
 
-    def dot(self, dense):
+    def dot(self, dense: Any) -> Any:
         return self._times(self.matrix, dense)
 
-    def tdot(self, dense):
+    def tdot(self, dense: Any) -> Any:
         return self._times(self.transposed, dense)
 
     @property
-    def T(self):
+    def T(self) -> "_Operator":
         return _Operator(self.backend, self.transposed, self.matrix, self.threads)
 
 
-def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, device="auto"):
+def randomized_svd(X: MatrixLike, k: int, n_oversamples: int = 10, n_iter: int = 4, seed: int = 0,
+                   workers: int | None = None, device: str = "auto") -> tuple[FloatArray, FloatArray, FloatArray]:
     """Truncated SVD by random projection and power iterations, for sparse or dense matrices.
 
     Halko, Martinsson and Tropp's randomized range finder with ``n_iter`` power (subspace)
@@ -218,10 +230,11 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
         result = range_finder_svd(op, k, n_oversamples, n_iter, seed, threads)
     logger.info("randomized_svd: %d x %d, k=%d, %d power iterations, %.2f s", op.shape[0],
                 op.shape[1], k, n_iter, time.perf_counter() - start)
-    return like_inputs(backend, result, X)
+    factors: tuple[FloatArray, FloatArray, FloatArray] = like_inputs(backend, result, X)
+    return factors
 
 
-def svd_working_bytes(shape, nnz, k, n_oversamples):
+def svd_working_bytes(shape: tuple[int, int], nnz: int, k: int, n_oversamples: int) -> int:
     """Bytes `randomized_svd` allocates besides its float32 input: for sparse input the
     transposed copy (int32 column + float32 value per nonzero, int64 indptr), and the blocks of
     p = min(k + n_oversamples, m, n) columns: per row of either side a float32 product, its
@@ -234,7 +247,7 @@ def svd_working_bytes(shape, nnz, k, n_oversamples):
     return (8 * nnz + 8 * (n + 1) if nnz else 0) + 16 * (m + n) * p
 
 
-def _is_sparse(value):
+def _is_sparse(value: object) -> bool:
     return sp.issparse(value) or (is_device_array(value) and hasattr(value, "tocsr"))
 
 
@@ -242,7 +255,7 @@ def _is_sparse(value):
 # SVDEmbedding
 
 
-def _is_source(value):
+def _is_source(value: object) -> bool:
     """A text source (path, list of paths, iterable of sentences) rather than a matrix."""
     import os
     if isinstance(value, (str, os.PathLike)):
@@ -319,8 +332,14 @@ class SVDEmbedding(Model):
     _fitted_attributes = ("wv", "words", "components_", "singular_values_")
     _state_attributes = ("words", "_word_counts", "components_", "singular_values_", "_left")
 
-    def __init__(self, vector_size=100, window=5, min_count=5, cds=0.75, eig=0.5, shift=1.0,
-                 n_iter=5, n_oversamples=10, seed=0, workers=None, device="auto"):
+    words: list[str] | None
+    components_: FloatArray
+    singular_values_: FloatArray
+    stats: dict[str, Any]
+
+    def __init__(self, vector_size: int = 100, window: int = 5, min_count: int = 5, cds: float = 0.75,
+                 eig: float = 0.5, shift: float = 1.0, n_iter: int = 5, n_oversamples: int = 10, seed: int = 0,
+                 workers: int | None = None, device: str = "auto") -> None:
         self.vector_size = check_int(vector_size, "vector_size", minimum=1)
         self.window = check_int(window, "window", minimum=1)
         self.min_count = check_int(min_count, "min_count", minimum=1)
@@ -335,7 +354,7 @@ class SVDEmbedding(Model):
         self.device = self._check_device(device)
         self.stats = {}
 
-    def fit(self, X, vocab=None):
+    def fit(self, X: MatrixLike, vocab: "Vocab | Sequence[str] | None" = None) -> "Self":
         """Fit on a co-occurrence matrix with its vocabulary, or on any matrix.
 
         Parameters
@@ -400,7 +419,7 @@ class SVDEmbedding(Model):
             u, s, vt = randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
                                       n_iter=self.n_iter, seed=self.seed, workers=self.workers,
                                       device=self.device)
-        u, s, vt = (x.get() if is_device_array(x) else x for x in (u, s, vt))  # the model's arrays: numpy
+        u, s, vt = (cast(Any, x).get() if is_device_array(x) else x for x in (u, s, vt))  # the model's arrays: numpy
         self.stats = {"count_seconds": count_seconds, "ppmi_seconds": ppmi_seconds,
                       "svd_seconds": time.perf_counter() - start,
                       "nnz": int(matrix.nnz) if hasattr(matrix, "nnz") else int(np.prod(shape))}
@@ -411,7 +430,7 @@ class SVDEmbedding(Model):
                     self.vector_size, self.stats["ppmi_seconds"] + self.stats["svd_seconds"])
         return self
 
-    def _count(self, source, vocab):
+    def _count(self, source: "Source | EncodedCorpus", vocab: "Vocab | Sequence[str] | None") -> tuple[Any, Any, float]:
         """(co-occurrence matrix, vocab, seconds) of a text source or an encoded corpus."""
         from embedcore.cooccurrence import cooccurrence
         from embedcore.corpus import EncodedCorpus, check_restartable
@@ -433,7 +452,7 @@ class SVDEmbedding(Model):
         return cooc, vocab, time.perf_counter() - start
 
     @property
-    def wv(self):
+    def wv(self) -> "KeyedVectors":
         """KeyedVectors of the rows: ``U * S**eig`` (needs a fit with a vocabulary)."""
         if self.words is None:
             raise AttributeError("wv needs words: fit(cooc, vocab=...) gives word vectors; after "
@@ -443,15 +462,16 @@ class SVDEmbedding(Model):
         kv = KeyedVectors(self.words, (self._left * weights.astype(np.float32)))
         return kv._set_counts(self.__dict__.get("_word_counts"))  # dummy counts after fit(cooc, vocab=list)
 
-    def fit_transform(self, X, vocab=None):
+    def fit_transform(self, X: MatrixLike, vocab: "Vocab | Sequence[str] | None" = None) -> FloatArray:
         """Fit, then return the rows of the factorised matrix projected: ``U * S`` (float32).
 
         Parameters and errors as :meth:`fit`.
         """
         self.fit(X, vocab=vocab)
-        return self._left * self.singular_values_
+        projected: FloatArray = self._left * self.singular_values_
+        return projected
 
-    def transform(self, rows):
+    def transform(self, rows: MatrixLike) -> FloatArray:
         """Project rows onto the components: ``rows @ components_.T`` (scikit-learn's
         ``TruncatedSVD.transform``), e.g. new documents for LSA or new users for recommendation.
 
@@ -479,8 +499,10 @@ class SVDEmbedding(Model):
         if sp.issparse(rows):
             if rows.ndim != 2 or rows.shape[1] != n_features:
                 raise ValueError(f"rows must have {n_features} columns, got shape {rows.shape}")
-            return cpu.csr_matmul(as_csr(rows, "rows", cpu, threads), basis, threads)
+            from_sparse: FloatArray = cpu.csr_matmul(as_csr(rows, "rows", cpu, threads), basis, threads)
+            return from_sparse
         array = as_float32_matrix(rows, "rows", allow_empty=True)
         if array.shape[1] != n_features:
             raise ValueError(f"rows must have {n_features} columns, got {describe(array)}")
-        return cpu.matmul(array, basis, threads)
+        from_dense: FloatArray = cpu.matmul(array, basis, threads)
+        return from_dense

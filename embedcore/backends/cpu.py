@@ -13,9 +13,10 @@ import contextlib
 import functools
 import logging
 import threading
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 from scipy import linalg
 
@@ -269,7 +270,8 @@ class WalkGraph(NamedTuple):
         return len(self.indptr) - 1
 
 
-def walks_csr(csr, undirected, with_weights, threads):
+def walks_csr(csr: Any, undirected: bool, with_weights: bool,
+              threads: int) -> "tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32] | None]":
     """(indptr int64, indices int32, weights float32 or None) numpy arrays of the walk graph of a
     canonical Csr with values >= 0: zero entries dropped, rows sorted, every edge stored both
     ways (with the larger of its two weights) when `undirected`; built without edge-sized
@@ -376,7 +378,7 @@ def cooccur_counts(ids, offsets, vocab_size, window, symmetric, distance_weighti
     return Csr(indptr, indices, data, (vocab_size, vocab_size)), int(working)
 
 
-def glove_check_counts(csr):
+def glove_check_counts(csr: Any) -> tuple[int, int]:
     """``(positive, bad)`` of a host CSR of counts: the number of counts > 0 (what GloVe trains
     on; explicit zeros are left out) and the position of the first count that is negative, NaN or
     infinite (-1 when none is; `positive` is then -1)."""
@@ -405,7 +407,8 @@ class GloveCounts(NamedTuple):
         return len(self.order)
 
 
-def glove_records(csr, x_max, alpha, seed, threads, positive=None):
+def glove_records(csr: Any, x_max: float, alpha: float, seed: int, threads: int,
+                  positive: int | None = None) -> Any:
     """What `glove_epoch` trains on for a checked host CSR of counts: its positive counts in one
     seeded random order (a `GloveCounts`, 4 bytes per nonzero beyond the matrix). `positive` is
     `glove_check_counts`' count (computed when not given)."""
@@ -431,7 +434,8 @@ GLOVE_PARAMS = ("word", "context", "word_bias", "context_bias", "word_gradsq", "
                 "word_bias_gradsq", "context_bias_gradsq")
 
 
-def glove_epoch(records, params, learning_rate, bias_learning_rate, threads, sequential=False, simd=""):
+def glove_epoch(records: Any, params: dict[str, Any], learning_rate: float, bias_learning_rate: float, threads: int,
+                sequential: bool = False, simd: str = "") -> tuple[float, str]:
     """One GloVe AdaGrad epoch over `records` (a `GloveCounts`, or int32 (nnz, 4) records as
     `glove_record_array` makes them), in place on `params` (a dict of GLOVE_PARAMS: float32
     vectors and accumulators (n_words, stride), biases (n_words,)); returns ``(cost, variant)``:
@@ -533,7 +537,8 @@ def _native_with_blas():
     return _native
 
 
-def topk(queries, database, k, exclude, normalized, threads, tiles=None):
+def topk(queries: Any, database: Any, k: int, exclude: Any, normalized: bool, threads: int,
+         tiles: tuple[int, int] | None = None) -> tuple[Any, Any]:
     """Exact cosine top-k of C-contiguous float32 rows (see embedcore.cosine_topk):
     (scores float32 (nq, k), indices int64 (nq, k)), ties by lower index. exclude: int64 (nq,)
     or None; 1 <= k <= nb (nb - 1 where a row is excluded). ValueError for NaN or infinity.
