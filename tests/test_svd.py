@@ -89,6 +89,20 @@ def test_csr_matmul_columns_have_the_bits_of_narrower_products(isa):
         assert np.array_equal(wide[:, lo:hi].view(np.uint32), narrow.view(np.uint32)), (lo, hi)
 
 
+def test_range_basis_normalisation_is_identical_for_any_thread_count():
+    # the tall x small products run as fixed row blocks, one BLAS thread each, however many
+    # threads share them (10,000 rows: three blocks, the last one short)
+    from embedcore.backends import cpu
+    rng = np.random.default_rng(6)
+    y = (rng.standard_normal((10_000, 30)) @ rng.standard_normal((30, 30))).astype(np.float32)  # not orthogonal
+    for exact in (False, True):
+        results = [cpu.orthonormalize(y, threads, exact=exact) for threads in (1, 2, 3, 8)]
+        for other in results[1:]:
+            assert np.array_equal(results[0].view(np.uint32), other.view(np.uint32))
+        gram = results[0].astype(np.float64).T @ results[0].astype(np.float64)
+        np.testing.assert_allclose(gram, np.eye(30), atol=1e-4 if exact else 1e-2)
+
+
 def test_csr_matmul_rejects_mismatched_shapes():
     A = sp.random(10, 8, density=0.3, format="csr", random_state=0, dtype=np.float32)
     with pytest.raises(ValueError, match="X must have shape"):
