@@ -168,7 +168,8 @@ def randomized_svd(X: MatrixLike, k: int, n_oversamples: int = 10, n_iter: int =
     seed : int
         Seed of the random projection. For sparse `X`, same seed and input give bit-identical
         output for any `workers` (the sparse kernels are deterministic, the small dense steps
-        run on one BLAS thread when threadpoolctl is installed); for dense `X`, with ``workers=1``.
+        are single-threaded BLAS calls on fixed blocks when threadpoolctl is installed); for
+        dense `X`, with ``workers=1``.
     workers : int, optional
         Threads; None for all usable cores.
     device : {'auto', 'cpu', 'cuda'}
@@ -224,8 +225,9 @@ def randomized_svd(X: MatrixLike, k: int, n_oversamples: int = 10, n_iter: int =
                         f"randomized_svd of a {matrix.shape[0]} x {matrix.shape[1]} matrix with k={k}",
                         "a smaller k or n_oversamples")
     op = _Operator.of(backend, matrix, threads)
-    # The dense steps between products are small (p x p results); one BLAS thread does them
-    # without competing with the threads of the sparse kernels.
+    # The dense steps between products are small (p x p results); each BLAS call runs on one
+    # thread, without competing with the threads of the sparse kernels (the tall x small products
+    # run as fixed row blocks shared by `threads` threads), so the bits do not depend on `threads`.
     with blas_threads(1):
         result = range_finder_svd(op, k, n_oversamples, n_iter, seed, threads)
     logger.info("randomized_svd: %d x %d, k=%d, %d power iterations, %.2f s", op.shape[0],

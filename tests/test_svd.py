@@ -64,6 +64,45 @@ def test_csr_matmul_is_identical_for_any_thread_count():
     assert np.array_equal(outs[0], outs[1]) and np.array_equal(outs[0], outs[2])
 
 
+def spmm_levels():
+    return [level for level in ("baseline", "avx2", "avx512")
+            if level == "baseline" or _native.spmm_isa() in (level, "avx512")]
+
+
+@pytest.mark.parametrize("isa", ["baseline", "avx2", "avx512"])
+def test_csr_matmul_columns_have_the_bits_of_narrower_products(isa):
+    # a column's sums do not depend on how many columns share its pass over A (64, 112 and 128
+    # wide register blocks, and their tails), so the columns of one wide product have the bits
+    # of products of column slices
+    if isa not in spmm_levels():
+        pytest.skip(f"CPU lacks {isa}")
+    A = sp.random(400, 300, density=0.05, format="lil", random_state=4, dtype=np.float32)
+    A[11] = 0  # an empty row
+    A = A.tocsr()
+    indptr = A.indptr.astype(np.int64)
+    X = np.random.default_rng(5).standard_normal((300, 250)).astype(np.float32)
+    wide = np.empty((400, 250), np.float32)
+    _native.csr_matmul(indptr, A.indices, A.data, 300, X, wide, 2, isa)
+    for lo, hi in [(0, 1), (0, 64), (64, 110), (0, 112), (110, 129), (112, 250), (200, 250)]:
+        narrow = np.empty((400, hi - lo), np.float32)
+        _native.csr_matmul(indptr, A.indices, A.data, 300, np.ascontiguousarray(X[:, lo:hi]), narrow, 1, isa)
+        assert np.array_equal(wide[:, lo:hi].view(np.uint32), narrow.view(np.uint32)), (lo, hi)
+
+
+def test_range_basis_normalisation_is_identical_for_any_thread_count():
+    # the tall x small products run as fixed row blocks, one BLAS thread each, however many
+    # threads share them (10,000 rows: three blocks, the last one short)
+    from embedcore.backends import cpu
+    rng = np.random.default_rng(6)
+    y = (rng.standard_normal((10_000, 30)) @ rng.standard_normal((30, 30))).astype(np.float32)  # not orthogonal
+    for exact in (False, True):
+        results = [cpu.orthonormalize(y, threads, exact=exact) for threads in (1, 2, 3, 8)]
+        for other in results[1:]:
+            assert np.array_equal(results[0].view(np.uint32), other.view(np.uint32))
+        gram = results[0].astype(np.float64).T @ results[0].astype(np.float64)
+        np.testing.assert_allclose(gram, np.eye(30), atol=1e-4 if exact else 1e-2)
+
+
 def test_csr_matmul_rejects_mismatched_shapes():
     A = sp.random(10, 8, density=0.3, format="csr", random_state=0, dtype=np.float32)
     with pytest.raises(ValueError, match="X must have shape"):

@@ -94,6 +94,43 @@ def test_long_lines_and_long_tokens_cut_into_many_chunks(tmp_path, chunk_bytes, 
     check_against_reference(paths, file_sentences(texts), 2, threads)
 
 
+def test_the_read_block_is_capped_whatever_the_number_of_threads():
+    assert _sgd._text.read_bytes(1) == _sgd._text.CHUNK_BYTES
+    assert _sgd._text.read_bytes(2) == 2 * _sgd._text.CHUNK_BYTES
+    assert _sgd._text.read_bytes(1000) == _sgd._text.READ_BYTES_MAX == 64 << 20
+
+
+@pytest.mark.parametrize("threads", [1, 7])
+def test_a_file_is_read_in_capped_blocks_with_the_uncapped_result(tmp_path, chunk_bytes, monkeypatch, threads):
+    # a cap below threads * CHUNK_BYTES: every read asks for at most the cap, and the words,
+    # counts and ids are those of the uncapped reading
+    texts = ["\n".join(" ".join(f"w{(i * j) % 211}" for j in range(i % 30)) for i in range(3000))]
+    paths = write_files(tmp_path, texts)
+    chunk_bytes(4096)
+    asked = []
+    real_open = _sgd._text.open_source
+
+    class Recording:
+        def __init__(self, f):
+            self.f = f
+
+        def read(self, size):
+            asked.append(size)
+            return self.f.read(size)
+
+        def __enter__(self):
+            self.f.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            return self.f.__exit__(*exc)
+
+    monkeypatch.setattr(_sgd._text, "open_source", lambda path: Recording(real_open(path)))
+    monkeypatch.setattr(_sgd._text, "READ_BYTES_MAX", 5000)
+    check_against_reference(paths, file_sentences(texts), 2, threads)
+    assert asked and max(asked) == min(threads * 4096, 5000)
+
+
 @pytest.mark.parametrize("suffix, opener", [(".gz", gzip.open), (".bz2", bz2.open)])
 def test_compressed_files_give_the_plain_result(tmp_path, chunk_bytes, suffix, opener):
     texts = ["\n".join(" ".join(f"t{(i * j) % 101}" for j in range(i % 40)) for i in range(2000))]

@@ -64,6 +64,11 @@ constexpr index_t kPrefetch = EMBEDCORE_SPMM_PREFETCH;
 
 namespace detail {
 
+// Column-block widths: as many floats as the registers hold as accumulators beside the
+// broadcast value and the tail mask (AVX2: 14 of the 16 ymm registers, so that the 110 columns of
+// k = 100 plus 10 oversamples take one pass over A, not two; AVX-512: 8 of 32 zmm).
+constexpr index_t kBlockAvx512 = 128, kBlockAvx2 = 112, kBlockScalar = 64;
+
 // The left operand: CSR (indptr, indices, data), or with kDense a row-major dense matrix `data`
 // with row stride `lda` and `q` columns, read as if every row held all q columns.
 struct Left {
@@ -155,11 +160,11 @@ void dispatch_avx2(Left A, const float* X, index_t ldx, float* Y, index_t ldy, i
 }
 #endif
 
-// Portable fallback: a column block of at most 64 floats accumulated in a local array.
+// Portable fallback: a column block of at most kBlockScalar floats accumulated in a local array.
 template <bool kDense>
 void rows_scalar(Left A, const float* X, index_t ldx, float* Y, index_t ldy, index_t r0, index_t r1, index_t c0,
                  int w) {
-    float acc[64];
+    float acc[kBlockScalar];
     for (index_t i = r0; i < r1; ++i) {
         std::fill(acc, acc + w, 0.0f);
         const index_t begin = kDense ? i * A.lda : A.indptr[i];
@@ -174,19 +179,21 @@ void rows_scalar(Left A, const float* X, index_t ldx, float* Y, index_t ldy, ind
 }
 
 // Rows [r0, r1) of Y = A X over all p columns, in column blocks as wide as the registers allow.
+// Each output element is summed over its row's nonzeros in stored order whatever the block
+// width, so the widths decide speed only.
 template <bool kDense>
 void rows_all_columns(Isa isa, Left A, const float* X, index_t ldx, float* Y, index_t ldy, index_t r0, index_t r1,
                       index_t p) {
-    const index_t block = isa == Isa::Avx512 ? 128 : 64;
+    const index_t block = isa == Isa::Avx512 ? kBlockAvx512 : isa == Isa::Avx2 ? kBlockAvx2 : kBlockScalar;
     for (index_t c0 = 0; c0 < p; c0 += block) {
         const int w = static_cast<int>(std::min(block, p - c0));
 #ifdef EMBEDCORE_INTRINSIC_VARIANTS
         if (isa == Isa::Avx512) {
-            dispatch_avx512<8, kDense>(A, X, ldx, Y, ldy, r0, r1, c0, w, (w + 15) / 16);
+            dispatch_avx512<kBlockAvx512 / 16, kDense>(A, X, ldx, Y, ldy, r0, r1, c0, w, (w + 15) / 16);
             continue;
         }
         if (isa == Isa::Avx2) {
-            dispatch_avx2<8, kDense>(A, X, ldx, Y, ldy, r0, r1, c0, w, (w + 7) / 8);
+            dispatch_avx2<kBlockAvx2 / 8, kDense>(A, X, ldx, Y, ldy, r0, r1, c0, w, (w + 7) / 8);
             continue;
         }
 #endif

@@ -23,8 +23,17 @@ cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* size) except NULL
 
 _POLICIES = {"strict": 0, "replace": 1, "ignore": 2}
-# Bytes each thread tokenizes at a time; a file is read in blocks of threads * CHUNK_BYTES.
+# Bytes each thread tokenizes at a time; a file is read in blocks of threads * CHUNK_BYTES, at
+# most READ_BYTES_MAX (so the block held, and the next one being read, do not grow with the
+# number of threads: 64 threads share one 64 MB block).
 CHUNK_BYTES = 1 << 22
+READ_BYTES_MAX = 1 << 26
+
+
+def read_bytes(int threads):
+    """The bytes a file is read in at a time by `threads` threads: threads * CHUNK_BYTES, at
+    most READ_BYTES_MAX."""
+    return max(1, min(max(threads, 1) * CHUNK_BYTES, READ_BYTES_MAX))
 
 
 cdef Utf8Policy _policy(str errors):
@@ -112,7 +121,7 @@ cdef class WordCounter:
         cdef int64_t offset, bad
         cdef const char* buf
         self.counter.reset_stream(self.policy)
-        for block, cut, offset in _blocks(path, self.threads * CHUNK_BYTES, self.progress):
+        for block, cut, offset in _blocks(path, read_bytes(self.threads), self.progress):
             buf = PyBytes_AS_STRING(block)
             with nogil:
                 bad = self.workers.feed(self.counter[0], buf, cut, offset)
@@ -205,7 +214,7 @@ cdef class WordEncoder:
         cdef const char* buf
         self.encoder.reset_stream(self.policy)
         try:
-            for block, cut, offset in _blocks(path, self.threads * CHUNK_BYTES, self.progress):
+            for block, cut, offset in _blocks(path, read_bytes(self.threads), self.progress):
                 buf = PyBytes_AS_STRING(block)
                 with nogil:
                     bad = self.workers.feed(self.encoder[0], buf, cut, offset)
