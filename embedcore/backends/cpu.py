@@ -460,9 +460,24 @@ def check_csr(indptr, indices, n_rows, n_cols, threads):
 
 def ppmi(csr, cds, shift, threads):
     """Positive PMI of a canonical CSR of finite non-negative counts (see embedcore.ppmi); ValueError
-    for negative or non-finite counts."""
+    for negative or non-finite counts. Both steps below on the one matrix."""
     indptr, indices, data = _native.ppmi(csr.indptr, csr.indices, csr.data, csr.shape[0], csr.shape[1], cds,
                                          shift, threads)
+    return Csr(indptr, indices, data, csr.shape)
+
+
+def ppmi_add_column_sums(csr, column_sums, threads):
+    """PPMI step 1: column_sums (float64, one per column of csr) += the column sums of csr, in an
+    order that does not depend on `threads`; ValueError for negative or non-finite counts."""
+    _native.ppmi_add_column_sums(csr.indptr, csr.indices, csr.data, csr.shape[0], csr.shape[1], column_sums,
+                                 threads)
+
+
+def ppmi_with_column_sums(csr, column_sums, cds, shift, threads):
+    """PPMI step 2: the positive PMI of the rows of csr (a row block of a matrix), given the whole
+    matrix's column sums; ValueError for negative or non-finite counts."""
+    indptr, indices, data = _native.ppmi_with_column_sums(csr.indptr, csr.indices, csr.data, csr.shape[0],
+                                                          csr.shape[1], column_sums, cds, shift, threads)
     return Csr(indptr, indices, data, csr.shape)
 
 
@@ -471,6 +486,16 @@ def csr_matmul(csr, dense, threads):
     dense = np.ascontiguousarray(dense, dtype=np.float32)
     out = np.empty((csr.shape[0], dense.shape[1]), dtype=np.float32)
     _native.csr_matmul(csr.indptr, csr.indices, csr.data, csr.shape[1], dense, out, threads)
+    return out
+
+
+def csr_matmul_into(csr, dense, out, threads, accumulate=False):
+    """out[:] = csr @ dense (CPU only; `out` float32, C-contiguous, (n_rows, p)); with `accumulate`,
+    out += csr @ dense, each entry's float32 multiply-adds continuing from out's value, so a product
+    accumulated over consecutive row blocks of a matrix's transpose, in block order, is bit-identical
+    to the one product with the whole transpose."""
+    dense = np.ascontiguousarray(dense, dtype=np.float32)
+    _native.csr_matmul(csr.indptr, csr.indices, csr.data, csr.shape[1], dense, out, threads, accumulate=accumulate)
     return out
 
 
