@@ -259,6 +259,8 @@ class ShardedMatrix:
     dtype : numpy.dtype
     row_ranges : list of (int, int)
         ``(row_begin, row_end)`` of each shard, consecutive, in order.
+    shard_nnz : list of int
+        The nonzeros of each shard.
 
     Raises
     ------
@@ -311,6 +313,11 @@ class ShardedMatrix:
     @property
     def row_ranges(self):
         return [(lo, hi) for _, lo, hi, _ in self._shards]
+
+    @property
+    def shard_nnz(self):
+        """The nonzeros of each shard, as the manifest lists them (nothing is read)."""
+        return [nnz for _, _, _, nnz in self._shards]
 
     @property
     def n_shards(self):
@@ -421,6 +428,8 @@ class ShardWriter:
         Shape of the whole matrix.
     dtype : numpy dtype
         dtype of the values (float32 by default).
+    name : str
+        What errors call `path` (the caller's argument, e.g. ``"out_dir"``).
 
     Use it as a context manager: leaving the ``with`` block normally commits the manifest
     (`result` is then the `ShardedMatrix`), leaving it by an exception removes every file written
@@ -437,8 +446,8 @@ class ShardWriter:
     [[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 3.0], [4.0, 0.0, 0.0]]
     """
 
-    def __init__(self, path, shape, dtype=np.float32):
-        self._store = _Store(path)
+    def __init__(self, path, shape, dtype=np.float32, name="path"):
+        self._store = _Store(path, name)
         self.shape = _check_shape(shape)
         self.dtype = np.dtype(dtype)
         self._created = self._store.make_empty()
