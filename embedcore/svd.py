@@ -121,24 +121,26 @@ def ppmi(cooc, cds=0.75, shift=1.0, workers=None, device="auto", out_dir=None):
 def ppmi_bytes(shape, nnz):
     """Bytes `ppmi` allocates for an n_rows x n_cols matrix of `nnz` nonzeros in memory: the result
     (int32 column + float32 value per nonzero of the input, an upper bound, and an int64 indptr),
-    the column sums with their partial sums over g = min(16, 2**25 // n_cols, n_rows) row groups
-    (float64) and their float32 logarithms, and the row sums (float64).
+    the column sums with their partial sums over g = max(1, min(16, 2**25 // n_cols, nnz // n_cols,
+    n_rows)) row groups (float64) and their float32 logarithms, and the row sums (float64).
 
     ``8 * nnz + 8 * (n_rows + 1) + 8 * (g + 1) * n_cols + 4 * n_cols + 8 * n_rows``
     """
     n_rows, n_cols = shape
-    return 8 * nnz + 8 * (n_rows + 1) + 8 * (_column_sum_groups(n_rows, n_cols) + 1) * n_cols + 4 * n_cols \
-        + 8 * n_rows
+    return 8 * nnz + 8 * (n_rows + 1) + 8 * (_column_sum_groups(n_rows, n_cols, nnz) + 1) * n_cols \
+        + 4 * n_cols + 8 * n_rows
 
 
-def _column_sum_groups(n_rows, n_cols):
+def _column_sum_groups(n_rows, n_cols, nnz):
     """The row groups of the column-sum partials (csrc/embedcore/ppmi.hpp, column_sum_groups)."""
-    return max(1, min(16, (256 << 20) // 8 // max(n_cols, 1), n_rows))
+    columns = max(n_cols, 1)
+    return max(1, min(16, (256 << 20) // 8 // columns, nnz // columns, n_rows))
 
 
 def streamed_ppmi_bytes(shape, shards, in_memory_result=False):
     """Bytes `ppmi` holds at once when it weights a matrix row block by row block: the column sums
-    (float64, with the partials of the largest block and their float32 logarithms), and for the
+    (float64, with a block's partials over g row groups as in :func:`ppmi_bytes` and their float32
+    logarithms), and for the
     largest block (`shards`: ``(n_rows, nnz)`` of each) the block read into memory (12 bytes per
     nonzero and 8 per row and one), its float32 copy when it must be converted (4 per nonzero),
     its weighted rows (8 per nonzero and per row and one) and row sums (8 per row); with
@@ -150,7 +152,8 @@ def streamed_ppmi_bytes(shape, shards, in_memory_result=False):
     n_rows, n_cols = shape
     block = 0
     for rows, nnz in shards:
-        block = max(block, 8 * _column_sum_groups(rows, n_cols) * n_cols + 4 * n_cols + 24 * nnz + 24 * (rows + 1))
+        block = max(block, 8 * _column_sum_groups(rows, n_cols, nnz) * n_cols + 4 * n_cols + 24 * nnz
+                    + 24 * (rows + 1))
     total = 8 * n_cols + block
     if in_memory_result:
         total += 8 * sum(nnz for _, nnz in shards) + 8 * (n_rows + 1)

@@ -153,13 +153,16 @@ def test_svd_working_bytes_formula():
 
 
 def test_ppmi_bytes_formula():
-    # the result (8 per nonzero, 8 per row and one), the column sums with 16 row groups of
-    # partials and their float32 logs, the row sums
-    assert ppmi_bytes((100, 50), 700) == 8 * 700 + 8 * 101 + 8 * 17 * 50 + 4 * 50 + 8 * 100
-    # few rows: as many groups as rows; a wide matrix: fewer groups (at most 256 MiB of partials)
-    assert ppmi_bytes((3, 50), 10) == 8 * 10 + 8 * 4 + 8 * 4 * 50 + 4 * 50 + 8 * 3
+    # the result (8 per nonzero, 8 per row and one), the column sums with their partials over
+    # g row groups and their float32 logs, the row sums; g = nnz // n_cols here (14)
+    assert ppmi_bytes((100, 50), 700) == 8 * 700 + 8 * 101 + 8 * 15 * 50 + 4 * 50 + 8 * 100
+    # at most 16 groups, at most one per row, at least one
+    assert ppmi_bytes((100, 50), 5000) == 8 * 5000 + 8 * 101 + 8 * 17 * 50 + 4 * 50 + 8 * 100
+    assert ppmi_bytes((3, 50), 1000) == 8 * 1000 + 8 * 4 + 8 * 4 * 50 + 4 * 50 + 8 * 3
+    assert ppmi_bytes((3, 50), 10) == 8 * 10 + 8 * 4 + 8 * 2 * 50 + 4 * 50 + 8 * 3
+    # a wide matrix: at most 256 MiB of partials
     wide = 1 << 24
-    assert ppmi_bytes((100, wide), 0) == 8 * 101 + 8 * 3 * wide + 4 * wide + 8 * 100
+    assert ppmi_bytes((100, wide), 1 << 30) == 8 * (1 << 30) + 8 * 101 + 8 * 3 * wide + 4 * wide + 8 * 100
 
 
 def test_topk_bytes_counts_the_float32_copy_only_when_one_is_made():

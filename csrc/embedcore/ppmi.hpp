@@ -16,7 +16,8 @@
 // `ppmi` is both steps on one matrix. Each pass is parallel over row blocks of about equal
 // nonzero count.
 // Cost: O(nnz + n_cols) time per call with one log per nonzero (and one log and exp per column in
-// step 2); the caller's output arrays have room for nnz entries.
+// step 2; the column-sum partials are sized so that their cost stays within O(nnz + n_cols)); the
+// caller's output arrays have room for nnz entries.
 #pragma once
 
 #include <algorithm>
@@ -43,11 +44,15 @@ struct Output {
     float* data;
 };
 
-// Column-sum partials live in at most this many float64 arrays of n_cols entries (fewer when
-// n_cols is large, so they stay under 256 MiB). A function of the shape only, not the threads.
-inline int column_sum_groups(index_t n_cols) {
+// Column-sum partials live in at most this many float64 arrays of n_cols entries: at most 16, no
+// more than the nonzeros fill (nnz / n_cols, so that zeroing and adding them up costs no more than
+// the pass over the nonzeros: with a large vocabulary and a small matrix or shard, one array), and
+// fewer when n_cols is large, so they stay under 256 MiB. A function of the shape and nnz only,
+// not the threads.
+inline int column_sum_groups(index_t n_cols, index_t nnz) {
+    const index_t columns = std::max<index_t>(n_cols, 1);
     const index_t budget = (index_t{256} << 20) / 8;
-    return static_cast<int>(std::max<index_t>(1, std::min<index_t>(16, budget / std::max<index_t>(n_cols, 1))));
+    return static_cast<int>(std::max<index_t>(1, std::min<index_t>({16, budget / columns, nnz / columns})));
 }
 
 namespace detail {
@@ -228,7 +233,8 @@ inline void add_column_sums(index_t n_rows, index_t n_cols, const index_t* indpt
     if (n_rows == 0 || nnz == 0) return;
     if (nnz < (index_t{1} << 18)) threads = 1;
     // Row groups are fixed by the shape; threads take whole groups.
-    const int groups = static_cast<int>(std::max<index_t>(1, std::min<index_t>(column_sum_groups(n_cols), n_rows)));
+    const int groups =
+        static_cast<int>(std::max<index_t>(1, std::min<index_t>(column_sum_groups(n_cols, nnz), n_rows)));
     const std::vector<index_t> group_rows = spmm::balanced_row_splits(n_rows, indptr, groups);
     std::vector<double> partial(static_cast<std::size_t>(groups) * static_cast<std::size_t>(n_cols), 0.0);
     parallel_blocks(groups, std::min(threads, groups), [&](index_t begin, index_t end, int) {
