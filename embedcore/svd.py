@@ -7,6 +7,7 @@ CSR kernels (or cuSPARSE); the small dense factorisations are solved on the host
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 
@@ -522,6 +523,18 @@ def _randomized_svd_shards(X, k, n_oversamples, n_iter, seed, threads):
     return result
 
 
+def _current_dask_client():
+    """The dask.distributed Client this process has started or runs under, or None (none started,
+    or dask.distributed never imported: a process with a Client has imported it)."""
+    module = sys.modules.get("distributed")
+    if module is None or not hasattr(module, "default_client"):
+        return None
+    try:
+        return module.default_client()
+    except ValueError:  # no Client
+        return None
+
+
 def _is_sparse(value):
     return sp.issparse(value) or (is_device_array(value) and hasattr(value, "tocsr"))
 
@@ -638,8 +651,10 @@ class SVDEmbedding(Model):
             shard in memory at a time: its PPMI is written as shards to a temporary directory
             (under ``tempfile.gettempdir()``, removed at the end), then factorised as
             :func:`randomized_svd` does a ShardedMatrix; the result is that of the matrix in
-            memory (see :func:`ppmi` for when it is bit-identical). Dask runs the same steps
-            across machines (:mod:`embedcore.distributed`).
+            memory (see :func:`ppmi` for when it is bit-identical). In a process connected to a
+            dask.distributed cluster (a ``Client`` started), the same steps run there instead,
+            each shard a task (:mod:`embedcore.distributed`, the dask extra; the PPMI matrix is
+            gathered on the client; `workers` and `device` are not used).
         vocab : Vocab or list of str, optional
             The words of the rows of `X` (or of the ids of an encoded corpus).
 
@@ -659,7 +674,10 @@ class SVDEmbedding(Model):
         from embedcore.corpus import EncodedCorpus
         count_seconds = 0.0
         streamed = isinstance(X, ShardedMatrix)  # row-range shards: PPMI and SVD one shard at a time
-        if streamed:
+        on_dask = streamed and _current_dask_client() is not None  # or each shard a task on the cluster
+        if on_dask:
+            from embedcore import distributed
+        elif streamed:
             _check_streaming_device(self.device, "SVDEmbedding.fit of a ShardedMatrix")
         elif isinstance(X, EncodedCorpus) or _is_source(X):
             X, vocab, count_seconds = self._count(X, vocab)
@@ -681,7 +699,9 @@ class SVDEmbedding(Model):
             start = time.perf_counter()
             matrix = X
             if words is not None:
-                if streamed:  # the PPMI shards go to a temporary directory, removed after the SVD
+                if on_dask:
+                    matrix = distributed.ppmi(X, cds=self.cds, shift=self.shift)
+                elif streamed:  # the PPMI shards go to a temporary directory, removed after the SVD
                     scratch = tempfile.mkdtemp(prefix="embedcore-ppmi-")
                     matrix = ppmi(X, cds=self.cds, shift=self.shift, workers=self.workers, device="cpu",
                                   out_dir=os.path.join(scratch, "ppmi"))
@@ -693,9 +713,13 @@ class SVDEmbedding(Model):
                 raise ValueError(f"vector_size must be <= min(X.shape) = {min(shape)}, "
                                  f"got {self.vector_size}")
             start = time.perf_counter()
-            u, s, vt = randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
-                                      n_iter=self.n_iter, seed=self.seed, workers=self.workers,
-                                      device="cpu" if streamed else self.device)
+            if on_dask:
+                u, s, vt = distributed.randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
+                                                      n_iter=self.n_iter, seed=self.seed)
+            else:
+                u, s, vt = randomized_svd(matrix, self.vector_size, n_oversamples=self.n_oversamples,
+                                          n_iter=self.n_iter, seed=self.seed, workers=self.workers,
+                                          device="cpu" if streamed else self.device)
             svd_seconds = time.perf_counter() - start
             nnz = int(matrix.nnz) if hasattr(matrix, "nnz") else int(np.prod(shape))
         finally:

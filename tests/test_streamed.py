@@ -298,6 +298,25 @@ def test_svd_embedding_of_bad_shards_raises_naming_them_and_leaves_no_files(tmp_
     assert os.listdir(own_tempdir) == []
 
 
+def test_svd_embedding_of_shards_runs_on_dask_in_a_process_with_a_client(tmp_path, monkeypatch, own_tempdir):
+    # with a dask.distributed Client started, the shards are weighted and factorised as tasks
+    # (here the client check is stood in for, and Dask's threaded scheduler runs the tasks)
+    pytest.importorskip("dask")
+    from embedcore import distributed, svd
+    calls = []
+    real = distributed.randomized_svd
+    monkeypatch.setattr(svd, "_current_dask_client", lambda: object())
+    monkeypatch.setattr(distributed, "randomized_svd", lambda *a, **k: calls.append(1) or real(*a, **k))
+    counts = integer_counts(60, 60, 0.3, 22)
+    words = [str(i) for i in range(60)]
+    shards = ShardedMatrix.from_scipy(counts, tmp_path / "c", rows_per_shard=20)
+    got = ec.SVDEmbedding(vector_size=4).fit(shards, vocab=words)
+    want = ec.SVDEmbedding(vector_size=4).fit(counts, vocab=words)
+    assert calls == [1]
+    np.testing.assert_allclose(got.singular_values_, want.singular_values_, rtol=1e-6)
+    assert os.listdir(own_tempdir) == []
+
+
 # ------------------------------------------------------------------ memory
 def test_streamed_estimates_hold_one_block_and_not_the_matrix():
     # 1M x 1M, 1G nonzeros in 100 shards of 10M: PPMI in memory needs 8 GB of result
