@@ -187,17 +187,22 @@ def _row_blocks(matrix, name, threads, canonical=False, check_finite=True):
             yield i, lo, hi, as_csr(matrix.shard(i), label, cpu, threads, canonical=canonical,
                                     check_finite=check_finite), label
         return
-    bounds = sharded.plan_row_ranges(np.diff(matrix.indptr) * 12 + 8, sharded.DEFAULT_SHARD_BYTES)
-    for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+    for i, (lo, hi) in enumerate(_row_ranges(matrix)):
         yield i, lo, hi, _csr_rows(matrix, lo, hi), f"{name} rows {lo}..{hi}"
+
+
+def _row_ranges(csr):
+    """Row ranges of a matrix in memory taken as blocks: about `sharded.DEFAULT_SHARD_BYTES` each,
+    as `ShardedMatrix.from_scipy` would write them."""
+    bounds = sharded.plan_row_ranges(np.diff(csr.indptr) * 12 + 8, sharded.DEFAULT_SHARD_BYTES)
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def _block_shapes(matrix):
     """``(n_rows, nnz)`` of each row block `_row_blocks` gives."""
     if isinstance(matrix, ShardedMatrix):
         return [(hi - lo, nnz) for (lo, hi), nnz in zip(matrix.row_ranges, matrix.shard_nnz)]
-    bounds = sharded.plan_row_ranges(np.diff(matrix.indptr) * 12 + 8, sharded.DEFAULT_SHARD_BYTES)
-    return [(hi - lo, int(matrix.indptr[hi] - matrix.indptr[lo])) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    return [(hi - lo, int(matrix.indptr[hi] - matrix.indptr[lo])) for lo, hi in _row_ranges(matrix)]
 
 
 def _count_step(step, label, csr, row_begin, *args):
