@@ -5,6 +5,7 @@ SVD, and exact cosine top-k search, as C++ kernels under a gensim-familiar API.
 """
 from embedcore._version import __version__
 from embedcore._base import NotFittedError
+from embedcore._typing import BuildInfo
 from embedcore.cooccurrence import cooccurrence
 from embedcore.corpus import EncodedCorpus
 from embedcore.fasttext import FastText, FastTextKeyedVectors, load_facebook_model, save_facebook_model
@@ -22,7 +23,7 @@ from embedcore.word2vec import Word2Vec
 from embedcore import datasets
 
 
-def build_info():
+def build_info() -> BuildInfo:
     """What this build of embedcore was compiled with and can use now.
 
     Returns

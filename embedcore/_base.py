@@ -12,7 +12,9 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from embedcore._progress import call_epoch_end, progress_bar
 from embedcore.backends import get_backend
@@ -28,12 +30,12 @@ class Model:
     """Base of the models: the fitted-state rule and the device argument."""
 
     #: public attributes that exist only once the model is fitted (NotFittedError before)
-    _fitted_attributes = ()
+    _fitted_attributes: tuple[str, ...] = ()
     #: every attribute a fit sets (the public ones above and private arrays): a failed fit
     #: removes them all
-    _state_attributes = ()
+    _state_attributes: tuple[str, ...] = ()
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         # reached only when normal lookup fails (a property raising AttributeError included)
         if name in type(self)._fitted_attributes and not self.__dict__.get("_fitted", False):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit() before using {name}")
@@ -43,19 +45,19 @@ class Model:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
-    def is_fitted(self):
+    def is_fitted(self) -> bool:
         """True once `fit` has completed (or was interrupted with a usable model)."""
         return bool(self.__dict__.get("_fitted", False))
 
     @staticmethod
-    def _check_device(device):
+    def _check_device(device: str) -> str:
         """The device argument, validated now: an unknown name is a ValueError, "cuda" without a
         usable GPU a RuntimeError (before any work)."""
         get_backend(device)
         return device
 
     @contextlib.contextmanager
-    def _fitting(self):
+    def _fitting(self) -> Iterator[None]:
         """Around the part of `fit` that replaces the fitted attributes. The model sets
         ``self._fitted = True`` as soon as they exist (so that epoch-end callbacks can read
         them); a fit that raises (Ctrl-C is caught by train_epochs and does not) leaves the
@@ -75,14 +77,15 @@ class Model:
 class TrainingRun:
     """What `train_epochs` did: per-epoch losses and seconds, the work units done, the wall time,
     and whether Ctrl-C stopped it."""
-    losses: list = field(default_factory=list)
-    epoch_seconds: list = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
     done: int = 0
     seconds: float = 0.0
     interrupted: bool = False
 
 
-def train_epochs(model, name, epochs, run_epoch, total, unit, after_epoch=None):
+def train_epochs(model: Any, name: str, epochs: int, run_epoch: Callable[[int], Generator[int, None, Any]], total: int,
+                 unit: str, after_epoch: Callable[[TrainingRun, int, Any], object] | None = None) -> TrainingRun:
     """Run `epochs` epochs of training with progress, callbacks and Ctrl-C handled once.
 
     Parameters

@@ -45,6 +45,8 @@ import stat
 import tempfile
 import threading
 import zlib
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
 
 from embedcore._validation import check_path
 
@@ -58,7 +60,7 @@ _READ_BUFFER_BYTES = 1 << 16
 
 
 # ------------------------------------------------------------------------------------------ reading
-def compression_of_name(path):
+def compression_of_name(path: "str | os.PathLike[str]") -> str | None:
     """'gzip' for a name ending in .gz, 'bz2' for .bz2, else None (how writers choose)."""
     return _SUFFIXES.get(os.path.splitext(os.fspath(path))[1].lower())
 
@@ -137,6 +139,10 @@ class Source(io.BufferedReader):
         file), else None (a pipe).
     """
 
+    path: str
+    compression: str | None
+    size: int | None
+
 
 def _read_prefix(raw, n):
     prefix = b""
@@ -148,7 +154,7 @@ def _read_prefix(raw, n):
     return prefix
 
 
-def open_source(path, name="path"):
+def open_source(path: object, name: str = "path") -> "Source":
     """Open a file for reading bytes, decompressing gzip and bz2.
 
     The compression is recognised by the file's magic bytes, else by its suffix (so a gzipped
@@ -206,7 +212,7 @@ def open_source(path, name="path"):
     return stream
 
 
-def is_regular_file(path):
+def is_regular_file(path: "str | os.PathLike[str]") -> bool:
     """Whether `path` is a regular file (or a link to one): a source that can be read twice."""
     try:
         return stat.S_ISREG(os.stat(path).st_mode)
@@ -214,7 +220,7 @@ def is_regular_file(path):
         return False
 
 
-def anonymous_temp_file(dir=None):
+def anonymous_temp_file(dir: "str | os.PathLike[str] | None" = None) -> io.BufferedRandom:
     """A new read-write binary file without a name, for spilling data to disk.
 
     The file is created in `dir` (default: ``tempfile.gettempdir()``) and has no name from the
@@ -418,7 +424,8 @@ def _compressed_writer(file, compression, path):
 
 
 @contextlib.contextmanager
-def atomic_write(path, mode="wb", encoding="utf-8", compression=None, name="path"):
+def atomic_write(path: "str | os.PathLike[str]", mode: str = "wb", encoding: str = "utf-8",
+                 compression: str | None = None, name: str = "path") -> Iterator[IO[Any]]:
     """Write a file so that it is either completely replaced or left untouched.
 
     See the module notes for what is guaranteed (temporary file, permissions, symlinks, fsync,
@@ -539,7 +546,7 @@ def _prepared(journal):
     return journal + ".prepared"
 
 
-def recover_many(paths, journal):
+def recover_many(paths: "Sequence[str]", journal: str) -> list[str]:
     """The paths to read a file set from, after settling a save that was interrupted.
 
     A save interrupted after its commit point (the journal exists) is finished: the renames it
@@ -600,7 +607,7 @@ def recover_many(paths, journal):
 
 
 @contextlib.contextmanager
-def atomic_write_many(paths, journal):
+def atomic_write_many(paths: "Sequence[str]", journal: str) -> Iterator[list[IO[bytes]]]:
     """Write several files that change together: all of them, or none.
 
     The scheme (see the module notes): write and fsync every temporary file; put a record

@@ -19,6 +19,7 @@ Off Linux, the physical pages ``sysconf`` reports as available, or no limit when
 """
 import os
 import sys
+from collections.abc import Sequence
 
 try:
     import resource
@@ -125,7 +126,7 @@ def limits(proc=None, root=None):
     return found
 
 
-def available_bytes():
+def available_bytes() -> int:
     """Bytes this process may still allocate: the smallest of the limits in this module's
     description, or ``sys.maxsize`` where none can be read.
 
@@ -145,7 +146,8 @@ def _size(nbytes):
     return f"{nbytes} bytes"
 
 
-def require(nbytes, what, hints=(), max_memory=None, mapped=None):
+def require(nbytes: int, what: str, hints: "str | Sequence[str]" = (), max_memory: int | None = None,
+            mapped: int | None = None) -> None:
     """Raise MemoryError unless `nbytes` more can be allocated.
 
     Parameters

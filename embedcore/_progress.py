@@ -2,6 +2,8 @@
 import logging
 import sys
 import time
+from collections.abc import Iterable
+from typing import Any
 
 logger = logging.getLogger("embedcore")
 
@@ -37,7 +39,7 @@ class _NoProgress:
         pass
 
 
-def progress_bar(enabled, total=None, desc="", unit="it"):
+def progress_bar(enabled: bool, total: int | None = None, desc: str = "", unit: str = "it") -> Any:
     """A tqdm bar when `enabled` and stderr is a terminal and tqdm is installed; log lines when
     enabled otherwise; nothing when not enabled. Use as a context manager or call close()."""
     if not enabled:
@@ -51,7 +53,7 @@ def progress_bar(enabled, total=None, desc="", unit="it"):
     return _LogProgress(total, desc, unit)
 
 
-def call_epoch_end(callbacks, model, epoch):
+def call_epoch_end(callbacks: Iterable[Any], model: Any, epoch: int) -> None:
     """Call each training callback at the end of an epoch: an object with `on_epoch_end(model)`
     (gensim's CallbackAny2Vec style) or a plain function `f(model, epoch)`."""
     for callback in callbacks:

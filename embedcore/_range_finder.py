@@ -6,6 +6,8 @@ It sees the matrix only through an operator with ``shape``, ``backend``, ``dot(Q
 (`embedcore.svd`) or block by block on Dask workers (`embedcore.distributed`) with the same steps
 between them.
 """
+from typing import Any
+
 import numpy as np
 from scipy import linalg
 
@@ -28,7 +30,7 @@ def thin_svd(backend, bt):
     return backend.asarray(w), s, zt
 
 
-def range_finder_svd(op, k, n_oversamples, n_iter, seed, threads):
+def range_finder_svd(op: Any, k: int, n_oversamples: int, n_iter: int, seed: int, threads: int) -> tuple[Any, Any, Any]:
     """Halko, Martinsson and Tropp (2011), algorithm 4.4 (subspace iteration) with the
     re-normalisation between products done by the backend's `orthonormalize` (Gram whitening),
     then an orthonormal basis Q and the SVD of Q^T A. Works on the orientation with fewer

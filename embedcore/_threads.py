@@ -4,7 +4,7 @@ import os
 from embedcore._validation import check_int
 
 
-def usable_cores():
+def usable_cores() -> int:
     """Cores this process may run on: the affinity mask, capped by OMP_NUM_THREADS when set."""
     try:
         cores = len(os.sched_getaffinity(0))
@@ -16,7 +16,7 @@ def usable_cores():
     return max(1, cores)
 
 
-def effective_workers(workers):
+def effective_workers(workers: int | None) -> int:
     """None or -1: all usable cores; k > 0: k threads; -k: all but k-1; 0 is an error."""
     if workers is None:
         return usable_cores()

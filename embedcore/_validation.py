@@ -1,18 +1,26 @@
 """Input checks shared by every public function. Messages name the argument and what came."""
 import numbers
 import os
+from collections.abc import Collection, Iterable
+from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
+
+from embedcore._typing import Callback, FloatArray
+
+_T = TypeVar("_T")
 
 
-def describe(array):
+def describe(array: object) -> str:
     """'float64 with shape (10,)' for an array, the type name for anything else."""
     if hasattr(array, "dtype") and hasattr(array, "shape"):
         return f"{array.dtype} with shape {tuple(array.shape)}"
     return type(array).__name__
 
 
-def as_float32_matrix(value, name, allow_empty=False, check_finite=True):
+def as_float32_matrix(value: npt.ArrayLike, name: str, allow_empty: bool = False,
+                      check_finite: bool = True) -> FloatArray:
     """C-contiguous float32 2-D array (a copy only when needed); NaN/inf are rejected."""
     try:
         array = np.asarray(value)
@@ -30,7 +38,7 @@ def as_float32_matrix(value, name, allow_empty=False, check_finite=True):
     return array
 
 
-def as_int_array(value, name, dtype=np.int32, ndim=1):
+def as_int_array(value: npt.ArrayLike, name: str, dtype: npt.DTypeLike = np.int32, ndim: int = 1) -> npt.NDArray[Any]:
     """C-contiguous integer array of the given dtype; floats that are not whole are rejected."""
     array = np.asarray(value)
     if array.ndim != ndim:
@@ -43,7 +51,7 @@ def as_int_array(value, name, dtype=np.int32, ndim=1):
     return np.ascontiguousarray(array, dtype=dtype)
 
 
-def check_int(value, name, minimum=None, maximum=None):
+def check_int(value: object, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
     """An int (bools rejected) within [minimum, maximum]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
@@ -55,7 +63,8 @@ def check_int(value, name, minimum=None, maximum=None):
     return value
 
 
-def check_float(value, name, minimum=None, maximum=None, inclusive=True):
+def check_float(value: object, name: str, minimum: float | None = None, maximum: float | None = None,
+                inclusive: bool = True) -> float:
     """A finite real number within the bounds (inclusive unless said otherwise)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
@@ -69,20 +78,20 @@ def check_float(value, name, minimum=None, maximum=None, inclusive=True):
     return value
 
 
-def check_choice(value, name, choices):
+def check_choice(value: _T, name: str, choices: Collection[object]) -> _T:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
 
 
-def check_path(value, name):
+def check_path(value: object, name: str) -> str:
     """A str or os.PathLike, returned as str."""
     if not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{name} must be a path (str or os.PathLike), got {type(value).__name__}")
     return os.fspath(value)
 
 
-def check_callbacks(callbacks):
+def check_callbacks(callbacks: Iterable[Callback] | None) -> list[Callback]:
     """A list of epoch-end callbacks: callables `f(model, epoch)` or objects with `on_epoch_end`."""
     callbacks = [] if callbacks is None else list(callbacks)
     for i, cb in enumerate(callbacks):
@@ -94,13 +103,13 @@ def check_callbacks(callbacks):
 # ----------------------------------------------------------------------------------------------
 # inputs that may live on a device (CuPy) as well as on the host
 
-def is_device_array(value):
+def is_device_array(value: object) -> bool:
     """True for a CuPy array or cupyx sparse matrix (checked without importing CuPy)."""
     from embedcore.backends import is_device_array as check
     return check(value)
 
 
-def device_matrix(value, name, backend, allow_empty=False, check_finite=True):
+def device_matrix(value: Any, name: str, backend: Any, allow_empty: bool = False, check_finite: bool = True) -> Any:
     """A C-contiguous float32 2-D array on `backend`'s device: host input is checked on the host
     (`as_float32_matrix`) and copied once if the backend is a GPU; CuPy input is checked where it
     is."""
@@ -118,7 +127,7 @@ def device_matrix(value, name, backend, allow_empty=False, check_finite=True):
     return array
 
 
-def like_inputs(backend, result, *inputs):
+def like_inputs(backend: Any, result: Any, *inputs: Any) -> Any:
     """`result` where the inputs were: CuPy results stay on the GPU when an input was a CuPy
     array; otherwise numpy / scipy.sparse."""
     if any(is_device_array(x) for x in inputs):
@@ -129,7 +138,8 @@ def like_inputs(backend, result, *inputs):
 _INT32_MAX = np.iinfo(np.int32).max
 
 
-def as_csr(value, name, backend, threads, canonical=False, check_finite=True):
+def as_csr(value: Any, name: str, backend: Any, threads: int, canonical: bool = False,
+           check_finite: bool = True) -> Any:
     """The backend's CSR matrix (float32 data, int32 indices) of a sparse matrix (scipy or cupyx,
     any format) or a dense 2-D array-like, validated where the input lives: 2-D, real, each
     dimension below 2**31, a CSR structure that indexes only its own arrays (indptr from 0 to
@@ -190,7 +200,7 @@ def _check_structure(indptr, indices, n_rows, n_cols, name, here, threads):
         raise ValueError(f"{name} is not a valid CSR matrix: {exc}") from None
 
 
-def check_exclude(exclude, nq, nb, backend):
+def check_exclude(exclude: Any, nq: int, nb: int, backend: Any) -> Any:
     """exclude as int64 on the backend's device: one database row per query, -1 for none."""
     array = exclude if is_device_array(exclude) else np.asarray(exclude)
     if array.ndim != 1 or array.shape[0] != nq:

@@ -17,6 +17,8 @@ import logging
 import os
 import platform
 import tempfile
+from collections.abc import Iterable
+from typing import Any
 
 from embedcore._io import atomic_write
 from embedcore.benchcases._registry import (  # the names scripts use, re-exported
@@ -27,7 +29,7 @@ logger = logging.getLogger("embedcore")
 __all__ = ["CASE_MODULES", "Case", "Context", "Row", "alternate", "available_cases", "best_of", "case",
            "format_table", "machine_description", "plot", "run", "write_json"]
 
-def machine_description():
+def machine_description() -> str:
     """CPU model, cores, BLAS (threadpoolctl when installed) and OPENBLAS_CORETYPE."""
     model = platform.processor() or platform.machine()
     try:
@@ -52,7 +54,8 @@ def machine_description():
     return "; ".join(parts)
 
 
-def run(names=None, quick=False, workers=2, data_dir=None):
+def run(names: "Iterable[str] | None" = None, quick: bool = False, workers: int = 2,
+        data_dir: "str | os.PathLike[str] | None" = None) -> list[Any]:
     """Run the named cases (when None, all but those run only on request) and return their rows."""
     cases = available_cases()
     if names:
@@ -72,7 +75,7 @@ def run(names=None, quick=False, workers=2, data_dir=None):
     return rows
 
 
-def format_table(rows):
+def format_table(rows: "Iterable[Any]") -> str:
     """A plain-text table of the rows."""
     header = ["case", "work", "peer", "peer s", "embedcore s", "ratio", "peer quality", "embedcore quality"]
     lines = [[r.case, r.work, r.peer,
@@ -90,7 +93,7 @@ def format_table(rows):
     return "\n".join(out)
 
 
-def write_json(rows, path, extra=None):
+def write_json(rows: "Iterable[Any]", path: "str | os.PathLike[str]", extra: "dict[str, Any] | None" = None) -> None:
     """Write the rows and the machine description as JSON (replaced atomically)."""
     payload = {"machine": machine_description(), "rows": [r.as_dict() for r in rows]}
     payload.update(extra or {})
@@ -98,7 +101,7 @@ def write_json(rows, path, extra=None):
         json.dump(payload, f, indent=2)
 
 
-def plot(rows, path):
+def plot(rows: "Iterable[Any]", path: "str | os.PathLike[str]") -> None:
     """A bar chart of the speed ratios (needs matplotlib), replaced atomically."""
     try:
         import matplotlib

@@ -28,14 +28,24 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from embedcore.corpus import EncodedCorpus
+    from embedcore.datasets import SyntheticCorpus
+    from embedcore.fasttext import FastText
+    from embedcore.keyedvectors import KeyedVectors
+    from embedcore.vocab import Vocab
 
 logger = logging.getLogger("embedcore")
 
 
 # ------------------------------------------------------------------------------ option types
-def _int_option(minimum=None, maximum=None, nonzero=False):
+def _int_option(minimum: int | None = None, maximum: int | None = None, nonzero: bool = False) -> Callable[[str], int]:
     """An argparse type: an int within [minimum, maximum] (and not 0 when `nonzero`)."""
-    def parse(text):
+    def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
@@ -51,7 +61,7 @@ def _int_option(minimum=None, maximum=None, nonzero=False):
     return parse
 
 
-def _positive_float(text):
+def _positive_float(text: str) -> float:
     """An argparse type: a finite float > 0."""
     try:
         value = float(text)
@@ -67,7 +77,7 @@ _WORKERS = _int_option(nonzero=True)
 _SEED = _int_option(minimum=0)
 
 
-def _add_layout_options(parser, verb):
+def _add_layout_options(parser: argparse.ArgumentParser, verb: str) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--binary", dest="layout", action="store_const", const="binary", default=None,
                        help=f"{verb} word2vec's binary format (default: binary for names ending in .bin, "
@@ -77,30 +87,30 @@ def _add_layout_options(parser, verb):
     parser.add_argument("--no-header", action="store_true", help="GloVe's text without the header line")
 
 
-def _is_binary(args, path):
+def _is_binary(args: argparse.Namespace, path: str) -> bool:
     from embedcore.formats import layout_of_name
     return (args.layout or layout_of_name(path)) == "binary"
 
 
 # ---------------------------------------------------------------------------------- recipes
-def _source(args):
+def _source(args: argparse.Namespace) -> "str | list[str]":
     from embedcore.corpus import check_restartable
     source = args.source[0] if len(args.source) == 1 else list(args.source)
     check_restartable(source)  # a pruned count (--max-vocab) reads it a second time for the ids
     return source
 
 
-def _given(**options):
+def _given(**options: Any) -> dict[str, Any]:
     """The options the user gave; the rest keep the model's defaults."""
     return {name: value for name, value in options.items() if value is not None}
 
 
-def _vocab_and_corpus(args, source):
+def _vocab_and_corpus(args: argparse.Namespace, source: "str | list[str]") -> "tuple[Vocab, EncodedCorpus]":
     from embedcore.vocab import Vocab
     return Vocab.count_and_encode(source, min_count=args.min_count, max_size=args.max_vocab, progress=True)
 
 
-def _train_word2vec(args, sg):
+def _train_word2vec(args: argparse.Namespace, sg: int) -> "tuple[KeyedVectors, dict[str, Any]]":
     """`embedcore train --model sgns|cbow`: vocabulary, ids, then word2vec."""
     from embedcore.word2vec import Word2Vec
     vocab, corpus = _vocab_and_corpus(args, _source(args))
@@ -112,7 +122,7 @@ def _train_word2vec(args, sg):
                       "final_loss": model.loss_history[-1] if model.loss_history else float("nan")}
 
 
-def _train_fasttext(args):
+def _train_fasttext(args: argparse.Namespace) -> "tuple[FastText, dict[str, Any]]":
     """`embedcore train --model fasttext`: vocabulary, ids, then subword skip-gram. Returns the
     model: `_train` writes fastText's .bin for a .bin name, else the word vectors."""
     from embedcore.fasttext import FastText
@@ -126,7 +136,7 @@ def _train_fasttext(args):
                    "final_loss": model.loss_history[-1] if model.loss_history else float("nan")}
 
 
-def _train_glove(args):
+def _train_glove(args: argparse.Namespace) -> "tuple[KeyedVectors, dict[str, Any]]":
     """`embedcore train --model glove`: vocabulary, counts (window 10 by default), GloVe."""
     from embedcore.cooccurrence import cooccurrence
     from embedcore.glove import GloVe
@@ -138,7 +148,7 @@ def _train_glove(args):
                       "final_cost": model.loss_history[-1] if model.loss_history else float("nan")}
 
 
-def _train_svd(args):
+def _train_svd(args: argparse.Namespace) -> "tuple[KeyedVectors, dict[str, Any]]":
     """`embedcore train --model svd`: vocabulary, counts (window 5 by default), PPMI, SVD."""
     from embedcore.cooccurrence import cooccurrence
     from embedcore.svd import SVDEmbedding
@@ -156,12 +166,12 @@ def _train_svd(args):
                       "svd_seconds": model.stats["svd_seconds"]}
 
 
-def _demo_word2vec(synthetic, workers, sg):
+def _demo_word2vec(synthetic: "SyntheticCorpus", workers: int | None, sg: int) -> "KeyedVectors":
     from embedcore.word2vec import Word2Vec
     return Word2Vec(sg=sg, min_count=1, workers=workers).fit(synthetic.corpus, vocab=synthetic.vocab).wv
 
 
-def _demo_glove(synthetic, workers):
+def _demo_glove(synthetic: "SyntheticCorpus", workers: int | None) -> "KeyedVectors":
     """Window 10, dim 100, 15 epochs, with the paper's bias rule. Each planted word meets only its
     ~14 snippet words, and GloVe fits only nonzero counts: with the default rule (Stanford's
     current one) the fast-learning biases absorb those counts and the planted analogies are not
@@ -173,21 +183,21 @@ def _demo_glove(synthetic, workers):
         cooc, vocab=synthetic.vocab).wv
 
 
-def _demo_svd(synthetic, workers):
+def _demo_svd(synthetic: "SyntheticCorpus", workers: int | None) -> "KeyedVectors":
     """PPMI-SVD, window 5, dim 100."""
     from embedcore.svd import SVDEmbedding
     model = SVDEmbedding(vector_size=min(100, len(synthetic.vocab)), workers=workers)
     return model.fit(synthetic.corpus, vocab=synthetic.vocab).wv
 
 
-TRAINERS = {
+TRAINERS: "dict[str, Callable[[argparse.Namespace], tuple[Any, dict[str, Any]]]]" = {
     "sgns": lambda args: _train_word2vec(args, sg=1),
     "cbow": lambda args: _train_word2vec(args, sg=0),
     "glove": _train_glove,
     "svd": _train_svd,
     "fasttext": _train_fasttext,
 }
-DEMO_MODELS = [
+DEMO_MODELS: "list[tuple[str, Callable[[SyntheticCorpus, int | None], KeyedVectors]]]" = [
     ("word2vec skip-gram", lambda synthetic, workers: _demo_word2vec(synthetic, workers, 1)),
     ("word2vec CBOW", lambda synthetic, workers: _demo_word2vec(synthetic, workers, 0)),
     ("glove (bias_learning_rate=0.05)", _demo_glove),
@@ -195,7 +205,7 @@ DEMO_MODELS = [
 ]
 
 
-DEMO_GRAPH_MODELS = [
+DEMO_GRAPH_MODELS: list[tuple[str, dict[str, Any]]] = [
     ("DeepWalk (p=1, q=1)", dict(p=1.0, q=1.0)),
     ("node2vec (p=1, q=0.5)", dict(p=1.0, q=0.5)),
 ]
@@ -209,12 +219,12 @@ class _Interrupted:
     seen = False
 
     @classmethod
-    def check(cls):
+    def check(cls) -> None:
         if cls.seen:
             raise KeyboardInterrupt
 
 
-def _train(args):
+def _train(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     if args.model != "fasttext" and (args.min_n, args.max_n, args.bucket) != (None, None, None):
         raise ValueError("--min-n, --max-n and --bucket apply to --model fasttext only")
@@ -236,7 +246,7 @@ def _train(args):
           f"in {seconds:.1f} s" + (f" ({details})" if details else ""))
 
 
-def _train_graph(args):
+def _train_graph(args: argparse.Namespace) -> None:
     from embedcore.node2vec import Node2Vec
     start = time.perf_counter()
     model = Node2Vec(vector_size=args.dim, walk_length=args.walk_length, walks_per_node=args.walks_per_node,
@@ -253,7 +263,7 @@ def _train_graph(args):
           f"train_seconds={s['train_seconds']:.4g}, walks={s['walks']})")
 
 
-def _load_vectors(args):
+def _load_vectors(args: argparse.Namespace) -> "KeyedVectors":
     """Word vectors of a word2vec/GloVe file, or of a fastText .bin model (by its magic number),
     whose vectors answer unseen words too."""
     from embedcore import KeyedVectors
@@ -265,7 +275,7 @@ def _load_vectors(args):
                                              no_header=args.no_header)
 
 
-def _similar(args):
+def _similar(args: argparse.Namespace) -> None:
     kv = _load_vectors(args)
     for word in args.word:
         if word not in kv:
@@ -275,31 +285,32 @@ def _similar(args):
             print(f"  {score:+.4f}  {other}")
 
 
-def _plot(args):
+def _plot(args: argparse.Namespace) -> None:
     kv = _load_vectors(args)
     shown, _ = kv.plot(args.words, args.output, neighbours=args.neighbours, method=args.method, seed=args.seed)
     print(f"wrote {args.output}: {len(shown)} words")
 
 
-def _evaluate(args):
+def _evaluate(args: argparse.Namespace) -> None:
     from embedcore.evaluate import evaluate_word_analogies, evaluate_word_pairs
     if not args.analogies and not args.pairs:
         raise ValueError("give --analogies FILE and/or --pairs FILE")
     kv = _load_vectors(args)
     if args.analogies:
-        accuracy, sections = evaluate_word_analogies(kv.words, kv.vectors, args.analogies,
+        accuracy, sections = evaluate_word_analogies(cast(list[str], kv.words), kv.vectors, args.analogies,
                                                      restrict_vocab=args.restrict_vocab, method=args.method)
         for section in sections:
             right, wrong = len(section["correct"]), len(section["incorrect"])
             share = f"{right / (right + wrong):6.1%}" if right + wrong else "     -"
             print(f"{section['section']:<32} {share}  ({right}/{right + wrong})")
     for path in args.pairs or []:
-        pearson, spearman, oov = evaluate_word_pairs(kv.words, kv.vectors, path, restrict_vocab=args.restrict_vocab)
+        pearson, spearman, oov = evaluate_word_pairs(cast(list[str], kv.words), kv.vectors, path,
+                                                     restrict_vocab=args.restrict_vocab)
         print(f"{os.path.basename(path)}: Pearson {pearson[0]:.4f}, Spearman {spearman[0]:.4f}, "
               f"pairs with unknown words {oov:.1f}%")
 
 
-def _demo(args):
+def _demo(args: argparse.Namespace) -> None:
     from embedcore import Vocab, build_info
     from embedcore.datasets import synthetic_corpus
     from embedcore.keyedvectors import KeyedVectors
@@ -351,7 +362,7 @@ def _demo(args):
         print(f"{name:<{width}}  {seconds:8.2f}  {result}")
 
 
-def _demo_graph(args):
+def _demo_graph(args: argparse.Namespace) -> list[tuple[Any, ...]]:
     """The graph part of the demo: a planted-partition graph, edges held out, DeepWalk and
     node2vec trained on the rest, then link-prediction AUC (cosine) and, with scikit-learn,
     node classification."""
@@ -379,7 +390,7 @@ def _demo_graph(args):
     return rows
 
 
-def _bench(args):
+def _bench(args: argparse.Namespace) -> None:
     from embedcore import bench
     rows = bench.run(args.cases or None, quick=args.quick, workers=args.workers, data_dir=args.data)
     print(f"machine: {bench.machine_description()}")
@@ -390,13 +401,13 @@ def _bench(args):
         bench.plot(rows, args.plot)
 
 
-def _info(args):
+def _info(args: argparse.Namespace) -> None:
     from embedcore import build_info
     for key, value in build_info().items():
         print(f"{key}: {value}")
 
 
-def _add_train_options(parser):
+def _add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", nargs="+", help="text file(s), one sentence per line (gzip/bz2 ok)")
     parser.add_argument("--model", required=True, choices=sorted(TRAINERS), help="what to train")
     parser.add_argument("-o", "--output", required=True,
@@ -420,7 +431,7 @@ def _add_train_options(parser):
                         help="fasttext: n-gram rows (default 2,000,000: 800 MB at dim 100)")
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="embedcore", description="Fast word embedding kernels.")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -508,7 +519,7 @@ def build_parser():
     return parser
 
 
-def _one_line(exc):
+def _one_line(exc: BaseException) -> str:
     """An exception as the one line the command prints."""
     if isinstance(exc, OSError) and exc.strerror:
         where = f"{exc.filename}: " if exc.filename is not None else ""
@@ -518,7 +529,7 @@ def _one_line(exc):
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns 0 on success, raises SystemExit with the exit status otherwise."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
@@ -528,7 +539,7 @@ def main(argv=None):
     if threading.current_thread() is threading.main_thread():
         previous = signal.getsignal(signal.SIGINT)
 
-        def on_interrupt(signum, frame):
+        def on_interrupt(signum: int, frame: FrameType | None) -> None:
             _Interrupted.seen = True
             raise KeyboardInterrupt
 

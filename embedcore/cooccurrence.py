@@ -1,14 +1,18 @@
 """Word-word co-occurrence counts (GloVe's `cooccur`) as a scipy CSR matrix."""
+import io
 import logging
 import time
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from embedcore import _memory, _native
 from embedcore._io import anonymous_temp_file
 from embedcore._progress import progress_bar
 from embedcore._threads import effective_workers
+from embedcore._typing import FloatArray, Int32Array, Int64Array, SparseMatrix, StrPath
 from embedcore._validation import check_int
 from embedcore.backends import get_backend
 from embedcore.corpus import EncodedCorpus
@@ -30,7 +34,7 @@ ROW_BYTES = 40
 NEIGHBOUR_TIERS = (64, 2048)
 
 
-def _as_corpus(corpus):
+def _as_corpus(corpus: "EncodedCorpus | tuple[npt.ArrayLike, npt.ArrayLike]") -> EncodedCorpus:
     if isinstance(corpus, EncodedCorpus):
         return corpus
     if isinstance(corpus, tuple) and len(corpus) == 2:
@@ -38,8 +42,10 @@ def _as_corpus(corpus):
     raise TypeError(f"corpus must be an EncodedCorpus or an (ids, offsets) tuple, got {type(corpus).__name__}")
 
 
-def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighting=True, workers=None,
-                 device="auto", max_memory=None, progress=False, out_dir=None):
+def cooccurrence(corpus: "EncodedCorpus | tuple[npt.ArrayLike, npt.ArrayLike]", vocab_size: int, window: int = 10,
+                 symmetric: bool = True, distance_weighting: bool = True, workers: int | None = None,
+                 device: str = "auto", max_memory: int | None = None, progress: bool = False,
+                 out_dir: StrPath | None = None) -> "SparseMatrix | ShardedMatrix":
     """Weighted word-word co-occurrence counts, as GloVe's ``cooccur`` computes them.
 
     For every two tokens of one sentence at most `window` positions apart, word ``a`` first and
@@ -189,36 +195,37 @@ def cooccurrence(corpus, vocab_size, window=10, symmetric=True, distance_weighti
     seconds = time.perf_counter() - start
     logger.info("co-occurrence: %d tokens, window %d, %d nonzeros in %.2f s (%d row range%s, %.0f MB working memory)",
                 len(ids), window, matrix.nnz, seconds, shards, "" if shards == 1 else "s", working / 1e6)
-    cooccurrence.last_stats = {"shards": shards, "working_bytes": int(working), "seconds": seconds}
+    cooccurrence.last_stats = {  # type: ignore[attr-defined]  # (mypy has no function attributes)
+        "shards": shards, "working_bytes": int(working), "seconds": seconds}
     return matrix
 
 
-cooccurrence.last_stats = {}
+cooccurrence.last_stats = {}  # type: ignore[attr-defined]
 
 
-def _fixed_bytes(vocab_size, threads):
+def _fixed_bytes(vocab_size: int, threads: int) -> int:
     """Row accumulators and bitmaps (per thread), and the row bounds held while counting."""
     return 13 * vocab_size * threads + 12 * vocab_size
 
 
-def _sort_bytes(vocab_size, threads):
+def _sort_bytes(vocab_size: int, threads: int) -> int:
     """Word counts, tiers, neighbour tallies and a chunk's word starts, and per thread a sorting
     cursor and tallies (more than the planning after the scan takes)."""
     return (29 + 16 * threads) * vocab_size + 8
 
 
-def _entry_words(window, n_tokens):
+def _entry_words(window: int, n_tokens: int) -> int:
     """64-bit words per packed occurrence, as the kernel packs them."""
     return 2 if window > 4095 or n_tokens >= (1 << 40) else 1
 
 
-def _loose_row_bound(counts, vocab_size, window, symmetric):
+def _loose_row_bound(counts: Int64Array, vocab_size: int, window: int, symmetric: bool) -> Int64Array:
     """Nonzeros of each row at most: one per neighbour position, one per word."""
     reach = 2 * window if symmetric else window
     return np.minimum(vocab_size, reach * counts)
 
 
-def in_memory_count_bytes(counts, window, symmetric, threads):
+def in_memory_count_bytes(counts: Int64Array, window: int, symmetric: bool, threads: int) -> int:
     """Bytes one in-memory count needs at most, its result included (`counts`: each word's
     occurrences): the accumulators (`_fixed_bytes`), 8 bytes per 64-bit word of each occurrence
     sorted by word, ROW_BYTES + 8 per thread per row, and 12 bytes per nonzero of the loose row
@@ -233,12 +240,12 @@ def in_memory_count_bytes(counts, window, symmetric, threads):
             + ROW_BYTES_PER_NONZERO * int(_loose_row_bound(counts, vocab_size, window, symmetric).sum()))
 
 
-def _fits_in_memory(counts, window, symmetric, threads, max_memory):
+def _fits_in_memory(counts: Int64Array, window: int, symmetric: bool, threads: int, max_memory: int) -> bool:
     """Whether one in-memory count (all occurrences sorted by word, every row) fits max_memory."""
     return in_memory_count_bytes(counts, window, symmetric, threads) <= max_memory
 
 
-def _neighbour_tiers(counts):
+def _neighbour_tiers(counts: Int64Array) -> tuple[npt.NDArray[np.uint8], list[int]]:
     """Tier 0 for the most frequent words, 1 for the next, 2 for the rest; and for j = 1, 2 how
     many words have a tier below j."""
     tier_of = np.full(len(counts), len(NEIGHBOUR_TIERS), dtype=np.uint8)
@@ -251,7 +258,7 @@ def _neighbour_tiers(counts):
     return tier_of, [int(np.count_nonzero(tier_of < j)) for j in range(1, len(NEIGHBOUR_TIERS) + 1)]
 
 
-def _row_bound(tallies, sizes, vocab_size):
+def _row_bound(tallies: npt.NDArray[np.uint32], sizes: list[int], vocab_size: int) -> Int64Array:
     """Nonzeros of each row at most, from its neighbour tallies: each neighbour position adds at
     most one column, and the words of tiers below j at most their number of columns in all."""
     tallies = tallies.reshape(-1, 3)
@@ -263,7 +270,7 @@ def _row_bound(tallies, sizes, vocab_size):
     return bound
 
 
-def _plan_row_ranges(need, budget):
+def _plan_row_ranges(need: Int64Array, budget: int) -> list[tuple[int, int]]:
     """Consecutive row ranges [lo, hi) whose needs sum to at most budget (each row's need does)."""
     ends = np.cumsum(need)
     ranges, lo, base = [], 0, 0
@@ -274,14 +281,16 @@ def _plan_row_ranges(need, budget):
     return ranges
 
 
-def _read_into(f, offset, array):
+def _read_into(f: io.BufferedRandom, offset: int, array: npt.NDArray[Any]) -> None:
     """Fills `array` from the bytes of file f at offset."""
     f.seek(offset)
     if f.readinto(memoryview(array).cast("B")) != array.nbytes:
         raise OSError("co-occurrence: a spill file was truncated")
 
 
-def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress, counts=None, out_dir=None):
+def _count_by_row_ranges(ids: Int32Array, offsets: Int64Array, vocab_size: int, args: tuple[int, bool, bool, int],
+                         max_memory: int, progress: bool, counts: Int64Array | None = None,
+                         out_dir: StrPath | None = None) -> tuple[Any, Any, Any, int, int] | None:
     """Bounded count. One scan of the corpus, in chunks that fit max_memory, sorts each chunk's
     word occurrences by word into a temporary file (after the chunk's word starts) and tallies
     each occurrence's neighbours by tier; the tallies bound each row's nonzeros, which plans the
@@ -305,7 +314,7 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress, c
     largest_row = int((entry_bytes * counts + RANGE_BYTES_PER_BOUNDED_NONZERO
                        * _loose_row_bound(counts, V, window, symmetric)).max())
 
-    def layout(memory):
+    def layout(memory: int) -> tuple[int, int, int, int]:
         """Scan chunk (tokens), bytes per row, bytes per range, and the need of a range holding
         only the largest row, under `memory`."""
         chunk = min(max(n, 1), (memory - sort_bytes) // entry_bytes, (1 << 31) - 1)
@@ -402,7 +411,8 @@ def _count_by_row_ranges(ids, offsets, vocab_size, args, max_memory, progress, c
         bar.close()
 
 
-def _range_matrix(piece, index_blocks, data_blocks, vocab_size):
+def _range_matrix(piece: Int64Array, index_blocks: list[Int32Array], data_blocks: list[FloatArray],
+                  vocab_size: int) -> Any:
     """The CSR of a counted row range from its indptr (from 0) and its blocks of columns and
     values; each block is released once copied, so the range is held about once."""
     nnz = int(piece[-1])

@@ -1,13 +1,17 @@
 """Corpus sources and the encoded corpus: flat int32 token ids plus sentence offsets."""
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from embedcore._io import atomic_write_many, is_regular_file, recover_many
+from embedcore._typing import Int32Array, Int64Array, Source, StrPath
 from embedcore._validation import as_int_array, check_int, check_path, describe
 
 
-def classify_source(source, name="source"):
+def classify_source(source: Source, name: str = "source") -> tuple[str, Any]:
     """('files', [paths]) or ('sentences', iterable of lists of str).
 
     A source is a path, a list of paths, or an iterable of sentences (lists of str).
@@ -33,11 +37,11 @@ def classify_source(source, name="source"):
     return "files", paths
 
 
-def check_restartable(source, name="source"):
+def check_restartable(source: Source, name: str = "source") -> None:
     """Raise if a source must be read twice (vocabulary, then training) but can be read only once:
     a one-shot iterator of sentences, or a named pipe."""
     kind, items = classify_source(source, name)
-    if kind == "sentences" and iter(source) is source:
+    if kind == "sentences" and iter(items) is items:  # items is the source itself
         raise TypeError(f"{name} is an iterator that can be read only once, but it must be read "
                         f"twice (vocabulary, then training); pass a list or a restartable iterable")
     if kind == "files":
@@ -69,10 +73,14 @@ class EncodedCorpus:
     (2, 4)
     """
 
-    def __init__(self, ids, offsets=None, raw_tokens=None):
+    ids: Int32Array
+    offsets: Int64Array
+    raw_tokens: int
+
+    def __init__(self, ids: npt.ArrayLike, offsets: npt.ArrayLike | None = None, raw_tokens: int | None = None) -> None:
         self._set(ids, offsets, raw_tokens, check_ids=True)
 
-    def _set(self, ids, offsets, raw_tokens, check_ids):
+    def _set(self, ids: Any, offsets: Any, raw_tokens: int | None, check_ids: bool) -> None:
         ids = as_int_array(ids, "ids", np.int32) if not (
             isinstance(ids, np.ndarray) and ids.dtype == np.int32 and ids.ndim == 1) else ids
         if offsets is None:
@@ -93,35 +101,35 @@ class EncodedCorpus:
         self.offsets = offsets
         self.raw_tokens = raw_tokens
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.ids)
 
     @property
-    def n_sentences(self):
+    def n_sentences(self) -> int:
         return len(self.offsets) - 1
 
-    def sentence(self, i):
+    def sentence(self, i: int) -> Int32Array:
         """Token ids of sentence i."""
         return self.ids[self.offsets[i]:self.offsets[i + 1]]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Int32Array]:
         for i in range(self.n_sentences):
             yield self.sentence(i)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"EncodedCorpus({len(self)} tokens, {self.n_sentences} sentences)"
 
     @staticmethod
-    def _paths(path):
+    def _paths(path: StrPath) -> tuple[str, str, str]:
         path = os.fspath(path)
         return path + ".ids.npy", path + ".offsets.npy", path + ".raw_tokens.npy"
 
     @staticmethod
-    def _journal(path):
+    def _journal(path: StrPath) -> str:
         directory, base = os.path.split(os.fspath(path))
         return os.path.join(directory, f".{base}.commit")
 
-    def save(self, path):
+    def save(self, path: StrPath) -> None:
         """Write `path.ids.npy`, `path.offsets.npy` and `path.raw_tokens.npy`, all or none.
 
         ``raw_tokens.npy`` holds three int64: `raw_tokens`, the smallest and the largest id
@@ -155,7 +163,7 @@ class EncodedCorpus:
                 np.save(f, np.ascontiguousarray(array), allow_pickle=False)
 
     @classmethod
-    def load(cls, path, mmap=True):
+    def load(cls, path: StrPath, mmap: bool = True) -> "EncodedCorpus":
         """Load what `save` wrote; `mmap=True` maps the ids read-only instead of reading them.
 
         A save that was interrupted after its commit point is finished first, so the files read
@@ -203,14 +211,14 @@ class EncodedCorpus:
             raise ValueError(f"path: {path!r} is not a valid encoded corpus: {exc}") from None
 
 
-def _load_array(file, path, dtype, mmap=False):
+def _load_array(file: str, path: str, dtype: npt.DTypeLike, mmap: bool = False) -> npt.NDArray[Any]:
     """The 1-D array of `dtype` in one .npy file of a saved corpus, memory-mapped or read.
 
     The header is checked before any data is read (format, dtype, shape, and that the file holds
     exactly the data it announces), so a corrupt or foreign file is a ValueError naming it, never
     a huge allocation or an error from inside numpy.
     """
-    def refuse(reason):
+    def refuse(reason: str) -> ValueError:
         return ValueError(f"path: {path!r} is not a saved encoded corpus: {file}: {reason}")
 
     with open(file, "rb") as f:

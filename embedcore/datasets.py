@@ -31,14 +31,20 @@ role words) is the cosine between their rows of the snippet co-occurrence matrix
 word pairs across the levels (same pair, same side, other side, other family, own topic word).
 """
 import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from embedcore._io import atomic_write
+from embedcore._typing import Float64Array, Int32Array, Int64Array, SparseMatrix, StrPath
 from embedcore._validation import check_float, check_int
 from embedcore.corpus import EncodedCorpus
 from embedcore.vocab import Vocab
+
+if TYPE_CHECKING:
+    from embedcore.interactions import Interactions
 
 logger = logging.getLogger("embedcore")
 
@@ -57,7 +63,7 @@ _BLOCK_TOKENS = 1 << 20
 MAX_PAIR_SNIPPETS = 200_000
 
 
-def _family_names(n_families):
+def _family_names(n_families: int) -> list[tuple[str, str, str]]:
     names = list(FAMILIES[:n_families])
     for f in range(len(names), n_families):
         names.append((f"relation{f}", f"rel{f}a", f"rel{f}b"))
@@ -82,7 +88,14 @@ class SyntheticCorpus:
         Each family's section name and its ``(a, b)`` pairs.
     """
 
-    def __init__(self, vocab, corpus, families, pairs):
+    vocab: Vocab
+    corpus: EncodedCorpus
+    families: list[tuple[str, list[tuple[str, str]]]]
+    pairs: list[tuple[str, str, float]]
+    analogies: list[tuple[str, str, str, str, str]]
+
+    def __init__(self, vocab: Vocab, corpus: EncodedCorpus, families: list[tuple[str, list[tuple[str, str]]]],
+                 pairs: list[tuple[str, str, float]]) -> None:
         self.vocab = vocab
         self.corpus = corpus
         self.families = families
@@ -92,12 +105,12 @@ class SyntheticCorpus:
                           for i, (a, b) in enumerate(members)
                           for j, (c, d) in enumerate(members) if i != j]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"SyntheticCorpus({len(self.corpus)} tokens, {self.corpus.n_sentences} sentences, "
                 f"{len(self.vocab)} words, {len(self.families)} families, "
                 f"{len(self.analogies)} analogies)")
 
-    def write_analogies(self, path):
+    def write_analogies(self, path: StrPath) -> None:
         """Write the analogy questions in the Google format (``: section`` then ``a b c d`` lines).
 
         Parameters
@@ -114,7 +127,7 @@ class SyntheticCorpus:
             lines.append(f"{a} {b} {c} {d}")
         _write_atomic(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
-    def write_pairs(self, path):
+    def write_pairs(self, path: StrPath) -> None:
         """Write the word pairs as tab-separated ``w1 w2 score`` lines (the WordSim353 layout).
 
         Parameters
@@ -126,7 +139,7 @@ class SyntheticCorpus:
         text = "".join(f"{w1}\t{w2}\t{score:.2f}\n" for w1, w2, score in self.pairs)
         _write_atomic(path, text.encode("utf-8"))
 
-    def write_text(self, path):
+    def write_text(self, path: StrPath) -> None:
         """Write the corpus as UTF-8 text, one sentence per line, tokens separated by spaces.
 
         Parameters
@@ -156,14 +169,14 @@ class SyntheticCorpus:
                 f.write(data.tobytes())
 
 
-def _write_atomic(path, data):
+def _write_atomic(path: StrPath, data: bytes) -> None:
     with atomic_write(path, compression="infer") as f:
         f.write(data)
 
 
-def synthetic_corpus(n_tokens, vocab_size, seed=0, n_families=5, pairs_per_family=20,
-                     topic_words=6, topic_draw=3, role_words=8, role_draw=3,
-                     planted_fraction=0.3, zipf_exponent=1.0):
+def synthetic_corpus(n_tokens: int, vocab_size: int, seed: int = 0, n_families: int = 5, pairs_per_family: int = 20,
+                     topic_words: int = 6, topic_draw: int = 3, role_words: int = 8, role_draw: int = 3,
+                     planted_fraction: float = 0.3, zipf_exponent: float = 1.0) -> SyntheticCorpus:
     """Generate a corpus of Zipfian filler with planted analogy relations.
 
     See the module docstring for the design. The output is the same for the same arguments.
@@ -314,7 +327,7 @@ def synthetic_corpus(n_tokens, vocab_size, seed=0, n_families=5, pairs_per_famil
     return SyntheticCorpus(vocab, EncodedCorpus(ids, offsets), families, pairs)
 
 
-def _sample_cdf(cdf, u):
+def _sample_cdf(cdf: Float64Array, u: Float64Array) -> Int32Array:
     """First index k with ``cdf[k] > u`` for each u (inverse-CDF sampling), as int32.
 
     A guide table of 4 * len(cdf) buckets gives each u a starting index at most a few steps below
@@ -335,15 +348,16 @@ def _sample_cdf(cdf, u):
     return k
 
 
-def _draw_subsets(rng, n_rows, n_items, n_draw):
+def _draw_subsets(rng: np.random.Generator, n_rows: int, n_items: int, n_draw: int) -> Int64Array:
     """Per row, `n_draw` distinct offsets in [0, n_items), uniformly at random."""
     if n_draw == n_items:
         return np.broadcast_to(np.arange(n_items, dtype=np.int64), (n_rows, n_items))
     return np.argsort(rng.random((n_rows, n_items)), axis=1)[:, :n_draw].astype(np.int64)
 
 
-def _planted_pairs(rng, snippets, raw_words, n_special, families, pairs_per_family, topic0,
-                   topic_words):
+def _planted_pairs(rng: np.random.Generator, snippets: Any, raw_words: Any, n_special: int,
+                   families: list[tuple[str, list[tuple[str, str]]]], pairs_per_family: int, topic0: int,
+                   topic_words: int) -> list[tuple[str, str, float]]:
     """Word pairs scored 10 x the cosine of their snippet co-occurrence rows."""
     from scipy import sparse
 
@@ -380,8 +394,9 @@ def _planted_pairs(rng, snippets, raw_words, n_special, families, pairs_per_fami
 # ------------------------------------------------------------------------------------------------
 # implicit feedback
 
-def synthetic_interactions(n_users=100_000, n_items=20_000, n_interactions=5_000_000, n_clusters=50, rank=16,
-                           popularity_exponent=0.8, affinity=4.0, seed=0):
+def synthetic_interactions(n_users: int = 100_000, n_items: int = 20_000, n_interactions: int = 5_000_000,
+                           n_clusters: int = 50, rank: int = 16, popularity_exponent: float = 0.8,
+                           affinity: float = 4.0, seed: int = 0) -> "tuple[Interactions, Int64Array]":
     """Users x items implicit feedback with low-rank structure and a popularity skew.
 
     Items have a popularity ``p(j) ~ 1 / (j + 1) ** popularity_exponent`` and a random unit
@@ -424,9 +439,10 @@ def synthetic_interactions(n_users=100_000, n_items=20_000, n_interactions=5_000
     affinity = check_float(affinity, "affinity", minimum=0.0)
     rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
 
-    def unit(n):
+    def unit(n: int) -> Float64Array:
         x = rng.standard_normal((n, rank))
-        return x / np.linalg.norm(x, axis=1, keepdims=True)
+        rows: Float64Array = x / np.linalg.norm(x, axis=1, keepdims=True)
+        return rows
 
     items, tastes = unit(n_items), unit(n_clusters)
     log_weight = -popularity_exponent * np.log1p(rng.permutation(n_items)) + affinity * (tastes @ items.T)
@@ -463,7 +479,8 @@ def synthetic_interactions(n_users=100_000, n_items=20_000, n_interactions=5_000
 
 
 # ----------------------------------------------------------------------------------------- graphs
-def stochastic_block_model(n_nodes, n_edges, n_communities=20, mixing=0.2, seed=0):
+def stochastic_block_model(n_nodes: int, n_edges: int, n_communities: int = 20, mixing: float = 0.2,
+                           seed: int = 0) -> tuple[SparseMatrix, Int64Array]:
     """A planted-partition graph (a stochastic block model with equal blocks) and its labels.
 
     Nodes get communities at random, in equal numbers (within one). Each edge picks a node u
@@ -529,7 +546,7 @@ def stochastic_block_model(n_nodes, n_edges, n_communities=20, mixing=0.2, seed=
     return adjacency, labels
 
 
-def load_node_labels(path, names=None):
+def load_node_labels(path: StrPath, names: Sequence[str] | None = None) -> tuple[SparseMatrix, list[str]]:
     """Read node labels: a ``.mat`` file of the DeepWalk / node2vec distributions (BlogCatalog,
     PPI, Wikipedia: a ``group`` matrix, one row per node), or a text file of
     ``node label [label ...]`` lines (spaces or tabs; ``#`` comments; gzip and bz2 read
@@ -572,7 +589,9 @@ def load_node_labels(path, names=None):
     if names is None:
         raise TypeError("names is required for a text label file: the node order of the result")
     index = {name: i for i, name in enumerate(names)}
-    label_ids, rows, cols = {}, [], []
+    label_ids: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
     with open_source(path) as f:
         for line_no, raw in enumerate(f, 1):
             parts = raw.decode("utf-8", "replace").split()
@@ -589,7 +608,7 @@ def load_node_labels(path, names=None):
     return matrix, list(label_ids)
 
 
-def load_graph_mat(path):
+def load_graph_mat(path: StrPath) -> tuple[SparseMatrix, SparseMatrix]:
     """The adjacency (``network``) and labels (``group``) of a ``.mat`` file as the DeepWalk /
     node2vec authors distribute BlogCatalog, PPI and Wikipedia: (scipy.sparse CSR float32,
     bool CSR indicator matrix)."""

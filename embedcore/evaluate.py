@@ -9,12 +9,19 @@ import codecs
 import itertools
 import logging
 import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from embedcore._io import open_source
+from embedcore._typing import Float64Array, FloatArray, Int64Array, MatrixLike, StrPath
 from embedcore._validation import as_float32_matrix, check_choice, check_int, check_path
 from embedcore.similarity import cosine_topk
+
+if TYPE_CHECKING:
+    from embedcore.keyedvectors import KeyedVectors
 
 logger = logging.getLogger("embedcore")
 
@@ -24,7 +31,7 @@ _ANSWERS_CONSIDERED = 5
 _COSMUL_EPS = 1e-6
 
 
-def _check_words_vectors(words, vectors):
+def _check_words_vectors(words: Iterable[str], vectors: npt.ArrayLike) -> tuple[list[str], FloatArray]:
     words = list(words)
     vectors = as_float32_matrix(vectors, "vectors")
     if len(words) != len(vectors):
@@ -36,22 +43,23 @@ def _check_words_vectors(words, vectors):
     return words, vectors
 
 
-def _lookup(words, restrict_vocab, case_insensitive):
+def _lookup(words: list[str], restrict_vocab: int, case_insensitive: bool) -> dict[str, int]:
     """word -> row over the first `restrict_vocab` words; with case folding the first (most
     frequent) of several case variants wins, as in gensim."""
-    lookup = {}
+    lookup: dict[str, int] = {}
     for row, word in enumerate(words[:restrict_vocab]):
         key = word.upper() if case_insensitive else word
         lookup.setdefault(key, row)
     return lookup
 
 
-def _unit_rows(vectors):
+def _unit_rows(vectors: FloatArray) -> FloatArray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    unit: FloatArray = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    return unit
 
 
-def _decode(raw, encoding, path, line_no):
+def _decode(raw: bytes, encoding: str, path: str, line_no: int) -> str:
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -59,7 +67,7 @@ def _decode(raw, encoding, path, line_no):
                          f"{exc.start} of the line)") from None
 
 
-def read_analogies(path, case_insensitive=True):
+def read_analogies(path: StrPath, case_insensitive: bool = True) -> list[tuple[str, list[tuple[str, ...]]]]:
     """Parse a Google-format analogy file into sections.
 
     Parameters
@@ -81,7 +89,7 @@ def read_analogies(path, case_insensitive=True):
         names the path and line). Compressed files (gzip, bz2) are read transparently.
     """
     path = check_path(path, "path")
-    sections = []
+    sections: list[tuple[str, list[tuple[str, ...]]]] = []
     with open_source(path) as handle:
         for line_no, raw in enumerate(handle):
             line = _decode(raw, "utf-8", path, line_no)
@@ -99,7 +107,7 @@ def read_analogies(path, case_insensitive=True):
     return sections
 
 
-def _cosmul_candidates(unit, questions, k, workers):
+def _cosmul_candidates(unit: FloatArray, questions: Int64Array, k: int, workers: int | None) -> Int64Array:
     """Top-k rows by 3CosMul for each (a, b, c) row triple, the three rows excluded."""
     del workers  # the products below run on numpy's BLAS threads
     n = len(unit)
@@ -118,8 +126,9 @@ def _cosmul_candidates(unit, questions, k, workers):
     return rows
 
 
-def evaluate_word_analogies(words, vectors, path, restrict_vocab=300000, method="3cosadd",
-                            case_insensitive=True, dummy4unknown=False, workers=None):
+def evaluate_word_analogies(words: Iterable[str], vectors: npt.ArrayLike, path: StrPath, restrict_vocab: int = 300000,
+                            method: str = "3cosadd", case_insensitive: bool = True, dummy4unknown: bool = False,
+                            workers: int | None = None) -> tuple[float, list[dict[str, Any]]]:
     """Accuracy on an analogy test set ("a is to b as c is to d"), scored as gensim scores it.
 
     Each question a b c d is answered by the word nearest to b - a + c (3CosAdd: cosine to
@@ -172,7 +181,7 @@ def evaluate_word_analogies(words, vectors, path, restrict_vocab=300000, method=
 
     total_questions = oov = 0
     answered = []  # (section number, question, rows of a, b, c)
-    sections = []
+    sections: list[dict[str, Any]] = []
     for number, (name, questions) in enumerate(parsed):
         sections.append({"section": name, "correct": [], "incorrect": []})
         for question in questions:
@@ -220,7 +229,7 @@ def evaluate_word_analogies(words, vectors, path, restrict_vocab=300000, method=
     return accuracy, sections
 
 
-def _log_section(section):
+def _log_section(section: dict[str, Any]) -> float:
     correct, incorrect = len(section["correct"]), len(section["incorrect"])
     if correct + incorrect == 0:
         return 0.0
@@ -229,8 +238,9 @@ def _log_section(section):
     return score
 
 
-def evaluate_word_pairs(words, vectors, path, delimiter=None, restrict_vocab=300000,
-                        case_insensitive=True, dummy4unknown=False, encoding="utf8"):
+def evaluate_word_pairs(words: Iterable[str], vectors: npt.ArrayLike, path: StrPath, delimiter: str | None = None,
+                        restrict_vocab: int = 300000, case_insensitive: bool = True, dummy4unknown: bool = False,
+                        encoding: str = "utf8") -> tuple[Any, Any, float]:
     """Correlation of cosine similarities with human judgements (WordSim353, SimLex-999 ...).
 
     Parameters
@@ -328,12 +338,14 @@ def evaluate_word_pairs(words, vectors, path, delimiter=None, restrict_vocab=300
 
 
 # ----------------------------------------------------------------------------------------- graphs
-def _node_vectors(vectors):
+def _node_vectors(vectors: "KeyedVectors | npt.ArrayLike") -> FloatArray:
     """float32 rows of a KeyedVectors (its .vectors, rows in node order) or a 2-D array."""
-    return as_float32_matrix(getattr(vectors, "vectors", vectors), "vectors")
+    given: Any = vectors
+    return as_float32_matrix(getattr(given, "vectors", given), "vectors")
 
 
-def _standardized(train, *others):
+def _standardized(train: npt.NDArray[np.floating[Any]],
+                  *others: npt.NDArray[np.floating[Any]]) -> tuple[npt.NDArray[np.floating[Any]], ...]:
     """Features scaled to zero mean and unit variance over the training rows (so that the
     classifier's regularisation does not depend on the vectors' overall scale)."""
     mean = train.mean(axis=0)
@@ -342,7 +354,7 @@ def _standardized(train, *others):
     return tuple((x - mean) / std for x in (train,) + others)
 
 
-def _sklearn(what):
+def _sklearn(what: str) -> tuple[Any, Any]:
     try:
         from sklearn.linear_model import LogisticRegression
         from sklearn.multiclass import OneVsRestClassifier
@@ -351,7 +363,9 @@ def _sklearn(what):
     return LogisticRegression, OneVsRestClassifier
 
 
-def evaluate_node_classification(vectors, labels, train_fraction=0.5, seed=0, max_iter=1000):
+def evaluate_node_classification(vectors: "KeyedVectors | npt.ArrayLike", labels: MatrixLike,
+                                 train_fraction: float = 0.5, seed: int = 0,
+                                 max_iter: int = 1000) -> tuple[float, float]:
     """Node classification by one-vs-rest logistic regression: (micro-F1, macro-F1) on the nodes
     left out of a random training split (DeepWalk's and node2vec's protocol).
 
@@ -446,7 +460,7 @@ def evaluate_node_classification(vectors, labels, train_fraction=0.5, seed=0, ma
     return _f1(truth, predicted)
 
 
-def _f1(truth, predicted):
+def _f1(truth: npt.NDArray[np.bool_], predicted: npt.NDArray[np.bool_]) -> tuple[float, float]:
     """(micro-F1, macro-F1) of bool indicator matrices; macro averages over the labels that
     occur in `truth` or `predicted` (scikit-learn's rule)."""
     tp = (truth & predicted).sum(axis=0).astype(np.float64)
@@ -459,7 +473,7 @@ def _f1(truth, predicted):
     return float(micro), macro
 
 
-def roc_auc(scores, labels):
+def roc_auc(scores: npt.ArrayLike, labels: npt.ArrayLike) -> float:
     """Area under the ROC curve of `scores` for bool `labels` (ties count one half): the
     Mann-Whitney statistic, computed from average ranks."""
     from scipy.stats import rankdata
@@ -472,7 +486,7 @@ def roc_auc(scores, labels):
     return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def link_prediction_split(adjacency, test_fraction=0.1, seed=0):
+def link_prediction_split(adjacency: MatrixLike, test_fraction: float = 0.1, seed: int = 0) -> dict[str, Any]:
     """Hold out edges of an undirected graph for link prediction (node2vec's protocol).
 
     A random `test_fraction` of the edges is removed, never the last edge of a node (so no node
@@ -534,14 +548,14 @@ def link_prediction_split(adjacency, test_fraction=0.1, seed=0):
     kept = edges[~held]
     train_pos = kept[rng.choice(len(kept), size=min(len(kept), taken), replace=False)]
     existing = set((edges[:, 0] * n + edges[:, 1]).tolist())
-    negatives = []
-    while len(negatives) < 2 * taken:
+    drawn: list[tuple[Any, Any]] = []
+    while len(drawn) < 2 * taken:
         u, v = rng.integers(0, n, 2)
         lo, hi = min(u, v), max(u, v)
         if lo != hi and lo * n + hi not in existing:
             existing.add(lo * n + hi)
-            negatives.append((lo, hi))
-    negatives = np.array(negatives, dtype=np.int64).reshape(-1, 2)
+            drawn.append((lo, hi))
+    negatives = np.array(drawn, dtype=np.int64).reshape(-1, 2)
     rows = np.concatenate([kept[:, 0], kept[:, 1]])
     cols = np.concatenate([kept[:, 1], kept[:, 0]])
     train_graph = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, n))
@@ -551,7 +565,8 @@ def link_prediction_split(adjacency, test_fraction=0.1, seed=0):
             "test_pairs": np.concatenate([test_pos, negatives[:taken]]), "test_labels": labels}
 
 
-def evaluate_link_prediction(vectors, split, method="hadamard", seed=0, max_iter=1000):
+def evaluate_link_prediction(vectors: "KeyedVectors | npt.ArrayLike", split: dict[str, Any], method: str = "hadamard",
+                             seed: int = 0, max_iter: int = 1000) -> float:
     """ROC-AUC of predicting the held-out edges of `link_prediction_split` from node vectors.
 
     ``method="cosine"`` scores a pair by the cosine of its two vectors (no training, numpy only);

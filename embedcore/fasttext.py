@@ -2,19 +2,28 @@
 fastText's .bin files read and written."""
 import logging
 import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from embedcore import _memory, _sgd
-from embedcore._base import Model, train_epochs
+from embedcore._base import Model, TrainingRun, train_epochs
 from embedcore._threads import effective_workers
+from embedcore._typing import Callback, FloatArray, Int32Array, Int64Array, Key, RealArray, Source, StrPath
 from embedcore._validation import check_callbacks, check_float, check_int
 from embedcore.backends import get_backend
 from embedcore.formats import fasttext_bin
-from embedcore.keyedvectors import KeyedVectors, as_item_list as _as_item_list
+from embedcore.keyedvectors import KeyedVectors, QueryItems, as_item_list as _as_item_list
 from embedcore.vocab import Vocab
 from embedcore.word2vec import training_corpus
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from embedcore.corpus import EncodedCorpus
 
 logger = logging.getLogger("embedcore")
 
@@ -22,7 +31,7 @@ logger = logging.getLogger("embedcore")
 _MAX_ROWS = 2**31 - 1
 
 
-def _check_ngram_settings(min_n, max_n, bucket):
+def _check_ngram_settings(min_n: int, max_n: int, bucket: int) -> tuple[int, int, int]:
     """(min_n, max_n, bucket) checked: 1 <= min_n <= max_n, bucket >= 1."""
     min_n = check_int(min_n, "min_n", minimum=1)
     max_n = check_int(max_n, "max_n", minimum=1)
@@ -32,7 +41,7 @@ def _check_ngram_settings(min_n, max_n, bucket):
     return min_n, max_n, bucket
 
 
-def ngram_buckets(words, min_n, max_n, bucket):
+def ngram_buckets(words: Iterable[str], min_n: int, max_n: int, bucket: int) -> tuple[Int64Array, Int32Array]:
     """fastText's n-gram buckets of each word: ``(indptr int64, buckets int32)`` in CSR form, the
     buckets of ``words[i]`` being ``buckets[indptr[i]:indptr[i + 1]]`` in fastText's order
     (``fnv1a32(ngram) % bucket`` for the n-grams of ``"<" + word + ">"``, see
@@ -80,18 +89,25 @@ class FastTextKeyedVectors(KeyedVectors):
     (2,)
     """
 
-    def __init__(self, words, vectors_vocab, vectors_ngrams, min_n, max_n):
-        vectors_vocab = KeyedVectors._check_vectors(vectors_vocab, len(words))
-        vectors_ngrams = np.ascontiguousarray(vectors_ngrams, dtype=np.float32)
-        if vectors_ngrams.ndim != 2 or vectors_ngrams.shape[1] != vectors_vocab.shape[1] or not len(vectors_ngrams):
-            raise ValueError(f"vectors_ngrams must be (bucket >= 1, {vectors_vocab.shape[1]}), got "
-                             f"{vectors_ngrams.shape}")
-        self.min_n, self.max_n, self.bucket = _check_ngram_settings(min_n, max_n, len(vectors_ngrams))
-        self.vectors_vocab = vectors_vocab
-        self.vectors_ngrams = vectors_ngrams
+    vectors_vocab: RealArray
+    vectors_ngrams: FloatArray
+    min_n: int
+    max_n: int
+    bucket: int
+
+    def __init__(self, words: Sequence[str], vectors_vocab: npt.ArrayLike, vectors_ngrams: npt.ArrayLike, min_n: int,
+                 max_n: int) -> None:
+        vocab_rows = KeyedVectors._check_vectors(vectors_vocab, len(words))
+        ngram_rows = np.ascontiguousarray(vectors_ngrams, dtype=np.float32)
+        if ngram_rows.ndim != 2 or ngram_rows.shape[1] != vocab_rows.shape[1] or not len(ngram_rows):
+            raise ValueError(f"vectors_ngrams must be (bucket >= 1, {vocab_rows.shape[1]}), got "
+                             f"{ngram_rows.shape}")
+        self.min_n, self.max_n, self.bucket = _check_ngram_settings(min_n, max_n, len(ngram_rows))
+        self.vectors_vocab = vocab_rows
+        self.vectors_ngrams = ngram_rows
         super().__init__(words, self._compose(list(words)))
 
-    def _compose(self, words):
+    def _compose(self, words: list[str]) -> FloatArray:
         """Mean of each word's own row and its n-gram rows."""
         indptr, buckets = _sgd.fasttext_subword_rows(words, self.min_n, self.max_n, self.bucket, len(words), True)
         counts = np.diff(indptr)
@@ -102,24 +118,24 @@ class FastTextKeyedVectors(KeyedVectors):
         return np.ascontiguousarray(mix[:, :n] @ self.vectors_vocab + mix[:, n:] @ self.vectors_ngrams,
                                     dtype=np.float32)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"FastTextKeyedVectors({len(self)} words, vector_size={self.vector_size}, n-grams "
                 f"{self.min_n}..{self.max_n}, bucket={self.bucket})")
 
-    def __contains__(self, word):
+    def __contains__(self, word: object) -> bool:
         """True for a vocabulary word and for any word with at least one n-gram (gensim's rule:
         such a word has a vector)."""
         if not isinstance(word, str):
             return False
         return word in self.key_to_index or len(self.ngram_buckets(word)) > 0
 
-    def ngram_buckets(self, word):
+    def ngram_buckets(self, word: str) -> Int32Array:
         """The n-gram buckets of `word` (int32, fastText's order; rows of `vectors_ngrams`)."""
         if not isinstance(word, str):
             raise TypeError(f"word must be a str, got {type(word).__name__}")
         return ngram_buckets([word], self.min_n, self.max_n, self.bucket)[1]
 
-    def get_vector(self, word, norm=False):
+    def get_vector(self, word: Key, norm: bool = False) -> RealArray:
         """The vector of `word`, seen or not; unit length when `norm` is True.
 
         Raises
@@ -129,16 +145,17 @@ class FastTextKeyedVectors(KeyedVectors):
         """
         if isinstance(word, str) and word in self.key_to_index:
             return super().get_vector(word, norm)
-        buckets = self.ngram_buckets(word)
+        buckets = self.ngram_buckets(cast(str, word))  # a non-str is a TypeError there
         if not len(buckets):
             raise KeyError(f"word {word!r} is not in the vocabulary and has no character n-gram")
         vector = self.vectors_ngrams[buckets].mean(axis=0, dtype=np.float64)
         if norm:
             length = np.linalg.norm(vector)
             vector = vector / length if length > 0 else vector
-        return vector.astype(np.float32)
+        composed: FloatArray = vector.astype(np.float32)
+        return composed
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Key | Iterable[Key]) -> RealArray:
         """``kv["word"]`` -> its vector (seen or not); ``kv[["a", "b"]]`` -> a 2-D array."""
         if isinstance(key, str):
             return self.get_vector(key)
@@ -148,7 +165,9 @@ class FastTextKeyedVectors(KeyedVectors):
             return np.stack([self.get_vector(w) for w in key])
         raise TypeError(f"key must be a word (str) or a list of words, got {type(key).__name__}")
 
-    def most_similar(self, positive=None, negative=None, topn=10, restrict_vocab=None):
+    def most_similar(self, positive: QueryItems = None,  # type: ignore[override]  # no clip_start, clip_end, indexer
+                     negative: QueryItems = None, topn: int = 10,
+                     restrict_vocab: int | None = None) -> list[tuple[Key, float]]:
         """`KeyedVectors.most_similar` where unseen words are queried by their n-gram vector
         (unit length, as a vocabulary word's); vocabulary words in the input are left out of the
         answer.
@@ -159,7 +178,7 @@ class FastTextKeyedVectors(KeyedVectors):
         >>> [w for w, _ in kv.most_similar("cats", topn=2)]
         ['dog', 'cat']
         """
-        def resolve(item):
+        def resolve(item: Any) -> Any:
             weight = None
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], (str, np.ndarray)):
                 item, weight = item
@@ -171,7 +190,7 @@ class FastTextKeyedVectors(KeyedVectors):
                                     [resolve(i) for i in _as_item_list(negative, "negative")], topn=topn,
                                     restrict_vocab=restrict_vocab)
 
-    def similarity(self, word1, word2):
+    def similarity(self, word1: Key, word2: Key) -> float:
         """Cosine similarity of two words, seen or not (0 when either vector is zero)."""
         return float(np.dot(self.get_vector(word1, norm=True).astype(np.float64),
                             self.get_vector(word2, norm=True).astype(np.float64)))
@@ -248,9 +267,18 @@ class FastText(Model):
     _fitted_attributes = ("wv", "vocab", "input_vectors", "syn1neg")
     _state_attributes = ("vocab", "input_vectors", "syn1neg", "_subwords", "_wv")
 
-    def __init__(self, vector_size=100, window=5, negative=5, sg=1, sample=1e-3, min_count=5, epochs=5,
-                 alpha=None, min_alpha=1e-4, min_n=3, max_n=6, bucket=2_000_000, workers=None, seed=1,
-                 device="auto", negative_sharing=None, callbacks=(), progress=False, _simd=""):
+    vocab: Vocab
+    input_vectors: FloatArray
+    syn1neg: FloatArray
+    loss_history: list[float]
+    stats: dict[str, Any]
+    _wv: "FastTextKeyedVectors | None"
+
+    def __init__(self, vector_size: int = 100, window: int = 5, negative: int = 5, sg: int = 1, sample: float = 1e-3,
+                 min_count: int = 5, epochs: int = 5, alpha: float | None = None, min_alpha: float = 1e-4,
+                 min_n: int = 3, max_n: int = 6, bucket: int = 2_000_000, workers: int | None = None, seed: int = 1,
+                 device: str = "auto", negative_sharing: bool | None = None, callbacks: Iterable[Callback] = (),
+                 progress: bool = False, _simd: str = "") -> None:
         self.vector_size = check_int(vector_size, "vector_size", minimum=1)
         self.window = check_int(window, "window", minimum=1)
         self.negative = check_int(negative, "negative", minimum=0)
@@ -277,7 +305,7 @@ class FastText(Model):
         self.stats = {}
 
     # ------------------------------------------------------------------------------------------
-    def fit(self, source, vocab=None):
+    def fit(self, source: "Source | EncodedCorpus", vocab: Vocab | None = None) -> "Self":
         """Build the vocabulary (unless given) and train; as `Word2Vec.fit`.
 
         Returns
@@ -312,7 +340,7 @@ class FastText(Model):
         self.stats["vocab_seconds"] = vocab_seconds
         return self
 
-    def _train(self, corpus):
+    def _train(self, corpus: "EncodedCorpus") -> None:
         backend = get_backend(self.device)
         n_words = len(self.vocab)
         # input rows of words and buckets, output rows of words: 4 * dim * (2 * V + bucket)
@@ -337,7 +365,7 @@ class FastText(Model):
         self.stats = {}
         simd = [""]
 
-        def publish(run):
+        def publish(run: TrainingRun) -> None:
             self.input_vectors, self.syn1neg = backend.to_host(inp), backend.to_host(out)
             self._wv = None
             self.loss_history = list(run.losses)
@@ -347,7 +375,7 @@ class FastText(Model):
                           "epochs_completed": len(self.loss_history), "interrupted": run.interrupted,
                           "simd": simd[0], "workers": data.threads}
 
-        def after_epoch(run, epoch, result):
+        def after_epoch(run: TrainingRun, epoch: int, result: tuple[float, str]) -> None:
             simd[0] = result[1]
             publish(run)
 
@@ -359,25 +387,25 @@ class FastText(Model):
                                                                   self.alpha, self.min_alpha),
                              total, "word", after_epoch))
 
-    def _shares_negatives(self, backend):
+    def _shares_negatives(self, backend: Any) -> bool:
         # None: per pair on the CPU (fastText's quality: shared noise words cost about 11 analogy
         # points on the benchmark corpus, benchmarks/RESULTS.md), shared on the GPU (its only mode)
         if self.negative_sharing is None:
-            return backend.NAME == "cuda"
+            return bool(backend.NAME == "cuda")
         return self.negative_sharing
 
     # ------------------------------------------------------------------------------------------
     @property
-    def wv(self):
+    def wv(self) -> FastTextKeyedVectors:
         """FastTextKeyedVectors of the trained rows, with each word's corpus count as its ``count``
         attribute (computed once per training state)."""
         if self.__dict__.get("_wv") is None:
             n = len(self.vocab)
             self._wv = FastTextKeyedVectors(self.vocab.words, self.input_vectors[:n], self.input_vectors[n:],
                                             self.min_n, self.max_n)._set_counts(self.vocab.counts)
-        return self._wv
+        return cast(FastTextKeyedVectors, self._wv)  # set just above when it was None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         kind = "skip-gram" if self.sg else "CBOW"
         state = f"{len(self.vocab)} words" if self.is_fitted else "untrained"
         return (f"FastText({kind}, vector_size={self.vector_size}, n-grams {self.min_n}..{self.max_n}, "
@@ -387,7 +415,7 @@ class FastText(Model):
 # ----------------------------------------------------------------------------------------------
 # fastText's .bin files
 
-def save_facebook_model(model, path):
+def save_facebook_model(model: FastText, path: StrPath) -> None:
     """Write a trained `FastText` as a fastText ``.bin`` file (version 12), atomically.
 
     The file loads in the ``fasttext`` package (``fasttext.load_model``) and in gensim
@@ -427,7 +455,7 @@ def save_facebook_model(model, path):
                                                        model.input_vectors, model.syn1neg))
 
 
-def load_facebook_model(path):
+def load_facebook_model(path: StrPath) -> FastText:
     """Read a fastText ``.bin`` file (written by fastText, gensim or `save_facebook_model`).
 
     Parameters

@@ -1,11 +1,14 @@
 """GloVe: global vectors from a co-occurrence matrix (Pennington, Socher, Manning 2014)."""
 import logging
+from collections.abc import Callable, Generator, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from embedcore import _memory
-from embedcore._base import Model, train_epochs
+from embedcore._base import Model, TrainingRun, train_epochs
 from embedcore._threads import effective_workers
+from embedcore._typing import Callback, FloatArray, Int64Array, MatrixLike, Source
 from embedcore._validation import as_csr, check_callbacks, check_float, check_int, describe, is_device_array
 from embedcore.backends import cpu, get_backend
 from embedcore.cooccurrence import cooccurrence
@@ -14,21 +17,24 @@ from embedcore.keyedvectors import KeyedVectors
 from embedcore.sharded import ShardedMatrix
 from embedcore.vocab import Vocab
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 logger = logging.getLogger("embedcore")
 
 _LANES = 16  # rows are padded to whole AVX-512 vectors
 
 
-def _padded(dim):
+def _padded(dim: int) -> int:
     return -(-dim // _LANES) * _LANES
 
 
-def shard_sequence(n_shards, seed, epoch):
+def shard_sequence(n_shards: int, seed: int, epoch: int) -> Int64Array:
     """The order in which epoch `epoch` of a fit seeded `seed` visits the shards of a sharded matrix."""
     return np.random.default_rng([seed, 1, epoch]).permutation(n_shards)
 
 
-def shard_seed(seed, index):
+def shard_seed(seed: int, index: int) -> int:
     """The seed of the order of shard `index`'s nonzeros (shard 0: the fit's seed, so a one-shard
     matrix trains exactly as the same matrix in memory)."""
     return (int(seed) + int(index) * 0x9E3779B97F4A7C15) % (1 << 64)
@@ -113,8 +119,18 @@ class GloVe(Model):
     _state_attributes = ("words", "_word_counts", "word_biases", "context_biases", "_word", "_context", "_word_gradsq",
                          "_context_gradsq", "_word_bias_gradsq", "_context_bias_gradsq")
 
-    def __init__(self, vector_size=100, x_max=100.0, alpha=0.75, epochs=15, learning_rate=0.05, workers=None,
-                 seed=1, device="auto", callbacks=(), progress=False, bias_learning_rate=1.0, _simd=""):
+    words: list[str]
+    word_biases: FloatArray
+    context_biases: FloatArray
+    loss_history: list[float]
+    stats: dict[str, Any]
+    _word: FloatArray
+    _context: FloatArray
+
+    def __init__(self, vector_size: int = 100, x_max: float = 100.0, alpha: float = 0.75, epochs: int = 15,
+                 learning_rate: float = 0.05, workers: int | None = None, seed: int = 1, device: str = "auto",
+                 callbacks: Iterable[Callback] = (), progress: bool = False, bias_learning_rate: float = 1.0,
+                 _simd: str = "") -> None:
         self.vector_size = check_int(vector_size, "vector_size", minimum=1)
         self.x_max = check_float(x_max, "x_max", minimum=0.0, inclusive=False)
         self.alpha = check_float(alpha, "alpha", minimum=0.0, inclusive=False)
@@ -132,7 +148,9 @@ class GloVe(Model):
         self.stats = {}
 
     # ------------------------------------------------------------------ fit
-    def fit(self, source, vocab=None, window=10, min_count=5, symmetric=True, distance_weighting=True):
+    def fit(self, source: "MatrixLike | ShardedMatrix | EncodedCorpus | Source",
+            vocab: "Vocab | Sequence[str] | None" = None, window: int = 10, min_count: int = 5,
+            symmetric: bool = True, distance_weighting: bool = True) -> "Self":
         """Train on a co-occurrence matrix, an encoded corpus, or text.
 
         Parameters
@@ -214,7 +232,8 @@ class GloVe(Model):
             self._train(backend, self._epoch_over(backend, records, positive, threads), positive, threads)
         return self
 
-    def _fit_shards(self, matrix, words, vocab, threads):
+    def _fit_shards(self, matrix: ShardedMatrix, words: Sequence[str], vocab: "Vocab | Sequence[str] | None",
+                    threads: int) -> "Self":
         """fit() on a ShardedMatrix: every shard checked (and its positive counts counted) in one
         reading, then each epoch reads the shards one at a time."""
         if self.device == "cuda":
@@ -240,7 +259,7 @@ class GloVe(Model):
                          "smaller shards (cooccurrence(..., max_memory=...) writes more of them)"])
         ranges = matrix.row_ranges
 
-        def epoch_over(params, epoch):
+        def epoch_over(params: dict[str, Any], epoch: int) -> Generator[int, None, tuple[float, str | None]]:
             cost, simd = 0.0, None
             for i in shard_sequence(matrix.n_shards, self.seed, epoch):
                 if positive[i] == 0:
@@ -262,7 +281,7 @@ class GloVe(Model):
             self._train(cpu, epoch_over, total, threads)
         return self
 
-    def fit_bytes(self, nnz, n_words):
+    def fit_bytes(self, nnz: int, n_words: int) -> int:
         """Host bytes `fit` allocates beyond the matrix for `nnz` nonzeros and `n_words` words:
         the shuffled order of the nonzeros (4 bytes each, 8 from 2**32 nonzeros on, and 4 bytes
         per 64 nonzeros of row hints) and the model (W, W~ and their AdaGrad sums padded to
@@ -273,17 +292,17 @@ class GloVe(Model):
         return self._order_bytes(nnz) + self._model_bytes(n_words)
 
     @staticmethod
-    def _order_bytes(nnz, matrix_nnz=None):
+    def _order_bytes(nnz: int, matrix_nnz: int | None = None) -> int:
         """The order of `nnz` nonzeros and the row hints of a matrix of `matrix_nnz` (default `nnz`)."""
         nnz = int(nnz)
         matrix_nnz = nnz if matrix_nnz is None else int(matrix_nnz)
         return (4 if matrix_nnz <= 1 << 32 else 8) * nnz + 4 * (matrix_nnz // 64 + 2)
 
-    def _model_bytes(self, n_words):
+    def _model_bytes(self, n_words: int) -> int:
         return 4 * int(n_words) * (4 * _padded(self.vector_size) + 4)
 
     @staticmethod
-    def _words(vocab, what):
+    def _words(vocab: "Vocab | Sequence[str] | None", what: str) -> list[str]:
         if vocab is None:
             raise TypeError(f"vocab is required to train on {what} (a Vocab or a list of words)")
         if isinstance(vocab, Vocab):
@@ -294,7 +313,7 @@ class GloVe(Model):
         return words
 
     @staticmethod
-    def _check_shape(cooc, n_words):
+    def _check_shape(cooc: Any, n_words: int) -> None:
         if len(cooc.shape) != 2 or cooc.shape[0] != cooc.shape[1]:
             raise ValueError(f"cooc must be a square matrix, got shape {cooc.shape}")
         if cooc.shape[0] != n_words:
@@ -305,14 +324,14 @@ class GloVe(Model):
             raise TypeError(f"cooc must hold real counts, got {describe(cooc)}")
 
     @staticmethod
-    def _counts(cooc, name, threads):
+    def _counts(cooc: Any, name: str, threads: int) -> Any:
         """The counts as a canonical host CSR (duplicates summed once, float32), its structure
         checked; the counts themselves are checked by `_positive`."""
         cpu_backend = get_backend("cpu")  # the order is built on the host for every device
         return as_csr(cooc, name, cpu_backend, threads, canonical=True, check_finite=False)
 
     @staticmethod
-    def _positive(counts, name):
+    def _positive(counts: Any, name: str) -> int:
         """The number of positive counts (explicit zeros have no log x to fit and are skipped);
         ValueError for a negative, NaN or infinite count."""
         positive, bad = cpu.glove_check_counts(counts)
@@ -323,11 +342,11 @@ class GloVe(Model):
             raise ValueError(f"{name} counts must be non-negative, got {value}")
         return positive
 
-    def _init_params(self, n_words):
+    def _init_params(self, n_words: int) -> None:
         dim, stride = self.vector_size, _padded(self.vector_size)
         rng = np.random.default_rng([self.seed, 0])
 
-        def uniform(shape):
+        def uniform(shape: int | tuple[int, int]) -> FloatArray:
             return ((rng.random(shape) - 0.5) / dim).astype(np.float32)
 
         self._word = np.zeros((n_words, stride), dtype=np.float32)
@@ -347,17 +366,19 @@ class GloVe(Model):
                ("context_gradsq", "_context_gradsq"), ("word_bias_gradsq", "_word_bias_gradsq"),
                ("context_bias_gradsq", "_context_bias_gradsq"))
 
-    def _epoch_over(self, backend, records, nnz, threads):
+    def _epoch_over(self, backend: Any, records: Any, nnz: int,
+                    threads: int) -> Callable[[dict[str, Any], int], Generator[int, None, tuple[float, str]]]:
         """``epoch_over(params, epoch)`` for `_train`: one pass over the `nnz` nonzeros of
         `records` (what the backend's glove_records made)."""
-        def epoch_over(params, epoch):
+        def epoch_over(params: dict[str, Any], epoch: int) -> Generator[int, None, tuple[float, str]]:
             cost, simd = backend.glove_epoch(records, params, self.learning_rate, self.bias_learning_rate, threads,
                                              simd=self._simd)
             yield nnz
             return cost, simd
         return epoch_over
 
-    def _train(self, backend, epoch_over, nnz, threads):
+    def _train(self, backend: Any, epoch_over: Callable[[dict[str, Any], int], Generator[int, None, tuple[float, Any]]],
+               nnz: int, threads: int) -> None:
         """Run the epochs: ``epoch_over(params, epoch)`` is a generator over an epoch's parts that
         yields the nonzeros each part trained and returns ``(cost, simd)``."""
         # the backend's arrays: the model's own on the CPU, copies on the GPU
@@ -365,11 +386,11 @@ class GloVe(Model):
         self._fitted = True  # callbacks may read the vectors while they train
         self.stats = {"epoch_seconds": [], "train_seconds": 0.0, "nnz": nnz, "simd": None, "workers": threads}
 
-        def run_epoch(epoch):
+        def run_epoch(epoch: int) -> Generator[int, None, tuple[float, Any]]:
             cost, simd = yield from epoch_over(params, epoch)
             return cost / nnz, simd
 
-        def publish(run):
+        def publish(run: TrainingRun) -> None:
             for name, attr in self._PARAMS:
                 array = backend.to_host(params[name])
                 if array is not getattr(self, attr):
@@ -378,7 +399,7 @@ class GloVe(Model):
             self.stats["epoch_seconds"] = list(run.epoch_seconds)
             self.stats["train_seconds"] = run.seconds
 
-        def after_epoch(run, epoch, result):
+        def after_epoch(run: TrainingRun, epoch: int, result: tuple[float, str]) -> None:
             self.stats["simd"] = result[1]
             publish(run)
 
@@ -386,20 +407,20 @@ class GloVe(Model):
 
     # ------------------------------------------------------------------ results
     @property
-    def word_vectors(self):
+    def word_vectors(self) -> FloatArray:
         return self._word[:, :self.vector_size]
 
     @property
-    def context_vectors(self):
+    def context_vectors(self) -> FloatArray:
         return self._context[:, :self.vector_size]
 
     @property
-    def wv(self):
+    def wv(self) -> KeyedVectors:
         """KeyedVectors of W + W~ (GloVe's default output); ``count`` attributes from the Vocab
         the fit had (descending dummy values when it had a list of words)."""
         kv = KeyedVectors(self.words, self.word_vectors + self.context_vectors)
         return kv._set_counts(self.__dict__.get("_word_counts"))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         n = f"{len(self.words)} words" if self.is_fitted else "unfitted"
         return f"GloVe(vector_size={self.vector_size}, {n}, epochs={len(self.loss_history)}/{self.epochs})"

@@ -16,12 +16,15 @@ import array
 import math
 import numbers
 import os
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from embedcore._io import open_source
 from embedcore._threads import effective_workers
+from embedcore._typing import FloatArray, Int32Array, Int64Array, SparseMatrix, StrPath
 from embedcore._validation import as_csr, describe
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -46,44 +49,51 @@ class Graph:
 
     __slots__ = ("indptr", "indices", "weights", "names", "directed")
 
-    def __init__(self, indptr, indices, weights, names, directed):
+    indptr: Int64Array
+    indices: Int32Array
+    weights: FloatArray | None
+    names: list[str]
+    directed: bool
+
+    def __init__(self, indptr: Int64Array, indices: Int32Array, weights: FloatArray | None, names: list[str],
+                 directed: bool) -> None:
         self.indptr, self.indices, self.weights = indptr, indices, weights
         self.names, self.directed = names, directed
 
     @property
-    def n_nodes(self):
+    def n_nodes(self) -> int:
         return len(self.indptr) - 1
 
     @property
-    def n_edges(self):
+    def n_edges(self) -> int:
         """Stored (directed) edges: an undirected edge counts twice, a self-loop once."""
         return len(self.indices)
 
     @property
-    def weighted(self):
+    def weighted(self) -> bool:
         return self.weights is not None
 
-    def out_degrees(self):
+    def out_degrees(self) -> Int64Array:
         """int64 (n_nodes,): the number of out-neighbours of each node."""
         return np.diff(self.indptr)
 
-    def to_scipy(self):
+    def to_scipy(self) -> SparseMatrix:
         """The adjacency as a scipy.sparse CSR matrix (float32; ones when unweighted)."""
         data = self.weights if self.weights is not None else np.ones(self.n_edges, dtype=np.float32)
         return sp.csr_matrix((data, self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         kind = ("directed" if self.directed else "undirected") + (", weighted" if self.weighted else "")
         return f"Graph({self.n_nodes} nodes, {self.n_edges} stored edges, {kind})"
 
 
-def _check_flag(value, name):
+def _check_flag(value: object, name: str) -> bool | None:
     if value is not None and not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True, False or None, got {type(value).__name__} {value!r}")
     return None if value is None else bool(value)
 
 
-def as_graph(graph, weighted=None, directed=False, name="graph"):
+def as_graph(graph: Any, weighted: bool | None = None, directed: bool = False, name: str = "graph") -> Graph:
     """A :class:`Graph` of a scipy.sparse adjacency, an edge-list path or a networkx graph.
 
     Parameters
@@ -129,7 +139,8 @@ def as_graph(graph, weighted=None, directed=False, name="graph"):
                     f"got {describe(graph)}")
 
 
-def from_scipy(matrix, weighted=None, directed=False, names=None, name="graph"):
+def from_scipy(matrix: SparseMatrix, weighted: bool | None = None, directed: bool = False,
+               names: Sequence[str] | None = None, name: str = "graph") -> Graph:
     """A :class:`Graph` of a square scipy.sparse adjacency (see `as_graph`); `names` (one str per
     row) defaults to the row indices as strings.
 
@@ -173,7 +184,7 @@ def from_scipy(matrix, weighted=None, directed=False, names=None, name="graph"):
     return Graph(indptr, indices, weights, names if isinstance(names, list) else list(names), bool(directed))
 
 
-def read_edge_list(path, weighted=None, directed=False, name="path"):
+def read_edge_list(path: StrPath, weighted: bool | None = None, directed: bool = False, name: str = "path") -> Graph:
     """Read a graph from a file of ``src dst [weight]`` lines.
 
     Fields are separated by spaces or tabs; node names are any tokens (kept as written, in the
@@ -209,7 +220,7 @@ def read_edge_list(path, weighted=None, directed=False, name="path"):
     >>> read_edge_list(path).names
     ['a', 'b', 'c']
     """
-    ids = {}
+    ids: dict[bytes, int] = {}
     # compact typed arrays, not lists of Python numbers (8 bytes an entry instead of about 36)
     src, dst, weights = array.array("q"), array.array("q"), array.array("d")
     with_weight = without_weight = None  # first line with / without a weight column
@@ -262,7 +273,7 @@ def read_edge_list(path, weighted=None, directed=False, name="path"):
     return from_scipy(matrix, weighted=weighted, directed=directed, names=names, name=name)
 
 
-def from_networkx(graph, weighted=None, directed=False, name="graph"):
+def from_networkx(graph: Any, weighted: bool | None = None, directed: bool = False, name: str = "graph") -> Graph:
     """A :class:`Graph` of a networkx graph (see `as_graph`): names are ``str(node)`` in the
     graph's node order, weights the ``weight`` edge attribute (1 where absent; parallel edges of
     a multigraph add up)."""
@@ -272,7 +283,7 @@ def from_networkx(graph, weighted=None, directed=False, name="graph"):
         raise ValueError(f"{name} is empty: it has no nodes")
     names = [str(node) for node in nodes]
     if len(set(names)) != len(names):
-        seen = {}
+        seen: dict[str, Any] = {}
         for node, text in zip(nodes, names):
             if text in seen:
                 raise ValueError(f"{name} has nodes {seen[text]!r} and {node!r} with the same name {text!r}; "

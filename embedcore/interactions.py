@@ -3,10 +3,14 @@ both ways), train/test splits by user or by time, and ranking metrics (precision
 and MAP at k) computed in one vectorised pass over every user."""
 import io as _stdio
 import os
+from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
+from embedcore._typing import AnyArray, Float64Array, MatrixLike, SparseMatrix, StrPath
 from embedcore._validation import as_int_array, check_choice, check_float, check_int, describe
 
 
@@ -35,7 +39,15 @@ class Interactions:
     ((2, 2), 1, ['jam', 'tea'])
     """
 
-    def __init__(self, matrix, user_ids=None, item_ids=None, times=None):
+    matrix: SparseMatrix
+    user_ids: AnyArray
+    item_ids: AnyArray
+    times: Float64Array | None
+    _user_index: dict[Hashable, int] | None
+    _item_index: dict[Hashable, int] | None
+
+    def __init__(self, matrix: MatrixLike, user_ids: npt.ArrayLike | None = None, item_ids: npt.ArrayLike | None = None,
+                 times: npt.ArrayLike | None = None) -> None:
         matrix = sp.csr_matrix(matrix, dtype=np.float32)
         if not matrix.has_canonical_format:
             if times is not None:
@@ -59,7 +71,8 @@ class Interactions:
 
     # --------------------------------------------------------------------------- construction
     @classmethod
-    def from_arrays(cls, users, items, weights=None, times=None):
+    def from_arrays(cls, users: npt.ArrayLike, items: npt.ArrayLike, weights: npt.ArrayLike | None = None,
+                    times: npt.ArrayLike | None = None) -> "Interactions":
         """Interactions from parallel arrays of user labels, item labels, optional weights
         (default 1) and optional times.
 
@@ -96,7 +109,8 @@ class Interactions:
         return cls(matrix, user_ids, item_ids, times)
 
     @classmethod
-    def from_pandas(cls, frame, user="user", item="item", weight=None, time=None):
+    def from_pandas(cls, frame: Any, user: str = "user", item: str = "item", weight: str | None = None,
+                    time: str | None = None) -> "Interactions":
         """Interactions from the columns of a pandas DataFrame (`weight` and `time` optional
         column names; times may be datetimes)."""
         for role, column in (("user", user), ("item", item), ("weight", weight), ("time", time)):
@@ -111,7 +125,7 @@ class Interactions:
                                None if weight is None else frame[weight].to_numpy(), times)
 
     @classmethod
-    def from_file(cls, path):
+    def from_file(cls, path: StrPath) -> "Interactions":
         """Interactions from a text file of ``user item [weight]`` lines (spaces or tabs; blank
         lines and lines starting with ``#`` skipped; ``.gz``/``.bz2`` read transparently).
         Labels are kept as strings.
@@ -153,38 +167,40 @@ class Interactions:
 
     # --------------------------------------------------------------------------- access
     @property
-    def shape(self):
-        return self.matrix.shape
+    def shape(self) -> tuple[int, int]:
+        shape: tuple[int, int] = self.matrix.shape
+        return shape
 
     @property
-    def n_users(self):
-        return self.matrix.shape[0]
+    def n_users(self) -> int:
+        return self.shape[0]
 
     @property
-    def n_items(self):
-        return self.matrix.shape[1]
+    def n_items(self) -> int:
+        return self.shape[1]
 
     @property
-    def nnz(self):
+    def nnz(self) -> int:
         """Stored (user, item) pairs."""
-        return self.matrix.nnz
+        nnz: int = self.matrix.nnz
+        return nnz
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Interactions({self.n_users} users x {self.n_items} items, {self.nnz} interactions)"
 
-    def user_index(self, label):
+    def user_index(self, label: Hashable) -> int:
         """The row of a user label (KeyError if absent)."""
         if self._user_index is None:
             self._user_index = {key: i for i, key in enumerate(self.user_ids.tolist())}
         return self._user_index[label]
 
-    def item_index(self, label):
+    def item_index(self, label: Hashable) -> int:
         """The column of an item label (KeyError if absent)."""
         if self._item_index is None:
             self._item_index = {key: i for i, key in enumerate(self.item_ids.tolist())}
         return self._item_index[label]
 
-    def _with_entries(self, keep):
+    def _with_entries(self, keep: npt.NDArray[np.bool_]) -> "Interactions":
         """The same users and items with only the stored entries where `keep` is True."""
         m = self.matrix
         rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]
@@ -194,7 +210,7 @@ class Interactions:
         return Interactions(matrix, self.user_ids, self.item_ids, None if self.times is None else self.times[keep])
 
 
-def _numbers(value, name, n, dtype=np.float32):
+def _numbers(value: npt.ArrayLike, name: str, n: int, dtype: npt.DTypeLike = np.float32) -> AnyArray:
     array = np.asarray(value)
     if array.shape != (n,):
         raise ValueError(f"{name} must be a 1-D array with one entry per interaction ({n}), got {describe(array)}")
@@ -206,7 +222,8 @@ def _numbers(value, name, n, dtype=np.float32):
     return array
 
 
-def train_test_split(interactions, test_fraction=0.2, by="user", seed=0):
+def train_test_split(interactions: Interactions, test_fraction: float = 0.2, by: str = "user",
+                     seed: int = 0) -> tuple[Interactions, Interactions]:
     """Split interactions into train and test sets over the same users and items.
 
     Parameters
@@ -255,7 +272,8 @@ def train_test_split(interactions, test_fraction=0.2, by="user", seed=0):
     return interactions._with_entries(~test), interactions._with_entries(test)
 
 
-def ranking_metrics(item_ids, test, k=None):
+def ranking_metrics(item_ids: npt.ArrayLike, test: "Interactions | SparseMatrix",
+                    k: int | None = None) -> dict[str, float]:
     """Precision, recall, nDCG and MAP at k of recommended items against held-out interactions,
     averaged over the users that have at least one test interaction.
 

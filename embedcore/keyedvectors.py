@@ -9,10 +9,14 @@ import math
 import numbers
 import os
 import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar, Union, cast, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from embedcore._threads import effective_workers
+from embedcore._typing import AnyArray, Float64Array, FloatArray, Int64Array, Key, RealArray, StrPath
 from embedcore._validation import as_float32_matrix, check_choice, check_int, check_path, describe
 from embedcore.formats import gensim_native as _gensim_native
 from embedcore.formats import native as _native_format
@@ -20,7 +24,16 @@ from embedcore.formats import word2vec as _word2vec_format
 from embedcore.formats._errors import TruncatedVectorFileError, VectorFileDecodeError, VectorFileError
 from embedcore.formats._words import RULE, as_word_list, first_bad_word, first_duplicate
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 logger = logging.getLogger("embedcore")
+
+_K = TypeVar("_K", bound=Key)
+#: what `most_similar` takes as `positive` / `negative`: a key, a vector, a 2-D array of vectors, or a
+#: list of keys, vectors or (key or vector, weight) pairs
+QueryItems = Union[Key, npt.ArrayLike, Iterable[Union[Key, npt.ArrayLike, tuple[Union[Key, npt.ArrayLike], float]]],
+                   None]
 
 REAL = np.float32  # gensim's name for the default vector dtype
 _UNICODE_ERRORS = ("strict", "replace", "ignore")
@@ -34,16 +47,16 @@ class _EmptyWordListError(ValueError, ZeroDivisionError):
     """An empty word list where a mean is needed (gensim raises ZeroDivisionError there)."""
 
 
-def _is_int_key(key):
+def _is_int_key(key: object) -> TypeGuard[int]:
     return isinstance(key, numbers.Integral) and not isinstance(key, bool)
 
 
-def _is_key(item):
+def _is_key(item: object) -> TypeGuard[Key]:
     """A single key: a str or an int (numpy ints included), as in gensim."""
     return isinstance(item, str) or _is_int_key(item)
 
 
-def as_item_list(value, name):
+def as_item_list(value: Any, name: str) -> list[Any]:
     """None -> [], a key or a 1-D vector -> [it], a 2-D array -> its rows, any other sequence ->
     list(it) (gensim's rule)."""
     if value is None:
@@ -63,7 +76,7 @@ def as_item_list(value, name):
                         f"pairs, got {type(value).__name__}") from None
 
 
-def _check_key(key, name="key"):
+def _check_key(key: object, name: str = "key") -> Key:
     """`key` when it is one KeyedVectors can hold: an int, or a str that follows the word rule."""
     if _is_int_key(key):
         return int(key)
@@ -75,7 +88,7 @@ def _check_key(key, name="key"):
     return key
 
 
-def _cosine(a, b):
+def _cosine(a: npt.ArrayLike, b: npt.ArrayLike) -> float:
     """Cosine of two vectors in float64: 0 when either is zero, exactly 1 for equal vectors
     (so ``similarity(w, w) == 1`` and ``distance(w, w) == 0``), clipped to [-1, 1]."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -87,7 +100,7 @@ def _cosine(a, b):
     return float(np.clip(np.dot(a / na, b / nb), -1.0, 1.0))
 
 
-def _check_keys(keys, name="keys", allow_none=False):
+def _check_keys(keys: Iterable[Any], name: str = "keys", allow_none: bool = False) -> list[Any]:
     """`keys` as a list of int and str keys (str following the word rule, checked in one pass over
     them all); None (an unfilled slot) only when `allow_none`. TypeError or ValueError naming the
     first bad key."""
@@ -107,7 +120,7 @@ def _check_keys(keys, name="keys", allow_none=False):
     return keys
 
 
-def _top_indices(scores, k):
+def _top_indices(scores: npt.NDArray[Any], k: int) -> Int64Array:
     """Indices of the `k` largest `scores`, largest first, ties by lower index."""
     k = min(k, len(scores))
     if k <= 0:
@@ -185,37 +198,51 @@ class KeyedVectors:
     (1, ['pear'])
     """
 
-    def __init__(self, words=None, vectors=None, dtype=np.float32, mapfile_path=None, *, vector_size=None,
-                 count=None):
+    _words: list[Any]
+    _index: dict[Key, int]
+    _vectors: RealArray
+    _vecattrs: dict[str, AnyArray]
+    _normed: FloatArray | None
+    _norms: Float64Array | None
+    next_index: int
+
+    def __init__(self, words: Iterable[str] | int | None = None, vectors: npt.ArrayLike | int | None = None,
+                 dtype: npt.DTypeLike = np.float32, mapfile_path: None = None, *, vector_size: int | None = None,
+                 count: int | None = None) -> None:
         dtype = self._check_dtype(dtype)
         if _is_int_key(words) or (words is None and vector_size is not None):
+            size: object = vector_size
             if words is not None:
                 if vector_size is not None:
                     raise TypeError("vector_size given twice (positionally and by keyword)")
-                vector_size = words
+                size = words
+            slots: object = count
             if vectors is not None:
                 if count is not None:
                     raise TypeError("count given twice (positionally and by keyword)")
-                count = vectors
-            vector_size = check_int(vector_size, "vector_size", minimum=1)
-            count = check_int(0 if count is None else count, "count", minimum=0)
-            self._set([None] * count, np.zeros((count, vector_size), dtype=dtype), {}, next_index=0)
+                slots = vectors
+            n_dims = check_int(size, "vector_size", minimum=1)
+            n_slots = check_int(0 if slots is None else slots, "count", minimum=0)
+            self._set([None] * n_slots, np.zeros((n_slots, n_dims), dtype=dtype), {}, next_index=0)
             return
         if count is not None or vector_size is not None:
             raise TypeError("vector_size and count are for gensim's form KeyedVectors(vector_size, count); "
                             "with words and vectors leave them out")
         if words is None or vectors is None:
             raise TypeError("KeyedVectors needs words and vectors, or gensim's vector_size")
-        words = as_word_list(words)
-        vectors = self._check_vectors(vectors, len(words), dtype)
-        index = dict(zip(words, range(len(words))))
-        if len(index) != len(words):
-            first, again = first_duplicate(words)
-            raise ValueError(f"words must be distinct, but words[{again}] {words[again]!r} repeats "
+        word_list = as_word_list(cast(Iterable[str], words))  # not an int key: checked above
+        checked = self._check_vectors(cast(npt.ArrayLike, vectors), len(word_list), dtype)
+        index: dict[Key, int] = dict(zip(word_list, range(len(word_list))))
+        if len(index) != len(word_list):
+            repeated = first_duplicate(word_list)
+            assert repeated is not None  # the index is shorter than the list: a word repeats
+            first, again = repeated
+            raise ValueError(f"words must be distinct, but words[{again}] {word_list[again]!r} repeats "
                              f"words[{first}]")
-        self._set(words, vectors, index)
+        self._set(word_list, checked, index)
 
-    def _set(self, keys, vectors, index, vecattrs=None, next_index=None):
+    def _set(self, keys: list[Any], vectors: RealArray, index: dict[Key, int],
+             vecattrs: dict[str, AnyArray] | None = None, next_index: int | None = None) -> None:
         self._words = keys
         self._vectors = vectors
         self._index = index
@@ -225,27 +252,30 @@ class KeyedVectors:
         self._norms = None
 
     @classmethod
-    def _from_parts(cls, keys, vectors, vecattrs=None, next_index=None, source="the keys"):
+    def _from_parts(cls, keys: Iterable[Any], vectors: RealArray, vecattrs: dict[str, AnyArray] | None = None,
+                    next_index: int | None = None, source: str = "the keys") -> "Self":
         """A KeyedVectors over parts read from a file: keys are checked (str following the word
         rule, int, or None for an unfilled slot) and must be distinct (VectorFileError)."""
         try:
-            keys = _check_keys(keys, "key", allow_none=True)
+            key_list = _check_keys(keys, "key", allow_none=True)
         except (TypeError, ValueError) as exc:
             raise VectorFileError(f"{source}: {exc}") from None
-        index = {k: i for i, k in enumerate(keys) if k is not None}
-        if len(index) != len(keys) - keys.count(None):
-            rows = [i for i, k in enumerate(keys) if k is not None]
-            first, again = first_duplicate([keys[i] for i in rows])
-            raise VectorFileError(f"{source}: key {keys[rows[again]]!r} at row {rows[again]} repeats row "
+        index = {k: i for i, k in enumerate(key_list) if k is not None}
+        if len(index) != len(key_list) - key_list.count(None):
+            rows = [i for i, k in enumerate(key_list) if k is not None]
+            repeated = first_duplicate([key_list[i] for i in rows])
+            assert repeated is not None  # the index is shorter than the keys: a key repeats
+            first, again = repeated
+            raise VectorFileError(f"{source}: key {key_list[rows[again]]!r} at row {rows[again]} repeats row "
                                   f"{rows[first]}")
-        if vectors.ndim != 2 or len(vectors) != len(keys):
-            raise VectorFileError(f"{source}: {len(keys)} keys but vectors of shape {vectors.shape}")
+        if vectors.ndim != 2 or len(vectors) != len(key_list):
+            raise VectorFileError(f"{source}: {len(key_list)} keys but vectors of shape {vectors.shape}")
         kv = cls.__new__(cls)
-        kv._set(list(keys), vectors, index, dict(vecattrs or {}), next_index)
+        kv._set(list(key_list), vectors, index, dict(vecattrs or {}), next_index)
         return kv
 
     @staticmethod
-    def _check_dtype(dtype):
+    def _check_dtype(dtype: npt.DTypeLike) -> "np.dtype[Any]":
         try:
             dtype = np.dtype(dtype)
         except TypeError:
@@ -255,7 +285,8 @@ class KeyedVectors:
         return dtype
 
     @staticmethod
-    def _check_vectors(vectors, n_words, dtype=np.float32, name="vectors"):
+    def _check_vectors(vectors: npt.ArrayLike, n_words: int, dtype: npt.DTypeLike = np.float32,
+                       name: str = "vectors") -> RealArray:
         if np.dtype(dtype) == np.float32:
             vectors = as_float32_matrix(vectors, name, allow_empty=True)
         else:
@@ -271,29 +302,29 @@ class KeyedVectors:
                              f"{vectors.shape[0]} rows (shape {vectors.shape})")
         return vectors
 
-    def _vectors_changed(self):
+    def _vectors_changed(self) -> None:
         """Forget the cached norms and unit vectors: the next query recomputes them."""
         self._normed = None
         self._norms = None
 
     # ----------------------------------------------------------------------------------- lookup
     @property
-    def words(self):
+    def words(self) -> list[Key]:
         """list: the keys in row order (do not modify; use add_vectors, or build a new KeyedVectors)."""
         return self._words
 
     @property
-    def index_to_key(self):
+    def index_to_key(self) -> list[Key]:
         """list: the keys in row order (gensim's name for :attr:`words`; do not modify)."""
         return self._words
 
     @property
-    def key_to_index(self):
+    def key_to_index(self) -> dict[Key, int]:
         """dict: key -> row (gensim's name; do not modify)."""
         return self._index
 
     @property
-    def vectors(self):
+    def vectors(self) -> RealArray:
         """ndarray, shape (len(self), vector_size): the vectors, C-contiguous.
 
         Assigning a new array validates it (one finite row per key), stores it in the current
@@ -302,34 +333,34 @@ class KeyedVectors:
         return self._vectors
 
     @vectors.setter
-    def vectors(self, value):
+    def vectors(self, value: npt.ArrayLike) -> None:
         self._vectors = self._check_vectors(value, len(self._words), self._vectors.dtype)
         self._vectors_changed()
 
     @property
-    def vector_size(self):
+    def vector_size(self) -> int:
         """int: the dimension of the vectors."""
-        return self._vectors.shape[1]
+        return int(self._vectors.shape[1])
 
     @property
-    def expandos(self):
+    def expandos(self) -> dict[str, AnyArray]:
         """dict: attribute name -> array with one value per key (gensim's name; use
         :meth:`get_vecattr` / :meth:`set_vecattr`)."""
         return self._vecattrs
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._words)
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return self.has_index_for(key)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"KeyedVectors({len(self)} words, vector_size={self.vector_size})"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{type(self).__name__}<vector_size={self.vector_size}, {len(self)} keys>"
 
-    def index(self, word):
+    def index(self, word: Key) -> int:
         """The row of `word` (a key of this KeyedVectors: no int-position fallback).
 
         Parameters
@@ -361,7 +392,7 @@ class KeyedVectors:
         except TypeError:  # unhashable
             raise TypeError(f"word must be a str, got {type(word).__name__}") from None
 
-    def get_index(self, key, default=None):
+    def get_index(self, key: Key, default: int | None = None) -> int:
         """The row of `key`, as gensim finds it: the key's own row; else, for an int in
         ``range(len(self))``, that row; else `default` when given.
 
@@ -401,7 +432,7 @@ class KeyedVectors:
             raise TypeError(f"key must be a str or an int, got {type(key).__name__} {key!r}")
         raise KeyError(f"key {key!r} is not in the vocabulary")
 
-    def has_index_for(self, key):
+    def has_index_for(self, key: object) -> bool:
         """Whether :meth:`get_index` finds a row for `key` (gensim's ``key in kv``).
 
         Examples
@@ -411,11 +442,11 @@ class KeyedVectors:
         (True, False, True)
         """
         try:
-            return self.get_index(key, -1) >= 0
+            return self.get_index(cast(Key, key), -1) >= 0  # a non-key raises TypeError
         except TypeError:
             return False
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Key | Iterable[Key]) -> RealArray:
         """``kv[key]`` -> its vector (a read-only view of the row); ``kv[[k1, k2]]`` -> a 2-D array
         (a copy). Keys are str or int (an int that is not a key is a row index).
 
@@ -428,7 +459,7 @@ class KeyedVectors:
             return self._vectors[rows]
         raise TypeError(f"key must be a word (str), an int or a list of them, got {type(key).__name__}")
 
-    def get_vector(self, key, norm=False):
+    def get_vector(self, key: Key, norm: bool = False) -> RealArray:
         """The vector of `key`; unit length when `norm` is True (zero stays zero).
 
         Parameters
@@ -453,16 +484,19 @@ class KeyedVectors:
         array([0.6, 0.8], dtype=float32)
         """
         row = self.get_index(key)
-        vector = self._vectors[row]
+        vector: RealArray = self._vectors[row]
         if norm:  # the rule of the cached unit vectors, so that both give the same values
             self.fill_norms()
+            assert self._norms is not None  # filled just above
             length = self._norms[row]
             return (vector / length).astype(vector.dtype) if length > 0 else np.zeros_like(vector)
         view = vector.view()
         view.flags.writeable = False
         return view
 
-    def get_mean_vector(self, keys, weights=None, pre_normalize=True, post_normalize=False, ignore_missing=True):
+    def get_mean_vector(self, keys: Key | npt.ArrayLike | Iterable[Key | npt.ArrayLike],
+                        weights: npt.ArrayLike | None = None, pre_normalize: bool = True,
+                        post_normalize: bool = False, ignore_missing: bool = True) -> RealArray:
         """The weighted mean of the vectors of `keys` (gensim's ``get_mean_vector``).
 
         Parameters
@@ -496,19 +530,20 @@ class KeyedVectors:
         >>> kv.get_mean_vector(["a", "b"])
         array([0.5, 0.5], dtype=float32)
         """
+        items: Any = keys  # from here a list of keys and vectors (or the sequence given)
         if isinstance(keys, np.ndarray) and keys.ndim == 2:
-            keys = list(keys)
+            items = list(keys)
         elif _is_key(keys):
-            keys = [keys]
-        if len(keys) == 0:
+            items = [keys]
+        if len(items) == 0:
             raise ValueError("cannot compute mean with no input: keys is empty")
-        weights = (np.ones(len(keys)) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1))
-        if len(weights) != len(keys):
-            raise ValueError(f"keys and weights must have the same number of elements, got {len(keys)} keys "
-                             f"and {len(weights)} weights")
+        weight_array = (np.ones(len(items)) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1))
+        if len(weight_array) != len(items):
+            raise ValueError(f"keys and weights must have the same number of elements, got {len(items)} keys "
+                             f"and {len(weight_array)} weights")
         mean = np.zeros(self.vector_size, dtype=np.float64)
         total = 0.0
-        for key, weight in zip(keys, weights):
+        for key, weight in zip(items, weight_array):
             if isinstance(key, np.ndarray):
                 vector = self._as_query_vector(key, "keys")
             elif self.has_index_for(key):
@@ -527,7 +562,7 @@ class KeyedVectors:
         return mean.astype(self._vectors.dtype)
 
     # ------------------------------------------------------------------------- adding vectors
-    def add_vector(self, key, vector):
+    def add_vector(self, key: Key, vector: npt.ArrayLike) -> int:
         """Add one key and its vector: into the next preallocated slot when there is one
         (``KeyedVectors(vector_size, count)``), else at the end (a copy of every vector).
 
@@ -576,7 +611,8 @@ class KeyedVectors:
         self.next_index = len(self._words)
         return len(self._words) - 1
 
-    def add_vectors(self, keys, weights, extras=None, replace=False):
+    def add_vectors(self, keys: Key | Iterable[Key], weights: npt.ArrayLike,
+                    extras: Mapping[str, npt.ArrayLike] | None = None, replace: bool = False) -> None:
         """Add keys and their vectors; a key already present keeps its vector unless `replace`.
 
         Parameters
@@ -605,48 +641,50 @@ class KeyedVectors:
         if _is_key(keys):
             keys = [keys]
             weights = np.reshape(np.asarray(weights), (1, -1))
-        keys = _check_keys(keys)
-        weights = self._check_vectors(weights, len(keys), self._vectors.dtype, "weights")
-        if weights.shape[1] != self.vector_size:
+        key_list = _check_keys(cast(Iterable[Key], keys))
+        rows = self._check_vectors(weights, len(key_list), self._vectors.dtype, "weights")
+        if rows.shape[1] != self.vector_size:
             raise ValueError(f"weights must have {self.vector_size} columns (the vector size), got "
-                             f"{describe(weights)}")
-        if len(set(keys)) != len(keys):
-            first, again = first_duplicate(keys)
-            raise ValueError(f"keys[{again}] {keys[again]!r} repeats keys[{first}]")
-        extras = {} if extras is None else {name: np.asarray(values) for name, values in extras.items()}
-        for name, values in extras.items():
-            if values.shape[:1] != (len(keys),):
-                raise ValueError(f"extras[{name!r}] must have one value per key ({len(keys)}), got "
+                             f"{describe(rows)}")
+        if len(set(key_list)) != len(key_list):
+            repeated = first_duplicate(key_list)
+            assert repeated is not None  # the set is smaller than the list: a key repeats
+            first, again = repeated
+            raise ValueError(f"keys[{again}] {key_list[again]!r} repeats keys[{first}]")
+        extra_arrays = {} if extras is None else {name: np.asarray(values) for name, values in extras.items()}
+        for name, values in extra_arrays.items():
+            if values.shape[:1] != (len(key_list),):
+                raise ValueError(f"extras[{name!r}] must have one value per key ({len(key_list)}), got "
                                  f"{describe(values)}")
-        present = np.fromiter((k in self._index for k in keys), dtype=bool, count=len(keys))
+        present = np.fromiter((k in self._index for k in key_list), dtype=bool, count=len(key_list))
         new = np.flatnonzero(~present)
-        old_rows = np.fromiter((self._index[keys[i]] for i in np.flatnonzero(present)), dtype=np.int64)
+        old_rows = np.fromiter((self._index[key_list[i]] for i in np.flatnonzero(present)), dtype=np.int64)
         start = len(self._words)
         for offset, i in enumerate(new):
-            self._index[keys[i]] = start + offset
-            self._words.append(keys[i])
+            self._index[key_list[i]] = start + offset
+            self._words.append(key_list[i])
         if len(new):
-            self._vectors = np.ascontiguousarray(np.concatenate([self._vectors, weights[new]]))
+            self._vectors = np.ascontiguousarray(np.concatenate([self._vectors, rows[new]]))
         self.allocate_vecattrs()  # every attribute grows to the new length (new values 0)
-        self.allocate_vecattrs(list(extras), [values.dtype for values in extras.values()])
-        for name, values in extras.items():
+        self.allocate_vecattrs(list(extra_arrays), [values.dtype for values in extra_arrays.values()])
+        for name, values in extra_arrays.items():
             self._vecattrs[name][start:] = values[new]
         if replace and len(old_rows):
-            self._vectors[old_rows] = weights[present]
-            for name, values in extras.items():
+            self._vectors[old_rows] = rows[present]
+            for name, values in extra_arrays.items():
                 self._vecattrs[name][old_rows] = values[present]
         self._vectors_changed()
 
-    def __setitem__(self, keys, weights):
+    def __setitem__(self, keys: Key | list[Key], weights: npt.ArrayLike) -> None:
         """``kv[key] = vector`` or ``kv[[k1, k2]] = vectors``: add the keys, replacing the vectors
         of keys already present (``add_vectors(..., replace=True)``); the cached norms follow."""
         if not isinstance(keys, list):
-            keys = [keys]
-            weights = np.reshape(np.asarray(weights), (1, -1))
-        self.add_vectors(keys, weights, replace=True)
+            self.add_vectors([keys], np.reshape(np.asarray(weights), (1, -1)), replace=True)
+        else:
+            self.add_vectors(keys, weights, replace=True)
 
     # --------------------------------------------------------------------- per-key attributes
-    def allocate_vecattrs(self, attrs=None, types=None):
+    def allocate_vecattrs(self, attrs: Iterable[str] | None = None, types: Iterable[Any] | None = None) -> None:
         """Make sure an array of one value per key exists for each attribute (gensim's rule:
         ``int`` is int64, ``str`` is object); with no arguments, resize the existing ones to
         ``len(self)`` (new values 0)."""
@@ -654,7 +692,7 @@ class KeyedVectors:
             attrs = list(self._vecattrs)
             types = [self._vecattrs[a].dtype for a in attrs]
         n = len(self._words)
-        for attr, kind in zip(attrs, types):
+        for attr, kind in zip(attrs, cast(Iterable[Any], types)):  # types is given with attrs
             kind = np.int64 if kind is int else (object if kind is str else kind)
             kind = np.dtype(kind)
             if attr not in self._vecattrs:
@@ -668,7 +706,7 @@ class KeyedVectors:
                 grown[:min(n, len(previous))] = previous[:n]
                 self._vecattrs[attr] = grown
 
-    def set_vecattr(self, key, attr, val):
+    def set_vecattr(self, key: Key, attr: str, val: Any) -> None:
         """Set attribute `attr` of `key` to `val` (e.g. ``set_vecattr("the", "count", 1061396)``).
 
         Examples
@@ -681,7 +719,7 @@ class KeyedVectors:
         self.allocate_vecattrs([attr], [type(val)])
         self._vecattrs[attr][self.get_index(key)] = val
 
-    def get_vecattr(self, key, attr):
+    def get_vecattr(self, key: Key, attr: str) -> Any:
         """The value of attribute `attr` for `key`.
 
         Raises
@@ -694,7 +732,7 @@ class KeyedVectors:
             raise KeyError(f"no attribute {attr!r} (have {sorted(self._vecattrs)})")
         return self._vecattrs[attr][row]
 
-    def _set_counts(self, counts=None):
+    def _set_counts(self, counts: npt.ArrayLike | None = None) -> "Self":
         """Set the ``count`` attribute trained models' vectors carry, as gensim's do
         (``wv.get_vecattr(word, "count")``): the corpus counts when known, else descending dummy
         values (as :meth:`load_word2vec_format` without `fvocab`). Returns self."""
@@ -706,7 +744,7 @@ class KeyedVectors:
         self._vecattrs["count"] = counts.copy()
         return self
 
-    def sort_by_descending_frequency(self):
+    def sort_by_descending_frequency(self) -> None:
         """Reorder the keys (and vectors and attributes) by descending ``count`` attribute; among
         equal counts the later key comes first, exactly as gensim orders them.
 
@@ -734,7 +772,8 @@ class KeyedVectors:
         self._index = {key: i for i, key in enumerate(self._words) if key is not None}
         self._vectors_changed()
 
-    def vectors_for_all(self, keys, allow_inference=True, copy_vecattrs=False):
+    def vectors_for_all(self, keys: Iterable[Key], allow_inference: bool = True,
+                        copy_vecattrs: bool = False) -> "KeyedVectors":
         """A new KeyedVectors with the vectors of the given keys that are present (duplicates
         dropped, order kept), as gensim's ``vectors_for_all``.
 
@@ -774,7 +813,7 @@ class KeyedVectors:
                 vecattrs)
         return kv
 
-    def add_lifecycle_event(self, event_name, log_level=logging.INFO, **event):
+    def add_lifecycle_event(self, event_name: str, log_level: int = logging.INFO, **event: Any) -> None:
         """Record what happened to these vectors (gensim's lifecycle log): the event, with its
         time, is appended to ``lifecycle_events`` and logged.
 
@@ -791,7 +830,7 @@ class KeyedVectors:
         self.__dict__.setdefault("lifecycle_events", []).append(event)
 
     # ------------------------------------------------------------------------------ unit vectors
-    def fill_norms(self, force=False):
+    def fill_norms(self, force: bool = False) -> None:
         """Compute the row norms and unit vectors if missing, or again when `force` is True.
 
         Call ``fill_norms(force=True)`` after changing ``kv.vectors`` in place with numpy.
@@ -817,19 +856,20 @@ class KeyedVectors:
         self._norms = norms
 
     @property
-    def norms(self):
+    def norms(self) -> FloatArray:
         """ndarray, float32, shape (len(self),): the Euclidean norm of each row (cached; assign
         None to drop the cache, as gensim code does)."""
         self.fill_norms()
+        assert self._norms is not None  # filled just above
         return self._norms.astype(np.float32)
 
     @norms.setter
-    def norms(self, value):
+    def norms(self, value: npt.ArrayLike | None) -> None:
         if value is not None:
             raise ValueError("norms can only be reset (kv.norms = None); they follow the vectors")
         self._vectors_changed()
 
-    def get_normed_vectors(self):
+    def get_normed_vectors(self) -> FloatArray:
         """The vectors scaled to unit length (rows of zero norm stay zero), computed once and cached.
 
         Returns
@@ -843,9 +883,10 @@ class KeyedVectors:
                [0. , 0. ]], dtype=float32)
         """
         self.fill_norms()
+        assert self._normed is not None  # filled just above
         return self._normed
 
-    def unit_normalize_all(self):
+    def unit_normalize_all(self) -> None:
         """Scale every vector to unit length in place (zero rows stay zero); the raw vectors are
         lost, so a model cannot sensibly train on from them.
 
@@ -860,7 +901,7 @@ class KeyedVectors:
         v /= np.where(norms > 0, norms, 1.0)[:, None].astype(v.dtype)
         self._vectors_changed()
 
-    def init_sims(self, replace=False):
+    def init_sims(self, replace: bool = False) -> None:
         """gensim's older name: ``fill_norms()``, and ``unit_normalize_all()`` when `replace`."""
         warnings.warn("init_sims() is deprecated (as in gensim): use fill_norms(), or unit_normalize_all() "
                       "for replace=True", DeprecationWarning, stacklevel=2)
@@ -868,7 +909,8 @@ class KeyedVectors:
         if replace:
             self.unit_normalize_all()
 
-    def plot(self, words, path, neighbours=0, method="pca", title=None, fmt=None, seed=0):
+    def plot(self, words: Sequence[str], path: StrPath, neighbours: int = 0, method: str = "pca",
+             title: str | None = None, fmt: str | None = None, seed: int = 0) -> tuple[list[Key], Float64Array]:
         """Draw a 2-D map of `words` (and each one's `neighbours` nearest keys) to an image file.
 
         PCA through embedcore's randomized SVD, or t-SNE with openTSNE; needs matplotlib (the
@@ -883,7 +925,8 @@ class KeyedVectors:
         return plot_words(self, words, path, neighbours=neighbours, method=method, title=title, fmt=fmt, seed=seed)
 
     # ----------------------------------------------------------------------------- similarity
-    def _search(self, query_vectors, topn, exclude_ids=None, start=0, stop=None, workers=None):
+    def _search(self, query_vectors: FloatArray, topn: int | None, exclude_ids: Any = None, start: int = 0,
+                stop: int | None = None, workers: int | None = None) -> Any:
         """Rows most cosine-similar to each unit-length query: the one search every query uses.
 
         The search is embedcore.cosine_topk's exact kernel over the cached unit vectors of rows
@@ -941,7 +984,8 @@ class KeyedVectors:
         return results
 
     @staticmethod
-    def _search_one(query, normed, topn, exclude_ids, start):
+    def _search_one(query: FloatArray, normed: FloatArray, topn: int, exclude_ids: Any,
+                    start: int) -> tuple[Int64Array, FloatArray]:
         """One query (most_similar's usual case): a matrix-vector product with the BLAS's own
         threads, as gensim does; a single product is memory-bound, so the blocked multi-threaded
         kernel would only add its start-up cost and the BLAS thread switch. The answer is the
@@ -968,17 +1012,17 @@ class KeyedVectors:
         exact, rows = _topk_checked(query[None, :], normed[candidates], k, None, True, 1)
         return candidates[rows[0]] + start, exact[0]
 
-    def _check_topn(self, topn):
+    def _check_topn(self, topn: int | None) -> int | None:
         if topn is None:
             return None
         return check_int(topn, "topn", minimum=0)
 
-    def _check_restrict(self, restrict_vocab):
+    def _check_restrict(self, restrict_vocab: int | None) -> int | None:
         if restrict_vocab is None:
             return None
         return check_int(restrict_vocab, "restrict_vocab", minimum=1)
 
-    def _as_query_vector(self, item, name):
+    def _as_query_vector(self, item: Key | npt.ArrayLike, name: str) -> Float64Array:
         vector = np.asarray(item, dtype=np.float64)
         if vector.shape != (self.vector_size,):
             raise ValueError(f"{name} must be a word or a vector of length {self.vector_size}, got "
@@ -987,24 +1031,41 @@ class KeyedVectors:
             raise ValueError(f"{name} contains NaN or infinity")
         return vector
 
-    def _weighted_items(self, positive, negative):
+    def _weighted_items(self, positive: Any, negative: Any) -> list[tuple[Any, float]]:
         """[(key or vector, weight)] from most_similar's arguments (gensim's rule: +1 for
         positive, -1 for negative, or the weight of an ``(item, weight)`` pair as given)."""
-        items = [(item, 1.0) for item in as_item_list(positive, "positive")]
+        items: list[tuple[Any, float]] = [(item, 1.0) for item in as_item_list(positive, "positive")]
         items += [(item, -1.0) for item in as_item_list(negative, "negative")]
-        out = []
+        out: list[tuple[Any, float]] = []
         for item, weight in items:
-            if (isinstance(item, tuple) and len(item) == 2 and (_is_key(item[0]) or isinstance(item[0], np.ndarray))
-                    and isinstance(item[1], numbers.Real)):
-                item, weight = item[0], float(item[1])
+            pair: Any = item
+            if (isinstance(pair, tuple) and len(pair) == 2 and (_is_key(pair[0]) or isinstance(pair[0], np.ndarray))
+                    and isinstance(pair[1], numbers.Real)):
+                item, weight = pair[0], float(pair[1])
             elif not (_is_key(item) or isinstance(item, (np.ndarray, list))):
                 raise TypeError(f"positive must be a word, a vector, or a list of words, vectors or (item, "
                                 f"weight) pairs, got an item of type {type(item).__name__}")
             out.append((item, weight))
         return out
 
-    def most_similar(self, positive=None, negative=None, topn=10, clip_start=0, clip_end=None,
-                     restrict_vocab=None, indexer=None):
+    @overload
+    def most_similar(self, positive: QueryItems = None, negative: QueryItems = None, topn: int = 10,
+                     clip_start: int = 0, clip_end: int | None = None, restrict_vocab: int | None = None,
+                     indexer: None = None) -> list[tuple[Key, float]]: ...
+
+    @overload
+    def most_similar(self, positive: QueryItems = None, negative: QueryItems = None, *, topn: None,
+                     clip_start: int = 0, clip_end: int | None = None, restrict_vocab: int | None = None,
+                     indexer: None = None) -> FloatArray: ...
+
+    @overload
+    def most_similar(self, positive: QueryItems = None, negative: QueryItems = None, topn: int | None = 10,
+                     clip_start: int = 0, clip_end: int | None = None, restrict_vocab: int | None = None,
+                     indexer: Any = None) -> list[tuple[Key, float]] | FloatArray: ...
+
+    def most_similar(self, positive: QueryItems = None, negative: QueryItems = None, topn: int | None = 10,
+                     clip_start: int = 0, clip_end: int | None = None, restrict_vocab: int | None = None,
+                     indexer: Any = None) -> list[tuple[Key, float]] | FloatArray:
         """The `topn` keys most cosine-similar to the weighted mean of the inputs (gensim's rule).
 
         Each input key contributes its unit vector with weight +1 (`positive`) or -1
@@ -1084,13 +1145,17 @@ class KeyedVectors:
             mean /= norm
         query = mean.astype(np.float32)[None, :]
         if indexer is not None and topn is not None:
-            return indexer.most_similar(query[0], topn)
+            answer: list[tuple[Key, float]] = indexer.most_similar(query[0], topn)
+            return answer
         if topn is None:
-            return self._search(query, None, start=start, stop=stop)[0]
+            every: FloatArray = self._search(query, None, start=start, stop=stop)[0]
+            return every
         ids, scores = self._search(query, topn, [exclude], start, stop)[0]
         return [(self._words[i], float(s)) for i, s in zip(ids.tolist(), scores.tolist())]
 
-    def most_similar_batch(self, queries, topn=10, restrict_vocab=None, workers=None):
+    def most_similar_batch(self, queries: Sequence[Key] | Sequence[npt.ArrayLike] | npt.NDArray[Any], topn: int = 10,
+                           restrict_vocab: int | None = None,
+                           workers: int | None = None) -> list[list[tuple[Key, float]]]:
         """`most_similar` for many words or vectors at once, answered by one search.
 
         Parameters
@@ -1129,7 +1194,7 @@ class KeyedVectors:
                             "use most_similar(word) for one word")
         if isinstance(queries, np.ndarray) and queries.dtype.kind in "fiu" or (
                 not isinstance(queries, np.ndarray) and len(queries) and not _is_key(queries[0])):
-            vectors = as_float32_matrix(queries, "queries")
+            vectors = as_float32_matrix(cast(npt.ArrayLike, queries), "queries")
             if vectors.shape[1] != self.vector_size:
                 raise ValueError(f"queries must have {self.vector_size} columns (the vector size), got "
                                  f"{describe(vectors)}")
@@ -1137,7 +1202,7 @@ class KeyedVectors:
             unit = (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
             exclude = None
         else:
-            ids = [self.get_index(word) for word in queries]
+            ids = [self.get_index(word) for word in cast(Sequence[Key], queries)]
             # renormalised in float64 exactly as most_similar(word) builds its query
             unit = self.get_normed_vectors()[np.asarray(ids, dtype=np.int64)].astype(np.float64)
             norms = np.linalg.norm(unit, axis=1, keepdims=True)
@@ -1149,7 +1214,8 @@ class KeyedVectors:
         words = self._words
         return [[(words[i], float(x)) for i, x in zip(ids.tolist(), scores.tolist())] for ids, scores in found]
 
-    def similar_by_vector(self, vector, topn=10, restrict_vocab=None):
+    def similar_by_vector(self, vector: npt.ArrayLike, topn: int = 10,
+                          restrict_vocab: int | None = None) -> list[tuple[Key, float]]:
         """The `topn` keys most cosine-similar to `vector` (no key is excluded).
 
         Parameters
@@ -1170,7 +1236,7 @@ class KeyedVectors:
         vector = self._as_query_vector(vector, "vector")
         return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
 
-    def similar_by_key(self, key, topn=10, restrict_vocab=None):
+    def similar_by_key(self, key: Key, topn: int = 10, restrict_vocab: int | None = None) -> list[tuple[Key, float]]:
         """Same as ``most_similar(key, topn=topn)``.
 
         Examples
@@ -1182,7 +1248,8 @@ class KeyedVectors:
             raise TypeError(f"key must be a str or an int, got {type(key).__name__}")
         return self.most_similar(positive=[key], topn=topn, restrict_vocab=restrict_vocab)
 
-    def similar_by_word(self, word, topn=10, restrict_vocab=None):
+    def similar_by_word(self, word: Key, topn: int = 10,
+                        restrict_vocab: int | None = None) -> list[tuple[Key, float]]:
         """Same as ``most_similar(word, topn=topn)`` (gensim's older name of :meth:`similar_by_key`).
 
         Examples
@@ -1192,7 +1259,16 @@ class KeyedVectors:
         """
         return self.similar_by_key(word, topn, restrict_vocab)
 
-    def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None):
+    @overload
+    def most_similar_cosmul(self, positive: QueryItems = None, negative: QueryItems = None, topn: int = 10,
+                            restrict_vocab: int | None = None) -> list[tuple[Key, float]]: ...
+
+    @overload
+    def most_similar_cosmul(self, positive: QueryItems = None, negative: QueryItems = None, *, topn: None,
+                            restrict_vocab: int | None = None) -> Float64Array: ...
+
+    def most_similar_cosmul(self, positive: QueryItems = None, negative: QueryItems = None, topn: int | None = 10,
+                            restrict_vocab: int | None = None) -> list[tuple[Key, float]] | Float64Array:
         """The `topn` keys by 3CosMul (Levy and Goldberg 2014), as gensim's ``most_similar_cosmul``.
 
         Each candidate x scores ``prod_p cos'(x, p) / (prod_n cos'(x, n) + 1e-6)`` with
@@ -1253,11 +1329,12 @@ class KeyedVectors:
         else:
             scores = scores / (1.0 + 1e-6)
         if topn is None:
-            return scores
+            all_scores: Float64Array = scores
+            return all_scores
         best = _top_indices(scores, topn + len(exclude))
         return [(self._words[i], float(scores[i])) for i in best.tolist() if i not in exclude][:topn]
 
-    def similarity(self, w1, w2):
+    def similarity(self, w1: Key, w2: Key) -> float:
         """Cosine similarity of two keys (0 when either vector is zero; exactly 1 for a key with
         itself).
 
@@ -1281,7 +1358,7 @@ class KeyedVectors:
         """
         return _cosine(self._vectors[self.get_index(w1)], self._vectors[self.get_index(w2)])
 
-    def distance(self, w1, w2):
+    def distance(self, w1: Key, w2: Key) -> float:
         """Cosine distance ``1 - similarity(w1, w2)`` (0 for a key with itself).
 
         Examples
@@ -1292,7 +1369,7 @@ class KeyedVectors:
         return 1.0 - self.similarity(w1, w2)
 
     @staticmethod
-    def cosine_similarities(vector_1, vectors_all):
+    def cosine_similarities(vector_1: npt.ArrayLike, vectors_all: npt.ArrayLike) -> Float64Array:
         """Cosine similarity of `vector_1` with each row of `vectors_all` (computed in float64;
         rows of zero norm score 0).
 
@@ -1316,9 +1393,10 @@ class KeyedVectors:
             raise ValueError(f"vector_1 must be 1-D and vectors_all 2-D with as many columns, got "
                              f"{describe(v)} and {describe(all_)}")
         denominator = np.linalg.norm(all_, axis=1) * np.linalg.norm(v)
-        return np.divide(all_ @ v, denominator, out=np.zeros(len(all_)), where=denominator > 0)
+        cosines: Float64Array = np.divide(all_ @ v, denominator, out=np.zeros(len(all_)), where=denominator > 0)
+        return cosines
 
-    def distances(self, word_or_vector, other_words=()):
+    def distances(self, word_or_vector: Key | npt.ArrayLike, other_words: Iterable[Key] = ()) -> Float64Array:
         """Cosine distances from a key or vector to each of `other_words` (to every key when
         empty, itself included).
 
@@ -1349,7 +1427,7 @@ class KeyedVectors:
         others = self._vectors if not other_words else self._vectors[[self.get_index(w) for w in other_words]]
         return 1.0 - self.cosine_similarities(vector, others)
 
-    def n_similarity(self, ws1, ws2):
+    def n_similarity(self, ws1: Iterable[Key], ws2: Iterable[Key]) -> float:
         """Cosine similarity between the means of the vectors of two key lists (gensim's rule:
         the mean of the raw vectors, not of unit vectors).
 
@@ -1384,7 +1462,7 @@ class KeyedVectors:
             means.append(self._vectors[[self.get_index(k) for k in keys]].astype(np.float64).mean(axis=0))
         return _cosine(means[0], means[1])
 
-    def closer_than(self, key1, key2):
+    def closer_than(self, key1: Key, key2: Key) -> list[Key]:
         """The keys closer to `key1` than `key2` is (by cosine distance), `key1` left out.
 
         Examples
@@ -1397,11 +1475,11 @@ class KeyedVectors:
         i, j = self.get_index(key1), self.get_index(key2)
         return [self._words[r] for r in np.flatnonzero(distances < distances[j]).tolist() if r != i]
 
-    def words_closer_than(self, word1, word2):
+    def words_closer_than(self, word1: Key, word2: Key) -> list[Key]:
         """gensim's older name of :meth:`closer_than`."""
         return self.closer_than(word1, word2)
 
-    def rank(self, key1, key2):
+    def rank(self, key1: Key, key2: Key) -> int:
         """1 + the number of keys closer to `key1` than `key2` is.
 
         Examples
@@ -1412,7 +1490,7 @@ class KeyedVectors:
         """
         return len(self.closer_than(key1, key2)) + 1
 
-    def most_similar_to_given(self, key1, keys_list):
+    def most_similar_to_given(self, key1: Key, keys_list: Sequence[_K]) -> _K:
         """The key of `keys_list` most similar to `key1` (the first among equals).
 
         Examples
@@ -1426,7 +1504,7 @@ class KeyedVectors:
             raise ValueError("keys_list must hold at least one key")
         return keys_list[int(np.argmax([self.similarity(key1, k) for k in keys_list]))]
 
-    def relative_cosine_similarity(self, wa, wb, topn=10):
+    def relative_cosine_similarity(self, wa: Key, wb: Key, topn: int = 10) -> float:
         """similarity(wa, wb) divided by the summed similarity of wa's `topn` nearest keys
         (Leeuwenberg et al. 2016, equation 1).
 
@@ -1446,7 +1524,7 @@ class KeyedVectors:
             raise ValueError("cannot calculate relative cosine similarity without any similar words")
         return self.similarity(wa, wb) / sum(sim for _, sim in sims)
 
-    def rank_by_centrality(self, words, use_norm=True):
+    def rank_by_centrality(self, words: Sequence[Key], use_norm: bool = True) -> list[tuple[float, Key]]:
         """The keys present in `words`, most similar to their (unit) centroid first.
 
         Parameters
@@ -1485,7 +1563,7 @@ class KeyedVectors:
         scores = vectors @ mean
         return sorted(zip(scores.tolist(), used), key=lambda pair: pair[0], reverse=True)
 
-    def doesnt_match(self, words):
+    def doesnt_match(self, words: Sequence[Key]) -> Key:
         """The key of `words` farthest from the centroid of them all.
 
         Examples
@@ -1496,7 +1574,7 @@ class KeyedVectors:
         """
         return self.rank_by_centrality(words)[-1][1]
 
-    def wmdistance(self, document1, document2, norm=True):
+    def wmdistance(self, document1: Sequence[Key], document2: Sequence[Key], norm: bool = True) -> float:
         """Word Mover's Distance between two documents (Kusner et al. 2015), solved by the POT
         package (``pip install POT``), as gensim's.
 
@@ -1538,7 +1616,7 @@ class KeyedVectors:
             logger.info("The distance matrix is all zeros. Aborting (returning inf).")
             return float("inf")
 
-        def frequencies(document):
+        def frequencies(document: Sequence[Key]) -> Float64Array:
             d = np.zeros(len(vocabulary))
             for w in document:
                 d[position[w]] += 1.0
@@ -1547,9 +1625,10 @@ class KeyedVectors:
         return float(emd2(frequencies(document1), frequencies(document2), distance))
 
     # ------------------------------------------------------------------------------- evaluation
-    def evaluate_word_analogies(self, analogies, restrict_vocab=300000, case_insensitive=True,
-                                dummy4unknown=False, similarity_function="most_similar", *, method="3cosadd",
-                                workers=None):
+    def evaluate_word_analogies(self, analogies: StrPath, restrict_vocab: int = 300000, case_insensitive: bool = True,
+                                dummy4unknown: bool = False, similarity_function: str = "most_similar", *,
+                                method: str = "3cosadd",
+                                workers: int | None = None) -> tuple[float, list[dict[str, Any]]]:
         """Analogy accuracy on a Google-format file, scored as gensim scores it.
 
         See :func:`embedcore.evaluate.evaluate_word_analogies` (all questions are solved as one
@@ -1589,8 +1668,9 @@ class KeyedVectors:
                                        method=method, case_insensitive=case_insensitive,
                                        dummy4unknown=dummy4unknown, workers=workers)
 
-    def evaluate_word_pairs(self, pairs, delimiter=None, encoding="utf8", restrict_vocab=300000,
-                            case_insensitive=True, dummy4unknown=False):
+    def evaluate_word_pairs(self, pairs: StrPath, delimiter: str | None = None, encoding: str = "utf8",
+                            restrict_vocab: int = 300000, case_insensitive: bool = True,
+                            dummy4unknown: bool = False) -> tuple[Any, Any, float]:
         """Pearson and Spearman correlation of cosine similarities with human scores.
 
         See :func:`embedcore.evaluate.evaluate_word_pairs`.
@@ -1621,7 +1701,7 @@ class KeyedVectors:
                                    dummy4unknown=dummy4unknown, encoding=encoding)
 
     # ------------------------------------------------------------------------------------- files
-    def _storage_order(self, sort_attr, fvocab):
+    def _storage_order(self, sort_attr: str | None, fvocab: StrPath | None) -> Int64Array:
         """Rows in the order gensim writes them: a leading run of int keys 0, 1, ... first, then
         by descending `sort_attr` (stable) when the attribute exists, else in row order. (gensim
         writes the leading run a second time among the others; each key is written once here.)"""
@@ -1636,8 +1716,9 @@ class KeyedVectors:
             raise ValueError(f"cannot store vocabulary with {sort_attr!r} because that attribute does not exist")
         return np.arange(n)
 
-    def save_word2vec_format(self, fname, fvocab=None, binary=False, total_vec=None, write_header=True,
-                             prefix="", append=False, sort_attr="count", *, progress=False):
+    def save_word2vec_format(self, fname: StrPath, fvocab: StrPath | None = None, binary: bool = False,
+                             total_vec: int | None = None, write_header: bool = True, prefix: str = "",
+                             append: bool = False, sort_attr: str | None = "count", *, progress: bool = False) -> None:
         """Write the vectors in word2vec.c's text or binary format (gensim's signature).
 
         Text: a ``"count dimension"`` header line, then ``word v1 ... vd`` per line, each value
@@ -1714,13 +1795,14 @@ class KeyedVectors:
         vectors = self._vectors if in_order else self._vectors[order]
         if fvocab is not None:
             logger.info("storing vocabulary in %s", fvocab)
-            _word2vec_format.write_counts(fvocab, words, self._vecattrs[sort_attr][order].tolist(), append)
+            _word2vec_format.write_counts(fvocab, words, self._vecattrs[cast(str, sort_attr)][order].tolist(), append)
         _word2vec_format.write(path, words, vectors, binary, write_header, progress, total_vec, append)
 
     @classmethod
-    def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8", unicode_errors="strict",
-                             limit=None, datatype=REAL, no_header=False, *, errors=None, progress=False,
-                             workers=None):
+    def load_word2vec_format(cls, fname: StrPath, fvocab: StrPath | None = None, binary: bool = False,
+                             encoding: str = "utf8", unicode_errors: str = "strict", limit: int | None = None,
+                             datatype: npt.DTypeLike = REAL, no_header: bool = False, *, errors: str | None = None,
+                             progress: bool = False, workers: int | None = None) -> "Self":
         """Read vectors in word2vec.c's text or binary format, or GloVe's header-less text
         (gensim's signature and positional order).
 
@@ -1826,7 +1908,8 @@ class KeyedVectors:
         kv._set(words, vectors, index, {"count": count})
         return kv
 
-    def intersect_word2vec_format(self, fname, lockf=0.0, binary=False, encoding="utf8", unicode_errors="strict"):
+    def intersect_word2vec_format(self, fname: StrPath, lockf: float = 0.0, binary: bool = False,
+                                  encoding: str = "utf8", unicode_errors: str = "strict") -> int:
         """Take the vectors of a word2vec file for the keys present here (no key is added).
 
         Parameters
@@ -1861,7 +1944,8 @@ class KeyedVectors:
         logger.info("merged %d vectors into %s matrix from %s", len(pairs), self._vectors.shape, fname)
         return len(pairs)
 
-    def save(self, fname, separately=None, sep_limit=None, ignore=frozenset(), pickle_protocol=None):
+    def save(self, fname: StrPath, separately: object = None, sep_limit: object = None,
+             ignore: "frozenset[str] | set[str]" = frozenset(), pickle_protocol: object = None) -> None:
         """Save in embedcore's format: JSON metadata at `fname`, the vectors in
         ``fname.vectors.npy`` (memory-mappable by :meth:`load`) and the per-key attributes in
         ``fname.vecattrs.npz`` (see :mod:`embedcore.formats.native`); the three files are
@@ -1891,7 +1975,7 @@ class KeyedVectors:
         _native_format.save(path, self._words, self._vectors, self._vecattrs, self.next_index)
 
     @classmethod
-    def load(cls, fname, mmap=None):
+    def load(cls, fname: StrPath, mmap: str | None = None) -> "Self":
         """Load what :meth:`save` wrote, or a gensim save (``KeyedVectors.save`` or a model's
         ``.save``: its ``.wv``) when gensim is installed.
 
@@ -1932,19 +2016,22 @@ class KeyedVectors:
         return cls._from_parts(keys, vectors, vecattrs, next_index, source=os.fspath(path))
 
 
-def load_word2vec_format(*args, **kwargs):
+def load_word2vec_format(*args: Any, **kwargs: Any) -> KeyedVectors:
     """Same as :meth:`KeyedVectors.load_word2vec_format` (gensim's module-level alias)."""
     return KeyedVectors.load_word2vec_format(*args, **kwargs)
 
 
-def _load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8", unicode_errors="strict",
-                          limit=None, datatype=REAL, no_header=False, binary_chunk_size=None):
+def _load_word2vec_format(cls: type[KeyedVectors], fname: StrPath, fvocab: StrPath | None = None, binary: bool = False,
+                          encoding: str = "utf8", unicode_errors: str = "strict", limit: int | None = None,
+                          datatype: npt.DTypeLike = REAL, no_header: bool = False,
+                          binary_chunk_size: int | None = None) -> KeyedVectors:
     """gensim's internal reader function, for code that calls it directly; `binary_chunk_size` is
     accepted and unused (the reader's chunks are its own)."""
     return cls.load_word2vec_format(fname, fvocab, binary, encoding, unicode_errors, limit, datatype, no_header)
 
 
-def pseudorandom_weak_vector(size, seed_string=None, hashfxn=hash):
+def pseudorandom_weak_vector(size: int, seed_string: str | None = None,
+                             hashfxn: Callable[[Any], int] = hash) -> FloatArray:
     """A small random vector, uniform in [-0.5, 0.5) / size, from `seed_string` when given
     (gensim's helper for initialising vectors).
 
@@ -1958,4 +2045,4 @@ def pseudorandom_weak_vector(size, seed_string=None, hashfxn=hash):
         rng = np.random.Generator(np.random.SFC64(hashfxn(seed_string) & 0xFFFFFFFF))
     else:
         rng = np.random.default_rng()
-    return (rng.random(size).astype(REAL) - 0.5) / size
+    return cast(FloatArray, (rng.random(size).astype(REAL) - 0.5) / size)  # float32: python scalars are weak

@@ -2,17 +2,23 @@
 import contextlib
 import logging
 import time
+from collections.abc import Callable, Generator, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from embedcore._base import Model, train_epochs
+from embedcore._base import Model, TrainingRun, train_epochs
 from embedcore._io import atomic_write
 from embedcore._threads import effective_workers
+from embedcore._typing import Callback, FloatArray, Int32Array, StrPath
 from embedcore._validation import check_callbacks, check_float, check_int
 from embedcore.backends import get_backend
 from embedcore.graph import as_graph
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.word2vec import initial_vectors
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 logger = logging.getLogger("embedcore")
 
@@ -23,13 +29,13 @@ _PILOT_SEED = 0x70696C6F74
 _WALK_SEED = 0x77616C6B73
 
 
-def walk_seed(seed):
+def walk_seed(seed: int) -> int:
     """The seed of the training walks of a Node2Vec with this `seed` (walk i of round r of epoch
     e, over n nodes, is walk ``(e * walks_per_node + r) * n + i`` of this stream)."""
     return (int(seed) ^ _WALK_SEED) & (2 ** 64 - 1)
 
 
-def walk_order(n_nodes, seed, epoch, round_):
+def walk_order(n_nodes: int, seed: int, epoch: int, round_: int) -> Int32Array:
     """The start nodes of one round of walks: every node once, in a random order fixed by
     (seed, epoch, round) (int32)."""
     return np.random.default_rng([int(seed), int(epoch), int(round_)]).permutation(n_nodes).astype(np.int32)
@@ -137,10 +143,18 @@ class Node2Vec(Model):
     _fitted_attributes = ("wv", "input_vectors", "syn1neg", "node_names")
     _state_attributes = ("input_vectors", "syn1neg", "node_names")
 
-    def __init__(self, vector_size=128, walk_length=80, walks_per_node=10, window=10, p=1.0, q=1.0, negative=5,
-                 epochs=1, weighted=None, directed=False, workers=None, seed=1, device="auto", alpha=0.025,
-                 min_alpha=1e-4, sample=1e-3, negative_sharing=None, callbacks=(), progress=False, _simd="",
-                 _max_trials=16):
+    input_vectors: FloatArray
+    syn1neg: FloatArray
+    node_names: list[str]
+    loss_history: list[float]
+    stats: dict[str, Any]
+
+    def __init__(self, vector_size: int = 128, walk_length: int = 80, walks_per_node: int = 10, window: int = 10,
+                 p: float = 1.0, q: float = 1.0, negative: int = 5, epochs: int = 1, weighted: bool | None = None,
+                 directed: bool = False, workers: int | None = None, seed: int = 1, device: str = "auto",
+                 alpha: float = 0.025, min_alpha: float = 1e-4, sample: float = 1e-3,
+                 negative_sharing: bool | None = None, callbacks: Iterable[Callback] = (), progress: bool = False,
+                 _simd: str = "", _max_trials: int = 16) -> None:
         self.vector_size = check_int(vector_size, "vector_size", minimum=1)
         self.walk_length = check_int(walk_length, "walk_length", minimum=1, maximum=2 ** 30)
         self.walks_per_node = check_int(walks_per_node, "walks_per_node", minimum=1)
@@ -172,7 +186,7 @@ class Node2Vec(Model):
         self.stats = {}
 
     # ------------------------------------------------------------------------------------------
-    def fit(self, graph, save_walks=None):
+    def fit(self, graph: Any, save_walks: StrPath | None = None) -> "Self":
         """Draw the walks and train on them.
 
         Parameters
@@ -220,14 +234,14 @@ class Node2Vec(Model):
         self.stats["prepare_seconds"] = prepare_seconds
         return self
 
-    def _train_saving(self, backend, walk_graph, visits, path):
+    def _train_saving(self, backend: Any, walk_graph: Any, visits: Any, path: StrPath) -> None:
         names = np.array([name.encode("utf-8") for name in self.node_names], dtype=object)
 
         class _Discard(Exception):
             pass
 
         with contextlib.suppress(_Discard), atomic_write(path, "wb", compression="infer", name="save_walks") as f:
-            def write(walks, lengths):
+            def write(walks: Int32Array, lengths: Int32Array) -> None:
                 lines = [b" ".join(names[walk[:length]]) for walk, length in zip(walks, lengths)]
                 f.write(b"\n".join(lines) + b"\n")
 
@@ -235,7 +249,8 @@ class Node2Vec(Model):
                 logger.warning("Node2Vec: training interrupted, the walks were not saved to %s", path)
                 raise _Discard()
 
-    def _train(self, backend, walk_graph, visits, on_walks):
+    def _train(self, backend: Any, walk_graph: Any, visits: Any,
+               on_walks: Callable[[Int32Array, Int32Array], None] | None) -> bool:
         """Train; returns True when Ctrl-C interrupted the training."""
         n, dim = walk_graph.n_nodes, self.vector_size
         inp = backend.asarray(initial_vectors(n, dim, self.seed))
@@ -249,11 +264,11 @@ class Node2Vec(Model):
         total_walks = n * rounds * self.epochs
         # nodes to train over the run, expected from the pilot walks (one per node)
         total_nodes = int(visits.sum()) * rounds * self.epochs
-        state = {"nodes": 0, "simd": ""}
+        state: dict[str, Any] = {"nodes": 0, "simd": ""}
         self.loss_history = []
         self.stats = {}
 
-        def run_epoch(epoch):
+        def run_epoch(epoch: int) -> Generator[int, None, float]:
             loss = 0.0
             for r in range(rounds):
                 starts = walk_order(n, self.seed, epoch, r)
@@ -263,7 +278,7 @@ class Node2Vec(Model):
                 loss += part
             return loss
 
-        def publish(run):
+        def publish(run: TrainingRun) -> None:
             self.input_vectors, self.syn1neg = backend.to_host(inp), backend.to_host(out)
             self.loss_history = list(run.losses)
             seconds = run.seconds
@@ -285,20 +300,20 @@ class Node2Vec(Model):
         publish(run)
         return run.interrupted
 
-    def _shares_negatives(self, backend):
+    def _shares_negatives(self, backend: Any) -> bool:
         # None: per pair on the CPU (shared negatives cost macro-F1 on walks, see the class
         # docstring), shared on the GPU (its only mode), as FastText does
         if self.negative_sharing is None:
-            return backend.NAME == "cuda"
+            return bool(backend.NAME == "cuda")
         return self.negative_sharing
 
     # ------------------------------------------------------------------------------------------
     @property
-    def wv(self):
+    def wv(self) -> KeyedVectors:
         """KeyedVectors of the node vectors, keyed by node name (NotFittedError before fit)."""
         return KeyedVectors(self.node_names, self.input_vectors)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         kind = "DeepWalk" if (self.p, self.q) == (1.0, 1.0) else f"node2vec p={self.p:g} q={self.q:g}"
         state = f"{len(self.node_names)} nodes" if self.is_fitted else "untrained"
         return f"Node2Vec({kind}, vector_size={self.vector_size}, {state})"

@@ -6,18 +6,35 @@ without pyplot, so the user's matplotlib backend and open figures are left alone
 through `embedcore._io.atomic_write`: the file is either the old one or the complete new one.
 """
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from embedcore._io import atomic_write
+from embedcore._typing import Float64Array, Key, StrPath
 from embedcore._validation import check_choice, check_int, describe
 
 __all__ = ["plot_loss", "plot_words", "project"]
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from embedcore.keyedvectors import KeyedVectors
+
+
+class HasLossHistory(Protocol):
+    """A fitted model: its ``loss_history`` is the loss after each epoch."""
+
+    @property
+    def loss_history(self) -> Sequence[float]: ...
+
+
 FORMATS = ("png", "svg", "pdf")
 
 
-def _figure(size):
+def _figure(size: tuple[float, float]) -> "Figure":
     try:
         from matplotlib.figure import Figure
     except ImportError:
@@ -26,20 +43,20 @@ def _figure(size):
     return Figure(figsize=size)
 
 
-def _format(path, fmt):
+def _format(path: StrPath, fmt: str | None) -> str:
     """The image format: `fmt`, else the file's suffix (png, svg or pdf)."""
     if fmt is None:
         fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
     return check_choice(fmt, "fmt", FORMATS)
 
 
-def _save(fig, path, fmt):
+def _save(fig: "Figure", path: StrPath, fmt: str | None) -> None:
     fmt = _format(path, fmt)
     with atomic_write(path, "wb") as f:
         fig.savefig(f, format=fmt, dpi=120)
 
 
-def project(vectors, method="pca", seed=0):
+def project(vectors: npt.ArrayLike, method: str = "pca", seed: int = 0) -> Float64Array:
     """Project rows to two dimensions.
 
     Parameters
@@ -82,16 +99,20 @@ def project(vectors, method="pca", seed=0):
         except ImportError:
             raise ImportError("method='tsne' needs openTSNE: pip install openTSNE") from None
         perplexity = max(1.0, min(30.0, (len(x) - 1) / 3.0))
-        return np.asarray(TSNE(n_components=2, perplexity=perplexity, random_state=seed).fit(x), dtype=np.float64)
+        embedded: Float64Array = np.asarray(TSNE(n_components=2, perplexity=perplexity, random_state=seed).fit(x),
+                                            dtype=np.float64)
+        return embedded
     centred = x - x.mean(axis=0)
     # more oversampling than rows or columns: the range finder spans the whole space, so the two
     # components are exact
     u, s, _ = randomized_svd(centred.astype(np.float32), 2, n_oversamples=min(x.shape), seed=seed, workers=1,
                              device="cpu")
-    return u.astype(np.float64) * s.astype(np.float64)
+    projected: Float64Array = u.astype(np.float64) * s.astype(np.float64)
+    return projected
 
 
-def plot_words(kv, words, path, neighbours=0, method="pca", title=None, fmt=None, seed=0):
+def plot_words(kv: "KeyedVectors", words: Sequence[str], path: StrPath, neighbours: int = 0, method: str = "pca",
+               title: str | None = None, fmt: str | None = None, seed: int = 0) -> tuple[list[Key], Float64Array]:
     """Draw a 2-D map of `words` and, optionally, each one's nearest neighbours.
 
     Parameters
@@ -134,21 +155,21 @@ def plot_words(kv, words, path, neighbours=0, method="pca", title=None, fmt=None
     for w in words:
         kv.get_index(w)  # KeyError naming an unknown word, before any drawing
     _format(path, fmt)
-    shown = list(dict.fromkeys(words))
+    shown: list[Key] = list(dict.fromkeys(words))
     chosen = set(shown)
-    for w in list(shown):
+    for key in list(shown):
         if neighbours:
-            shown += [n for n, _ in kv.most_similar(w, topn=neighbours) if n not in shown]
+            shown += [n for n, _ in kv.most_similar(key, topn=neighbours) if n not in shown]
     if len(shown) < 2:
         raise ValueError("a map needs at least two points: give more words or neighbours > 0")
     xy = project(kv[shown], method=method, seed=seed)
     fig = _figure((7, 6))
     ax = fig.add_subplot()
-    is_chosen = np.array([w in chosen for w in shown])
+    is_chosen = np.array([key in chosen for key in shown])
     ax.scatter(xy[~is_chosen, 0], xy[~is_chosen, 1], s=12, color="0.6", label="neighbours")
     ax.scatter(xy[is_chosen, 0], xy[is_chosen, 1], s=24, color="tab:blue", label="chosen words")
-    for (x, y), w, c in zip(xy, shown, is_chosen):
-        ax.annotate(w, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=9 if c else 7,
+    for (x, y), key, c in zip(xy, shown, is_chosen):
+        ax.annotate(str(key), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=9 if c else 7,
                     color="black" if c else "0.35")
     ax.set_xlabel(f"{method.upper()} 1")
     ax.set_ylabel(f"{method.upper()} 2")
@@ -160,7 +181,8 @@ def plot_words(kv, words, path, neighbours=0, method="pca", title=None, fmt=None
     return shown, xy
 
 
-def plot_loss(histories, path, title=None, fmt=None):
+def plot_loss(histories: "HasLossHistory | Sequence[float] | dict[str, HasLossHistory | Sequence[float]]",
+              path: StrPath, title: str | None = None, fmt: str | None = None) -> dict[str, list[float]]:
     """Draw training-loss curves: one line per model, the loss after each epoch.
 
     Parameters
@@ -185,10 +207,10 @@ def plot_loss(histories, path, title=None, fmt=None):
     ImportError
         matplotlib is not installed.
     """
-    if not isinstance(histories, dict):
-        histories = {type(histories).__name__ if hasattr(histories, "loss_history") else "loss": histories}
+    sources: dict[str, Any] = histories if isinstance(histories, dict) else {
+        type(histories).__name__ if hasattr(histories, "loss_history") else "loss": histories}
     curves = {}
-    for label, h in histories.items():
+    for label, h in sources.items():
         values = list(getattr(h, "loss_history", h))
         if not values:
             raise ValueError(f"histories[{label!r}] is empty (fit the model first)")

@@ -4,19 +4,25 @@ top-k kernel of csrc/embedcore/topk.hpp in its inner-product mode; and two model
 the factors: `SVDRecommender` (PureSVD on embedcore.randomized_svd) and `Item2Vec` (skip-gram
 on users' histories, on the word2vec kernel)."""
 import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from embedcore._base import Model
 from embedcore._threads import effective_workers
+from embedcore._typing import FloatArray, Int64Array, MatrixLike, SparseMatrix
 from embedcore._validation import (as_csr, as_int_array, check_choice, check_float, check_int, device_matrix,
                                    like_inputs)
 from embedcore.interactions import Interactions
 from embedcore.backends import get_backend
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
-def _factors(user_factors, item_factors, backend):
+
+def _factors(user_factors: npt.ArrayLike, item_factors: npt.ArrayLike, backend: Any) -> tuple[Any, Any]:
     users = device_matrix(user_factors, "user_factors", backend, allow_empty=True)
     items = device_matrix(item_factors, "item_factors", backend)
     if users.shape[1] != items.shape[1]:
@@ -25,7 +31,7 @@ def _factors(user_factors, item_factors, backend):
     return users, items
 
 
-def _exclusions(exclude, shape, backend, threads, name="exclude"):
+def _exclusions(exclude: Any, shape: tuple[int, int], backend: Any, threads: int, name: str = "exclude") -> Any:
     """`exclude` (the argument `name`) as the backend's CSR with sorted, distinct columns per row
     (every stored entry counts, whatever its value), checked to be `shape`."""
     if isinstance(exclude, Interactions):
@@ -39,7 +45,9 @@ def _exclusions(exclude, shape, backend, threads, name="exclude"):
     return csr
 
 
-def recommend_all(user_factors, item_factors, k=10, exclude=None, workers=None, device="auto"):
+def recommend_all(user_factors: npt.ArrayLike, item_factors: npt.ArrayLike, k: int = 10,
+                  exclude: "Interactions | Any | None" = None, workers: int | None = None,
+                  device: str = "auto") -> tuple[FloatArray, Int64Array]:
     """The k items with the largest inner product for every user, leaving out excluded items.
 
     Scores are produced tile by tile (SGEMM) and consumed at once by the selection, so the users x
@@ -97,7 +105,7 @@ def recommend_all(user_factors, item_factors, k=10, exclude=None, workers=None, 
     """
     threads = effective_workers(workers)
     k = check_int(k, "k", minimum=1)
-    shapes = [np.shape(x) if hasattr(x, "shape") else None for x in (user_factors, item_factors)]
+    shapes: list[Any] = [np.shape(x) if hasattr(x, "shape") else None for x in (user_factors, item_factors)]
     work = shapes[0][0] * shapes[1][0] * shapes[1][1] if all(s and len(s) == 2 for s in shapes) else None
     backend = get_backend(device, user_factors, item_factors, work=work)
     users, items = _factors(user_factors, item_factors, backend)
@@ -105,11 +113,14 @@ def recommend_all(user_factors, item_factors, k=10, exclude=None, workers=None, 
     if skip is not None and skip.nnz == 0:
         skip = None
     result = backend.inner_topk(users, items, k, skip, threads)
-    return like_inputs(backend, result, user_factors, item_factors)
+    found: tuple[FloatArray, Int64Array] = like_inputs(backend, result, user_factors, item_factors)
+    return found
 
 
-def recommend(user_factors, item_factors, users, k=10, seen=None, filter_seen=True, filter_items=None, items=None,
-              workers=None, device="auto"):
+def recommend(user_factors: npt.ArrayLike, item_factors: npt.ArrayLike, users: int | npt.ArrayLike, k: int = 10,
+              seen: "Interactions | Any | None" = None, filter_seen: bool = True,
+              filter_items: npt.ArrayLike | None = None, items: npt.ArrayLike | None = None,
+              workers: int | None = None, device: str = "auto") -> tuple[FloatArray, Int64Array]:
     """The top k items for some users, from any user and item factor matrices (embedcore's, or
     implicit's ``model.user_factors`` / ``model.item_factors``).
 
@@ -193,7 +204,7 @@ def recommend(user_factors, item_factors, users, k=10, seen=None, filter_seen=Tr
     return scores, ids
 
 
-def _ids(value, name, n):
+def _ids(value: npt.ArrayLike, name: str, n: int) -> Int64Array:
     """int64 ids in [0, n), 1-D, naming `name` in errors."""
     array = as_int_array(value, name, dtype=np.int64)
     if array.size:
@@ -210,12 +221,21 @@ class _FactorModel(Model):
     """A recommender holding user_factors, item_factors and the interactions it was fitted on
     (`_seen`): recommendations go through `recommend` / `recommend_all`."""
 
-    def recommend(self, users, k=10, filter_seen=True, filter_items=None, items=None):
+    user_factors: FloatArray
+    item_factors: FloatArray
+    _seen: Any
+    stats: dict[str, Any]
+    workers: int | None
+    device: str
+
+    def recommend(self, users: int | npt.ArrayLike, k: int = 10, filter_seen: bool = True,
+                  filter_items: npt.ArrayLike | None = None,
+                  items: npt.ArrayLike | None = None) -> tuple[FloatArray, Int64Array]:
         """Top k items for `users` (see embedcore.recommend; seen = the fitted interactions)."""
         return recommend(self.user_factors, self.item_factors, users, k=k, seen=self._seen, filter_seen=filter_seen,
                          filter_items=filter_items, items=items, workers=self.workers, device=self.device)
 
-    def recommend_all(self, k=10, filter_seen=True):
+    def recommend_all(self, k: int = 10, filter_seen: bool = True) -> tuple[FloatArray, Int64Array]:
         """Top k items for every user (see embedcore.recommend_all), the fitted interactions
         left out when `filter_seen`."""
         if not isinstance(filter_seen, (bool, np.bool_)):
@@ -227,7 +247,8 @@ class _FactorModel(Model):
 WEIGHTINGS = (None, "bm25", "tfidf")
 
 
-def weight_interactions(matrix, weighting, bm25_k1=100.0, bm25_b=0.8):
+def weight_interactions(matrix: MatrixLike, weighting: str | None, bm25_k1: float = 100.0,
+                        bm25_b: float = 0.8) -> SparseMatrix:
     """The interaction matrix re-weighted before factorisation (as implicit's bm25_weight and
     tfidf_weight): with idf(j) = log(n_users) - log(1 + users of item j),
     "bm25": x (k1 + 1) / (k1 ((1 - b) + b len(u) / mean len) + x) idf(j), len(u) the user's row sum;
@@ -284,8 +305,11 @@ class SVDRecommender(_FactorModel):
     _fitted_attributes = ("user_factors", "item_factors", "singular_values_")
     _state_attributes = _fitted_attributes + ("_seen",)
 
-    def __init__(self, factors=64, weighting=None, bm25_k1=100.0, bm25_b=0.8, n_iter=4, n_oversamples=10, seed=0,
-                 workers=None, device="auto"):
+    singular_values_: FloatArray
+
+    def __init__(self, factors: int = 64, weighting: str | None = None, bm25_k1: float = 100.0, bm25_b: float = 0.8,
+                 n_iter: int = 4, n_oversamples: int = 10, seed: int = 0, workers: int | None = None,
+                 device: str = "auto") -> None:
         self.factors = check_int(factors, "factors", minimum=1)
         self.weighting = check_choice(weighting, "weighting", WEIGHTINGS)
         self.bm25_k1 = check_float(bm25_k1, "bm25_k1", minimum=0.0)
@@ -298,7 +322,7 @@ class SVDRecommender(_FactorModel):
         self.device = self._check_device(device)
         self.stats = {}
 
-    def fit(self, interactions):
+    def fit(self, interactions: "Interactions | MatrixLike") -> "Self":
         """Factorise a users x items matrix (an `Interactions`, any scipy.sparse matrix or a
         dense array of non-negative weights). Returns self.
 
@@ -379,8 +403,9 @@ class Item2Vec(_FactorModel):
     _fitted_attributes = ("user_factors", "item_factors")
     _state_attributes = _fitted_attributes + ("_seen",)
 
-    def __init__(self, vector_size=64, window=None, negative=5, ns_exponent=0.75, sample=0.0, epochs=10, alpha=0.025,
-                 min_alpha=1e-4, workers=None, seed=1, device="auto"):
+    def __init__(self, vector_size: int = 64, window: int | None = None, negative: int = 5, ns_exponent: float = 0.75,
+                 sample: float = 0.0, epochs: int = 10, alpha: float = 0.025, min_alpha: float = 1e-4,
+                 workers: int | None = None, seed: int = 1, device: str = "auto") -> None:
         self.vector_size = check_int(vector_size, "vector_size", minimum=1)
         self.window = None if window is None else check_int(window, "window", minimum=1)
         self.negative = check_int(negative, "negative", minimum=1)
@@ -395,7 +420,7 @@ class Item2Vec(_FactorModel):
         self.device = self._check_device(device)
         self.stats = {}
 
-    def fit(self, interactions):
+    def fit(self, interactions: "Interactions | MatrixLike") -> "Self":
         """Train on an `Interactions` (times order the histories when `window` is set) or a
         users x items sparse matrix (stored entries are the histories, in item order). Returns
         self.

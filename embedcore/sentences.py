@@ -13,12 +13,20 @@ removed in proportion lambda_i = s_i^2 / sum_j s_j^2. p(w) = count(w) / total fr
 from the sentences themselves. Cost: one pass over the tokens, O(n_sentences x dim) for the
 product and O(n_sentences x dim x components) for the removal.
 """
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 import scipy.sparse as sp
 
 from embedcore._threads import effective_workers
+from embedcore._typing import FloatArray, StrPath
 from embedcore._validation import check_choice, check_float, check_int
 from embedcore.backends import get_backend
+
+if TYPE_CHECKING:
+    from embedcore.keyedvectors import KeyedVectors
+    from embedcore.vocab import Vocab
 
 METHODS = ("sif", "usif", "mean")
 # ends every sentence on its way through the encoder, so that none is dropped (a token never
@@ -26,7 +34,7 @@ METHODS = ("sif", "usif", "mean")
 _SENTENCE_END = "\x00sentence-end\x00"
 
 
-def _sentences(source):
+def _sentences(source: StrPath | Iterable[Sequence[str]]) -> Iterator[list[str]]:
     """Sentences as lists of tokens, each followed by the end marker; a path is read line by line."""
     import io
     import os
@@ -42,8 +50,9 @@ def _sentences(source):
         yield list(sentence) + [_SENTENCE_END]
 
 
-def sentence_vectors(kv, sentences, method="sif", vocab=None, a=1e-3, components=None, workers=None,
-                     device="auto"):
+def sentence_vectors(kv: "KeyedVectors", sentences: StrPath | Iterable[Sequence[str]], method: str = "sif",
+                     vocab: "Vocab | None" = None, a: float = 1e-3, components: int | None = None,
+                     workers: int | None = None, device: str = "auto") -> FloatArray:
     """One vector per sentence, from the word vectors of its words.
 
     Parameters
@@ -93,7 +102,7 @@ def sentence_vectors(kv, sentences, method="sif", vocab=None, a=1e-3, components
     if not (hasattr(kv, "words") and hasattr(kv, "vectors")):
         raise TypeError(f"kv must be an embedcore.KeyedVectors, got {type(kv).__name__}")
     threads = effective_workers(workers)
-    words = list(kv.words)
+    words = cast(list[str], list(kv.words))  # word vectors: str keys (Vocab checks them below)
     vectors = np.ascontiguousarray(kv.vectors, dtype=np.float32)
     n_words, dim = vectors.shape
     encoder = Vocab(words + [_SENTENCE_END], np.zeros(n_words + 1, np.int64))

@@ -15,11 +15,16 @@ pieces or assemble the whole with `ShardedMatrix.to_scipy`.
 import json
 import os
 import uuid
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import IO, Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from embedcore._io import atomic_write
+from embedcore._typing import Int32Array, Int64Array, SparseMatrix, StrPath
 from embedcore._validation import check_int, check_path
 
 MANIFEST = "manifest.json"
@@ -31,7 +36,7 @@ _ARRAYS = ("indptr", "indices", "data")
 _INT32_MAX = np.iinfo(np.int32).max
 
 
-def shard_name(index):
+def shard_name(index: int) -> str:
     """File name stem of shard `index`: its arrays are ``<stem>.indptr.npy`` and so on."""
     return f"shard-{index:06d}"
 
@@ -39,7 +44,12 @@ def shard_name(index):
 class _Store:
     """The directory of a sharded matrix: a local folder, or an fsspec URL."""
 
-    def __init__(self, path, name="path"):
+    fs: Any
+    root: str
+    path: str
+    name: str
+
+    def __init__(self, path: StrPath, name: str = "path") -> None:
         path = check_path(path, name)
         if path.startswith("file://"):
             path = path[len("file://"):]
@@ -57,24 +67,24 @@ class _Store:
         self.name = name
 
     @property
-    def is_local(self):
+    def is_local(self) -> bool:
         return self.fs is None
 
-    def join(self, file_name):
+    def join(self, file_name: str) -> str:
         return os.path.join(self.root, file_name) if self.fs is None else f"{self.root.rstrip('/')}/{file_name}"
 
-    def exists(self, file_name=None):
+    def exists(self, file_name: str | None = None) -> bool:
         target = self.root if file_name is None else self.join(file_name)
         return os.path.exists(target) if self.fs is None else self.fs.exists(target)
 
-    def listdir(self):
+    def listdir(self) -> list[str]:
         if self.fs is None:
             return sorted(os.listdir(self.root)) if os.path.isdir(self.root) else []
         if not self.fs.exists(self.root):
             return []
         return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(self.root, detail=False))
 
-    def make_empty(self):
+    def make_empty(self) -> bool:
         """Create the directory, or check that it is empty; True when this call created it."""
         if self.exists():
             if self.fs is None and not os.path.isdir(self.root):
@@ -89,7 +99,7 @@ class _Store:
             self.fs.makedirs(self.root, exist_ok=True)
         return True
 
-    def write_atomic(self, file_name, write):
+    def write_atomic(self, file_name: str, write: Callable[[IO[bytes]], object]) -> None:
         """write(f) to a temporary file beside `file_name`, renamed over it when complete: on a
         local path by `embedcore._io.atomic_write` (fsynced; nothing left behind by an error or a
         signal); on an fsspec store, to a hidden unique name that the store then moves."""
@@ -106,7 +116,7 @@ class _Store:
             self.remove(tmp, absolute=True)
             raise
 
-    def remove(self, file_name, absolute=False):
+    def remove(self, file_name: str, absolute: bool = False) -> None:
         target = file_name if absolute else self.join(file_name)
         try:
             if self.fs is None:
@@ -116,7 +126,7 @@ class _Store:
         except FileNotFoundError:
             pass
 
-    def remove_dir(self):
+    def remove_dir(self) -> None:
         try:
             if self.fs is None:
                 os.rmdir(self.root)
@@ -125,34 +135,38 @@ class _Store:
         except OSError:
             pass
 
-    def read_bytes(self, file_name):
+    def read_bytes(self, file_name: str) -> bytes:
         if self.fs is None:
             with open(self.join(file_name), "rb") as f:
                 return f.read()
         with self.fs.open(self.join(file_name), "rb") as f:
-            return f.read()
+            data: bytes = f.read()
+            return data
 
-    def load_array(self, file_name, mmap):
+    def load_array(self, file_name: str, mmap: bool) -> npt.NDArray[Any]:
         target = self.join(file_name)
         if self.fs is None:
             if mmap and os.path.getsize(target) > 0:
                 try:
-                    return np.load(target, mmap_mode="r", allow_pickle=False)
+                    mapped: npt.NDArray[Any] = np.load(target, mmap_mode="r", allow_pickle=False)
+                    return mapped
                 except ValueError:  # an empty array cannot be mapped
                     pass
-            return np.load(target, allow_pickle=False)
+            read: npt.NDArray[Any] = np.load(target, allow_pickle=False)
+            return read
         with self.fs.open(target, "rb") as f:
-            return np.lib.format.read_array(f, allow_pickle=False)
+            fetched: npt.NDArray[Any] = np.lib.format.read_array(f, allow_pickle=False)
+            return fetched
 
 
-def _ours(file_name):
+def _ours(file_name: str) -> bool:
     """Files a sharded matrix writes: the manifest, shard arrays, and their (hidden) temporary
     files."""
     name = file_name[1:] if file_name.startswith(".") else file_name
     return name.startswith(MANIFEST) or name.startswith("shard-")
 
 
-def _check_piece(matrix, name):
+def _check_piece(matrix: SparseMatrix, name: str) -> tuple[Int64Array, Int32Array, npt.NDArray[Any]]:
     """A CSR piece as the shards store it: int64 indptr from 0, int32 indices, sorted, summed."""
     if not sp.issparse(matrix) or matrix.ndim != 2:
         raise TypeError(f"{name} must be a 2-D scipy.sparse matrix, got {type(matrix).__name__}")
@@ -166,14 +180,14 @@ def _check_piece(matrix, name):
     return indptr - indptr[0], np.asarray(csr.indices, dtype=np.int32), np.asarray(csr.data)
 
 
-def prepare_directory(path, name="path"):
+def prepare_directory(path: StrPath, name: str = "path") -> tuple[str, bool]:
     """Create the directory `path` for a sharded matrix, or check that it is empty (nothing in it
     is ever overwritten). Returns its normalised path and whether this call created it."""
     store = _Store(path, name)
     return store.path, store.make_empty()
 
 
-def write_shard(path, index, row_begin, matrix):
+def write_shard(path: StrPath, index: int, row_begin: int, matrix: SparseMatrix) -> dict[str, Any]:
     """Write `matrix` (rows ``row_begin .. row_begin + matrix.shape[0]``) as shard `index` of the
     sharded matrix at `path`, each array to a temporary file renamed into place. The directory
     must exist. Returns the shard's manifest entry; `commit` lists it. Writing the same shard
@@ -183,15 +197,17 @@ def write_shard(path, index, row_begin, matrix):
     row_begin = check_int(row_begin, "row_begin", minimum=0)
     indptr, indices, data = _check_piece(matrix, "matrix")
     stem = shard_name(index)
-    for suffix, array in zip(_ARRAYS, (indptr, indices, data)):
-        store.write_atomic(f"{stem}.{suffix}.npy",
-                           lambda f, a=array: np.lib.format.write_array(f, np.ascontiguousarray(a),
-                                                                        allow_pickle=False))
+    pieces: tuple[npt.NDArray[Any], ...] = (indptr, indices, data)
+    for suffix, array in zip(_ARRAYS, pieces):
+        def write(f: IO[bytes], a: npt.NDArray[Any] = array) -> None:
+            np.lib.format.write_array(f, np.ascontiguousarray(a), allow_pickle=False)
+        store.write_atomic(f"{stem}.{suffix}.npy", write)
     return {"name": stem, "rows": [row_begin, row_begin + matrix.shape[0]], "nnz": int(len(data)),
             "dtype": data.dtype.str}
 
 
-def commit(path, shape, entries, dtype=np.float32):
+def commit(path: StrPath, shape: tuple[int, int], entries: Iterable[dict[str, Any]],
+           dtype: npt.DTypeLike = np.float32) -> "ShardedMatrix":
     """Write the manifest of the shards `entries` (from `write_shard`) and return the
     `ShardedMatrix`. The entries must cover rows ``0 .. shape[0]`` in consecutive ranges (in any
     order of the list); other shard files and leftover temporary files in the directory are
@@ -222,7 +238,7 @@ def commit(path, shape, entries, dtype=np.float32):
     return ShardedMatrix(store.path)
 
 
-def discard(path, remove_dir=False):
+def discard(path: StrPath, remove_dir: bool = False) -> None:
     """Remove everything a sharded matrix writes in `path` (manifest first, then shards and
     temporary files); with `remove_dir`, the directory too when nothing else is left in it."""
     store = _Store(path)
@@ -234,7 +250,7 @@ def discard(path, remove_dir=False):
         store.remove_dir()
 
 
-def _check_shape(shape):
+def _check_shape(shape: object) -> tuple[int, int]:
     if not isinstance(shape, (tuple, list)) or len(shape) != 2:
         raise ValueError(f"shape must be a pair (n_rows, n_cols), got {shape!r}")
     n_rows = check_int(shape[0], "shape[0]", minimum=0)
@@ -280,7 +296,12 @@ class ShardedMatrix:
     0
     """
 
-    def __init__(self, path):
+    path: str
+    shape: tuple[int, int]
+    dtype: np.dtype[Any]
+    nnz: int
+
+    def __init__(self, path: StrPath) -> None:
         self._store = _Store(path)
         self.path = self._store.path
         if not self._store.exists(MANIFEST):
@@ -311,28 +332,28 @@ class ShardedMatrix:
             raise ValueError(f"path: {self.path!r}: the shards do not add up to the manifest's shape and nnz")
 
     @property
-    def row_ranges(self):
+    def row_ranges(self) -> list[tuple[int, int]]:
         return [(lo, hi) for _, lo, hi, _ in self._shards]
 
     @property
-    def shard_nnz(self):
+    def shard_nnz(self) -> list[int]:
         """The nonzeros of each shard, as the manifest lists them (nothing is read)."""
         return [nnz for _, _, _, nnz in self._shards]
 
     @property
-    def n_shards(self):
+    def n_shards(self) -> int:
         return len(self._shards)
 
     @property
-    def is_local(self):
+    def is_local(self) -> bool:
         """Whether the shards are on a local filesystem (and memory-mapped when read)."""
         return self._store.is_local
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"ShardedMatrix({self.path!r}, shape={self.shape}, nnz={self.nnz}, "
                 f"{self.n_shards} shard{'' if self.n_shards == 1 else 's'})")
 
-    def shard(self, i, mmap=True):
+    def shard(self, i: int, mmap: bool = True) -> SparseMatrix:
         """Shard `i` as a CSR matrix of shape ``(row_end - row_begin, n_cols)``; local arrays are
         memory-mapped (read-only) unless ``mmap=False``."""
         i = check_int(i, "i", minimum=0, maximum=self.n_shards - 1)
@@ -354,12 +375,12 @@ class ShardedMatrix:
         csr.has_sorted_indices = True
         return csr
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[tuple[int, int], SparseMatrix]]:
         """``((row_begin, row_end), csr)`` for each shard, in row order."""
         for i, (lo, hi) in enumerate(self.row_ranges):
             yield (lo, hi), self.shard(i)
 
-    def to_scipy(self):
+    def to_scipy(self) -> SparseMatrix:
         """The whole matrix as one in-memory ``scipy.sparse.csr_matrix``."""
         indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
         indices = np.empty(self.nnz, dtype=np.int32)
@@ -375,12 +396,13 @@ class ShardedMatrix:
         csr.has_sorted_indices = True
         return csr
 
-    def remove(self):
+    def remove(self) -> None:
         """Delete the matrix: its manifest, then its shards, then the directory when empty."""
         discard(self.path, remove_dir=True)
 
     @classmethod
-    def from_scipy(cls, matrix, path, rows_per_shard=None, shard_bytes=DEFAULT_SHARD_BYTES):
+    def from_scipy(cls, matrix: SparseMatrix, path: StrPath, rows_per_shard: int | None = None,
+                   shard_bytes: int = DEFAULT_SHARD_BYTES) -> "ShardedMatrix":
         """Write a scipy.sparse matrix as a sharded matrix at `path` (a new or empty directory).
 
         Rows are cut into ranges of `rows_per_shard` rows, or, by default, of about
@@ -399,10 +421,11 @@ class ShardedMatrix:
         with ShardWriter(path, csr.shape, dtype=csr.dtype) as writer:
             for lo, hi in zip(bounds[:-1], bounds[1:]):
                 writer.write(csr[lo:hi], row_begin=lo)
+        assert writer.result is not None  # leaving the block without an exception committed it
         return writer.result
 
 
-def plan_row_ranges(row_bytes, budget):
+def plan_row_ranges(row_bytes: npt.ArrayLike, budget: int) -> list[int]:
     """Boundaries ``[0, b1, ..., n]`` of consecutive row ranges whose bytes (`row_bytes` per row)
     sum to at most `budget` each, a range holding a single row when that row alone is larger."""
     row_bytes = np.asarray(row_bytes, dtype=np.int64)
@@ -446,16 +469,19 @@ class ShardWriter:
     [[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 3.0], [4.0, 0.0, 0.0]]
     """
 
-    def __init__(self, path, shape, dtype=np.float32, name="path"):
+    result: ShardedMatrix | None
+
+    def __init__(self, path: StrPath, shape: tuple[int, int], dtype: npt.DTypeLike = np.float32,
+                 name: str = "path") -> None:
         self._store = _Store(path, name)
         self.shape = _check_shape(shape)
         self.dtype = np.dtype(dtype)
         self._created = self._store.make_empty()
-        self._entries = []
+        self._entries: list[dict[str, Any]] = []
         self._next_row = 0
         self.result = None
 
-    def write(self, matrix, row_begin=None):
+    def write(self, matrix: SparseMatrix, row_begin: int | None = None) -> None:
         """Write the rows ``row_begin .. row_begin + matrix.shape[0]`` (by default, right after the
         previous shard's) as the next shard."""
         if self.result is not None:
@@ -470,20 +496,21 @@ class ShardWriter:
         self._entries.append(entry)
         self._next_row = row_begin + matrix.shape[0]
 
-    def commit(self):
+    def commit(self) -> ShardedMatrix:
         """Write the manifest; returns the `ShardedMatrix`."""
         if self.result is None:
             self.result = commit(self._store.path, self.shape, self._entries, self.dtype)
         return self.result
 
-    def abort(self):
+    def abort(self) -> None:
         """Remove every file written (and the directory when this writer created it)."""
         discard(self._store.path, remove_dir=self._created)
 
-    def __enter__(self):
+    def __enter__(self) -> "ShardWriter":
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> Literal[False]:
         if exc_type is None:
             try:
                 self.commit()

@@ -1,17 +1,20 @@
 """Exact cosine top-k search (the CPU kernel of csrc/embedcore/topk.hpp, or the GPU's tiles)."""
 import logging
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from embedcore import _memory
 from embedcore._threads import effective_workers
+from embedcore._typing import FloatArray, Int64Array
 from embedcore._validation import check_exclude, check_int, device_matrix, like_inputs
 from embedcore.backends import get_backend
 
 logger = logging.getLogger("embedcore")
 
 
-def _work(queries, database):
+def _work(queries: Any, database: Any) -> int:
     """Multiply-adds of a search (nq x nb x d), 0 when the shapes are not those of matrices."""
     try:
         shape_q, shape_d = np.shape(queries), np.shape(database)
@@ -20,7 +23,7 @@ def _work(queries, database):
     return shape_q[0] * shape_d[0] * shape_d[1] if len(shape_q) == 2 and len(shape_d) == 2 else 0
 
 
-def topk_bytes(queries, database, k, normalized, threads):
+def topk_bytes(queries: Any, database: Any, k: object, normalized: bool, threads: int) -> int:
     """Host bytes a CPU `cosine_topk` allocates, 0 when the shapes are not those of matrices:
     a float32 copy of each input that is not a C-contiguous float32 numpy array (4 * rows * d),
     the results (12 bytes per query and k), the normalised queries (4 * nq * d), per thread a
@@ -38,15 +41,17 @@ def topk_bytes(queries, database, k, normalized, threads):
     (nq, d), nb = shape_q, shape_d[0]
     k = k if isinstance(k, (int, np.integer)) and 0 < k <= nb else 1
 
-    def copy(x, rows):
+    def copy(x: object, rows: int) -> int:
         ready = isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous
         return 0 if ready else 4 * rows * d
 
     buffers = 12 * nq * k * (1 + threads) + 4 * threads * (1024 * d + 256 * 1024)
-    return copy(queries, nq) + copy(database, nb) + buffers + (0 if normalized else 4 * nq * d)
+    return int(copy(queries, nq) + copy(database, nb) + buffers + (0 if normalized else 4 * nq * d))
 
 
-def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers=None, device="auto"):
+def cosine_topk(queries: npt.ArrayLike, database: npt.ArrayLike, k: int = 10, exclude: npt.ArrayLike | None = None,
+                normalized: bool = False, workers: int | None = None,
+                device: str = "auto") -> tuple[FloatArray, Int64Array]:
     """Exact top-k database rows by cosine similarity for every query row.
 
     Candidates are found from float32 inner products of unit-normalised rows, computed tile by
@@ -125,9 +130,9 @@ def cosine_topk(queries, database, k=10, exclude=None, normalized=False, workers
     k = check_int(k, "k", minimum=1)
     if k > nb:
         raise ValueError(f"k must be <= the number of database rows ({nb}), got {k}")
-    if exclude is not None:
-        exclude = check_exclude(exclude, nq, nb, backend)
-        if k == nb and nq and int(exclude.max()) >= 0:
-            raise ValueError(f"k must be <= {nb - 1} (the database rows left after exclude), got {k}")
-    result = backend.topk(q, db, k, exclude, bool(normalized), threads)
-    return like_inputs(backend, result, queries, database)
+    rows_left_out = None if exclude is None else check_exclude(exclude, nq, nb, backend)
+    if rows_left_out is not None and k == nb and nq and int(rows_left_out.max()) >= 0:
+        raise ValueError(f"k must be <= {nb - 1} (the database rows left after exclude), got {k}")
+    result = backend.topk(q, db, k, rows_left_out, bool(normalized), threads)
+    found: tuple[FloatArray, Int64Array] = like_inputs(backend, result, queries, database)
+    return found

@@ -10,6 +10,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,10 +20,18 @@ from embedcore import _memory, sharded
 from embedcore._base import Model
 from embedcore._range_finder import range_finder_svd
 from embedcore._threads import effective_workers
+from embedcore._typing import FloatArray, MatrixLike, Source, SparseMatrix, StrPath
 from embedcore._validation import (as_csr, as_float32_matrix, check_float, check_int, describe, device_matrix,
                                    is_device_array, like_inputs)
 from embedcore.backends import blas_threads, cpu, get_backend
 from embedcore.sharded import ShardedMatrix
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from embedcore.corpus import EncodedCorpus
+    from embedcore.keyedvectors import KeyedVectors
+    from embedcore.vocab import Vocab
 
 logger = logging.getLogger("embedcore")
 
@@ -30,7 +40,8 @@ logger = logging.getLogger("embedcore")
 # PPMI
 
 
-def ppmi(cooc, cds=0.75, shift=1.0, workers=None, device="auto", out_dir=None):
+def ppmi(cooc: MatrixLike | ShardedMatrix, cds: float = 0.75, shift: float = 1.0, workers: int | None = None,
+         device: str = "auto", out_dir: StrPath | None = None) -> SparseMatrix | ShardedMatrix:
     """Positive pointwise mutual information of a co-occurrence matrix.
 
     ``PMI(w, c) = log(C[w, c] * sum_c' n(c')**cds / (n(w) * n(c)**cds)) - log(shift)`` where
@@ -119,7 +130,7 @@ def ppmi(cooc, cds=0.75, shift=1.0, workers=None, device="auto", out_dir=None):
     return like_inputs(backend, result, cooc)
 
 
-def ppmi_bytes(shape, nnz):
+def ppmi_bytes(shape: tuple[int, int], nnz: int) -> int:
     """Bytes `ppmi` allocates for an n_rows x n_cols matrix of `nnz` nonzeros in memory: the result
     (int32 column + float32 value per nonzero of the input, an upper bound, and an int64 indptr),
     the column sums with their partial sums over g = max(1, min(16, 2**25 // n_cols, nnz // n_cols,
@@ -132,13 +143,13 @@ def ppmi_bytes(shape, nnz):
         + 4 * n_cols + 8 * n_rows
 
 
-def _column_sum_groups(n_rows, n_cols, nnz):
+def _column_sum_groups(n_rows: int, n_cols: int, nnz: int) -> int:
     """The row groups of the column-sum partials (csrc/embedcore/ppmi.hpp, column_sum_groups)."""
     columns = max(n_cols, 1)
     return max(1, min(16, (256 << 20) // 8 // columns, nnz // columns, n_rows))
 
 
-def streamed_ppmi_bytes(shape, shards, in_memory_result=False):
+def streamed_ppmi_bytes(shape: tuple[int, int], shards: Sequence[tuple[int, int]], in_memory_result: bool = False) -> int:
     """Bytes `ppmi` holds at once when it weights a matrix row block by row block: the column sums
     (float64, with a block's partials over g row groups as in :func:`ppmi_bytes` and their float32
     logarithms), and for the
@@ -161,7 +172,7 @@ def streamed_ppmi_bytes(shape, shards, in_memory_result=False):
     return total
 
 
-def _check_streaming_device(device, what):
+def _check_streaming_device(device: str, what: str) -> None:
     """The CPU for work that streams over shards: ValueError for 'cuda' or an unknown name."""
     if device == "cuda":
         raise ValueError(f"{what} runs on the CPU: pass device='cpu' or 'auto' (or the matrix in memory, "
@@ -171,13 +182,14 @@ def _check_streaming_device(device, what):
         raise ValueError(f"device must be 'auto' or 'cpu' for {what}, got {device!r}")
 
 
-def _csr_rows(csr, lo, hi):
+def _csr_rows(csr: Any, lo: int, hi: int) -> Any:
     """Rows lo..hi of a kernel CSR, sharing its column and value arrays."""
     a, b = int(csr.indptr[lo]), int(csr.indptr[hi])
     return cpu.Csr(csr.indptr[lo:hi + 1] - a, csr.indices[a:b], csr.data[a:b], (hi - lo, csr.shape[1]))
 
 
-def _row_blocks(matrix, name, threads, canonical=False, check_finite=True):
+def _row_blocks(matrix: Any, name: str, threads: int, canonical: bool = False,
+                check_finite: bool = True) -> Iterator[tuple[int, int, int, Any, str]]:
     """``(index, row_begin, row_end, kernel csr, label)`` for each row block of a ShardedMatrix
     (its shards, each read and validated when it is reached) or of a kernel CSR in memory (row
     ranges of about `sharded.DEFAULT_SHARD_BYTES`)."""
@@ -191,21 +203,21 @@ def _row_blocks(matrix, name, threads, canonical=False, check_finite=True):
         yield i, lo, hi, _csr_rows(matrix, lo, hi), f"{name} rows {lo}..{hi}"
 
 
-def _row_ranges(csr):
+def _row_ranges(csr: Any) -> list[tuple[int, int]]:
     """Row ranges of a matrix in memory taken as blocks: about `sharded.DEFAULT_SHARD_BYTES` each,
     as `ShardedMatrix.from_scipy` would write them."""
     bounds = sharded.plan_row_ranges(np.diff(csr.indptr) * 12 + 8, sharded.DEFAULT_SHARD_BYTES)
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def _block_shapes(matrix):
+def _block_shapes(matrix: Any) -> list[tuple[int, int]]:
     """``(n_rows, nnz)`` of each row block `_row_blocks` gives."""
     if isinstance(matrix, ShardedMatrix):
         return [(hi - lo, nnz) for (lo, hi), nnz in zip(matrix.row_ranges, matrix.shard_nnz)]
     return [(hi - lo, int(matrix.indptr[hi] - matrix.indptr[lo])) for lo, hi in _row_ranges(matrix)]
 
 
-def _count_step(step, label, csr, row_begin, *args):
+def _count_step(step: Callable[..., Any], label: str, csr: Any, row_begin: int, *args: Any) -> Any:
     """step(csr, *args) for a block of counts: a bad count is a ValueError naming the block and
     the row in the whole matrix."""
     try:
@@ -219,7 +231,8 @@ def _count_step(step, label, csr, row_begin, *args):
         raise ValueError(f"{label} must hold finite, non-negative counts, got {csr.data[k]} in row {row}") from None
 
 
-def _ppmi_streamed(cooc, cds, shift, threads, out_dir):
+def _ppmi_streamed(cooc: Any, cds: float, shift: float, threads: int,
+                   out_dir: StrPath | None) -> SparseMatrix | ShardedMatrix:
     """ppmi() of a ShardedMatrix, or of a matrix in memory with out_dir, one row block at a time:
     one reading adds up the column sums, a second weights each block with them."""
     if not isinstance(cooc, ShardedMatrix):
@@ -233,7 +246,7 @@ def _ppmi_streamed(cooc, cds, shift, threads, out_dir):
                     f"ppmi of {len(shapes)} row blocks of at most {max((z for _, z in shapes), default=0)} "
                     f"nonzeros ({n_rows} x {n_cols})", hints)
 
-    def blocks():
+    def blocks() -> Iterator[tuple[int, int, int, Any, str]]:
         return _row_blocks(cooc, "cooc", threads, canonical=True, check_finite=False)
 
     path, created = (None, False) if out_dir is None else sharded.prepare_directory(out_dir, "out_dir")
@@ -257,7 +270,8 @@ def _ppmi_streamed(cooc, cds, shift, threads, out_dir):
         raise
 
 
-def _ppmi_gathered(cooc, blocks, column_sums, cds, shift, threads):
+def _ppmi_gathered(cooc: Any, blocks: Iterator[tuple[int, int, int, Any, str]], column_sums: np.ndarray,
+                   cds: float, shift: float, threads: int) -> SparseMatrix:
     """The weighted blocks as one scipy CSR, in arrays sized for every nonzero of `cooc` (an upper
     bound) whose filled prefix is returned."""
     indptr = np.zeros(cooc.shape[0] + 1, dtype=np.int64)
@@ -278,7 +292,7 @@ def _ppmi_gathered(cooc, blocks, column_sums, cds, shift, threads):
     return result
 
 
-def _scipy(csr):
+def _scipy(csr: Any) -> SparseMatrix:
     """A kernel CSR as a scipy CSR (arrays shared)."""
     out = sp.csr_matrix((csr.data, csr.indices, csr.indptr), shape=csr.shape, copy=False)
     out.has_sorted_indices = True
@@ -293,33 +307,34 @@ class _Operator:
     """A matrix (the backend's CSR, with its transpose made once, or a dense array) for products
     on both sides."""
 
-    def __init__(self, backend, matrix, transposed, threads):
+    def __init__(self, backend: Any, matrix: Any, transposed: Any, threads: int) -> None:
         self.backend, self.matrix, self.transposed, self.threads = backend, matrix, transposed, threads
         self.shape = matrix.shape
 
     @classmethod
-    def of(cls, backend, matrix, threads):
+    def of(cls, backend: Any, matrix: Any, threads: int) -> "_Operator":
         if backend.issparse(matrix):
             return cls(backend, matrix, backend.csr_transpose(matrix, threads), threads)
         return cls(backend, matrix, matrix.T, threads)
 
-    def _times(self, a, dense):
+    def _times(self, a: Any, dense: Any) -> Any:
         if self.backend.issparse(a):
             return self.backend.csr_matmul(a, dense, self.threads)
         return self.backend.matmul(a, dense, self.threads)
 
-    def dot(self, dense):
+    def dot(self, dense: Any) -> Any:
         return self._times(self.matrix, dense)
 
-    def tdot(self, dense):
+    def tdot(self, dense: Any) -> Any:
         return self._times(self.transposed, dense)
 
     @property
-    def T(self):
+    def T(self) -> "_Operator":
         return _Operator(self.backend, self.transposed, self.matrix, self.threads)
 
 
-def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, device="auto"):
+def randomized_svd(X: MatrixLike, k: int, n_oversamples: int = 10, n_iter: int = 4, seed: int = 0,
+                   workers: int | None = None, device: str = "auto") -> tuple[FloatArray, FloatArray, FloatArray]:
     """Truncated SVD by random projection and power iterations, for sparse or dense matrices.
 
     Halko, Martinsson and Tropp's randomized range finder with ``n_iter`` power (subspace)
@@ -423,10 +438,11 @@ def randomized_svd(X, k, n_oversamples=10, n_iter=4, seed=0, workers=None, devic
         result = range_finder_svd(op, k, n_oversamples, n_iter, seed, threads)
     logger.info("randomized_svd: %d x %d, k=%d, %d power iterations, %.2f s", op.shape[0],
                 op.shape[1], k, n_iter, time.perf_counter() - start)
-    return like_inputs(backend, result, X)
+    factors: tuple[FloatArray, FloatArray, FloatArray] = like_inputs(backend, result, X)
+    return factors
 
 
-def svd_working_bytes(shape, nnz, k, n_oversamples):
+def svd_working_bytes(shape: tuple[int, int], nnz: int, k: int, n_oversamples: int) -> int:
     """Bytes `randomized_svd` allocates besides its float32 input: for sparse input the
     transposed copy (int32 column + float32 value per nonzero, int64 indptr), and the blocks of
     p = min(k + n_oversamples, m, n) columns: per row of either side a float32 product, its
@@ -439,7 +455,8 @@ def svd_working_bytes(shape, nnz, k, n_oversamples):
     return (8 * nnz + 8 * (n + 1) if nnz else 0) + 16 * (m + n) * p
 
 
-def streamed_svd_bytes(shape, shards, k, n_oversamples, threads):
+def streamed_svd_bytes(shape: tuple[int, int], shards: Sequence[tuple[int, int]], k: int, n_oversamples: int,
+                       threads: int) -> int:
     """Bytes `randomized_svd` holds at once for a ShardedMatrix (`shards`: ``(n_rows, nnz)`` of
     each): the dense blocks of p = min(k + n_oversamples, m, n) columns as for a matrix in memory
     (16 bytes per entry, :func:`svd_working_bytes`), and for the largest shard the shard read into
@@ -464,11 +481,11 @@ class _ShardOperator:
 
     backend = cpu
 
-    def __init__(self, matrix, threads, transposed=False):
+    def __init__(self, matrix: ShardedMatrix, threads: int, transposed: bool = False) -> None:
         self.matrix, self.threads, self.transposed = matrix, threads, transposed
         self.shape = matrix.shape[::-1] if transposed else matrix.shape
 
-    def _shards(self):
+    def _shards(self) -> Iterator[tuple[int, int, Any]]:
         """``(row_begin, row_end, csr)`` of each shard with rows; nothing here holds a shard
         once the caller has moved on to the next one."""
         for block in _row_blocks(self.matrix, "X", self.threads):
@@ -476,7 +493,7 @@ class _ShardOperator:
                 yield block[1:4]
             del block
 
-    def _times(self, dense):  # A @ dense
+    def _times(self, dense: Any) -> FloatArray:  # A @ dense
         dense = np.ascontiguousarray(dense, dtype=np.float32)
         out = np.zeros((self.matrix.shape[0], dense.shape[1]), dtype=np.float32)
         for lo, hi, csr in self._shards():
@@ -484,7 +501,7 @@ class _ShardOperator:
             del csr  # one shard in memory at a time: dropped before the next is read
         return out
 
-    def _transposed_times(self, dense):  # A^T @ dense
+    def _transposed_times(self, dense: Any) -> FloatArray:  # A^T @ dense
         dense = np.ascontiguousarray(dense, dtype=np.float32)
         out = np.zeros((self.matrix.shape[1], dense.shape[1]), dtype=np.float32)
         for lo, hi, csr in self._shards():
@@ -494,18 +511,19 @@ class _ShardOperator:
             del transposed
         return out
 
-    def dot(self, dense):
+    def dot(self, dense: Any) -> FloatArray:
         return self._transposed_times(dense) if self.transposed else self._times(dense)
 
-    def tdot(self, dense):
+    def tdot(self, dense: Any) -> FloatArray:
         return self._times(dense) if self.transposed else self._transposed_times(dense)
 
     @property
-    def T(self):
+    def T(self) -> "_ShardOperator":
         return _ShardOperator(self.matrix, self.threads, not self.transposed)
 
 
-def _randomized_svd_shards(X, k, n_oversamples, n_iter, seed, threads):
+def _randomized_svd_shards(X: ShardedMatrix, k: int, n_oversamples: int, n_iter: int, seed: int,
+                           threads: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     """randomized_svd() of a ShardedMatrix: the range finder over `_ShardOperator`."""
     if min(X.shape) == 0:
         raise ValueError(f"X must not be empty, got shape {X.shape}")
@@ -528,7 +546,7 @@ def _randomized_svd_shards(X, k, n_oversamples, n_iter, seed, threads):
     return result
 
 
-def _current_dask_client():
+def _current_dask_client() -> Any:
     """The dask.distributed Client this process has started or runs under, or None (none started,
     or dask.distributed never imported: a process with a Client has imported it)."""
     module = sys.modules.get("distributed")
@@ -540,7 +558,7 @@ def _current_dask_client():
         return None
 
 
-def _is_sparse(value):
+def _is_sparse(value: object) -> bool:
     return sp.issparse(value) or (is_device_array(value) and hasattr(value, "tocsr"))
 
 
@@ -548,7 +566,7 @@ def _is_sparse(value):
 # SVDEmbedding
 
 
-def _is_source(value):
+def _is_source(value: object) -> bool:
     """A text source (path, list of paths, iterable of sentences) rather than a matrix."""
     import os
     if isinstance(value, (str, os.PathLike)):
@@ -625,8 +643,14 @@ class SVDEmbedding(Model):
     _fitted_attributes = ("wv", "words", "components_", "singular_values_")
     _state_attributes = ("words", "_word_counts", "components_", "singular_values_", "_left")
 
-    def __init__(self, vector_size=100, window=5, min_count=5, cds=0.75, eig=0.5, shift=1.0,
-                 n_iter=5, n_oversamples=10, seed=0, workers=None, device="auto"):
+    words: list[str] | None
+    components_: FloatArray
+    singular_values_: FloatArray
+    stats: dict[str, Any]
+
+    def __init__(self, vector_size: int = 100, window: int = 5, min_count: int = 5, cds: float = 0.75,
+                 eig: float = 0.5, shift: float = 1.0, n_iter: int = 5, n_oversamples: int = 10, seed: int = 0,
+                 workers: int | None = None, device: str = "auto") -> None:
         self.vector_size = check_int(vector_size, "vector_size", minimum=1)
         self.window = check_int(window, "window", minimum=1)
         self.min_count = check_int(min_count, "min_count", minimum=1)
@@ -641,7 +665,7 @@ class SVDEmbedding(Model):
         self.device = self._check_device(device)
         self.stats = {}
 
-    def fit(self, X, vocab=None):
+    def fit(self, X: MatrixLike, vocab: "Vocab | Sequence[str] | None" = None) -> "Self":
         """Fit on a co-occurrence matrix with its vocabulary, or on any matrix.
 
         Parameters
@@ -696,9 +720,8 @@ class SVDEmbedding(Model):
             if len(words) != n_rows:
                 raise ValueError(f"vocab must have one word per row of X ({n_rows}), "
                                  f"got {len(words)} words")
-        shape = X.shape if streamed else None
-        if streamed and min(shape) and self.vector_size > min(shape):
-            raise ValueError(f"vector_size must be <= min(X.shape) = {min(shape)}, got {self.vector_size}")
+        if isinstance(X, ShardedMatrix) and min(X.shape) and self.vector_size > min(X.shape):
+            raise ValueError(f"vector_size must be <= min(X.shape) = {min(X.shape)}, got {self.vector_size}")
         scratch = None
         try:
             start = time.perf_counter()
@@ -730,7 +753,7 @@ class SVDEmbedding(Model):
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
-        u, s, vt = (x.get() if is_device_array(x) else x for x in (u, s, vt))  # the model's arrays: numpy
+        u, s, vt = (cast(Any, x).get() if is_device_array(x) else x for x in (u, s, vt))  # the model's arrays: numpy
         self.stats = {"count_seconds": count_seconds, "ppmi_seconds": ppmi_seconds,
                       "svd_seconds": svd_seconds, "nnz": nnz}
         with self._fitting():
@@ -740,7 +763,7 @@ class SVDEmbedding(Model):
                     self.vector_size, self.stats["ppmi_seconds"] + self.stats["svd_seconds"])
         return self
 
-    def _count(self, source, vocab):
+    def _count(self, source: "Source | EncodedCorpus", vocab: "Vocab | Sequence[str] | None") -> tuple[Any, Any, float]:
         """(co-occurrence matrix, vocab, seconds) of a text source or an encoded corpus."""
         from embedcore.cooccurrence import cooccurrence
         from embedcore.corpus import EncodedCorpus, check_restartable
@@ -762,7 +785,7 @@ class SVDEmbedding(Model):
         return cooc, vocab, time.perf_counter() - start
 
     @property
-    def wv(self):
+    def wv(self) -> "KeyedVectors":
         """KeyedVectors of the rows: ``U * S**eig`` (needs a fit with a vocabulary)."""
         if self.words is None:
             raise AttributeError("wv needs words: fit(cooc, vocab=...) gives word vectors; after "
@@ -772,15 +795,16 @@ class SVDEmbedding(Model):
         kv = KeyedVectors(self.words, (self._left * weights.astype(np.float32)))
         return kv._set_counts(self.__dict__.get("_word_counts"))  # dummy counts after fit(cooc, vocab=list)
 
-    def fit_transform(self, X, vocab=None):
+    def fit_transform(self, X: MatrixLike, vocab: "Vocab | Sequence[str] | None" = None) -> FloatArray:
         """Fit, then return the rows of the factorised matrix projected: ``U * S`` (float32).
 
         Parameters and errors as :meth:`fit`.
         """
         self.fit(X, vocab=vocab)
-        return self._left * self.singular_values_
+        projected: FloatArray = self._left * self.singular_values_
+        return projected
 
-    def transform(self, rows):
+    def transform(self, rows: MatrixLike) -> FloatArray:
         """Project rows onto the components: ``rows @ components_.T`` (scikit-learn's
         ``TruncatedSVD.transform``), e.g. new documents for LSA or new users for recommendation.
 
@@ -808,8 +832,10 @@ class SVDEmbedding(Model):
         if sp.issparse(rows):
             if rows.ndim != 2 or rows.shape[1] != n_features:
                 raise ValueError(f"rows must have {n_features} columns, got shape {rows.shape}")
-            return cpu.csr_matmul(as_csr(rows, "rows", cpu, threads), basis, threads)
+            from_sparse: FloatArray = cpu.csr_matmul(as_csr(rows, "rows", cpu, threads), basis, threads)
+            return from_sparse
         array = as_float32_matrix(rows, "rows", allow_empty=True)
         if array.shape[1] != n_features:
             raise ValueError(f"rows must have {n_features} columns, got {describe(array)}")
-        return cpu.matmul(array, basis, threads)
+        from_dense: FloatArray = cpu.matmul(array, basis, threads)
+        return from_dense

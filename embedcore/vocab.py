@@ -2,13 +2,16 @@
 import logging
 import os
 import re
+from collections.abc import Iterable, Iterator
 
 import numpy as np
+import numpy.typing as npt
 
 from embedcore import _sgd
 from embedcore._io import atomic_write, open_source
 from embedcore._progress import progress_bar
 from embedcore._threads import effective_workers
+from embedcore._typing import Int64Array, Source, StrPath
 from embedcore._validation import check_choice, check_int, describe
 from embedcore.corpus import EncodedCorpus, classify_source
 from embedcore.formats._words import RULE, as_word_list, first_bad_word, first_duplicate
@@ -20,7 +23,7 @@ logger = logging.getLogger("embedcore")
 MIN_PRUNE_AT = 1 << 20
 
 
-def _read_source(sink, source, progress, desc):
+def _read_source(sink: "_sgd.WordCounter | _sgd.WordEncoder", source: Source, progress: bool, desc: str) -> None:
     """Stream a source through a WordCounter or WordEncoder, with a progress bar over bytes."""
     kind, items = classify_source(source)
     if kind == "sentences":
@@ -55,7 +58,11 @@ class Vocab:
     (['a', 'b', 'c'], 0, 3)
     """
 
-    def __init__(self, words, counts, total_words=None):
+    words: list[str]
+    counts: Int64Array
+    total_words: int
+
+    def __init__(self, words: Iterable[str], counts: npt.ArrayLike, total_words: int | None = None) -> None:
         words = as_word_list(words)
         counts = np.asarray(counts)
         if counts.ndim != 1 or len(counts) != len(words):
@@ -67,7 +74,9 @@ class Vocab:
             raise ValueError("counts must be non-negative")
         index = {w: i for i, w in enumerate(words)}
         if len(index) != len(words):
-            first, again = first_duplicate(words)
+            repeated = first_duplicate(words)
+            assert repeated is not None  # the index is shorter than the list: a word repeats
+            first, again = repeated
             raise ValueError(f"words must be distinct, but words[{again}] {words[again]!r} repeats words[{first}]")
         self.words = words
         self.counts = counts.astype(np.int64, copy=False)
@@ -76,8 +85,8 @@ class Vocab:
             total_words, "total_words", minimum=0)
 
     @classmethod
-    def from_corpus(cls, source, min_count=5, max_size=None, errors="strict", progress=False,
-                    workers=None, _prune_at=None):
+    def from_corpus(cls, source: Source, min_count: int = 5, max_size: int | None = None, errors: str = "strict",
+                    progress: bool = False, workers: int | None = None, _prune_at: int | None = None) -> "Vocab":
         """Count the words of a corpus.
 
         Parameters
@@ -117,8 +126,8 @@ class Vocab:
         return vocab
 
     @classmethod
-    def count_and_encode(cls, source, min_count=5, max_size=None, errors="strict", progress=False,
-                         workers=None):
+    def count_and_encode(cls, source: Source, min_count: int = 5, max_size: int | None = None, errors: str = "strict",
+                         progress: bool = False, workers: int | None = None) -> "tuple[Vocab, EncodedCorpus]":
         """``Vocab.from_corpus(source, ...)`` and ``vocab.encode(source)`` in one reading of
         the text: each token is kept as it is counted, then mapped to its id once the vocabulary
         is known (a second reading only if `max_size` made the count prune the table, or for
@@ -133,7 +142,8 @@ class Vocab:
         return vocab, corpus
 
     @classmethod
-    def _count(cls, source, min_count, max_size, errors, progress, workers, prune_at, encode):
+    def _count(cls, source: Source, min_count: int, max_size: int | None, errors: str, progress: bool,
+               workers: int | None, prune_at: int | None, encode: bool) -> "tuple[Vocab, EncodedCorpus | None]":
         """(Vocab, EncodedCorpus or None): the count, and with `encode` the encoded corpus when
         the token stream could be kept."""
         min_count = check_int(min_count, "min_count", minimum=1)
@@ -169,7 +179,8 @@ class Vocab:
             corpus = EncodedCorpus(ids, offsets, raw_tokens=len(ids) + dropped)
         return vocab, corpus
 
-    def encode(self, source, errors="strict", progress=False, workers=None):
+    def encode(self, source: Source, errors: str = "strict", progress: bool = False,
+               workers: int | None = None) -> EncodedCorpus:
         """Map a corpus to ids; out-of-vocabulary tokens are dropped, as are sentences left empty.
 
         Parameters
@@ -194,25 +205,25 @@ class Vocab:
         ids, offsets = encoder.result()
         return EncodedCorpus(ids, offsets, raw_tokens=len(ids) + dropped)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.words)
 
-    def __getitem__(self, word):
+    def __getitem__(self, word: str) -> int:
         try:
             return self._index[word]
         except KeyError:
             raise KeyError(f"word {word!r} is not in the vocabulary") from None
 
-    def __contains__(self, word):
+    def __contains__(self, word: object) -> bool:
         return word in self._index
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self.words)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Vocab({len(self)} words, {self.total_words} tokens counted)"
 
-    def save(self, path):
+    def save(self, path: StrPath) -> None:
         """Write the vocabulary as UTF-8 text: a ``# embedcore vocabulary total_words=N`` line, then
         ``word count`` per line, most frequent first.
 
@@ -240,7 +251,7 @@ class Vocab:
                 f.write(f"{w} {c}\n")
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: StrPath) -> "Vocab":
         """Read what `save` wrote (plain, gzip or bz2).
 
         Parameters
@@ -298,6 +309,6 @@ _COUNT = re.compile(rb"[0-9]+")
 _INT64_MAX = np.iinfo(np.int64).max
 
 
-def _shown(line):
+def _shown(line: bytes) -> str:
     text = line[:60].decode("utf-8", "replace")
     return repr(text + ("..." if len(line) > 60 else ""))

@@ -1,22 +1,28 @@
 """word2vec: skip-gram and CBOW with negative sampling, trained by C++ kernels or on the GPU."""
 import logging
 import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from embedcore import _memory
-from embedcore._base import Model, train_epochs
+from embedcore._base import Model, TrainingRun, train_epochs
 from embedcore._threads import effective_workers
+from embedcore._typing import Callback, FloatArray, Source
 from embedcore._validation import check_callbacks, check_float, check_int
 from embedcore.backends import get_backend
 from embedcore.corpus import EncodedCorpus, check_restartable
 from embedcore.keyedvectors import KeyedVectors
 from embedcore.vocab import Vocab
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 logger = logging.getLogger("embedcore")
 
 
-def initial_vectors(n_words, dim, seed):
+def initial_vectors(n_words: int, dim: int, seed: int) -> FloatArray:
     """The starting input vectors: float32 uniform in ``[-1/dim, 1/dim)``, drawn exactly as gensim
     4 draws them (``numpy.random.default_rng(seed)``, so the same seed and vocabulary order give
     the same values).
@@ -34,7 +40,8 @@ def initial_vectors(n_words, dim, seed):
     return vectors
 
 
-def training_corpus(source, vocab, min_count, progress):
+def training_corpus(source: Source | EncodedCorpus, vocab: Vocab | None, min_count: int,
+                    progress: bool) -> tuple[EncodedCorpus, Vocab]:
     """(EncodedCorpus, Vocab) a model trains on: an encoded corpus with its vocab, or a text
     source counted (when `vocab` is None) and encoded; refuses empty input and out-of-range ids."""
     if vocab is not None and not isinstance(vocab, Vocab):
@@ -163,9 +170,17 @@ class Word2Vec(Model):
     _fitted_attributes = ("wv", "vocab", "input_vectors", "syn1neg")
     _state_attributes = ("vocab", "input_vectors", "syn1neg")
 
-    def __init__(self, vector_size=100, window=5, negative=5, sg=1, sample=1e-3, min_count=5, epochs=5,
-                 alpha=None, min_alpha=1e-4, cbow_mean=1, workers=None, seed=1, device="auto",
-                 negative_sharing=True, callbacks=(), progress=False, ns_exponent=0.75, _cbow_batch=1, _simd=""):
+    vocab: Vocab
+    input_vectors: FloatArray
+    syn1neg: FloatArray
+    loss_history: list[float]
+    stats: dict[str, Any]
+
+    def __init__(self, vector_size: int = 100, window: int = 5, negative: int = 5, sg: int = 1, sample: float = 1e-3,
+                 min_count: int = 5, epochs: int = 5, alpha: float | None = None, min_alpha: float = 1e-4,
+                 cbow_mean: int = 1, workers: int | None = None, seed: int = 1, device: str = "auto",
+                 negative_sharing: bool = True, callbacks: Iterable[Callback] = (), progress: bool = False,
+                 ns_exponent: float = 0.75, _cbow_batch: int = 1, _simd: str = "") -> None:
         self.vector_size = check_int(vector_size, "vector_size", minimum=1)
         self.window = check_int(window, "window", minimum=1)
         self.negative = check_int(negative, "negative", minimum=0)
@@ -194,7 +209,7 @@ class Word2Vec(Model):
         self.stats = {}
 
     # ------------------------------------------------------------------------------------------
-    def fit(self, source, vocab=None):
+    def fit(self, source: Source | EncodedCorpus, vocab: Vocab | None = None) -> "Self":
         """Build the vocabulary (unless given) and train.
 
         Parameters
@@ -237,7 +252,7 @@ class Word2Vec(Model):
         self.stats["vocab_seconds"] = vocab_seconds
         return self
 
-    def _train(self, corpus):
+    def _train(self, corpus: EncodedCorpus) -> None:
         backend = get_backend(self.device)
         n_words, dim = len(self.vocab), self.vector_size
         # input and output vectors: 2 * V * dim float32
@@ -256,13 +271,13 @@ class Word2Vec(Model):
         self.stats = {}
         simd = [""]
 
-        def publish(run):
+        def publish(run: TrainingRun) -> None:
             # the vectors as numpy arrays (the same arrays on the CPU, copies from the GPU)
             self.input_vectors, self.syn1neg = backend.to_host(inp), backend.to_host(out)
             self.loss_history = list(run.losses)
             self._finish_stats(run.done, run.seconds, simd[0], data.threads, run.interrupted)
 
-        def after_epoch(run, epoch, result):
+        def after_epoch(run: TrainingRun, epoch: int, result: tuple[float, str]) -> None:
             simd[0] = result[1]
             publish(run)
 
@@ -273,7 +288,7 @@ class Word2Vec(Model):
                                                               self.alpha, self.min_alpha),
                              total, "word", after_epoch))
 
-    def _finish_stats(self, words_done, seconds, simd, threads, interrupted):
+    def _finish_stats(self, words_done: int, seconds: float, simd: str, threads: int, interrupted: bool) -> None:
         # words_done counts in-vocabulary tokens; gensim and word2vec.c count the source's tokens
         raw = words_done * self._raw_per_token
         self.stats = {
@@ -288,12 +303,12 @@ class Word2Vec(Model):
 
     # ------------------------------------------------------------------------------------------
     @property
-    def wv(self):
+    def wv(self) -> KeyedVectors:
         """KeyedVectors of the input vectors, with each word's corpus count as its ``count``
         attribute (NotFittedError before fit)."""
         return KeyedVectors(self.vocab.words, self.input_vectors)._set_counts(self.vocab.counts)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         kind = "skip-gram" if self.sg else "CBOW"
         state = f"{len(self.vocab)} words" if self.is_fitted else "untrained"
         return f"Word2Vec({kind}, vector_size={self.vector_size}, window={self.window}, {state})"

@@ -129,3 +129,57 @@ def test_cli_plot_writes_the_figure(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="nope"):
         main(["plot", vectors, "--words", "nope", "-o", str(out)])
+
+
+# ------------------------------------------------------------------- t-SNE through openTSNE
+def two_clusters(n_per_cluster=15, dim=10, gap=20.0, seed=0):
+    """Two tight clusters far apart: rows 0..n-1 around 0, rows n..2n-1 around gap * e0."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2 * n_per_cluster, dim)) * 0.1
+    x[n_per_cluster:, 0] += gap
+    return x
+
+
+def test_tsne_projection_keeps_separated_clusters_apart():
+    pytest.importorskip("openTSNE")
+    x = two_clusters()
+    xy = ecplot.project(x, method="tsne", seed=0)
+    assert xy.shape == (30, 2) and xy.dtype == np.float64 and np.isfinite(xy).all()
+    distances = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    nearest = distances.argmin(axis=1)
+    assert ((nearest < 15) == (np.arange(30) < 15)).all()  # every point's 2-D neighbour is in its cluster
+    a, b = xy[:15], xy[15:]
+    spread = max(np.linalg.norm(a - a.mean(axis=0), axis=1).max(), np.linalg.norm(b - b.mean(axis=0), axis=1).max())
+    assert np.linalg.norm(a.mean(axis=0) - b.mean(axis=0)) > 2 * spread
+
+
+def test_tsne_projection_is_the_same_for_the_same_seed():
+    pytest.importorskip("openTSNE")
+    x = two_clusters(seed=1)
+    first = ecplot.project(x, method="tsne", seed=3)
+    assert np.array_equal(first, ecplot.project(x, method="tsne", seed=3))
+
+
+def test_keyedvectors_plot_with_tsne_writes_the_image(tmp_path):
+    pytest.importorskip("openTSNE")
+    kv = kv_for_plots()
+    path = tmp_path / "map.png"
+    shown, xy = kv.plot(["w1", "w2", "w3"], path, neighbours=4, method="tsne", seed=0)
+    assert shown[:3] == ["w1", "w2", "w3"] and xy.shape == (len(shown), 2) and np.isfinite(xy).all()
+    assert np.array_equal(xy, ecplot.project(kv[shown], method="tsne", seed=0))
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG") and len(data) > 5000
+    assert os.listdir(tmp_path) == ["map.png"]
+
+
+def test_cli_plot_with_tsne_writes_the_figure(tmp_path, capsys):
+    pytest.importorskip("openTSNE")
+    kv = kv_for_plots()
+    vectors = str(tmp_path / "v.txt")
+    kv.save_word2vec_format(vectors)
+    out = tmp_path / "words.svg"
+    assert main(["plot", vectors, "--words", "w1", "w2", "--neighbours", "3", "--method", "tsne",
+                 "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(b"<?xml") and out.stat().st_size > 5000
+    assert "wrote" in capsys.readouterr().out

@@ -27,6 +27,7 @@ SHARED_INTERNAL_MODULES = {
     "embedcore._sgd": "the Cython kernels",
     "embedcore._sgd._arrays": "the in-place array check of the Cython kernels",
     "embedcore._threads": "the workers argument and the usable cores",
+    "embedcore._typing": "the type aliases of the annotations (FloatArray, Key, Source, ...)",
     "embedcore._validation": "argument checks and conversions of the Python API",
     "embedcore._version": "the version number",
     "embedcore.backends._shared": "the arithmetic both backends share",

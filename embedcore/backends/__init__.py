@@ -8,7 +8,9 @@ pick a backend here, and call its operations. Nothing in this package imports a 
 
 Only ``backends/cuda`` imports CuPy, and lazily: importing embedcore works without it.
 """
+import contextlib
 import importlib
+import types
 
 from embedcore.backends.cuda.probe import is_device_array
 
@@ -43,20 +45,20 @@ AUTO_MIN_WORK = 10 ** 10
 DEVICES = ("auto", "cpu", "cuda")
 
 
-def HAS_CUDA():
+def HAS_CUDA() -> bool:
     """True when CuPy imports and at least one GPU is visible (probed lazily, once)."""
     from embedcore.backends.cuda import probe
     return probe.usable()
 
 
-def blas_threads(threads):
+def blas_threads(threads: int) -> "contextlib.AbstractContextManager[object]":
     """Context in which the host's BLAS runs at most `threads` threads, restored afterwards even
     under concurrent callers (the one BLAS-thread controller, in backends/cpu.py)."""
     from embedcore.backends import cpu
     return cpu.blas_threads(threads)
 
 
-def get_backend(device, *arrays, work=None):
+def get_backend(device: str, *arrays: object, work: int | None = None) -> types.ModuleType:
     """The backend module that runs an operation for a `device` argument.
 
     The single "auto" policy of embedcore: "cpu" is the CPU; "cuda" is the GPU (RuntimeError

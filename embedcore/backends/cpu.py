@@ -13,9 +13,10 @@ import contextlib
 import functools
 import logging
 import threading
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 from scipy import linalg
 
@@ -88,7 +89,7 @@ class Csr:
 
     __slots__ = ("indptr", "indices", "data", "shape")
 
-    def __init__(self, indptr, indices, data, shape):
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: Any) -> None:
         self.indptr, self.indices, self.data, self.shape = indptr, indices, data, tuple(shape)
 
     @property
@@ -269,7 +270,8 @@ class WalkGraph(NamedTuple):
         return len(self.indptr) - 1
 
 
-def walks_csr(csr, undirected, with_weights, threads):
+def walks_csr(csr: Any, undirected: bool, with_weights: bool,
+              threads: int) -> "tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32] | None]":
     """(indptr int64, indices int32, weights float32 or None) numpy arrays of the walk graph of a
     canonical Csr with values >= 0: zero entries dropped, rows sorted, every edge stored both
     ways (with the larger of its two weights) when `undirected`; built without edge-sized
@@ -376,7 +378,7 @@ def cooccur_counts(ids, offsets, vocab_size, window, symmetric, distance_weighti
     return Csr(indptr, indices, data, (vocab_size, vocab_size)), int(working)
 
 
-def glove_check_counts(csr):
+def glove_check_counts(csr: Any) -> tuple[int, int]:
     """``(positive, bad)`` of a host CSR of counts: the number of counts > 0 (what GloVe trains
     on; explicit zeros are left out) and the position of the first count that is negative, NaN or
     infinite (-1 when none is; `positive` is then -1)."""
@@ -405,7 +407,8 @@ class GloveCounts(NamedTuple):
         return len(self.order)
 
 
-def glove_records(csr, x_max, alpha, seed, threads, positive=None):
+def glove_records(csr: Any, x_max: float, alpha: float, seed: int, threads: int,
+                  positive: int | None = None) -> Any:
     """What `glove_epoch` trains on for a checked host CSR of counts: its positive counts in one
     seeded random order (a `GloveCounts`, 4 bytes per nonzero beyond the matrix). `positive` is
     `glove_check_counts`' count (computed when not given)."""
@@ -431,7 +434,8 @@ GLOVE_PARAMS = ("word", "context", "word_bias", "context_bias", "word_gradsq", "
                 "word_bias_gradsq", "context_bias_gradsq")
 
 
-def glove_epoch(records, params, learning_rate, bias_learning_rate, threads, sequential=False, simd=""):
+def glove_epoch(records: Any, params: dict[str, Any], learning_rate: float, bias_learning_rate: float, threads: int,
+                sequential: bool = False, simd: str = "") -> tuple[float, str]:
     """One GloVe AdaGrad epoch over `records` (a `GloveCounts`, or int32 (nnz, 4) records as
     `glove_record_array` makes them), in place on `params` (a dict of GLOVE_PARAMS: float32
     vectors and accumulators (n_words, stride), biases (n_words,)); returns ``(cost, variant)``:
@@ -466,14 +470,14 @@ def ppmi(csr, cds, shift, threads):
     return Csr(indptr, indices, data, csr.shape)
 
 
-def ppmi_add_column_sums(csr, column_sums, threads):
+def ppmi_add_column_sums(csr: Any, column_sums: np.ndarray, threads: int) -> None:
     """PPMI step 1: column_sums (float64, one per column of csr) += the column sums of csr, in an
     order that does not depend on `threads`; ValueError for negative or non-finite counts."""
     _native.ppmi_add_column_sums(csr.indptr, csr.indices, csr.data, csr.shape[0], csr.shape[1], column_sums,
                                  threads)
 
 
-def ppmi_with_column_sums(csr, column_sums, cds, shift, threads):
+def ppmi_with_column_sums(csr: Any, column_sums: np.ndarray, cds: float, shift: float, threads: int) -> Any:
     """PPMI step 2: the positive PMI of the rows of csr (a row block of a matrix), given the whole
     matrix's column sums; ValueError for negative or non-finite counts."""
     indptr, indices, data = _native.ppmi_with_column_sums(csr.indptr, csr.indices, csr.data, csr.shape[0],
@@ -489,7 +493,7 @@ def csr_matmul(csr, dense, threads):
     return out
 
 
-def csr_matmul_into(csr, dense, out, threads, accumulate=False):
+def csr_matmul_into(csr: Any, dense: Any, out: np.ndarray, threads: int, accumulate: bool = False) -> np.ndarray:
     """out[:] = csr @ dense (CPU only; `out` float32, C-contiguous, (n_rows, p)); with `accumulate`,
     out += csr @ dense, each entry's float32 multiply-adds continuing from out's value, so a product
     accumulated over consecutive row blocks of a matrix's transpose, in block order, is bit-identical
@@ -499,7 +503,7 @@ def csr_matmul_into(csr, dense, out, threads, accumulate=False):
     return out
 
 
-def csr_transpose(csr, threads):
+def csr_transpose(csr: Any, threads: int) -> Any:
     """The Csr of csr^T."""
     indptr, indices, data = _native.csr_transpose(csr.indptr, csr.indices, csr.data, csr.shape[0], csr.shape[1],
                                                   threads)
@@ -558,7 +562,8 @@ def _native_with_blas():
     return _native
 
 
-def topk(queries, database, k, exclude, normalized, threads, tiles=None):
+def topk(queries: Any, database: Any, k: int, exclude: Any, normalized: bool, threads: int,
+         tiles: tuple[int, int] | None = None) -> tuple[Any, Any]:
     """Exact cosine top-k of C-contiguous float32 rows (see embedcore.cosine_topk):
     (scores float32 (nq, k), indices int64 (nq, k)), ties by lower index. exclude: int64 (nq,)
     or None; 1 <= k <= nb (nb - 1 where a row is excluded). ValueError for NaN or infinity.

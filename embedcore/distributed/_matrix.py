@@ -5,12 +5,14 @@ one task each; the marginals, PPMI weighting and the sparse products run block b
 embedcore's kernels, and the client keeps only vectors and the small dense matrices of the SVD.
 """
 import os
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from embedcore import sharded
 from embedcore._threads import effective_workers
+from embedcore._typing import FloatArray, StrPath
 from embedcore._validation import as_csr, check_float, check_int
 from embedcore.backends import blas_threads, cpu
 from embedcore.distributed._scheduler import delayed, resolve, tree_reduce
@@ -130,7 +132,8 @@ def _ppmi_write(out_dir, index, row_begin, block, column_sums, cds, shift):
     return sharded.write_shard(out_dir, index, row_begin, _ppmi_block(block, column_sums, cds, shift))
 
 
-def ppmi(matrix, cds=0.75, shift=1.0, client=None, out_dir=None, progress=False):
+def ppmi(matrix: Any, cds: float = 0.75, shift: float = 1.0, client: Any = None, out_dir: StrPath | None = None,
+         progress: bool = False) -> "sp.csr_matrix | ShardedMatrix":
     """Positive PMI of a co-occurrence matrix held as row blocks on Dask workers: the matrix of
     ``embedcore.ppmi(matrix, cds, shift)`` on one machine.
 
@@ -299,7 +302,8 @@ def distributed_operator(scheduler, matrix):
     return DistributedOperator(scheduler, kernel_blocks, transposed, (m, n))
 
 
-def randomized_svd(matrix, k, n_oversamples=10, n_iter=4, seed=0, client=None, progress=False):
+def randomized_svd(matrix: Any, k: int, n_oversamples: int = 10, n_iter: int = 4, seed: int = 0, client: Any = None,
+                   progress: bool = False) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Truncated SVD of a sparse matrix held as row blocks on Dask workers: the factors of
     ``embedcore.randomized_svd(matrix, k, n_oversamples, n_iter, seed)`` on one machine.
 

@@ -5,11 +5,14 @@ embedcore's kernels; the client only plans and merges small results.
 """
 import glob
 import os
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from embedcore import sharded
+from embedcore._typing import StrPath
 from embedcore._validation import check_choice, check_int, check_path
 from embedcore.cooccurrence import cooccurrence as _count_corpus
 from embedcore.corpus import EncodedCorpus
@@ -83,7 +86,8 @@ def _keep_frequent(table, min_count, max_size):
     return [words[i] for i in order], counts[order], total
 
 
-def build_vocab(paths, min_count=5, max_size=None, client=None, errors="strict", progress=False):
+def build_vocab(paths: StrPath | Iterable[StrPath], min_count: int = 5, max_size: int | None = None,
+                client: Any = None, errors: str = "strict", progress: bool = False) -> Vocab:
     """Count the words of many text files across Dask workers: the same `Vocab` as
     ``Vocab.from_corpus(files)`` on one machine.
 
@@ -163,7 +167,8 @@ def _encode_file(path, vocab, errors):
     return corpus.ids, corpus.offsets, corpus.raw_tokens
 
 
-def encode(paths, vocab, client=None, errors="strict", progress=False):
+def encode(paths: StrPath | Iterable[StrPath], vocab: Vocab, client: Any = None, errors: str = "strict",
+           progress: bool = False) -> EncodedCorpus:
     """Encode many text files to ids across Dask workers: the same `EncodedCorpus` as
     ``vocab.encode(files)`` on one machine (each file's sentences in the order of `paths`).
 
@@ -240,8 +245,10 @@ def _nonzeros(part):
     return part.nnz
 
 
-def cooccurrence(paths, vocab, window=10, symmetric=True, distance_weighting=True, max_memory=None,
-                 out_dir=None, client=None, errors="strict", progress=False):
+def cooccurrence(paths: StrPath | Iterable[StrPath], vocab: Vocab, window: int = 10, symmetric: bool = True,
+                 distance_weighting: bool = True, max_memory: int | None = None, out_dir: StrPath | None = None,
+                 client: Any = None, errors: str = "strict",
+                 progress: bool = False) -> "sp.csr_matrix | sharded.ShardedMatrix":
     """Count word-word co-occurrences of many text files across Dask workers: the matrix of
     ``embedcore.cooccurrence(vocab.encode(files), len(vocab), ...)`` on one machine.
 

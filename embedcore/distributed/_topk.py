@@ -1,9 +1,12 @@
 """Exact cosine top-k over a database held in row shards on Dask workers."""
 import functools
 import os
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from embedcore._typing import FloatArray, Int64Array
 from embedcore._validation import as_float32_matrix, check_exclude, check_int, describe
 from embedcore.backends import cpu
 from embedcore.distributed._scheduler import delayed, resolve, tree_reduce
@@ -84,7 +87,8 @@ def _merge_topk(k, *results):
     return np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)
 
 
-def cosine_topk(queries, shards, k=10, exclude=None, normalized=False, client=None, progress=False):
+def cosine_topk(queries: npt.ArrayLike, shards: Any, k: int = 10, exclude: npt.ArrayLike | None = None,
+                normalized: bool = False, client: Any = None, progress: bool = False) -> tuple[FloatArray, Int64Array]:
     """Exact cosine top-k over a database in row shards across Dask workers: the results of
     ``embedcore.cosine_topk(queries, concatenated shards, k, exclude, normalized)``.
 

@@ -17,7 +17,7 @@ from embedcore._io import compression_of_name
 LAYOUTS = ("text", "binary")
 
 
-def layout_of_name(path):
+def layout_of_name(path: "str | os.PathLike[str]") -> str:
     """'binary' for a name ending in ``.bin`` (before any ``.gz``/``.bz2``), else 'text'.
 
     Examples

@@ -7,13 +7,14 @@ in vectors fastText and word2vec.c wrote for text that holds them; gensim reads 
 words too.
 """
 import re
+from collections.abc import Hashable, Iterable, Sequence
 
 ASCII_SPACES = " \t\n\r\x0b\x0c"
 _SPACE_BUT_NEWLINE = re.compile("[%s]" % re.escape(ASCII_SPACES.replace("\n", "")))
 RULE = "words must be non-empty str without ASCII whitespace, encodable as UTF-8"
 
 
-def first_bad_word(words, joined=None):
+def first_bad_word(words: Sequence[str], joined: str | None = None) -> tuple[int, str] | None:
     """(index, reason) of the first word that breaks the rule; None when all follow it.
 
     `joined` is ``"\\n".join(words)`` when the caller has it (it checks that every item is a str);
@@ -43,7 +44,7 @@ def first_bad_word(words, joined=None):
     return None  # pragma: no cover - the fast check and the loop agree
 
 
-def first_duplicate(words):
+def first_duplicate(words: Iterable[Hashable]) -> tuple[int, int] | None:
     """(first index, repeated index) of the first word that occurs twice; None when all differ."""
     seen = {}
     for i, word in enumerate(words):
@@ -53,7 +54,7 @@ def first_duplicate(words):
     return None
 
 
-def as_word_list(words, name="words"):
+def as_word_list(words: Iterable[str], name: str = "words") -> list[str]:
     """`words` as a list of str, checked against the rule: TypeError for a non-str, ValueError
     naming the first bad word."""
     if isinstance(words, (str, bytes)):

@@ -19,7 +19,7 @@ fastText's src/fasttext.cc, args.cc, dictionary.cc and densematrix.cc:
 import mmap
 import os
 import struct
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -76,7 +76,7 @@ class _Reader:
         return np.frombuffer(self.data, dtype="<f4", count=m * n, offset=start).astype(np.float32).reshape(m, n)
 
 
-def is_fasttext_bin(path):
+def is_fasttext_bin(path: Any) -> bool:
     """True when the file at `path` starts with fastText's magic number (False for a file too
     short, or one that cannot be opened)."""
     try:
@@ -87,7 +87,7 @@ def is_fasttext_bin(path):
     return len(head) == 4 and struct.unpack("<i", head)[0] == MAGIC
 
 
-def read(path):
+def read(path: Any) -> "FastTextFile":
     """The `FastTextFile` of a fastText .bin.
 
     Raises
@@ -166,7 +166,7 @@ def _parse(r, data, path):
     return FastTextFile(args, words, counts, int(ntokens), input_matrix, output_matrix)
 
 
-def write(path, file):
+def write(path: Any, file: "FastTextFile") -> None:
     """Write a `FastTextFile` as a fastText .bin (version 12), atomically
     (:func:`embedcore._io.atomic_write`). The caller checks the pieces; the shapes are checked
     here."""

@@ -3,17 +3,19 @@
 
 A pickle runs code while it is read: load only files you trust, exactly as with gensim itself.
 """
+from typing import Any
+
 from embedcore.formats._errors import VectorFileError
 
 PICKLE_MAGIC = b"\x80"
 
 
-def looks_like_gensim(head):
+def looks_like_gensim(head: bytes) -> bool:
     """Whether the first bytes of a file are a pickle (protocol 2 or later), as gensim saves are."""
     return head[:1] == PICKLE_MAGIC
 
 
-def load(path, mmap=None):
+def load(path: Any, mmap: str | None = None) -> tuple[list[Any], Any, dict[str, Any], int]:
     """(keys, vectors, vecattrs, next_index) of a gensim KeyedVectors save, or of the word
     vectors (``.wv``) of a gensim model save.
 

@@ -14,6 +14,7 @@ Nothing is pickled, so loading a file runs no code from it.
 """
 import json
 import os
+from typing import Any
 
 import numpy as np
 
@@ -36,12 +37,12 @@ def _journal(path):
     return os.path.join(directory, f".{base}.commit")
 
 
-def looks_like_ours(head):
+def looks_like_ours(head: bytes) -> bool:
     """Whether the first bytes of a file are our metadata (JSON) rather than a pickle."""
     return head.lstrip()[:1] == b"{"
 
 
-def save(path, keys, vectors, vecattrs, next_index):
+def save(path: Any, keys: list[Any], vectors: Any, vecattrs: dict[str, Any], next_index: int) -> None:
     """Write a KeyedVectors' parts (checked here: keys str/int/None, numeric attributes)."""
     for i, key in enumerate(keys):
         if not (key is None or isinstance(key, str) or (isinstance(key, (int, np.integer))
@@ -61,7 +62,7 @@ def save(path, keys, vectors, vecattrs, next_index):
         np.savez(attrs_file, **{name: np.ascontiguousarray(v) for name, v in vecattrs.items()})
 
 
-def load(path, mmap=None):
+def load(path: Any, mmap: str | None = None) -> tuple[list[Any], Any, dict[str, Any], int]:
     """(keys, vectors, vecattrs, next_index) of a save at `path`; see the module notes.
 
     Raises

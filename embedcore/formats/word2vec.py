@@ -10,6 +10,8 @@ of anything wrong.
 """
 import logging
 import re
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,8 +30,9 @@ _WRITE_BLOCK_BYTES = 1 << 23
 _NOT_SPACE = re.compile(rb"\S")
 
 
-def read(path, binary=False, no_header=False, errors="strict", limit=None, progress=False, threads=1,
-         encoding="utf-8", datatype=np.float32):
+def read(path: Any, binary: bool = False, no_header: bool = False, errors: str = "strict", limit: int | None = None,
+         progress: bool = False, threads: int = 1, encoding: str = "utf-8",
+         datatype: Any = np.float32) -> tuple[list[str], Any, dict[str | int, int]]:
     """Words and vectors of a word2vec text or binary file, or of GloVe's header-less text.
 
     The arguments are checked by the caller (:meth:`embedcore.KeyedVectors.load_word2vec_format`
@@ -86,7 +89,7 @@ def _reparse_text(path, rows, dim, no_header):
     return out
 
 
-def read_counts(path, errors="strict", encoding="utf-8"):
+def read_counts(path: Any, errors: str = "strict", encoding: str = "utf-8") -> dict[str, int]:
     """word -> count from a vocabulary file (``word count`` per line, as word2vec.c's
     ``-save-vocab`` and gensim's ``fvocab`` write it).
 
@@ -116,7 +119,7 @@ def read_counts(path, errors="strict", encoding="utf-8"):
     return counts
 
 
-def write_counts(path, words, counts, append=False):
+def write_counts(path: Any, words: Sequence[str], counts: Sequence[int], append: bool = False) -> None:
     """Write ``word count`` lines atomically (appended to what `path` holds when `append`)."""
     with atomic_write(path, compression="infer", name="fvocab") as stream:
         if append:
@@ -137,8 +140,8 @@ def _copy_existing(path, stream):
                 stream.write(block)
 
 
-def write(path, words, vectors, binary=False, write_header=True, progress=False, total_vec=None,
-          append=False):
+def write(path: Any, words: Sequence[str], vectors: Any, binary: bool = False, write_header: bool = True,
+          progress: bool = False, total_vec: int | None = None, append: bool = False) -> None:
     """Write `words` (checked by the caller) and their `vectors` in word2vec.c's text or binary
     format, or GloVe's text without the header; atomically (:func:`embedcore._io.atomic_write`),
     compressed when the name ends in .gz or .bz2.

@@ -13,7 +13,7 @@ here that is not a kernel launch uses only what numpy also has, so the tests run
 operations on the CPU with numpy and emulated kernels (tests/cuda_emulation.py).
 """
 import logging
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -436,14 +436,16 @@ def cooccur_counts(ids, offsets, vocab_size, window, symmetric, distance_weighti
     return matrix, peak
 
 
-def glove_records(csr, x_max, alpha, seed, threads, positive=None):
+def glove_records(csr: Any, x_max: float, alpha: float, seed: int, threads: int,
+                  positive: int | None = None) -> Any:
     """GloVe's records on the device: the CPU's records (same values, same seeded order), copied."""
     from embedcore.backends import cpu
     counts = cpu.glove_records(cpu.csr_matrix(to_host(csr)), x_max, alpha, seed, threads, positive)
     return asarray(cpu.glove_record_array(counts, threads))
 
 
-def glove_epoch(records, params, learning_rate, bias_learning_rate, threads, sequential=False, simd=""):
+def glove_epoch(records: Any, params: dict[str, Any], learning_rate: float, bias_learning_rate: float, threads: int,
+                sequential: bool = False, simd: str = "") -> tuple[float, str]:
     """One GloVe epoch on the GPU, in place on `params` (see the CPU's glove_epoch; one warp per
     record, Hogwild; `sequential`: one warp over the records in order); returns
     ``(cost, "cuda")``."""
@@ -492,7 +494,7 @@ def csr_matmul(csr, dense, threads):
     return cp.ascontiguousarray(csr @ asarray(dense, np.float32), dtype=cp.float32)
 
 
-def csr_transpose(csr, threads):
+def csr_transpose(csr: Any, threads: int) -> Any:
     """The CSR of csr^T."""
     return csr.T.tocsr()
 
@@ -530,7 +532,8 @@ def orthonormalize(y, threads, exact=False):
 # ----------------------------------------------------------------------------------------------
 # search
 
-def topk(queries, database, k, exclude, normalized, threads, tiles=None):
+def topk(queries: Any, database: Any, k: int, exclude: Any, normalized: bool, threads: int,
+         tiles: tuple[int, int] | None = None) -> tuple[Any, Any]:
     """Exact cosine top-k on the GPU with the CPU's results (see the CPU's topk): cuBLAS tiles
     and the topk_merge_tile kernel select k + TOPK_EXTRA candidates per query by float32
     score; they are rescored exactly (_shared.exact_topk). ValueError for NaN or infinity.
