@@ -275,6 +275,8 @@ class ShardedMatrix:
     dtype : numpy.dtype
     row_ranges : list of (int, int)
         ``(row_begin, row_end)`` of each shard, consecutive, in order.
+    shard_nnz : list of int
+        The nonzeros of each shard.
 
     Raises
     ------
@@ -332,6 +334,11 @@ class ShardedMatrix:
     @property
     def row_ranges(self) -> list[tuple[int, int]]:
         return [(lo, hi) for _, lo, hi, _ in self._shards]
+
+    @property
+    def shard_nnz(self) -> list[int]:
+        """The nonzeros of each shard, as the manifest lists them (nothing is read)."""
+        return [nnz for _, _, _, nnz in self._shards]
 
     @property
     def n_shards(self) -> int:
@@ -444,6 +451,8 @@ class ShardWriter:
         Shape of the whole matrix.
     dtype : numpy dtype
         dtype of the values (float32 by default).
+    name : str
+        What errors call `path` (the caller's argument, e.g. ``"out_dir"``).
 
     Use it as a context manager: leaving the ``with`` block normally commits the manifest
     (`result` is then the `ShardedMatrix`), leaving it by an exception removes every file written
@@ -462,8 +471,9 @@ class ShardWriter:
 
     result: ShardedMatrix | None
 
-    def __init__(self, path: StrPath, shape: tuple[int, int], dtype: npt.DTypeLike = np.float32) -> None:
-        self._store = _Store(path)
+    def __init__(self, path: StrPath, shape: tuple[int, int], dtype: npt.DTypeLike = np.float32,
+                 name: str = "path") -> None:
+        self._store = _Store(path, name)
         self.shape = _check_shape(shape)
         self.dtype = np.dtype(dtype)
         self._created = self._store.make_empty()

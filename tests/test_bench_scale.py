@@ -27,3 +27,34 @@ def test_pipeline_reports_every_stage_and_leaves_nothing_behind(tmp_path):
     assert list(tmp_path.iterdir()) == []
     rows = scale.rows_of(stages, 60_000)
     assert [r.case for r in rows] == ["scale"] * 7
+
+
+def test_ppmi_svd_streams_over_shards_when_its_in_memory_estimate_does_not_fit(tmp_path, monkeypatch):
+    # the memory the stage may use set between its streamed and its in-memory need, and shards
+    # small enough that there are several
+    seen = {}
+
+    def needs(*args):
+        seen["needs"] = original(*args)
+        return seen["needs"]
+    original = scale.ppmi_svd_needs
+    monkeypatch.setattr(scale, "ppmi_svd_needs", needs)
+    monkeypatch.setattr(scale, "SHARD_BYTES", 20_000)
+    monkeypatch.setattr(scale, "ppmi_svd_memory", lambda: sum(seen["needs"]) // 2)
+    stages = scale.run_scale(60_000, types=3000, max_memory=1 << 20, workers=1, folder=str(tmp_path),
+                             stages=("ppmi-svd",), log=lambda line: None)
+    in_memory, streamed = seen["needs"]
+    assert streamed < in_memory
+    svd = stages[-1]
+    assert svd.name == "ppmi-svd" and not svd.failed, svd.note
+    assert "streamed over" in svd.note and "shards" in svd.note
+    assert int(svd.note.split("streamed over ")[1].split()[0]) > 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ppmi_svd_is_skipped_when_neither_way_fits(tmp_path, monkeypatch):
+    monkeypatch.setattr(scale, "ppmi_svd_memory", lambda: 1000)
+    stages = scale.run_scale(60_000, types=3000, max_memory=1 << 20, workers=1, folder=str(tmp_path),
+                             stages=("ppmi-svd",), log=lambda line: None)
+    assert stages[-1].name == "ppmi-svd" and stages[-1].note.startswith("skipped: needs about")
+    assert list(tmp_path.iterdir()) == []

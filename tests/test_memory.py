@@ -19,7 +19,7 @@ from embedcore import _memory
 from embedcore.cooccurrence import in_memory_count_bytes
 from embedcore.sharded import ShardedMatrix
 from embedcore.similarity import topk_bytes
-from embedcore.svd import svd_working_bytes
+from embedcore.svd import ppmi_bytes, svd_working_bytes
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and RLIMIT_AS")
 
@@ -150,6 +150,19 @@ def test_glove_fit_bytes_formula():
 def test_svd_working_bytes_formula():
     assert svd_working_bytes((100, 50), 700, 5, 10) == 8 * 700 + 8 * 51 + 16 * 150 * 15
     assert svd_working_bytes((100, 8), 0, 5, 10) == 16 * 108 * 8  # dense: no transposed copy
+
+
+def test_ppmi_bytes_formula():
+    # the result (8 per nonzero, 8 per row and one), the column sums with their partials over
+    # g row groups and their float32 logs, the row sums; g = nnz // n_cols here (14)
+    assert ppmi_bytes((100, 50), 700) == 8 * 700 + 8 * 101 + 8 * 15 * 50 + 4 * 50 + 8 * 100
+    # at most 16 groups, at most one per row, at least one
+    assert ppmi_bytes((100, 50), 5000) == 8 * 5000 + 8 * 101 + 8 * 17 * 50 + 4 * 50 + 8 * 100
+    assert ppmi_bytes((3, 50), 1000) == 8 * 1000 + 8 * 4 + 8 * 4 * 50 + 4 * 50 + 8 * 3
+    assert ppmi_bytes((3, 50), 10) == 8 * 10 + 8 * 4 + 8 * 2 * 50 + 4 * 50 + 8 * 3
+    # a wide matrix: at most 256 MiB of partials
+    wide = 1 << 24
+    assert ppmi_bytes((100, wide), 1 << 30) == 8 * (1 << 30) + 8 * 101 + 8 * 3 * wide + 4 * wide + 8 * 100
 
 
 def test_topk_bytes_counts_the_float32_copy_only_when_one_is_made():
@@ -322,7 +335,7 @@ NEEDED = {  # name: the bytes its message must name
     "glove": lambda: ec.GloVe(vector_size=100).fit_bytes(1_000_000, 1_000_000),
     # the largest shard read (12 bytes per nonzero, 8 per row and one), its order, the model
     "glove_shards": lambda: (12 * 250_000 + 8 * 250_001 + ec.GloVe(vector_size=100).fit_bytes(250_000, 1_000_000)),
-    "ppmi": lambda: 8 * 40_000_000 + 8 * 400_001,
+    "ppmi": lambda: ppmi_bytes((400_000, 400_000), 40_000_000),
     "svd": lambda: svd_working_bytes((5_000_000, 5_000_000), 5_000_000, 100, 10),
     "topk": lambda: topk_bytes(np.ones((10, 512)), np.broadcast_to(np.zeros(512), (1_000_000, 512)), 5, False, 2),
     "word2vec": lambda: 8 * 1_000_000 * 300,

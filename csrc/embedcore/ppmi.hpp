@@ -4,14 +4,20 @@
 //   PMI(w, c) = log( C[w,c] * sum_c' n(c')^cds / (n(w) * n(c)^cds) ) - log(shift)
 // with n(w) the row sums and n(c) the column sums of C; only entries with PMI > 0 are kept.
 //
-// Three passes over the CSR, each parallel over row blocks of about equal nonzero count:
-// (1) row sums and column sums in float64, the column sums as partial sums over a fixed number of
-// row groups added in group order, so the sums (and everything after) do not depend on the thread
-// count; (2) PMI of every nonzero, counting the positive ones per row (the log in
-// float32 by a vectorisable polynomial, relative error ~1e-7, so results match a float64
-// formula to ~1e-6);
-// (3) after a prefix sum over the rows, the positive entries packed in input order.
-// Cost: O(nnz) time with one log per nonzero; the caller's output arrays have room for nnz entries.
+// Two steps, so that a matrix too large for memory can be weighted one row block (shard) at a
+// time with the same arithmetic as in memory:
+// (1) add_column_sums: the column sums in float64, as partial sums over a fixed number of row
+// groups added in group order, so the sums (and everything after) do not depend on the thread
+// count; called once per row block, adding into one array.
+// (2) ppmi_with_column_sums, given the whole matrix's column sums: the row sums (float64, each
+// row's own), then the PMI of every nonzero, counting the positive ones per row (the log in
+// float32 by a vectorisable polynomial, relative error ~1e-7, so results match a float64 formula
+// to ~1e-6), then after a prefix sum over the rows, the positive entries packed in input order.
+// `ppmi` is both steps on one matrix. Each pass is parallel over row blocks of about equal
+// nonzero count.
+// Cost: O(nnz + n_cols) time per call with one log per nonzero (and one log and exp per column in
+// step 2; the column-sum partials are sized so that their cost stays within O(nnz + n_cols)); the
+// caller's output arrays have room for nnz entries.
 #pragma once
 
 #include <algorithm>
@@ -38,11 +44,15 @@ struct Output {
     float* data;
 };
 
-// Column-sum partials live in at most this many float64 arrays of n_cols entries (fewer when
-// n_cols is large, so they stay under 256 MiB). A function of the shape only, not the threads.
-inline int column_sum_groups(index_t n_cols) {
+// Column-sum partials live in at most this many float64 arrays of n_cols entries: at most 16, no
+// more than the nonzeros fill (nnz / n_cols, so that zeroing and adding them up costs no more than
+// the pass over the nonzeros: with a large vocabulary and a small matrix or shard, one array), and
+// fewer when n_cols is large, so they stay under 256 MiB. A function of the shape and nnz only,
+// not the threads.
+inline int column_sum_groups(index_t n_cols, index_t nnz) {
+    const index_t columns = std::max<index_t>(n_cols, 1);
     const index_t budget = (index_t{256} << 20) / 8;
-    return static_cast<int>(std::max<index_t>(1, std::min<index_t>(16, budget / std::max<index_t>(n_cols, 1))));
+    return static_cast<int>(std::max<index_t>(1, std::min<index_t>({16, budget / columns, nnz / columns})));
 }
 
 namespace detail {
@@ -197,76 +207,119 @@ constexpr unsigned kLevels = simd::kBaselineOnly | (simd::kIntrinsicLevels & sim
                              (simd::kGenericLevels & simd::level_bit(simd::Isa::Avx2));
 inline simd::Isa select_isa(const std::string& forced) { return simd::select(forced, kLevels, "PPMI"); }
 
-// Returns the number of entries kept, out.indptr[n_rows]. The CSR is checked first.
-inline index_t ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const std::int32_t* indices,
-                    const float* data, double cds, double shift, int threads, Output out,
-                    simd::Isa isa = select_isa("")) {
+namespace detail {
+
+// Throws unless every count is finite and non-negative, naming the row (numbered from
+// `row_base`, the block's first row in the whole matrix).
+EMBEDCORE_FORCE_INLINE void check_count(float v, index_t row) {
+    if (!(v >= 0.0f) || !std::isfinite(v))
+        throw std::invalid_argument("ppmi: counts must be finite and non-negative, got " + std::to_string(v) +
+                                    " in row " + std::to_string(row));
+}
+
+}  // namespace detail
+
+// Step (1): col_sums[c] += the sum of column c of this CSR (n_cols float64 entries, which the
+// caller zeroes before the first block). Called once for a matrix in memory, once per row block
+// (shard) for a matrix streamed from disk; the counts are checked on the way. The sum of each call
+// is formed in a fixed order (partials over row groups fixed by the shape, added in group order),
+// so it does not depend on the thread count.
+inline void add_column_sums(index_t n_rows, index_t n_cols, const index_t* indptr, const std::int32_t* indices,
+                            const float* data, int threads, double* col_sums) {
+    require(n_rows >= 0 && n_cols >= 0, "ppmi: negative dimension");
+    if (threads < 1) threads = 1;
+    spmm::check_csr(n_rows, n_cols, indptr, indices, indptr[n_rows], threads);
+    const index_t nnz = indptr[n_rows];
+    if (n_rows == 0 || nnz == 0) return;
+    if (nnz < (index_t{1} << 18)) threads = 1;
+    // Row groups are fixed by the shape; threads take whole groups.
+    const int groups =
+        static_cast<int>(std::max<index_t>(1, std::min<index_t>(column_sum_groups(n_cols, nnz), n_rows)));
+    const std::vector<index_t> group_rows = spmm::balanced_row_splits(n_rows, indptr, groups);
+    std::vector<double> partial(static_cast<std::size_t>(groups) * static_cast<std::size_t>(n_cols), 0.0);
+    parallel_blocks(groups, std::min(threads, groups), [&](index_t begin, index_t end, int) {
+        for (index_t g = begin; g < end; ++g) {
+            double* col = partial.data() + g * n_cols;
+            for (index_t i = group_rows[g]; i < group_rows[g + 1]; ++i)
+                for (index_t k = indptr[i]; k < indptr[i + 1]; ++k) {
+                    const float v = data[k];
+                    detail::check_count(v, i);
+                    col[indices[k]] += v;
+                }
+        }
+    });
+    for (index_t c = 0; c < n_cols; ++c) {
+        double s = 0.0;
+        for (int g = 0; g < groups; ++g) s += partial[static_cast<std::size_t>(g) * n_cols + c];
+        col_sums[c] += s;
+    }
+}
+
+// Step (2): the positive PMI of the rows of this CSR, given the column sums of the whole matrix
+// (col_sums, n_cols entries, from add_column_sums over every row block). Row sums are the rows'
+// own, so a row block is weighted exactly as those rows are in the whole matrix. Returns the
+// number of entries kept, out.indptr[n_rows]. The CSR is checked first.
+inline index_t ppmi_with_column_sums(index_t n_rows, index_t n_cols, const index_t* indptr,
+                                     const std::int32_t* indices, const float* data, const double* col_sums,
+                                     double cds, double shift, int threads, Output out,
+                                     simd::Isa isa = select_isa("")) {
     require(std::isfinite(cds) && cds > 0, "ppmi: cds must be a positive finite number");
     require(std::isfinite(shift) && shift > 0, "ppmi: shift must be a positive finite number");
     require(n_rows >= 0 && n_cols >= 0, "ppmi: negative dimension");
     if (threads < 1) threads = 1;
     spmm::check_csr(n_rows, n_cols, indptr, indices, indptr[n_rows], threads);
     const index_t nnz = indptr[n_rows];
+    std::fill(out.indptr, out.indptr + n_rows + 1, index_t{0});
+    if (n_rows == 0 || nnz == 0) return 0;
     if (nnz < (index_t{1} << 18)) threads = 1;
     threads = static_cast<int>(std::max<index_t>(1, std::min<index_t>(threads, n_rows)));
 
-    // (1) sums. Row groups are fixed by the shape; threads take whole groups.
-    const int groups = static_cast<int>(std::max<index_t>(1, std::min<index_t>(column_sum_groups(n_cols), n_rows)));
-    const std::vector<index_t> group_rows = spmm::balanced_row_splits(n_rows, indptr, groups);
-    std::vector<double> partial(static_cast<std::size_t>(groups) * static_cast<std::size_t>(n_cols), 0.0);
+    std::vector<float> col_term(static_cast<std::size_t>(n_cols));  // cds * log n(c)
+    double smoothed_total = 0.0;                                    // sum_c n(c)^cds
+    for (index_t c = 0; c < n_cols; ++c) {
+        const double s = col_sums[c];
+        require(s >= 0 && std::isfinite(s), "ppmi: column sums must be finite and non-negative");
+        if (s > 0) {
+            const double term = cds * std::log(s);
+            col_term[static_cast<std::size_t>(c)] = static_cast<float>(term);
+            smoothed_total += std::exp(term);
+        } else {
+            col_term[static_cast<std::size_t>(c)] = 0.0f;  // no nonzero of C is in this column
+        }
+    }
+    if (!(smoothed_total > 0)) return 0;
+    const double log_total = std::log(smoothed_total), log_shift = std::log(shift);
+
+    // Row sums in float64, each row's in its own order (the same in any block that holds the row).
+    const std::vector<index_t> splits = spmm::balanced_row_splits(n_rows, indptr, threads);
     std::vector<double> row_sum(static_cast<std::size_t>(n_rows), 0.0);
-    parallel_blocks(groups, std::min(threads, groups), [&](index_t begin, index_t end, int) {
-        for (index_t g = begin; g < end; ++g) {
-            double* col = partial.data() + g * n_cols;
-            for (index_t i = group_rows[g]; i < group_rows[g + 1]; ++i) {
+    parallel_blocks(threads, threads, [&](index_t begin, index_t end, int) {
+        for (index_t t = begin; t < end; ++t)
+            for (index_t i = splits[t]; i < splits[t + 1]; ++i) {
                 double s = 0.0;
                 for (index_t k = indptr[i]; k < indptr[i + 1]; ++k) {
-                    const float v = data[k];
-                    if (!(v >= 0.0f) || !std::isfinite(v))
-                        throw std::invalid_argument("ppmi: counts must be finite and non-negative, got " +
-                                                    std::to_string(v) + " in row " + std::to_string(i));
-                    s += v;
-                    col[indices[k]] += v;
+                    detail::check_count(data[k], i);
+                    s += data[k];
                 }
                 row_sum[static_cast<std::size_t>(i)] = s;
             }
-        }
     });
-    std::vector<double> col_term(static_cast<std::size_t>(n_cols));  // cds * log n(c)
-    double smoothed_total = 0.0;                                     // sum_c n(c)^cds
-    for (index_t c = 0; c < n_cols; ++c) {
-        double s = 0.0;
-        for (int g = 0; g < groups; ++g) s += partial[static_cast<std::size_t>(g) * n_cols + c];
-        if (s > 0) {
-            col_term[static_cast<std::size_t>(c)] = cds * std::log(s);
-            smoothed_total += std::exp(col_term[static_cast<std::size_t>(c)]);
-        } else {
-            col_term[static_cast<std::size_t>(c)] = 0.0;  // no nonzero of C is in this column
-        }
-    }
-    std::vector<double>().swap(partial);
 
-    std::fill(out.indptr, out.indptr + n_rows + 1, index_t{0});
-    if (nnz == 0 || !(smoothed_total > 0)) return 0;
-    const double log_total = std::log(smoothed_total), log_shift = std::log(shift);
-
-    // (2) PMI of every nonzero, written at its input position into out.data (the output has at
-    // most nnz entries, so that array doubles as the scratch); kept[i] = positive entries of row i.
-    std::vector<float> col_term_f(col_term.begin(), col_term.end());
+    // PMI of every nonzero, written at its input position into out.data (the output has at most
+    // nnz entries, so that array doubles as the scratch); kept[i] = positive entries of row i.
     float* values = out.data;
     std::int32_t* columns = out.indices;
-    const std::vector<index_t> splits = spmm::balanced_row_splits(n_rows, indptr, threads);
     const auto rows = detail::pmi_rows_fn(isa);
     parallel_blocks(threads, threads, [&](index_t begin, index_t end, int) {
         for (index_t t = begin; t < end; ++t)
             rows(splits[t], splits[t + 1], indptr, indices, data, row_sum.data(), log_total, log_shift,
-                 col_term_f.data(), values, out.indptr + 1);
+                 col_term.data(), values, out.indptr + 1);
     });
     for (index_t i = 0; i < n_rows; ++i) out.indptr[i + 1] += out.indptr[i];
 
-    // (3) compact: each thread packs the positive entries of its own row block to the front of
-    // that block (in place: the write position never passes the read position), then the packed
-    // blocks slide down to their final offsets in thread order.
+    // Compact: each thread packs the positive entries of its own row block to the front of that
+    // block (in place: the write position never passes the read position), then the packed blocks
+    // slide down to their final offsets in thread order.
     parallel_blocks(threads, threads, [&](index_t begin, index_t end, int) {
         for (index_t t = begin; t < end; ++t) {
             const index_t first = indptr[splits[t]], last = indptr[splits[t + 1]];
@@ -288,6 +341,20 @@ inline index_t ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const
         }
     }
     return out.indptr[n_rows];
+}
+
+// The positive PMI of a matrix in memory: both steps on the one matrix. Returns the number of
+// entries kept, out.indptr[n_rows]. The CSR is checked first.
+inline index_t ppmi(index_t n_rows, index_t n_cols, const index_t* indptr, const std::int32_t* indices,
+                    const float* data, double cds, double shift, int threads, Output out,
+                    simd::Isa isa = select_isa("")) {
+    require(std::isfinite(cds) && cds > 0, "ppmi: cds must be a positive finite number");
+    require(std::isfinite(shift) && shift > 0, "ppmi: shift must be a positive finite number");
+    require(n_rows >= 0 && n_cols >= 0, "ppmi: negative dimension");
+    std::vector<double> col_sums(static_cast<std::size_t>(n_cols), 0.0);
+    add_column_sums(n_rows, n_cols, indptr, indices, data, threads, col_sums.data());
+    return ppmi_with_column_sums(n_rows, n_cols, indptr, indices, data, col_sums.data(), cds, shift, threads,
+                                 out, isa);
 }
 
 }  // namespace ppmi

@@ -76,6 +76,7 @@ struct Left {
     const std::int32_t* indices;
     const float* data;
     index_t lda, q;
+    bool accumulate;  // Y += A X: the accumulators start from Y's row instead of zero
 };
 
 #ifdef EMBEDCORE_INTRINSIC_VARIANTS
@@ -87,8 +88,10 @@ EMBEDCORE_TARGET_AVX512 void rows_avx512(Left A, const float* X, index_t ldx, fl
     const __mmask16 tail_mask = static_cast<__mmask16>(tail >= 16 ? 0xFFFFu : ((1u << tail) - 1u));
     const float* Xc = X + c0;
     for (index_t i = r0; i < r1; ++i) {
+        float* y = Y + i * ldy + c0;
         __m512 acc[NV];
-        for (int v = 0; v < NV; ++v) acc[v] = _mm512_setzero_ps();
+        for (int v = 0; v < NV - 1; ++v) acc[v] = A.accumulate ? _mm512_loadu_ps(y + 16 * v) : _mm512_setzero_ps();
+        acc[NV - 1] = A.accumulate ? _mm512_maskz_loadu_ps(tail_mask, y + 16 * (NV - 1)) : _mm512_setzero_ps();
         const index_t begin = kDense ? i * A.lda : A.indptr[i];
         const index_t end = kDense ? begin + A.q : A.indptr[i + 1];
         for (index_t k = begin; k < end; ++k) {
@@ -102,7 +105,6 @@ EMBEDCORE_TARGET_AVX512 void rows_avx512(Left A, const float* X, index_t ldx, fl
             for (int v = 0; v < NV - 1; ++v) acc[v] = _mm512_fmadd_ps(a, _mm512_loadu_ps(x + 16 * v), acc[v]);
             acc[NV - 1] = _mm512_fmadd_ps(a, _mm512_maskz_loadu_ps(tail_mask, x + 16 * (NV - 1)), acc[NV - 1]);
         }
-        float* y = Y + i * ldy + c0;
         for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(y + 16 * v, acc[v]);
         _mm512_mask_storeu_ps(y + 16 * (NV - 1), tail_mask, acc[NV - 1]);
     }
@@ -119,8 +121,10 @@ EMBEDCORE_TARGET_AVX2 void rows_avx2(Left A, const float* X, index_t ldx, float*
     const __m256i tail_mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes));
     const float* Xc = X + c0;
     for (index_t i = r0; i < r1; ++i) {
+        float* y = Y + i * ldy + c0;
         __m256 acc[NV];
-        for (int v = 0; v < NV; ++v) acc[v] = _mm256_setzero_ps();
+        for (int v = 0; v < NV - 1; ++v) acc[v] = A.accumulate ? _mm256_loadu_ps(y + 8 * v) : _mm256_setzero_ps();
+        acc[NV - 1] = A.accumulate ? _mm256_maskload_ps(y + 8 * (NV - 1), tail_mask) : _mm256_setzero_ps();
         const index_t begin = kDense ? i * A.lda : A.indptr[i];
         const index_t end = kDense ? begin + A.q : A.indptr[i + 1];
         for (index_t k = begin; k < end; ++k) {
@@ -134,7 +138,6 @@ EMBEDCORE_TARGET_AVX2 void rows_avx2(Left A, const float* X, index_t ldx, float*
             for (int v = 0; v < NV - 1; ++v) acc[v] = _mm256_fmadd_ps(a, _mm256_loadu_ps(x + 8 * v), acc[v]);
             acc[NV - 1] = _mm256_fmadd_ps(a, _mm256_maskload_ps(x + 8 * (NV - 1), tail_mask), acc[NV - 1]);
         }
-        float* y = Y + i * ldy + c0;
         for (int v = 0; v < NV - 1; ++v) _mm256_storeu_ps(y + 8 * v, acc[v]);
         _mm256_maskstore_ps(y + 8 * (NV - 1), tail_mask, acc[NV - 1]);
     }
@@ -166,7 +169,10 @@ void rows_scalar(Left A, const float* X, index_t ldx, float* Y, index_t ldy, ind
                  int w) {
     float acc[kBlockScalar];
     for (index_t i = r0; i < r1; ++i) {
-        std::fill(acc, acc + w, 0.0f);
+        if (A.accumulate)
+            std::memcpy(acc, Y + i * ldy + c0, sizeof(float) * static_cast<std::size_t>(w));
+        else
+            std::fill(acc, acc + w, 0.0f);
         const index_t begin = kDense ? i * A.lda : A.indptr[i];
         const index_t end = kDense ? begin + A.q : A.indptr[i + 1];
         for (index_t k = begin; k < end; ++k) {
@@ -229,11 +235,14 @@ inline void check_csr(index_t n_rows, index_t n_cols, const index_t* indptr, con
     });
 }
 
-// Y (n_rows x p, row stride ldy) = A X, A in CSR (n_rows x n_cols), X (n_cols x p, row stride ldx).
+// Y (n_rows x p, row stride ldy) = A X, A in CSR (n_rows x n_cols), X (n_cols x p, row stride ldx);
+// with `accumulate`, Y += A X, each output entry continuing the same chain of float32 multiply-adds
+// from Y's value, so that A^T X summed over consecutive row blocks of A (each block's transpose
+// times its rows of X, added in block order) is bit-identical to one product with the whole A^T.
 // The CSR is checked first (check_csr), then the shapes it is given.
 inline void csr_matmul(index_t n_rows, index_t n_cols, const index_t* indptr, const std::int32_t* indices,
                        const float* data, const float* X, index_t ldx, index_t p, float* Y, index_t ldy,
-                       int threads, Isa isa) {
+                       int threads, Isa isa, bool accumulate = false) {
     require(n_rows >= 0 && n_cols >= 0 && p >= 0, "csr_matmul: negative dimension");
     require(ldx >= p && ldy >= p, "csr_matmul: row stride smaller than the number of columns");
     check_csr(n_rows, n_cols, indptr, indices, indptr[n_rows], threads);
@@ -244,7 +253,7 @@ inline void csr_matmul(index_t n_rows, index_t n_cols, const index_t* indptr, co
     if ((nnz + n_rows) * p < (index_t{1} << 16)) threads = 1;
     threads = static_cast<int>(std::min<index_t>(threads, n_rows));
     const std::vector<index_t> splits = balanced_row_splits(n_rows, indptr, threads);
-    const detail::Left A{indptr, indices, data, 0, 0};
+    const detail::Left A{indptr, indices, data, 0, 0, accumulate};
     parallel_blocks(threads, threads, [&](index_t begin, index_t end, int) {
         for (index_t part = begin; part < end; ++part)
             detail::rows_all_columns<false>(isa, A, X, ldx, Y, ldy, splits[part], splits[part + 1], p);
@@ -266,7 +275,7 @@ inline void dense_matmul(index_t n_rows, index_t q, const float* A, index_t lda,
     if (threads < 1) threads = 1;
     if (n_rows * q * p < (index_t{1} << 18)) threads = 1;
     threads = static_cast<int>(std::min<index_t>(threads, n_rows));
-    const detail::Left left{nullptr, nullptr, A, lda, q};
+    const detail::Left left{nullptr, nullptr, A, lda, q, false};
     parallel_blocks(n_rows, threads, [&](index_t begin, index_t end, int) {
         detail::rows_all_columns<true>(isa, left, X, ldx, Y, ldy, begin, end, p);
     });

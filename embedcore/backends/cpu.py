@@ -95,7 +95,7 @@ class Csr:
 
     __slots__ = ("indptr", "indices", "data", "shape")
 
-    def __init__(self, indptr, indices, data, shape):
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: Any) -> None:
         self.indptr, self.indices, self.data, self.shape = indptr, indices, data, tuple(shape)
 
     @property
@@ -470,9 +470,24 @@ def check_csr(indptr, indices, n_rows, n_cols, threads):
 
 def ppmi(csr, cds, shift, threads):
     """Positive PMI of a canonical CSR of finite non-negative counts (see embedcore.ppmi); ValueError
-    for negative or non-finite counts."""
+    for negative or non-finite counts. Both steps below on the one matrix."""
     indptr, indices, data = _native.ppmi(csr.indptr, csr.indices, csr.data, csr.shape[0], csr.shape[1], cds,
                                          shift, threads)
+    return Csr(indptr, indices, data, csr.shape)
+
+
+def ppmi_add_column_sums(csr: Any, column_sums: np.ndarray, threads: int) -> None:
+    """PPMI step 1: column_sums (float64, one per column of csr) += the column sums of csr, in an
+    order that does not depend on `threads`; ValueError for negative or non-finite counts."""
+    _native.ppmi_add_column_sums(csr.indptr, csr.indices, csr.data, csr.shape[0], csr.shape[1], column_sums,
+                                 threads)
+
+
+def ppmi_with_column_sums(csr: Any, column_sums: np.ndarray, cds: float, shift: float, threads: int) -> Any:
+    """PPMI step 2: the positive PMI of the rows of csr (a row block of a matrix), given the whole
+    matrix's column sums; ValueError for negative or non-finite counts."""
+    indptr, indices, data = _native.ppmi_with_column_sums(csr.indptr, csr.indices, csr.data, csr.shape[0],
+                                                          csr.shape[1], column_sums, cds, shift, threads)
     return Csr(indptr, indices, data, csr.shape)
 
 
@@ -484,7 +499,17 @@ def csr_matmul(csr, dense, threads):
     return out
 
 
-def csr_transpose(csr, threads):
+def csr_matmul_into(csr: Any, dense: Any, out: np.ndarray, threads: int, accumulate: bool = False) -> np.ndarray:
+    """out[:] = csr @ dense (CPU only; `out` float32, C-contiguous, (n_rows, p)); with `accumulate`,
+    out += csr @ dense, each entry's float32 multiply-adds continuing from out's value, so a product
+    accumulated over consecutive row blocks of a matrix's transpose, in block order, is bit-identical
+    to the one product with the whole transpose."""
+    dense = np.ascontiguousarray(dense, dtype=np.float32)
+    _native.csr_matmul(csr.indptr, csr.indices, csr.data, csr.shape[1], dense, out, threads, accumulate=accumulate)
+    return out
+
+
+def csr_transpose(csr: Any, threads: int) -> Any:
     """The Csr of csr^T."""
     indptr, indices, data = _native.csr_transpose(csr.indptr, csr.indices, csr.data, csr.shape[0], csr.shape[1],
                                                   threads)

@@ -10,8 +10,11 @@ this process sampled every 50 ms while it runs; "disk" is the largest drop of fr
 temporary folder's file system during the stage (other users of the disk add noise) and the size
 of the files left in the folder at its end. A stage whose known need (bytes per nonzero, as
 measured) exceeds the available memory is skipped and says so rather than risk the OOM killer on
-a shared machine (GloVe's need is its own estimate, `GloVe.fit_bytes`). The folder is removed at
-the end whatever happens.
+a shared machine (GloVe's need is its own estimate, `GloVe.fit_bytes`). PPMI-SVD runs in memory
+when its estimate (`ppmi_bytes` + `svd_working_bytes`) fits the memory this process may use, and
+otherwise streams over shards: the counts are written as a ShardedMatrix in the temporary folder
+(part of the stage's time and disk) and weighted and factorised one shard at a time
+(`streamed_ppmi_bytes`, `streamed_svd_bytes`). The folder is removed at the end whatever happens.
 """
 import os
 import shutil
@@ -26,9 +29,9 @@ from embedcore.benchcases._registry import Row, case
 SENTENCE = 20           # words per line
 WIDTH = 6               # bytes per word in the text: "w", four base-36 digits, a separator
 _GIB = float(1 << 30)
-# resident bytes per co-occurrence nonzero measured for PPMI-SVD (issue 20): the input, the PPMI
-# and a transpose
-NEED_PER_NONZERO = {"ppmi-svd": 20}
+SVD_DIM, SVD_OVERSAMPLES = 100, 10  # SVDEmbedding's vector_size and n_oversamples here
+# shard size when PPMI-SVD streams (ShardedMatrix.from_scipy's default)
+SHARD_BYTES = 256 << 20
 
 
 def _rss():
@@ -49,6 +52,28 @@ def available_memory():
     except OSError:
         pass
     return 0
+
+
+def ppmi_svd_memory():
+    """Bytes the PPMI-SVD stage may use: embedcore's own bound (available memory, a cgroup limit,
+    RLIMIT_AS)."""
+    from embedcore import _memory
+    return _memory.available_bytes()
+
+
+def ppmi_svd_needs(cooc, workers, shard_bytes):
+    """(bytes in memory, bytes streamed over shards of about `shard_bytes`) of
+    SVDEmbedding(vector_size=SVD_DIM).fit on the counts `cooc` (a scipy CSR), by embedcore's
+    estimates; the PPMI's nonzeros are bounded by the counts'."""
+    from embedcore import sharded
+    from embedcore.svd import ppmi_bytes, streamed_ppmi_bytes, streamed_svd_bytes, svd_working_bytes
+    shape, nnz = cooc.shape, cooc.nnz
+    in_memory = ppmi_bytes(shape, nnz) + svd_working_bytes(shape, nnz, SVD_DIM, SVD_OVERSAMPLES)
+    bounds = sharded.plan_row_ranges(np.diff(cooc.indptr) * 12 + 8, shard_bytes)
+    shards = [(hi - lo, int(cooc.indptr[hi] - cooc.indptr[lo])) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    streamed = max(streamed_ppmi_bytes(shape, shards),
+                   streamed_svd_bytes(shape, shards, SVD_DIM, SVD_OVERSAMPLES, workers))
+    return in_memory, streamed
 
 
 def _folder_bytes(path):
@@ -167,6 +192,7 @@ def write_zipf_corpus(path, tokens, types, seed=0, chunk=20_000_000):
 def run_scale(tokens, types=1 << 20, max_memory=2 << 30, workers=2, folder=None, stages=None, log=print):
     """Run the pipeline; returns a list of finished `Stage`s (skipped ones carry a note)."""
     import embedcore as ec
+    from embedcore.sharded import ShardedMatrix
     wanted = set(stages or ("vocab", "encode", "cooccurrence", "glove", "ppmi-svd", "skipgram"))
     done = []
     scratch = tempfile.mkdtemp(prefix="embedcore-scale-", dir=folder)
@@ -206,33 +232,52 @@ def run_scale(tokens, types=1 << 20, max_memory=2 << 30, workers=2, folder=None,
                                        max_memory=max_memory)
                 s.note = f"window 10, max_memory {max_memory / _GIB:.1f} GiB, {cooc.nnz:,} nonzeros"
             log(s.describe())
-        for name in ("glove", "ppmi-svd"):
-            if name not in wanted or cooc is None:
-                continue
-            if name == "glove":  # its own estimate: the order of the nonzeros and the model
-                need = ec.GloVe(vector_size=100).fit_bytes(cooc.nnz, len(vocab))
-                how = f"{need / cooc.nnz:.1f} B per nonzero with the model, GloVe.fit_bytes"
-            else:
-                need = NEED_PER_NONZERO[name] * cooc.nnz
-                how = f"{NEED_PER_NONZERO[name]} B per nonzero"
+        if "glove" in wanted and cooc is not None:
+            # its own estimate: the order of the nonzeros and the model
+            need = ec.GloVe(vector_size=100).fit_bytes(cooc.nnz, len(vocab))
             have = available_memory()
             if need > have:
-                s = stage(name)
-                s.note = f"skipped: needs about {need / _GIB:.1f} GiB ({how}), {have / _GIB:.1f} GiB available"
-                log(s.describe())
-                continue
-            model = None
-            with stage(name) as s:
-                if name == "glove":
+                s = stage("glove")
+                s.note = (f"skipped: needs about {need / _GIB:.1f} GiB ({need / cooc.nnz:.1f} B per nonzero with "
+                          f"the model, GloVe.fit_bytes), {have / _GIB:.1f} GiB available")
+            else:
+                model = None
+                with stage("glove") as s:
                     model = ec.GloVe(vector_size=100, epochs=1, workers=workers, device="cpu")
                     model.fit(cooc, vocab=vocab.words)
                     s.note = f"1 epoch, dim 100, cost {model.loss_history[-1]:.4f}"
-                else:
-                    model = ec.SVDEmbedding(vector_size=100, workers=workers, device="cpu")
-                    model.fit(cooc, vocab=vocab)
-                    s.note = "dim 100, cds 0.75, n_iter 5; " + ", ".join(
+                del model
+            log(s.describe())
+        if "ppmi-svd" in wanted and cooc is not None:
+            in_memory, streamed = ppmi_svd_needs(cooc, workers, SHARD_BYTES)
+            have = ppmi_svd_memory()
+            if min(in_memory, streamed) > have:
+                s = stage("ppmi-svd")
+                s.note = (f"skipped: needs about {in_memory / _GIB:.1f} GiB in memory and {streamed / _GIB:.1f} "
+                          f"GiB streamed over shards (embedcore's estimates), {have / _GIB:.1f} GiB available")
+            else:
+                model = None
+                with stage("ppmi-svd") as s:
+                    model = ec.SVDEmbedding(vector_size=SVD_DIM, n_oversamples=SVD_OVERSAMPLES, workers=workers,
+                                            device="cpu")
+                    how = f"in memory (needs about {in_memory / _GIB:.1f} GiB)"
+                    if in_memory > have:  # the counts go to disk as shards; the copy in memory is dropped
+                        start = time.perf_counter()
+                        counts = ShardedMatrix.from_scipy(cooc, os.path.join(scratch, "cooc-shards"),
+                                                          shard_bytes=SHARD_BYTES)
+                        cooc = None
+                        how = (f"streamed over {counts.n_shards} shards (in memory it needs about "
+                               f"{in_memory / _GIB:.1f} GiB, {have / _GIB:.1f} GiB available; streamed "
+                               f"{streamed / _GIB:.1f} GiB; shards written in {time.perf_counter() - start:.1f} s)")
+                    else:
+                        counts = cooc
+                    model.fit(counts, vocab=vocab)
+                    if isinstance(counts, ShardedMatrix):
+                        counts.remove()
+                    s.note = f"dim {SVD_DIM}, cds 0.75, n_iter 5, {how}; " + ", ".join(
                         f"{k} {v:.1f}" for k, v in model.stats.items() if k.endswith("seconds"))
-            del model
+                    del counts
+                del model
             log(s.describe())
         del cooc
         if "skipgram" in wanted:

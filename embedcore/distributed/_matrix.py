@@ -18,7 +18,6 @@ from embedcore.backends import blas_threads, cpu
 from embedcore.distributed._scheduler import delayed, resolve, tree_reduce
 from embedcore.sharded import ShardedMatrix
 from embedcore._range_finder import range_finder_svd
-from embedcore.svd import ppmi as _ppmi
 
 _INT32_MAX = np.iinfo(np.int32).max
 
@@ -118,34 +117,13 @@ def _column_sums(*parts):
     return total
 
 
-def _truncated_float32_parts(x, parts=3):
-    """Non-negative float32 arrays whose float64 sum is exactly x (x >= 0): each part takes the
-    leading 24 bits of what is left (rounded towards zero), and three parts hold all 53."""
-    rest, out = x.copy(), []
-    for _ in range(parts):
-        part = rest.astype(np.float32)
-        over = part.astype(np.float64) > rest
-        part[over] = np.nextafter(part[over], np.float32(0))
-        out.append(part)
-        rest -= part
-    return out
-
-
 def _ppmi_block(block, column_sums, cds, shift):
-    """PPMI of a row block with the whole matrix's marginals, by embedcore.ppmi.
-
-    The kernel takes the column sums (and their smoothed total) from the matrix it is given; a
-    row block's columns hold only part of them. Three extra rows carry the rest of each column's
-    sum (the whole matrix's minus the block's, split into three non-negative float32 parts whose
-    float64 sum is exact), so the kernel sees the same column sums as for the whole matrix; the
-    block's own rows keep their row sums, and the extra rows' output is dropped."""
-    n_rows, n_cols = block.shape
-    own = np.bincount(block.indices, weights=block.data.astype(np.float64), minlength=n_cols)
-    rest = np.maximum(column_sums - own, 0.0)
-    ghost = sp.csr_matrix(np.vstack(_truncated_float32_parts(rest)))
-    weighted = _ppmi(sp.vstack([block, ghost], format="csr"), cds=cds, shift=shift, workers=1,
-                     device="cpu")  # the CPU kernel on every worker, as the other block tasks
-    out = weighted[:n_rows]
+    """PPMI of a row block with the whole matrix's column sums, by the second step of embedcore's
+    PPMI kernel (the one the single-machine ppmi runs after summing the columns); row sums are the
+    block's own."""
+    csr = cpu.csr_matrix(block)  # checked and canonical (_canonical)
+    weighted = cpu.ppmi_with_column_sums(csr, np.ascontiguousarray(column_sums, dtype=np.float64), cds, shift, 1)
+    out = sp.csr_matrix((weighted.data, weighted.indices, weighted.indptr), shape=block.shape)
     out.has_sorted_indices = True
     return out
 

@@ -494,7 +494,7 @@ def csr_matmul(csr, dense, threads):
     return cp.ascontiguousarray(csr @ asarray(dense, np.float32), dtype=cp.float32)
 
 
-def csr_transpose(csr, threads):
+def csr_transpose(csr: Any, threads: int) -> Any:
     """The CSR of csr^T."""
     return csr.T.tocsr()
 
