@@ -8,7 +8,8 @@
 // (word2vec.c's rule, which gensim keeps for cbow_mean=1).
 //
 // Two update schemes:
-//  * exact: word2vec.c's per-pair loop, fresh negatives for every (context, centre) pair.
+//  * exact: word2vec.c's per-pair loop, fresh negatives for every (context, centre) pair; a pair's
+//    K + 1 scores are taken in one sweep over the context row and its updates in a second.
 //  * shared: the negatives drawn for a centre word are shared by all of its context words
 //    (Ji et al., "Parallelizing Word2Vec in Shared and Distributed Memory", 2016). A skip-gram step
 //    becomes three small dense products on a (contexts x dim) block of input rows and a
@@ -265,9 +266,18 @@ EMBEDCORE_FORCE_INLINE void sg_pair_sequential(float* ia, float* const* rows, in
 // dst is x itself when the pair has one block (x is loaded before dst is written), else a
 // buffer that the caller adds to x once every block has read the old x.
 template <class V, int R>
-EMBEDCORE_FORCE_INLINE void pair_update_block(const float* x, float* const* rows, int dim, const float* g,
+EMBEDCORE_FORCE_INLINE void pair_update_block(const float* x, float* const* rows_in, int dim, const float* g_in,
                                               float* dst, bool accumulate) {
     constexpr int L = simd::lanes<V>();
+    // local copies: a store through a vector type (which may alias anything) could otherwise
+    // change g_in and rows_in for all the compiler knows, and it would read them again after
+    // every store
+    float g[R];
+    float* rows[R];
+    for (int r = 0; r < R; ++r) {
+        g[r] = g_in[r];
+        rows[r] = rows_in[r];
+    }
     int c = 0;
     for (; c + L <= dim; c += L) {
         const V xv = simd::load<V>(x + c);
