@@ -150,6 +150,20 @@ def test_save_walks_writes_the_walks_that_were_trained(tmp_path):
     np.testing.assert_array_equal(model.wv.vectors, small(walks_per_node=2, p=0.5, q=2.0).fit(ring(12)).wv.vectors)
 
 
+def test_every_walk_is_trained_once_when_threads_share_out_the_blocks(tmp_path):
+    # 3 threads take blocks of 128 walks from a shared counter: 1,000 walks per round make 8
+    # blocks, the last one short; every walk must be made and trained exactly once
+    n, path = 1000, tmp_path / "walks.txt"
+    graph = as_graph(ring(n))
+    model = small(walks_per_node=1, workers=3).fit(ring(n), save_walks=path)
+    lines = path.read_text().splitlines()
+    wg = cpu.walk_graph(graph.indptr, graph.indices, graph.weights, 1)
+    walks, lengths = cpu.walks(wg, walk_order(n, 5, 0, 0), 10, 1.0, 1.0, walk_seed(5), 0, 1)
+    assert lines == [" ".join(str(v) for v in w[:k]) for w, k in zip(walks, lengths)]
+    assert model.stats["nodes_trained"] == int(lengths.sum()) == n * 10
+    assert np.isfinite(model.loss_history[0]) and model.loss_history[0] > 0
+
+
 def test_save_walks_compresses_by_suffix(tmp_path):
     path = tmp_path / "walks.txt.gz"
     small().fit(ring(), save_walks=path)

@@ -8,7 +8,8 @@
 // (word2vec.c's rule, which gensim keeps for cbow_mean=1).
 //
 // Two update schemes:
-//  * exact: word2vec.c's per-pair loop, fresh negatives for every (context, centre) pair.
+//  * exact: word2vec.c's per-pair loop, fresh negatives for every (context, centre) pair; a pair's
+//    K + 1 scores are taken in one sweep over the context row and its updates in a second.
 //  * shared: the negatives drawn for a centre word are shared by all of its context words
 //    (Ji et al., "Parallelizing Word2Vec in Shared and Distributed Memory", 2016). A skip-gram step
 //    becomes three small dense products on a (contexts x dim) block of input rows and a
@@ -236,26 +237,174 @@ struct Scratch {
     }
 };
 
-// Skip-gram, word2vec.c's update: for each context word c, negatives negs[a*K .. a*K+K).
+// One (context, centre) pair of word2vec.c's loop as word2vec.c writes it: target by target, each
+// target's score read after the previous targets' updates. `rows` are the pair's targets (the
+// centre first, negatives equal to it already left out).
+template <class V>
+EMBEDCORE_FORCE_INLINE void sg_pair_sequential(float* ia, float* const* rows, int nt, int dim, float alpha,
+                                               float* neu1e, const SigmoidTable& sig, float& loss) {
+    std::fill(neu1e, neu1e + dim, 0.0f);
+    for (int k = 0; k < nt; ++k) {
+        float* ot = rows[k];
+        const float g = sig.gradient(dot<V>(ia, ot, dim), k == 0 ? 1.0f : 0.0f, alpha, loss);
+        axpy(neu1e, g, ot, dim);
+        axpy(ot, g, ia, dim);
+    }
+    add(ia, neu1e, dim);
+}
+
+// The same pair when its nt target rows are distinct (the usual case), in two sweeps over the
+// input row x instead of 2 nt + 1: no target's score depends on another target's update then, so
+//   f_k = x . o_k for every k (x read once per block of up to 8 rows: pair_dots),
+//   g_k = (label_k - sigma(f_k)) * alpha,
+//   then per element: e = sum_k g_k o_k (old o_k), o_k += g_k x (old x), x += e (pair_update).
+// e sums in k order from 0 and each o_k and x update is word2vec.c's, so with up to 8 targets
+// only the scores' summation order differs from sg_pair_sequential (dots_block's, as in the
+// shared mode).
+//
+// One block of R rows of the update sweep: o_r += g_r x and dst = (accumulate ? dst : 0) + e.
+// dst is x itself when the pair has one block (x is loaded before dst is written), else a
+// buffer that the caller adds to x once every block has read the old x.
+template <class V, int R>
+EMBEDCORE_FORCE_INLINE void pair_update_block(const float* x, float* const* rows_in, int dim, const float* g_in,
+                                              float* dst, bool accumulate) {
+    constexpr int L = simd::lanes<V>();
+    // local copies: a store through a vector type (which may alias anything) could otherwise
+    // change g_in and rows_in for all the compiler knows, and it would read them again after
+    // every store
+    float g[R];
+    float* rows[R];
+    for (int r = 0; r < R; ++r) {
+        g[r] = g_in[r];
+        rows[r] = rows_in[r];
+    }
+    int c = 0;
+    for (; c + L <= dim; c += L) {
+        const V xv = simd::load<V>(x + c);
+        V e = V{0};
+        for (int r = 0; r < R; ++r) {
+            const V o = simd::load<V>(rows[r] + c);
+            e += g[r] * o;
+            simd::store<V>(rows[r] + c, o + g[r] * xv);
+        }
+        simd::store<V>(dst + c, accumulate ? simd::load<V>(dst + c) + e : e);
+    }
+    // (narrower tails discarded below the vector width, as in dots_block)
+    if constexpr (L > 8) {
+        if (c + 8 <= dim) {
+            const f32x8 xv = simd::load<f32x8>(x + c);
+            f32x8 e = f32x8{0};
+            for (int r = 0; r < R; ++r) {
+                const f32x8 o = simd::load<f32x8>(rows[r] + c);
+                e += g[r] * o;
+                simd::store<f32x8>(rows[r] + c, o + g[r] * xv);
+            }
+            simd::store<f32x8>(dst + c, accumulate ? simd::load<f32x8>(dst + c) + e : e);
+            c += 8;
+        }
+    }
+    if constexpr (L > 4) {
+        if (c + 4 <= dim) {
+            const f32x4 xv = simd::load<f32x4>(x + c);
+            f32x4 e = f32x4{0};
+            for (int r = 0; r < R; ++r) {
+                const f32x4 o = simd::load<f32x4>(rows[r] + c);
+                e += g[r] * o;
+                simd::store<f32x4>(rows[r] + c, o + g[r] * xv);
+            }
+            simd::store<f32x4>(dst + c, accumulate ? simd::load<f32x4>(dst + c) + e : e);
+            c += 4;
+        }
+    }
+    for (; c < dim; ++c) {
+        const float xc = x[c];
+        float e = 0.0f;
+        for (int r = 0; r < R; ++r) {
+            const float o = rows[r][c];
+            e += g[r] * o;
+            rows[r][c] = o + g[r] * xc;
+        }
+        dst[c] = accumulate ? dst[c] + e : e;
+    }
+}
+
+// The scores f_k = x . rows[k], k < nt, x read once per block of up to 8 rows (K = 5 negatives
+// make 6 rows: one block).
+template <class V>
+EMBEDCORE_FORCE_INLINE void pair_dots(const float* x, float* const* rows, int nt, int dim, float* f) {
+    int j = 0;
+    for (; j + 8 <= nt; j += 8) dots_block<V, 8>(x, rows + j, dim, f + j);
+    switch (nt - j) {
+        case 7: dots_block<V, 7>(x, rows + j, dim, f + j); break;
+        case 6: dots_block<V, 6>(x, rows + j, dim, f + j); break;
+        case 5: dots_block<V, 5>(x, rows + j, dim, f + j); break;
+        case 4: dots_block<V, 4>(x, rows + j, dim, f + j); break;
+        case 3: dots_block<V, 3>(x, rows + j, dim, f + j); break;
+        case 2: dots_block<V, 2>(x, rows + j, dim, f + j); break;
+        case 1: dots_block<V, 1>(x, rows + j, dim, f + j); break;
+        default: break;
+    }
+}
+
+// The update sweep of a fused pair with gradients g[0..nt): one sweep when nt <= 8; with more
+// rows, each block of 8 adds its e to `e_buf` and x gets the sum after the last block.
+template <class V>
+EMBEDCORE_FORCE_INLINE void pair_update(float* x, float* const* rows, int nt, int dim, const float* g,
+                                        float* e_buf) {
+    float* dst = nt <= 8 ? x : e_buf;
+    bool accumulate = nt <= 8;
+    int j = 0;
+    for (; j + 8 <= nt; j += 8, accumulate = true)
+        pair_update_block<V, 8>(x, rows + j, dim, g + j, dst, accumulate);
+    switch (nt - j) {
+        case 7: pair_update_block<V, 7>(x, rows + j, dim, g + j, dst, accumulate); break;
+        case 6: pair_update_block<V, 6>(x, rows + j, dim, g + j, dst, accumulate); break;
+        case 5: pair_update_block<V, 5>(x, rows + j, dim, g + j, dst, accumulate); break;
+        case 4: pair_update_block<V, 4>(x, rows + j, dim, g + j, dst, accumulate); break;
+        case 3: pair_update_block<V, 3>(x, rows + j, dim, g + j, dst, accumulate); break;
+        case 2: pair_update_block<V, 2>(x, rows + j, dim, g + j, dst, accumulate); break;
+        case 1: pair_update_block<V, 1>(x, rows + j, dim, g + j, dst, accumulate); break;
+        default: break;
+    }
+    if (dst != x) add(x, e_buf, dim);
+}
+
+// Skip-gram, word2vec.c's update: for each context word c, negatives negs[a*K .. a*K+K). A pair
+// whose targets are distinct (all but a few on a large vocabulary) runs fused; a pair with a
+// negative drawn twice runs word2vec.c's sequential loop, whose second score of that target sees
+// the first update. Same draws, same skipped negatives, same loss terms in the same order.
 template <class V>
 EMBEDCORE_FORCE_INLINE void sg_step_exact(float* in, float* out, int dim, std::int32_t centre,
                                     const std::int32_t* ctx, int m, const std::int32_t* negs, int K,
                                     float alpha, Scratch& s, double& loss_total) {
     float loss = 0.0f;  // this step's pairs; the caller's tally is float64
     const SigmoidTable& sig = sigmoid_table();
-    float* neu1e = s.d_in.data();
+    float** rows = s.out_rows.data();
+    float* g = s.g.data();
+    float* const centre_row = out + static_cast<std::int64_t>(centre) * dim;
     for (int a = 0; a < m; ++a) {
         float* ia = in + static_cast<std::int64_t>(ctx[a]) * dim;
-        std::fill(neu1e, neu1e + dim, 0.0f);
-        for (int k = 0; k <= K; ++k) {
-            const std::int32_t t = k == 0 ? centre : negs[a * K + k - 1];
-            if (k > 0 && t == centre) continue;
-            float* ot = out + static_cast<std::int64_t>(t) * dim;
-            const float g = sig.gradient(dot<V>(ia, ot, dim), k == 0 ? 1.0f : 0.0f, alpha, loss);
-            axpy(neu1e, g, ot, dim);
-            axpy(ot, g, ia, dim);
+        // the pair's targets: the centre, then the negatives that differ from it (word2vec.c
+        // skips those), noting whether one was drawn twice
+        const std::int32_t* na = negs + static_cast<std::int64_t>(a) * K;
+        rows[0] = centre_row;
+        int nt = 1;
+        bool repeated = false;
+        for (int k = 0; k < K; ++k) {
+            const std::int32_t t = na[k];
+            if (t == centre) continue;
+            float* row = out + static_cast<std::int64_t>(t) * dim;
+            for (int j = 1; j < nt; ++j) repeated |= rows[j] == row;
+            rows[nt++] = row;
         }
-        add(ia, neu1e, dim);
+        if (EMBEDCORE_UNLIKELY(repeated)) {
+            sg_pair_sequential<V>(ia, rows, nt, dim, alpha, s.d_in.data(), sig, loss);
+            continue;
+        }
+        pair_dots<V>(ia, rows, nt, dim, g);
+        g[0] = sig.gradient(g[0], 1.0f, alpha, loss);
+        for (int k = 1; k < nt; ++k) g[k] = sig.gradient(g[k], 0.0f, alpha, loss);
+        pair_update<V>(ia, rows, nt, dim, g, s.d_in.data());
     }
     loss_total += loss;
 }
@@ -350,19 +499,20 @@ EMBEDCORE_FORCE_INLINE void cbow_step(float* in, float* out, int dim, const std:
 
 // One step on one centre word with given contexts and negatives (for tests and references):
 // skip-gram takes m*K negatives (exact) or K (shared); CBOW takes K. Returns the step's loss.
-inline double single_step(float* in, float* out, int dim, bool skip_gram, bool shared, bool mean,
-                          std::int32_t centre, const std::int32_t* ctx, int m, const std::int32_t* negs,
-                          int K, float alpha) {
-    require(dim >= 1 && m >= 1 && K >= 0, "single_step: bad sizes");
+// (single_step, below, picks the SIMD level.)
+template <class V>
+EMBEDCORE_FORCE_INLINE double single_step_impl(float* in, float* out, int dim, bool skip_gram, bool shared,
+                                               bool mean, std::int32_t centre, const std::int32_t* ctx, int m,
+                                               const std::int32_t* negs, int K, float alpha) {
     Scratch s;
     s.reserve(m, K + 1 + K, m * (K + 1), dim);
     double loss = 0.0;
     if (skip_gram) {
-        if (shared) sg_step_shared<f32x4>(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
-        else sg_step_exact<f32x4>(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
+        if (shared) sg_step_shared<V>(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
+        else sg_step_exact<V>(in, out, dim, centre, ctx, m, negs, K, alpha, s, loss);
     } else {
         const int off[2] = {0, m};
-        cbow_step<f32x4>(in, out, dim, &centre, 1, ctx, off, negs, K, shared, mean, alpha, s, loss);
+        cbow_step<V>(in, out, dim, &centre, 1, ctx, off, negs, K, shared, mean, alpha, s, loss);
     }
     return loss;
 }
@@ -602,6 +752,44 @@ inline SpanFn span_fn(simd::Isa isa) {
 #endif
     (void)isa;
     return train_span_baseline;
+}
+
+using StepFn = double (*)(float*, float*, int, bool, bool, bool, std::int32_t, const std::int32_t*, int,
+                          const std::int32_t*, int, float);
+
+inline double single_step_baseline(float* in, float* out, int dim, bool sg, bool shared, bool mean,
+                                   std::int32_t centre, const std::int32_t* ctx, int m, const std::int32_t* negs,
+                                   int K, float alpha) {
+    return single_step_impl<f32x4>(in, out, dim, sg, shared, mean, centre, ctx, m, negs, K, alpha);
+}
+
+#ifdef EMBEDCORE_GENERIC_VARIANTS
+EMBEDCORE_TARGET_AVX2 inline double single_step_avx2(float* in, float* out, int dim, bool sg, bool shared, bool mean,
+                                                     std::int32_t centre, const std::int32_t* ctx, int m,
+                                                     const std::int32_t* negs, int K, float alpha) {
+    return single_step_impl<f32x8>(in, out, dim, sg, shared, mean, centre, ctx, m, negs, K, alpha);
+}
+EMBEDCORE_TARGET_AVX512 inline double single_step_avx512(float* in, float* out, int dim, bool sg, bool shared,
+                                                         bool mean, std::int32_t centre, const std::int32_t* ctx,
+                                                         int m, const std::int32_t* negs, int K, float alpha) {
+    return single_step_impl<f32x16>(in, out, dim, sg, shared, mean, centre, ctx, m, negs, K, alpha);
+}
+#endif
+
+// One step on one centre word (see single_step_impl) at the SIMD level `level` (see
+// simd::select; "" for the best this CPU runs), so that tests reach every copy of the steps.
+inline double single_step(float* in, float* out, int dim, bool skip_gram, bool shared, bool mean,
+                          std::int32_t centre, const std::int32_t* ctx, int m, const std::int32_t* negs, int K,
+                          float alpha, const std::string& level = "") {
+    require(dim >= 1 && m >= 1 && K >= 0, "single_step: bad sizes");
+    const simd::Isa isa = select_isa(level);
+    StepFn fn = single_step_baseline;
+#ifdef EMBEDCORE_GENERIC_VARIANTS
+    if (isa == simd::Isa::Avx512) fn = single_step_avx512;
+    if (isa == simd::Isa::Avx2) fn = single_step_avx2;
+#endif
+    (void)isa;
+    return fn(in, out, dim, skip_gram, shared, mean, centre, ctx, m, negs, K, alpha);
 }
 
 // One chunk of training: thread t trains on tokens [starts[t], ends[t]) with its random stream

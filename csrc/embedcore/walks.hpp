@@ -249,11 +249,15 @@ inline void count_visits(const Graph& g, const Bias& b, const std::int32_t* star
 constexpr int kBlockWalks = 128;
 
 // Generate the walks from starts[0..n) (streams as in `generate`) and train skip-gram on them,
-// block by block per thread (cfg.shared: shared or per-pair negatives): thread t trains with the random stream train_states[t] and adds its
-// pair losses to loss[t]. `words_done` (nodes trained over the whole run) is read and advanced;
-// the learning rate falls over cfg.total_words as in sgns.hpp. `d` holds the matrices and tables
-// (its ids and offsets are set here, per block). When `saved` is not null, walk i is also written
-// to saved[i * length ...] and its length to saved_lengths[i]. Returns the SIMD level used.
+// block by block (cfg.shared: shared or per-pair negatives). The blocks of kBlockWalks walks are
+// handed out in order by a shared counter, so a thread that the machine slows down takes fewer
+// of them instead of holding the others up at the end. Thread t trains with the random stream
+// train_states[t] and adds its pair losses to loss[t]; with one thread the blocks come in order
+// and the run is bit-identical for a seed. `words_done` (nodes trained over the whole run) is
+// read and advanced; the learning rate falls over cfg.total_words as in sgns.hpp. `d` holds the
+// matrices and tables (its ids and offsets are set here, per block). When `saved` is not null,
+// walk i is also written to saved[i * length ...] and its length to saved_lengths[i]. Returns
+// the SIMD level used.
 inline const char* train(const Graph& g, const Bias& b, const std::int32_t* starts, std::int64_t n, int length,
                          std::uint64_t seed, std::uint64_t first_index, const sgns::Config& cfg,
                          const sgns::Data& d, int threads, std::uint64_t* train_states, std::int64_t* words_done,
@@ -271,16 +275,22 @@ inline const char* train(const Graph& g, const Bias& b, const std::int32_t* star
     const simd::Isa isa = sgns::select_isa(level);
     const sgns::SpanFn fn = sgns::span_fn(isa);
     std::atomic<std::int64_t> done(*words_done);
+    std::atomic<std::int64_t> next_block(0);
+    std::atomic<bool> diverged(false);
+    const std::int64_t n_blocks = (n + kBlockWalks - 1) / kBlockWalks;
     parallel_blocks(threads, threads, [&](std::int64_t t0, std::int64_t t1, int) {
         for (std::int64_t t = t0; t < t1; ++t) {
-            const std::int64_t i0 = n * t / threads, i1 = n * (t + 1) / threads;
             std::vector<std::int32_t> ids(static_cast<std::size_t>(kBlockWalks) * length);
             std::vector<std::int64_t> offsets(kBlockWalks + 1);
             sgns::Data block = d;
             block.ids = ids.data();
             block.offsets = offsets.data();
-            for (std::int64_t i = i0; i < i1; i += kBlockWalks) {
-                const int m = static_cast<int>(std::min<std::int64_t>(kBlockWalks, i1 - i));
+            // a run that diverged stops every thread: the caller sees the loss
+            while (!diverged.load(std::memory_order_relaxed)) {
+                const std::int64_t k = next_block.fetch_add(1, std::memory_order_relaxed);
+                if (k >= n_blocks) break;
+                const std::int64_t i = k * kBlockWalks;
+                const int m = static_cast<int>(std::min<std::int64_t>(kBlockWalks, n - i));
                 offsets[0] = 0;
                 for (int w = 0; w < m; ++w) {
                     SplitMix64 rng(stream_state(seed, first_index + static_cast<std::uint64_t>(i + w)));
@@ -294,7 +304,7 @@ inline const char* train(const Graph& g, const Bias& b, const std::int32_t* star
                 }
                 block.n_sentences = m;
                 fn(cfg, block, 0, offsets[m], train_states[t], done, loss[t]);
-                if (!std::isfinite(loss[t])) break;  // diverged: the caller sees the loss
+                if (!std::isfinite(loss[t])) diverged.store(true, std::memory_order_relaxed);
             }
         }
     });

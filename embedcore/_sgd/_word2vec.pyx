@@ -112,11 +112,13 @@ def word2vec_train_chunk(input_vectors, output_vectors,
 
 def word2vec_step(input_vectors, output_vectors, int32_t centre, const int32_t[::1] contexts,
                   const int32_t[::1] negatives, float alpha, bint skip_gram=True, bint shared=False,
-                  bint cbow_mean=True):
+                  bint cbow_mean=True, str simd=""):
     """One SGD step on one centre word with the given contexts and negatives (tests, references).
 
     Skip-gram without sharing takes len(contexts) * K negatives (K per context word, in order);
-    otherwise K. The two matrices are updated in place. Returns the step's loss."""
+    otherwise K. The two matrices are updated in place. `simd` forces a level as in
+    `word2vec_train_chunk`. Returns the step's loss."""
+    cdef string level = simd.encode()
     cdef float[:, ::1] inp = inplace(input_vectors, "input_vectors", np.float32, 2)
     cdef float[:, ::1] out = inplace(output_vectors, "output_vectors", np.float32, 2)
     cdef int m = contexts.shape[0]
@@ -135,4 +137,4 @@ def word2vec_step(input_vectors, output_vectors, int32_t centre, const int32_t[:
     if out.shape[0] != vocab or out.shape[1] != inp.shape[1]:
         raise ValueError("input and output vectors must have the same shape")
     return single_step(&inp[0, 0], &out[0, 0], inp.shape[1], skip_gram, shared, cbow_mean, centre,
-                       &contexts[0], m, &negatives[0] if n_neg else &dummy, K, alpha)
+                       &contexts[0], m, &negatives[0] if n_neg else &dummy, K, alpha, level)

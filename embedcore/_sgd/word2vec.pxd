@@ -37,7 +37,7 @@ cdef extern from "embedcore/sgns.hpp" namespace "embedcore::sgns" nogil:
                             const string& level) except +
     double single_step(float* input, float* output, int dim, bool skip_gram, bool shared, bool mean,
                        int32_t centre, const int32_t* ctx, int m, const int32_t* negs, int K,
-                       float alpha) except +
+                       float alpha, const string& level) except +
 
 
 cdef extern from "embedcore/random.hpp" namespace "embedcore" nogil:
