@@ -15,6 +15,9 @@ _U64 = npt.NDArray[np.uint64]
 _Path = Union[str, bytes, "os.PathLike[str]"]
 
 CHUNK_BYTES: int
+READ_BYTES_MAX: int
+
+def read_bytes(threads: int) -> int: ...
 
 class WordCounter:
     progress: Callable[[int], object] | None
