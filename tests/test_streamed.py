@@ -382,8 +382,9 @@ def _limited(side, path, headroom, tmp_path):
     tmp = tmp_path / side
     tmp.mkdir()
     env = dict(os.environ, TMPDIR=str(tmp), MALLOC_ARENA_MAX="2", OMP_NUM_THREADS="2")
+    # run outside the source tree, so that `-c` imports the installed embedcore, not ./embedcore
     done = subprocess.run([sys.executable, "-c", _LIMITED, side, path, str(headroom)], capture_output=True,
-                          text=True, env=env, timeout=600)
+                          text=True, env=env, timeout=600, cwd=tmp_path)
     assert done.returncode == 0, (done.stdout, done.stderr[-3000:])
     assert os.listdir(tmp) == [], "files left behind"
     return dict(line.split(" ", 1) for line in done.stdout.strip().splitlines())
